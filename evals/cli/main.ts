@@ -1,0 +1,37 @@
+// Entry point of the `evals` command: every verb lives in its own file and registers itself here.
+import { Command, CommanderError } from "commander";
+import { EvalsError } from "../errors.ts";
+import { registerCommands } from "./commands.ts";
+
+const program = new Command("evals")
+  .description("Evaluate depth-recurrent language models: accuracy against recurrences and FLOPs")
+  .option("--verbose", "print stack traces on errors")
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = exitCodeFor(error, program.opts().verbose === true);
+}
+
+function exitCodeFor(error: unknown, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    // help and version are "errors" to commander; usage mistakes are exit 2 like any bad input.
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof EvalsError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    if (verbose) process.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(
+    `internal error: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  if (verbose || !(error instanceof Error))
+    process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
+  else process.stderr.write("run again with --verbose for the stack trace, and please report it\n");
+  return 1;
+}

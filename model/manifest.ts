@@ -1,0 +1,111 @@
+// `recurrent.json`: the checkpoint manifest (DESIGN §3). This schema is the contract between
+// export, the engine, the API and the dashboard; bump FORMAT_VERSION on any incompatible change.
+import { z } from "zod";
+
+export const FORMAT_VERSION = 1;
+export const MANIFEST_FILE = "recurrent.json";
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a lowercase hex sha256");
+const count = z.number().int().nonnegative();
+
+export const GraphFileSchema = z.object({
+  /** File name inside the checkpoint directory, e.g. `block.onnx`. */
+  file: z.string(),
+  sha256,
+  bytes: count,
+  /** External tensor data (`<graph>.onnx.data`), present when weights live outside the graph. */
+  externalData: z.object({ file: z.string(), sha256, bytes: count }).nullable(),
+});
+
+export const RopeSchema = z.object({
+  theta: z.number().positive(),
+  scaling: z
+    .object({
+      type: z.literal("llama3"),
+      factor: z.number().positive(),
+      lowFreqFactor: z.number().positive(),
+      highFreqFactor: z.number().positive(),
+      originalMaxPositionEmbeddings: z.number().int().positive(),
+    })
+    .nullable(),
+});
+
+export const ManifestSchema = z.object({
+  format_version: z.literal(FORMAT_VERSION),
+  name: z.string(),
+  source: z.object({
+    kind: z.enum(["hf", "path", "random"]),
+    /** `org/name` for hub sources. */
+    repo: z.string().nullable(),
+    revision: z.string().nullable(),
+    path: z.string().nullable(),
+    /** Random preset and seed for `kind: random`. */
+    preset: z.string().nullable(),
+    /** Source file name → sha256 (weights, config, tokenizer files). */
+    files: z.record(z.string(), sha256),
+    /** `LlamaForCausalLM`, `RavenForCausalLM`, … as found in config.json. */
+    architecture: z.string(),
+  }),
+  architecture: z.object({
+    flavour: z.enum(["llama", "olmo2", "huginn"]),
+    hidden_size: count,
+    num_attention_heads: count,
+    num_key_value_heads: count,
+    head_dim: count,
+    intermediate_size: count,
+    vocab_size: count,
+    max_position_embeddings: count,
+    rms_norm_eps: z.number().positive(),
+    rope: RopeSchema,
+    embed_scale: z.number().positive(),
+    tie_word_embeddings: z.boolean(),
+  }),
+  layers: z.object({
+    /** Source layer indices of each part; counts are the lengths (P, B, C). B = 0: non-recurrent. */
+    prelude: z.array(count),
+    block: z.array(count),
+    coda: z.array(count),
+  }),
+  adapter: z
+    .object({
+      init: z.enum(["random", "identity", "trained"]),
+      std: z.number().nonnegative().nullable(),
+      seed: z.number().int().nullable(),
+    })
+    .nullable(),
+  state_init: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("zeros") }),
+    z.object({ kind: z.literal("trunc_normal"), std: z.number().positive() }),
+  ]),
+  /** Recurrence the checkpoint was trained with, when known (shown on the leaderboard). */
+  train_recurrence: z.number().int().positive().nullable(),
+  tokens: z.object({
+    bos_token_id: count.nullable(),
+    /** Every id that ends generation (EOS from tokenizer and generation config). */
+    eos_token_ids: z.array(count),
+    pad_token_id: count.nullable(),
+    add_bos_token: z.boolean(),
+  }),
+  dtype: z.enum(["fp32", "fp16"]),
+  graphs: z.object({
+    prelude: GraphFileSchema,
+    block: GraphFileSchema,
+    coda: GraphFileSchema,
+  }),
+  tokenizer: z.object({ files: z.record(z.string(), sha256) }),
+  parameters: z.object({
+    embedding: count,
+    prelude: count,
+    adapter: count,
+    block: count,
+    coda: count,
+    /** lm_head plus the final norm; counted even when tied to the embedding (it costs FLOPs). */
+    head: count,
+    /** Distinct stored parameters (a tied head counted once). */
+    total: count,
+  }),
+  created_by: z.string(),
+});
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type GraphFile = z.infer<typeof GraphFileSchema>;

@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+// Node-side tests. Worker tests run in real workerd through their own project (worker/vitest.config.ts).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "node",
+          include: ["{model,evals,runner,dashboard,tests}/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          pool: "forks",
+        },
+      },
+    ],
+  },
+});
