@@ -1,0 +1,109 @@
+// A source model on disk (a Hugging Face directory): its config, its tensors and the hashes of its
+// files, read lazily so that surgery only loads the layers it keeps.
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { ModelConfigError } from "./errors.ts";
+import { readSourceConfig, type SourceConfig } from "./hf-config.ts";
+import { findSafetensors, openSafetensors, type SafetensorsCollection } from "./safetensors.ts";
+import type { LayerWeights, ModelDims } from "./weights.ts";
+
+export const TOKENIZER_FILES = [
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "generation_config.json",
+] as const;
+
+export interface SourceModel {
+  dir: string;
+  config: SourceConfig;
+  tensors: SafetensorsCollection;
+}
+
+/** Opens a Hugging Face model directory: config.json plus safetensors weights. */
+export function loadSourceModel(dir: string): SourceModel {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new ModelConfigError(`model directory not found: ${dir}`);
+  }
+  const config = readSourceConfig(dir);
+  const tensors = openSafetensors(findSafetensors(dir));
+  return { dir, config, tensors };
+}
+
+/** sha256 of every regular file of the model directory that describes the model. */
+export async function hashSourceFiles(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (!statSync(path).isFile()) continue;
+    if (!/\.(json|safetensors|model|txt)$/.test(name)) continue;
+    files[name] = await sha256File(path);
+  }
+  return files;
+}
+
+/** Streams a file through sha256. */
+export function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(path)
+      .on("data", (chunk) => hash.update(chunk))
+      .on("error", reject)
+      .on("end", () => resolve(hash.digest("hex")));
+  });
+}
+
+/** Reads decoder layer `index` of a Llama checkpoint (`model.layers.{i}.…`). */
+export function readLlamaLayer(
+  tensors: SafetensorsCollection,
+  index: number,
+  dims: ModelDims,
+): LayerWeights {
+  const h = dims.hiddenSize;
+  const q = dims.numHeads * dims.headDim;
+  const kv = dims.numKvHeads * dims.headDim;
+  const i = dims.intermediateSize;
+  const p = `model.layers.${index}`;
+  return {
+    inputNorm: tensors.read(`${p}.input_layernorm.weight`, [h]),
+    q: tensors.read(`${p}.self_attn.q_proj.weight`, [q, h]),
+    k: tensors.read(`${p}.self_attn.k_proj.weight`, [kv, h]),
+    v: tensors.read(`${p}.self_attn.v_proj.weight`, [kv, h]),
+    o: tensors.read(`${p}.self_attn.o_proj.weight`, [h, q]),
+    postNorm: tensors.read(`${p}.post_attention_layernorm.weight`, [h]),
+    gate: tensors.read(`${p}.mlp.gate_proj.weight`, [i, h]),
+    up: tensors.read(`${p}.mlp.up_proj.weight`, [i, h]),
+    down: tensors.read(`${p}.mlp.down_proj.weight`, [h, i]),
+  };
+}
+
+/**
+ * Reads one layer of a raven checkpoint (`transformer.{part}.{i}.…`): `attn.Wqkv` rows are
+ * [q; k; v] and `mlp.fc` rows are [gate; up] (DESIGN §4.7).
+ */
+export function readRavenLayer(
+  tensors: SafetensorsCollection,
+  part: "prelude" | "core_block" | "coda",
+  index: number,
+  dims: ModelDims,
+): LayerWeights {
+  const h = dims.hiddenSize;
+  const q = dims.numHeads * dims.headDim;
+  const kv = dims.numKvHeads * dims.headDim;
+  const i = dims.intermediateSize;
+  const p = `transformer.${part}.${index}`;
+  const qkv = tensors.read(`${p}.attn.Wqkv.weight`, [q + 2 * kv, h]);
+  const fc = tensors.read(`${p}.mlp.fc.weight`, [2 * i, h]);
+  return {
+    inputNorm: tensors.read(`${p}.norm_1.weight`, [h]),
+    q: qkv.subarray(0, q * h),
+    k: qkv.subarray(q * h, (q + kv) * h),
+    v: qkv.subarray((q + kv) * h, (q + 2 * kv) * h),
+    o: tensors.read(`${p}.attn.proj.weight`, [h, q]),
+    postNorm: tensors.read(`${p}.norm_2.weight`, [h]),
+    gate: fc.subarray(0, i * h),
+    up: fc.subarray(i * h, 2 * i * h),
+    down: tensors.read(`${p}.mlp.proj.weight`, [h, i]),
+  };
+}

@@ -1,0 +1,190 @@
+// Model surgery (DESIGN §4.8): a plain Llama becomes prelude + recurrent block + coda, joined by a
+// linear adapter over [state ; e]. Raven checkpoints already have that shape and are read as is.
+import { SurgeryError } from "./errors.ts";
+import { SeededRandom } from "./rng.ts";
+import { readLlamaLayer, readRavenLayer, type SourceModel } from "./source.ts";
+import type { LayerProvenance, RecurrentWeights } from "./weights.ts";
+
+export type AdapterInit = "random" | "identity";
+
+export interface SurgeryOptions {
+  /** [P, B, C]: first P layers, the B layers just before the coda, the last C layers. */
+  split?: readonly [number, number, number];
+  /** Explicit source layer indices per part. */
+  layers?: LayerProvenance;
+  adapter?: AdapterInit;
+  seed?: number;
+}
+
+/** Parses `--split 4,6,4`. */
+export function parseSplit(text: string): [number, number, number] {
+  const parts = text.split(",").map((p) => p.trim());
+  if (parts.length !== 3 || parts.some((p) => !/^\d+$/.test(p))) {
+    throw new SurgeryError(
+      `--split "${text}" must be three non-negative integers P,B,C, e.g. 4,6,4`,
+    );
+  }
+  return parts.map(Number) as [number, number, number];
+}
+
+/** Parses `--layers 0-3:6-11:12-15` (prelude:block:coda; ranges inclusive, commas allowed). */
+export function parseLayerSpec(text: string): LayerProvenance {
+  const groups = text.split(":");
+  if (groups.length !== 3) {
+    throw new SurgeryError(
+      `--layers "${text}" needs three groups prelude:block:coda, e.g. 0-3:6-11:12-15`,
+    );
+  }
+  const [prelude, block, coda] = groups.map((group) => parseLayerList(group, text));
+  return { prelude, block, coda };
+}
+
+function parseLayerList(group: string, whole: string): number[] {
+  if (group.trim() === "") return [];
+  const layers: number[] = [];
+  for (const item of group.split(",")) {
+    const match = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(item);
+    if (!match)
+      throw new SurgeryError(`--layers "${whole}": "${item}" is not a layer or a range a-b`);
+    const from = Number(match[1]);
+    const to = match[2] === undefined ? from : Number(match[2]);
+    if (to < from) throw new SurgeryError(`--layers "${whole}": range ${item} runs backwards`);
+    for (let i = from; i <= to; i++) layers.push(i);
+  }
+  return layers;
+}
+
+/** The layers a split keeps: first P, the B before the coda, last C (the rest are dropped). */
+export function layersForSplit(
+  split: readonly [number, number, number],
+  numLayers: number,
+): LayerProvenance {
+  const [p, b, c] = split;
+  if (p + b + c > numLayers) {
+    throw new SurgeryError(
+      `--split ${p},${b},${c} needs ${p + b + c} layers but the model has ${numLayers}; ` +
+        `choose P+B+C ≤ ${numLayers}`,
+    );
+  }
+  if (p + c === 0 && b === 0) throw new SurgeryError("--split 0,0,0 keeps no layers");
+  const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+  return {
+    prelude: range(0, p),
+    block: range(numLayers - c - b, b),
+    coda: range(numLayers - c, c),
+  };
+}
+
+/**
+ * Builds the recurrent model from a source. A Llama without `split`/`layers` stays non-recurrent
+ * (every layer in the prelude, empty block), which is how a baseline is exported.
+ */
+export function buildRecurrentWeights(
+  source: SourceModel,
+  options: SurgeryOptions = {},
+): RecurrentWeights {
+  return source.config.family === "raven"
+    ? fromRaven(source)
+    : fromLlama(source, resolveLayers(source, options), options);
+}
+
+function resolveLayers(source: SourceModel, options: SurgeryOptions): LayerProvenance {
+  const n = source.config.numLayers;
+  if (options.split && options.layers) {
+    throw new SurgeryError("give either --split or --layers, not both");
+  }
+  if (options.split) return layersForSplit(options.split, n);
+  if (options.layers) {
+    for (const index of [
+      ...options.layers.prelude,
+      ...options.layers.block,
+      ...options.layers.coda,
+    ]) {
+      if (index >= n) {
+        throw new SurgeryError(
+          `--layers names layer ${index} but the model has layers 0..${n - 1}`,
+        );
+      }
+    }
+    return options.layers;
+  }
+  return { prelude: Array.from({ length: n }, (_, i) => i), block: [], coda: [] };
+}
+
+function fromLlama(
+  source: SourceModel,
+  layers: LayerProvenance,
+  options: SurgeryOptions,
+): RecurrentWeights {
+  const { dims, tieWordEmbeddings } = source.config;
+  const { tensors } = source;
+  const h = dims.hiddenSize;
+  const embed = tensors.read("model.embed_tokens.weight", [dims.vocabSize, h]);
+  const head =
+    tieWordEmbeddings || !tensors.has("lm_head.weight")
+      ? embed
+      : tensors.read("lm_head.weight", [dims.vocabSize, h]);
+  const read = (indices: number[]) => indices.map((i) => readLlamaLayer(tensors, i, dims));
+  const recurrent = layers.block.length > 0;
+  return {
+    dims,
+    embed,
+    prelude: read(layers.prelude),
+    block: read(layers.block),
+    adapter: recurrent ? makeAdapter(h, options.adapter ?? "random", options.seed ?? 0) : null,
+    coda: read(layers.coda),
+    finalNorm: tensors.read("model.norm.weight", [h]),
+    head,
+    tiedEmbeddings: head === embed,
+    layers,
+  };
+}
+
+function fromRaven(source: SourceModel): RecurrentWeights {
+  const { dims, ravenSplit, tieWordEmbeddings } = source.config;
+  const split = ravenSplit!;
+  const { tensors } = source;
+  const h = dims.hiddenSize;
+  const embed = tensors.read("transformer.wte.weight", [dims.vocabSize, h]);
+  const head =
+    tieWordEmbeddings || !tensors.has("lm_head.weight")
+      ? embed
+      : tensors.read("lm_head.weight", [dims.vocabSize, h]);
+  const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+  const read = (part: "prelude" | "core_block" | "coda", n: number) =>
+    range(0, n).map((i) => readRavenLayer(tensors, part, i, dims));
+  return {
+    dims,
+    embed,
+    prelude: read("prelude", split.prelude),
+    block: read("core_block", split.block),
+    adapter: split.block > 0 ? tensors.read("transformer.adapter.weight", [h, 2 * h]) : null,
+    coda: read("coda", split.coda),
+    finalNorm: tensors.read("transformer.ln_f.weight", [h]),
+    head,
+    tiedEmbeddings: head === embed,
+    layers: {
+      prelude: range(0, split.prelude),
+      block: range(split.prelude, split.block),
+      coda: range(split.prelude + split.block, split.coda),
+    },
+  };
+}
+
+/** Standard deviation of the random adapter: sqrt(2 / (5h)). */
+export function adapterStd(hiddenSize: number): number {
+  return Math.sqrt(2 / (5 * hiddenSize));
+}
+
+/**
+ * The [h, 2h] adapter over [state ; e]. `identity` is [0 | I]: it passes e through and ignores the
+ * state, so at r = 1 the recurrent model computes exactly what the source model computed.
+ */
+export function makeAdapter(h: number, init: AdapterInit, seed: number): Float32Array {
+  const adapter = new Float32Array(h * 2 * h);
+  if (init === "identity") {
+    for (let row = 0; row < h; row++) adapter[row * 2 * h + h + row] = 1;
+    return adapter;
+  }
+  return new SeededRandom(seed).fillTruncatedNormal(adapter, adapterStd(h));
+}
