@@ -89,7 +89,8 @@ export const ManifestSchema = z.object({
   dtype: z.enum(["fp32", "fp16"]),
   graphs: z.object({
     prelude: GraphFileSchema,
-    block: GraphFileSchema,
+    /** Null for a non-recurrent checkpoint (B = 0). */
+    block: GraphFileSchema.nullable(),
     coda: GraphFileSchema,
   }),
   tokenizer: z.object({ files: z.record(z.string(), sha256) }),

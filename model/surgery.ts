@@ -3,7 +3,36 @@
 import { SurgeryError } from "./errors.ts";
 import { SeededRandom } from "./rng.ts";
 import { readLlamaLayer, readRavenLayer, type SourceModel } from "./source.ts";
-import type { LayerProvenance, RecurrentWeights } from "./weights.ts";
+import type { LayerProvenance, LayerWeights, ModelDims, RecurrentWeights } from "./weights.ts";
+
+/** A plain Llama whose parts are read on demand, so surgery loads only the layers it keeps. */
+export interface LlamaLayerSource {
+  dims: ModelDims;
+  numLayers: number;
+  readEmbedding(): Float32Array;
+  /** null when the head is tied to the embedding. */
+  readHead(): Float32Array | null;
+  readFinalNorm(): Float32Array;
+  readLayer(index: number): LayerWeights;
+}
+
+/** The lazy layer source of a Hugging Face Llama directory. */
+export function llamaLayerSource(source: SourceModel): LlamaLayerSource {
+  const { dims, tieWordEmbeddings, numLayers } = source.config;
+  const { tensors } = source;
+  return {
+    dims,
+    numLayers,
+    readEmbedding: () =>
+      tensors.read("model.embed_tokens.weight", [dims.vocabSize, dims.hiddenSize]),
+    readHead: () =>
+      tieWordEmbeddings || !tensors.has("lm_head.weight")
+        ? null
+        : tensors.read("lm_head.weight", [dims.vocabSize, dims.hiddenSize]),
+    readFinalNorm: () => tensors.read("model.norm.weight", [dims.hiddenSize]),
+    readLayer: (index) => readLlamaLayer(tensors, index, dims),
+  };
+}
 
 export type AdapterInit = "random" | "identity";
 
@@ -83,13 +112,19 @@ export function buildRecurrentWeights(
   source: SourceModel,
   options: SurgeryOptions = {},
 ): RecurrentWeights {
-  return source.config.family === "raven"
-    ? fromRaven(source)
-    : fromLlama(source, resolveLayers(source, options), options);
+  if (source.config.family === "raven") return fromRaven(source);
+  return recurrentFromLlama(llamaLayerSource(source), options);
 }
 
-function resolveLayers(source: SourceModel, options: SurgeryOptions): LayerProvenance {
-  const n = source.config.numLayers;
+/** Surgery on any plain Llama layer source (a directory on disk or a random preset). */
+export function recurrentFromLlama(
+  source: LlamaLayerSource,
+  options: SurgeryOptions = {},
+): RecurrentWeights {
+  return fromLlama(source, resolveLayers(source.numLayers, options), options);
+}
+
+function resolveLayers(n: number, options: SurgeryOptions): LayerProvenance {
   if (options.split && options.layers) {
     throw new SurgeryError("give either --split or --layers, not both");
   }
@@ -112,19 +147,15 @@ function resolveLayers(source: SourceModel, options: SurgeryOptions): LayerProve
 }
 
 function fromLlama(
-  source: SourceModel,
+  source: LlamaLayerSource,
   layers: LayerProvenance,
   options: SurgeryOptions,
 ): RecurrentWeights {
-  const { dims, tieWordEmbeddings } = source.config;
-  const { tensors } = source;
+  const { dims } = source;
   const h = dims.hiddenSize;
-  const embed = tensors.read("model.embed_tokens.weight", [dims.vocabSize, h]);
-  const head =
-    tieWordEmbeddings || !tensors.has("lm_head.weight")
-      ? embed
-      : tensors.read("lm_head.weight", [dims.vocabSize, h]);
-  const read = (indices: number[]) => indices.map((i) => readLlamaLayer(tensors, i, dims));
+  const embed = source.readEmbedding();
+  const head = source.readHead() ?? embed;
+  const read = (indices: number[]) => indices.map((i) => source.readLayer(i));
   const recurrent = layers.block.length > 0;
   return {
     dims,
@@ -133,7 +164,7 @@ function fromLlama(
     block: read(layers.block),
     adapter: recurrent ? makeAdapter(h, options.adapter ?? "random", options.seed ?? 0) : null,
     coda: read(layers.coda),
-    finalNorm: tensors.read("model.norm.weight", [h]),
+    finalNorm: source.readFinalNorm(),
     head,
     tiedEmbeddings: head === embed,
     layers,

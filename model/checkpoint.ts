@@ -1,0 +1,75 @@
+// Opens a checkpoint directory: validates recurrent.json and checks every file against its hash,
+// so a corrupted or hand-edited checkpoint is refused before any graph is run.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { CheckpointError } from "./errors.ts";
+import { MANIFEST_FILE, type Manifest, ManifestSchema } from "./manifest.ts";
+import { sha256File } from "./source.ts";
+
+export interface Checkpoint {
+  dir: string;
+  manifest: Manifest;
+}
+
+/** Reads and validates `<dir>/recurrent.json`; with `verify`, hashes every file it lists. */
+export async function readCheckpoint(
+  dir: string,
+  options: { verify?: boolean } = {},
+): Promise<Checkpoint> {
+  const path = join(dir, MANIFEST_FILE);
+  if (!existsSync(path)) {
+    throw new CheckpointError(
+      `${dir} is not a checkpoint (no ${MANIFEST_FILE}); create one with \`evals export --from <model> --out ${dir}\``,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new CheckpointError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CheckpointError(
+      `${path}: field ${issue.path.join(".") || "(root)"}: ${issue.message}; re-export the checkpoint`,
+    );
+  }
+  const manifest = parsed.data;
+  if (options.verify !== false) await verifyFiles(dir, manifest);
+  return { dir, manifest };
+}
+
+/** Every file the manifest names, with its expected hash and size. */
+export function checkpointFiles(
+  manifest: Manifest,
+): { file: string; sha256: string; bytes: number | null }[] {
+  const files: { file: string; sha256: string; bytes: number | null }[] = [];
+  for (const graph of [manifest.graphs.prelude, manifest.graphs.block, manifest.graphs.coda]) {
+    if (!graph) continue;
+    files.push({ file: graph.file, sha256: graph.sha256, bytes: graph.bytes });
+    if (graph.externalData) files.push({ ...graph.externalData, bytes: graph.externalData.bytes });
+  }
+  for (const [file, sha256] of Object.entries(manifest.tokenizer.files))
+    files.push({ file, sha256, bytes: null });
+  return files;
+}
+
+async function verifyFiles(dir: string, manifest: Manifest): Promise<void> {
+  for (const { file, sha256, bytes } of checkpointFiles(manifest)) {
+    const path = join(dir, file);
+    if (!existsSync(path))
+      throw new CheckpointError(`${path} is missing; the checkpoint is incomplete`);
+    if (bytes !== null && statSync(path).size !== bytes) {
+      throw new CheckpointError(
+        `${path} has ${statSync(path).size} bytes, the manifest says ${bytes}; re-export or re-download`,
+      );
+    }
+    const actual = await sha256File(path);
+    if (actual !== sha256) {
+      throw new CheckpointError(
+        `${path} does not match its sha256 in ${"recurrent.json"}; the file is corrupt or was changed`,
+      );
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// What `evals export` does: resolve the source (a directory, a hub id or a random preset), apply
+// the surgery and write the checkpoint.
+import { basename, resolve } from "node:path";
+import { adapterRecord, type ExportDtype, exportCheckpoint } from "./export.ts";
+import { resolveHubModel } from "./hub.ts";
+import type { Manifest } from "./manifest.ts";
+import { randomLlamaSource, randomPreset } from "./random.ts";
+import { byteTokenizerFiles } from "./random-tokenizer.ts";
+import { hashSourceFiles, loadSourceModel } from "./source.ts";
+import { type AdapterInit, buildRecurrentWeights, recurrentFromLlama } from "./surgery.ts";
+import { readTokenIds } from "./tokenizer-info.ts";
+import type { LayerProvenance } from "./weights.ts";
+
+export interface ExportRequest {
+  /** A Hugging Face model directory or `hf:org/name[@revision]`. */
+  from?: string;
+  /** A random preset name instead of `from`. */
+  random?: string;
+  out: string;
+  split?: [number, number, number];
+  layers?: LayerProvenance;
+  adapter?: AdapterInit;
+  seed?: number;
+  dtype?: ExportDtype;
+}
+
+export async function exportModel(request: ExportRequest): Promise<Manifest> {
+  const surgery = {
+    split: request.split,
+    layers: request.layers,
+    adapter: request.adapter ?? "random",
+    seed: request.seed ?? 0,
+  };
+  const dtype = request.dtype ?? "fp32";
+  if (request.random) {
+    randomPreset(request.random);
+    const seed = request.seed ?? 0;
+    const weights = recurrentFromLlama(randomLlamaSource(request.random, seed), surgery);
+    return exportCheckpoint(weights, {
+      outDir: request.out,
+      dtype,
+      name: `random-${request.random}-seed${seed}`,
+      source: {
+        kind: "random",
+        repo: null,
+        revision: null,
+        path: null,
+        preset: request.random,
+        files: {},
+        architecture: "LlamaForCausalLM",
+      },
+      tokenizer: { files: byteTokenizerFiles(weights.dims.vocabSize) },
+      tokens: { bosTokenId: 1, eosTokenIds: [2], padTokenId: null, addBosToken: true },
+      adapter: adapterRecord(weights, surgery.adapter, surgery.seed),
+    });
+  }
+
+  const hub = request.from?.startsWith("hf:") ? await resolveHubModel(request.from) : null;
+  const dir = hub ? hub.dir : resolve(request.from ?? ".");
+  const source = loadSourceModel(dir);
+  const weights = buildRecurrentWeights(source, surgery);
+  const raven = source.config.family === "raven";
+  return exportCheckpoint(weights, {
+    outDir: request.out,
+    dtype,
+    name: hub ? hub.repo : basename(dir),
+    source: {
+      kind: hub ? "hf" : "path",
+      repo: hub?.repo ?? null,
+      revision: hub?.revision ?? null,
+      path: hub ? null : dir,
+      preset: null,
+      files: await hashSourceFiles(dir),
+      architecture: source.config.architecture,
+    },
+    tokenizer: { dir },
+    tokens: readTokenIds(dir, source.config.eosTokenIds),
+    adapter: raven
+      ? weights.adapter
+        ? { init: "trained", std: null, seed: null }
+        : null
+      : adapterRecord(weights, surgery.adapter, surgery.seed),
+    stateInit:
+      raven && source.config.stateInitStd
+        ? { kind: "trunc_normal", std: source.config.stateInitStd }
+        : undefined,
+    trainRecurrence: source.config.trainRecurrence,
+  });
+}

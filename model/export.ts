@@ -1,0 +1,202 @@
+// Writes a checkpoint directory (DESIGN §3): three ONNX graphs with external weight data, the
+// tokenizer files and `recurrent.json`. Everything is written into a temporary sibling directory
+// that is renamed into place at the end, so a failed export never leaves a partial checkpoint.
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { OutputError } from "./errors.ts";
+import {
+  FORMAT_VERSION,
+  type GraphFile,
+  MANIFEST_FILE,
+  type Manifest,
+  ManifestSchema,
+} from "./manifest.ts";
+import { buildGraph, type GraphName } from "./onnx/recurrent-graphs.ts";
+import { WeightSink } from "./onnx/weight-sink.ts";
+import { countParameters } from "./parameters.ts";
+import { sha256File, TOKENIZER_FILES } from "./source.ts";
+import { adapterStd } from "./surgery.ts";
+import type { TokenIds } from "./tokenizer-info.ts";
+import type { RecurrentWeights } from "./weights.ts";
+
+export type ExportDtype = "fp32" | "fp16";
+
+export interface ExportOptions {
+  outDir: string;
+  dtype: ExportDtype;
+  name: string;
+  source: Manifest["source"];
+  /** Where tokenizer files are copied from; or generated files (name → JSON) for random models. */
+  tokenizer: { dir: string } | { files: Record<string, unknown> };
+  tokens: TokenIds;
+  adapter: Manifest["adapter"];
+  stateInit?: Manifest["state_init"];
+  trainRecurrence?: number | null;
+  flavour?: Manifest["architecture"]["flavour"];
+}
+
+/** Exports `weights` as a checkpoint directory and returns its manifest. */
+export async function exportCheckpoint(
+  weights: RecurrentWeights,
+  options: ExportOptions,
+): Promise<Manifest> {
+  const outDir = resolve(options.outDir);
+  const staging = prepareStaging(outDir);
+  try {
+    const graphs: Manifest["graphs"] = { prelude: null!, block: null, coda: null! };
+    const names: GraphName[] =
+      weights.block.length > 0 ? ["prelude", "block", "coda"] : ["prelude", "coda"];
+    for (const name of names)
+      graphs[name] = await writeGraph(name, weights, staging, options.dtype);
+    const tokenizerFiles = await writeTokenizer(options.tokenizer, staging);
+    const manifest = ManifestSchema.parse({
+      format_version: FORMAT_VERSION,
+      name: options.name,
+      source: options.source,
+      architecture: architectureOf(weights, options.flavour ?? "llama"),
+      layers: weights.layers,
+      adapter: options.adapter,
+      state_init: options.stateInit ?? { kind: "zeros" },
+      train_recurrence: options.trainRecurrence ?? null,
+      tokens: {
+        bos_token_id: options.tokens.bosTokenId,
+        eos_token_ids: options.tokens.eosTokenIds,
+        pad_token_id: options.tokens.padTokenId,
+        add_bos_token: options.tokens.addBosToken,
+      },
+      dtype: options.dtype,
+      graphs,
+      tokenizer: { files: tokenizerFiles },
+      parameters: countParameters(weights),
+      created_by: "evals export",
+    } satisfies Manifest);
+    writeFileSync(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    if (existsSync(outDir)) rmSync(outDir, { recursive: true, force: true });
+    renameSync(staging, outDir);
+    return manifest;
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The manifest's adapter record for a surgery adapter. */
+export function adapterRecord(
+  weights: RecurrentWeights,
+  init: "random" | "identity" | "trained",
+  seed: number | null,
+): Manifest["adapter"] {
+  if (!weights.adapter) return null;
+  return {
+    init,
+    std: init === "random" ? adapterStd(weights.dims.hiddenSize) : null,
+    seed: init === "random" ? seed : null,
+  };
+}
+
+function prepareStaging(outDir: string): string {
+  const parent = dirname(outDir);
+  if (existsSync(outDir)) {
+    if (!statSync(outDir).isDirectory()) {
+      throw new OutputError(`--out ${outDir} is a file; give a directory path`);
+    }
+    const entries = readdirSync(outDir);
+    if (entries.length > 0 && !entries.includes(MANIFEST_FILE)) {
+      throw new OutputError(
+        `--out ${outDir} is a non-empty directory that is not a checkpoint; choose an empty or new path`,
+      );
+    }
+  }
+  const staging = join(parent, `.${basename(outDir)}.partial-${process.pid}`);
+  try {
+    mkdirSync(parent, { recursive: true });
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging);
+  } catch (error) {
+    throw new OutputError(
+      `cannot write to ${parent} (${(error as NodeJS.ErrnoException).code ?? "error"}); choose a writable --out`,
+    );
+  }
+  return staging;
+}
+
+async function writeGraph(
+  name: GraphName,
+  weights: RecurrentWeights,
+  dir: string,
+  dtype: ExportDtype,
+): Promise<GraphFile> {
+  const file = `${name}.onnx`;
+  const sink = new WeightSink(join(dir, `${file}.data`));
+  try {
+    const bytes = buildGraph(name, weights, sink, dtype).encode();
+    writeFileSync(join(dir, file), bytes);
+  } finally {
+    sink.close();
+  }
+  const externalData =
+    sink.bytesWritten > 0
+      ? {
+          file: `${file}.data`,
+          sha256: await sha256File(sink.dataPath),
+          bytes: statSync(sink.dataPath).size,
+        }
+      : null;
+  return {
+    file,
+    sha256: await sha256File(join(dir, file)),
+    bytes: statSync(join(dir, file)).size,
+    externalData,
+  };
+}
+
+async function writeTokenizer(
+  tokenizer: ExportOptions["tokenizer"],
+  dir: string,
+): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  if ("dir" in tokenizer) {
+    for (const name of TOKENIZER_FILES) {
+      const from = join(tokenizer.dir, name);
+      if (!existsSync(from)) continue;
+      copyFileSync(from, join(dir, name));
+      files[name] = await sha256File(join(dir, name));
+    }
+  } else {
+    for (const [name, json] of Object.entries(tokenizer.files)) {
+      writeFileSync(join(dir, name), `${JSON.stringify(json, null, 2)}\n`);
+      files[name] = await sha256File(join(dir, name));
+    }
+  }
+  return files;
+}
+
+function architectureOf(
+  weights: RecurrentWeights,
+  flavour: Manifest["architecture"]["flavour"],
+): Manifest["architecture"] {
+  const d = weights.dims;
+  return {
+    flavour,
+    hidden_size: d.hiddenSize,
+    num_attention_heads: d.numHeads,
+    num_key_value_heads: d.numKvHeads,
+    head_dim: d.headDim,
+    intermediate_size: d.intermediateSize,
+    vocab_size: d.vocabSize,
+    max_position_embeddings: d.maxPositionEmbeddings,
+    rms_norm_eps: d.rmsNormEps,
+    rope: { theta: d.ropeTheta, scaling: d.ropeScaling },
+    embed_scale: d.embedScale,
+    tie_word_embeddings: weights.tiedEmbeddings,
+  };
+}

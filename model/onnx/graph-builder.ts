@@ -1,0 +1,172 @@
+// A small builder for ONNX graphs: named inputs and outputs, initializers through a WeightSink,
+// and `op()` that returns the output name so graph code reads like the maths it computes.
+import { DataType, type NodeProto, onnx, type TensorProto, type ValueInfoProto } from "./proto.ts";
+import type { FloatStorage, WeightSink } from "./weight-sink.ts";
+
+export const OPSET = 17;
+const IR_VERSION = 8;
+
+export type Dim = number | string;
+type AttributeValue = number | number[] | string | TensorProto;
+
+export class GraphBuilder {
+  private readonly nodes: NodeProto[] = [];
+  private readonly initializers: TensorProto[] = [];
+  private readonly inputs: ValueInfoProto[] = [];
+  private readonly outputs: ValueInfoProto[] = [];
+  private readonly counters = new Map<string, number>();
+  private readonly constants = new Map<string, string>();
+
+  constructor(
+    readonly name: string,
+    private readonly sink: WeightSink,
+    readonly storage: FloatStorage,
+  ) {}
+
+  input(name: string, elemType: number, dims: readonly Dim[]): string {
+    this.inputs.push(valueInfo(name, elemType, dims));
+    return name;
+  }
+
+  output(name: string, value: string, elemType: number, dims: readonly Dim[]): void {
+    this.op("Identity", [value], {}, name);
+    this.outputs.push(valueInfo(name, elemType, dims));
+  }
+
+  /**
+   * A float weight, stored as fp32 or fp16 per the export's dtype. fp16 weights are cast back to
+   * float32 in the graph, so activations stay fp32 on every backend.
+   */
+  weight(name: string, data: Float32Array, dims: readonly number[]): string {
+    this.initializers.push(this.sink.floatTensor(name, data, dims, this.storage));
+    if (this.storage === "fp32") return name;
+    return this.op("Cast", [name], { to: DataType.FLOAT });
+  }
+
+  /** A float32 initializer kept in float32 whatever the export dtype (tables, not weights). */
+  constTensor(name: string, data: Float32Array, dims: readonly number[]): string {
+    this.initializers.push(this.sink.floatTensor(name, data, dims, "fp32"));
+    return name;
+  }
+
+  /** A small int64 constant, deduplicated by value. */
+  int64(values: readonly number[], dims: readonly number[] = [values.length]): string {
+    return this.constant("i64", values, dims, () =>
+      onnx.TensorProto.create({
+        dims: [...dims],
+        dataType: DataType.INT64,
+        int64Data: [...values],
+      }),
+    );
+  }
+
+  /** A small float32 constant, deduplicated by value. */
+  float(values: readonly number[], dims: readonly number[] = []): string {
+    return this.constant("f32", values, dims, () =>
+      onnx.TensorProto.create({
+        dims: [...dims],
+        dataType: DataType.FLOAT,
+        floatData: [...values],
+      }),
+    );
+  }
+
+  /** Adds a node; returns its (first) output name. */
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Record<string, AttributeValue> = {},
+    output?: string,
+  ): string {
+    return this.opMulti(opType, inputs, 1, attributes, output ? [output] : undefined)[0];
+  }
+
+  opMulti(
+    opType: string,
+    inputs: readonly string[],
+    outputCount: number,
+    attributes: Record<string, AttributeValue> = {},
+    outputNames?: string[],
+  ): string[] {
+    const id = this.nextId(opType);
+    const outputs = outputNames ?? Array.from({ length: outputCount }, (_, i) => `${id}_out${i}`);
+    this.nodes.push(
+      onnx.NodeProto.create({
+        name: id,
+        opType,
+        input: [...inputs],
+        output: outputs,
+        attribute: Object.entries(attributes).map(([key, value]) => attribute(key, value)),
+      }),
+    );
+    return outputs;
+  }
+
+  /** Serialises the model. */
+  encode(): Uint8Array {
+    const model = onnx.ModelProto.create({
+      irVersion: IR_VERSION,
+      producerName: "evals",
+      opsetImport: [{ domain: "", version: OPSET }],
+      graph: onnx.GraphProto.create({
+        name: this.name,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      }),
+    });
+    return onnx.ModelProto.encode(model).finish();
+  }
+
+  private constant(
+    kind: string,
+    values: readonly number[],
+    dims: readonly number[],
+    make: () => TensorProto,
+  ): string {
+    const key = `${kind}:${dims.join("x")}:${values.join(",")}`;
+    const existing = this.constants.get(key);
+    if (existing) return existing;
+    const name = this.nextId("const");
+    const tensor = make();
+    tensor.name = name;
+    this.initializers.push(tensor);
+    this.constants.set(key, name);
+    return name;
+  }
+
+  private nextId(prefix: string): string {
+    const n = this.counters.get(prefix) ?? 0;
+    this.counters.set(prefix, n + 1);
+    return `${prefix}_${n}`;
+  }
+}
+
+function valueInfo(name: string, elemType: number, dims: readonly Dim[]): ValueInfoProto {
+  return onnx.ValueInfoProto.create({
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: {
+          dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })),
+        },
+      },
+    },
+  });
+}
+
+function attribute(name: string, value: AttributeValue) {
+  const A = onnx.AttributeProto.AttributeType;
+  if (typeof value === "string") {
+    return { name, type: A.STRING, s: new TextEncoder().encode(value) };
+  }
+  if (Array.isArray(value)) return { name, type: A.INTS, ints: value };
+  if (typeof value === "number") {
+    return Number.isInteger(value) && name !== "epsilon" && name !== "alpha"
+      ? { name, type: A.INT, i: value }
+      : { name, type: A.FLOAT, f: value };
+  }
+  return { name, type: A.TENSOR, t: value };
+}

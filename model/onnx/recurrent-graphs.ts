@@ -1,0 +1,73 @@
+// The three graphs of a recurrent checkpoint (names in model/graphs.md): prelude (embedding +
+// prelude layers), block (adapter + block layers = one recurrence), coda (coda layers, final norm,
+// lm_head). The recurrence loop itself is driven from TypeScript by the engine (DESIGN §3).
+import type { RecurrentWeights } from "../weights.ts";
+import { GraphBuilder } from "./graph-builder.ts";
+import { attentionContext, decoderLayer, linear, rmsNorm } from "./layers.ts";
+import { DataType } from "./proto.ts";
+import type { FloatStorage, WeightSink } from "./weight-sink.ts";
+
+export type GraphName = "prelude" | "block" | "coda";
+
+export function buildGraph(
+  name: GraphName,
+  weights: RecurrentWeights,
+  sink: WeightSink,
+  storage: FloatStorage,
+): GraphBuilder {
+  const g = new GraphBuilder(name, sink, storage);
+  if (name === "prelude") buildPrelude(g, weights);
+  else if (name === "block") buildBlock(g, weights);
+  else buildCoda(g, weights);
+  return g;
+}
+
+const hiddenDims = (h: number) => ["batch", "sequence", h];
+
+function buildPrelude(g: GraphBuilder, weights: RecurrentWeights): void {
+  const { dims } = weights;
+  const ids = g.input("input_ids", DataType.INT64, ["batch", "sequence"]);
+  const ctx = attentionContext(g, dims);
+  let x = g.op("Gather", [
+    g.weight("embed_tokens", weights.embed, [dims.vocabSize, dims.hiddenSize]),
+    ids,
+  ]);
+  if (dims.embedScale !== 1) x = g.op("Mul", [x, g.float([dims.embedScale])]);
+  weights.prelude.forEach((layer, i) => {
+    x = decoderLayer(g, x, layer, i, "prelude", dims, ctx);
+  });
+  g.output("e", x, DataType.FLOAT, hiddenDims(dims.hiddenSize));
+}
+
+function buildBlock(g: GraphBuilder, weights: RecurrentWeights): void {
+  const { dims } = weights;
+  const h = dims.hiddenSize;
+  const e = g.input("e", DataType.FLOAT, hiddenDims(h));
+  const state = g.input("state", DataType.FLOAT, hiddenDims(h));
+  const ctx = attentionContext(g, dims);
+  // State first, then e (DESIGN §4.4).
+  const joined = g.op("Concat", [state, e], { axis: -1 });
+  let x = linear(g, joined, "adapter", weights.adapter!, h, 2 * h);
+  weights.block.forEach((layer, i) => {
+    x = decoderLayer(g, x, layer, i, "block", dims, ctx);
+  });
+  g.output("state_out", x, DataType.FLOAT, hiddenDims(h));
+}
+
+function buildCoda(g: GraphBuilder, weights: RecurrentWeights): void {
+  const { dims } = weights;
+  const h = dims.hiddenSize;
+  let x = g.input("state", DataType.FLOAT, hiddenDims(h));
+  const keep = g.input("num_logits_to_keep", DataType.INT64, []);
+  const ctx = attentionContext(g, dims);
+  weights.coda.forEach((layer, i) => {
+    x = decoderLayer(g, x, layer, i, "coda", dims, ctx);
+  });
+  // Keep the last k positions before the head: vocab-sized logits for a whole prompt are the
+  // largest tensor of a step. k = 0 slices from 0, i.e. keeps every position.
+  const start = g.op("Unsqueeze", [g.op("Neg", [keep]), g.int64([0])]);
+  const last = g.op("Slice", [x, start, g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
+  const normed = rmsNorm(g, last, g.weight("final_norm", weights.finalNorm, [h]), dims.rmsNormEps);
+  const logits = linear(g, normed, "lm_head", weights.head, dims.vocabSize, h);
+  g.output("logits", logits, DataType.FLOAT, ["batch", "logits_sequence", dims.vocabSize]);
+}

@@ -1,0 +1,163 @@
+// Drives the three graphs of a checkpoint for one forward step (prefill or decode): prelude once,
+// block r times, coda once, with the KV caches of every layer carried between steps. The same code
+// runs on onnxruntime-node and onnxruntime-web: the `ort` module is passed in.
+import type * as Ort from "onnxruntime-common";
+import type { Manifest } from "../../model/manifest.ts";
+
+export type OrtModule = Pick<typeof Ort, "InferenceSession" | "Tensor">;
+export type KvStrategy = "full" | "shared";
+
+export interface GraphSessions {
+  prelude: Ort.InferenceSession;
+  block: Ort.InferenceSession | null;
+  coda: Ort.InferenceSession;
+}
+
+/** Key/value tensors of every layer, as the graphs name them. */
+type LayerCache = { key: Ort.Tensor; value: Ort.Tensor };
+
+/**
+ * KV caches for one batch. `full`: one cache per (iteration, block layer) — exact, memory grows
+ * with r. `shared`: one cache per block layer, overwritten by every iteration — approximate.
+ */
+export class KvCache {
+  readonly prelude: LayerCache[];
+  readonly block: LayerCache[][]; // [iteration or 0][layer]
+  readonly coda: LayerCache[];
+  length = 0;
+
+  constructor(
+    readonly strategy: KvStrategy,
+    prelude: LayerCache[],
+    block: LayerCache[][],
+    coda: LayerCache[],
+  ) {
+    this.prelude = prelude;
+    this.block = block;
+    this.coda = coda;
+  }
+}
+
+export interface StepInputs {
+  batch: number;
+  /** New tokens this step, [batch, seq] row-major. */
+  inputIds: BigInt64Array;
+  /** Mask over cache + new tokens, [batch, past + seq]. */
+  attentionMask: BigInt64Array;
+  positionIds: BigInt64Array;
+  /** s_0 for the new positions, [batch, seq, h]; zeros when absent. */
+  initialState?: Float32Array;
+}
+
+export class RecurrentModel {
+  constructor(
+    private readonly ort: OrtModule,
+    readonly manifest: Manifest,
+    readonly sessions: GraphSessions,
+  ) {}
+
+  get hiddenSize(): number {
+    return this.manifest.architecture.hidden_size;
+  }
+
+  get isRecurrent(): boolean {
+    return this.manifest.layers.block.length > 0;
+  }
+
+  /** Empty caches for a batch that will run `recurrences` iterations per token. */
+  newCache(batch: number, strategy: KvStrategy, recurrences: number): KvCache {
+    const { layers } = this.manifest;
+    const empty = (n: number) => Array.from({ length: n }, () => this.emptyLayer(batch));
+    const copies = this.isRecurrent ? (strategy === "full" ? recurrences : 1) : 0;
+    return new KvCache(
+      strategy,
+      empty(layers.prelude.length),
+      Array.from({ length: copies }, () => empty(layers.block.length)),
+      empty(layers.coda.length),
+    );
+  }
+
+  /**
+   * One step: returns logits [batch, keep or seq, vocab] and advances `cache`.
+   * `keepLogits` 0 keeps every position; 1 keeps only the last (decoding).
+   */
+  async step(
+    inputs: StepInputs,
+    recurrences: number,
+    cache: KvCache,
+    keepLogits: number,
+  ): Promise<Ort.Tensor> {
+    const { Tensor } = this.ort;
+    const seq = inputs.inputIds.length / inputs.batch;
+    const total = inputs.attentionMask.length / inputs.batch;
+    const h = this.hiddenSize;
+    const common = {
+      attention_mask: new Tensor("int64", inputs.attentionMask, [inputs.batch, total]),
+      position_ids: new Tensor("int64", inputs.positionIds, [inputs.batch, seq]),
+    };
+
+    const prelude = await this.run(this.sessions.prelude, {
+      ...common,
+      input_ids: new Tensor("int64", inputs.inputIds, [inputs.batch, seq]),
+      ...feeds(cache.prelude),
+    });
+    updateCache(cache.prelude, prelude);
+    let state = prelude.e;
+
+    if (this.isRecurrent) {
+      const e = prelude.e;
+      state = new Tensor(
+        "float32",
+        inputs.initialState ?? new Float32Array(inputs.batch * seq * h),
+        [inputs.batch, seq, h],
+      );
+      for (let i = 0; i < recurrences; i++) {
+        const layers = cache.strategy === "full" ? cache.block[i] : cache.block[0];
+        const block = await this.run(this.sessions.block!, {
+          ...common,
+          e,
+          state,
+          ...feeds(layers),
+        });
+        updateCache(layers, block);
+        state = block.state_out;
+      }
+    }
+
+    const coda = await this.run(this.sessions.coda, {
+      ...common,
+      state,
+      num_logits_to_keep: new Tensor("int64", BigInt64Array.of(BigInt(keepLogits)), []),
+      ...feeds(cache.coda),
+    });
+    updateCache(cache.coda, coda);
+    cache.length = total;
+    return coda.logits;
+  }
+
+  private emptyLayer(batch: number): LayerCache {
+    const { num_key_value_heads: kv, head_dim: d } = this.manifest.architecture;
+    const make = () => new this.ort.Tensor("float32", new Float32Array(0), [batch, kv, 0, d]);
+    return { key: make(), value: make() };
+  }
+
+  private async run(session: Ort.InferenceSession, inputs: Record<string, Ort.Tensor>) {
+    return session.run(inputs);
+  }
+}
+
+function feeds(layers: LayerCache[]): Record<string, Ort.Tensor> {
+  const out: Record<string, Ort.Tensor> = {};
+  layers.forEach((layer, i) => {
+    out[`past_key_values.${i}.key`] = layer.key;
+    out[`past_key_values.${i}.value`] = layer.value;
+  });
+  return out;
+}
+
+function updateCache(layers: LayerCache[], outputs: Ort.InferenceSession.OnnxValueMapType): void {
+  layers.forEach((layer, i) => {
+    layer.key = outputs[`present.${i}.key`] as Ort.Tensor;
+    layer.value = outputs[`present.${i}.value`] as Ort.Tensor;
+  });
+}
