@@ -1,6 +1,9 @@
 // The list of verbs. Each room owns its command file; this is the only place that names them all.
 import type { Command } from "commander";
+import { registerExportCommand } from "./export.ts";
+import { registerInspectCommand } from "./inspect.ts";
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerExportCommand(program);
+  registerInspectCommand(program);
 }

@@ -1,0 +1,53 @@
+// `evals export`: a Hugging Face Llama or raven checkpoint (or a random preset) → recurrent checkpoint.
+import { type Command, Option } from "commander";
+import { exportModel } from "../../model/export-model.ts";
+import { RANDOM_PRESETS } from "../../model/random.ts";
+import { parseLayerSpec, parseSplit } from "../../model/surgery.ts";
+import { EvalsError } from "../errors.ts";
+import { parseInteger } from "./parse.ts";
+
+export function registerExportCommand(program: Command): void {
+  program
+    .command("export")
+    .description("export a model as prelude/block/coda ONNX graphs with a recurrent.json manifest")
+    .option("--from <model>", "Hugging Face model directory or hf:org/name[@revision]")
+    .addOption(
+      new Option("--random <preset>", "random weights instead of --from").choices(
+        Object.keys(RANDOM_PRESETS),
+      ),
+    )
+    .requiredOption("--out <dir>", "checkpoint directory to write")
+    .option("--split <P,B,C>", "first P layers, the B layers before the coda, the last C layers")
+    .option("--layers <spec>", "explicit source layers prelude:block:coda, e.g. 0-3:6-11:12-15")
+    .addOption(
+      new Option("--adapter <init>", "adapter initialisation")
+        .choices(["random", "identity"])
+        .default("random"),
+    )
+    .option("--seed <n>", "seed of the random adapter / random weights", "0")
+    .addOption(
+      new Option("--dtype <dtype>", "weight storage").choices(["fp32", "fp16"]).default("fp32"),
+    )
+    .action(async function runExport(options) {
+      if (!options.from === !options.random) {
+        throw new EvalsError("give exactly one of --from <model> or --random <preset>");
+      }
+      const started = performance.now();
+      const manifest = await exportModel({
+        from: options.from,
+        random: options.random,
+        out: options.out,
+        split: options.split ? parseSplit(options.split) : undefined,
+        layers: options.layers ? parseLayerSpec(options.layers) : undefined,
+        adapter: options.adapter,
+        seed: parseInteger(options.seed, "--seed"),
+        dtype: options.dtype,
+      });
+      const { prelude, block, coda } = manifest.layers;
+      process.stderr.write(
+        `exported ${manifest.name} → ${options.out} (P,B,C = ${prelude.length},${block.length},${coda.length}; ` +
+          `${manifest.parameters.total.toLocaleString("en-US")} parameters; ${manifest.dtype}) ` +
+          `in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+      );
+    });
+}
