@@ -5,11 +5,16 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openNodeModel } from "../runner/engine/node-sessions.ts";
 import { readCheckpoint } from "./checkpoint.ts";
 import { exportModel } from "./export-model.ts";
+import { floatToHalfBits } from "./onnx/half.ts";
+import { randomLlamaSource } from "./random.ts";
 import { referenceLogits } from "./reference.ts";
+import { halfToFloat } from "./safetensors.ts";
 import { loadSourceModel } from "./source.ts";
-import { buildRecurrentWeights } from "./surgery.ts";
+import { buildRecurrentWeights, recurrentFromLlama } from "./surgery.ts";
 import { ortLogits, ortLogitsStepwise, toleranceRatio } from "./testing/ort-logits.ts";
+import { writeRavenFromStories } from "./testing/raven-fixture.ts";
 import { STORY_PROMPTS, stories260kDir, stories260kTokenizer } from "./testing/stories.ts";
+import type { LayerWeights, RecurrentWeights } from "./weights.ts";
 
 const work = mkdtempSync(join(tmpdir(), "evals-export-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -81,3 +86,80 @@ describe("stories260k exported to ONNX equals the reference forward", () => {
     }
   });
 });
+
+describe("other sources export and match the reference", () => {
+  it("random tiny presets cover GQA, tied and untied embeddings and llama3 rope scaling", async () => {
+    const ids = [1, 45, 300, 12, 99, 7, 410, 33, 256, 5, 18, 77];
+    for (const preset of ["tiny", "tiny-untied", "tiny-llama3"]) {
+      const model = await exported(`random-${preset}`, {
+        random: preset,
+        seed: 4,
+        split: [1, 2, 1],
+      });
+      const weights = recurrentFromLlama(randomLlamaSource(preset, 4), {
+        split: [1, 2, 1],
+        seed: 4,
+      });
+      expect(model.manifest.architecture.tie_word_embeddings).toBe(preset !== "tiny-untied");
+      for (const r of [1, 3]) {
+        const expected = referenceLogits(weights, ids, { recurrences: r });
+        expect(
+          toleranceRatio(await ortLogitsStepwise(model, ids, r, 5), expected, 2e-3, 2e-3),
+        ).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it("a raven checkpoint imports with its own split and adapter, and bos/eos from the tokenizer", async () => {
+    const ravenDir = join(work, "raven-source");
+    writeRavenFromStories(ravenDir, 5);
+    const model = await exported("raven", { from: ravenDir });
+    expect(model.manifest.layers).toEqual({ prelude: [0], block: [1, 2, 3], coda: [4] });
+    expect(model.manifest.tokens.bos_token_id).toBe(1);
+    expect(model.manifest.tokens.eos_token_ids).toEqual([2]);
+    expect(model.manifest.adapter?.init).toBe("trained");
+    expect(model.manifest.train_recurrence).toBe(4);
+    const weights = buildRecurrentWeights(source, { split: [1, 3, 1], adapter: "random", seed: 5 });
+    for (const r of [1, 4]) {
+      const expected = referenceLogits(weights, prompts[1], { recurrences: r });
+      expect(
+        toleranceRatio(await ortLogits(model, prompts[1], r), expected, 2e-3, 2e-3),
+      ).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("--dtype fp16 stores half weights and computes what the reference computes on them", async () => {
+    const model = await exported("fp16", {
+      from: stories260kDir,
+      split: [1, 3, 1],
+      seed: 2,
+      dtype: "fp16",
+    });
+    expect(model.manifest.dtype).toBe("fp16");
+    const fp32Bytes = (await readCheckpoint(join(work, "random"))).manifest.graphs.block!
+      .externalData!.bytes;
+    expect(model.manifest.graphs.block!.externalData!.bytes).toBeLessThan(fp32Bytes * 0.55);
+    const weights = roundedToHalf(buildRecurrentWeights(source, { split: [1, 3, 1], seed: 2 }));
+    const expected = referenceLogits(weights, prompts[2], { recurrences: 2 });
+    expect(
+      toleranceRatio(await ortLogits(model, prompts[2], 2), expected, 2e-3, 2e-3),
+    ).toBeLessThanOrEqual(1);
+  });
+});
+
+function roundedToHalf(weights: RecurrentWeights): RecurrentWeights {
+  const round = (a: Float32Array) => Float32Array.from(a, (v) => halfToFloat(floatToHalfBits(v)));
+  const layer = (l: LayerWeights): LayerWeights =>
+    Object.fromEntries(Object.entries(l).map(([k, v]) => [k, round(v)])) as unknown as LayerWeights;
+  const embed = round(weights.embed);
+  return {
+    ...weights,
+    embed,
+    head: weights.tiedEmbeddings ? embed : round(weights.head),
+    prelude: weights.prelude.map(layer),
+    block: weights.block.map(layer),
+    coda: weights.coda.map(layer),
+    adapter: weights.adapter && round(weights.adapter),
+    finalNorm: round(weights.finalNorm),
+  };
+}

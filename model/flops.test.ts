@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import { effectiveParameters, flopsForSample, flopsPerToken } from "./flops.ts";
 
 const manifest = {
-  parameters: { embedding: 1000, prelude: 100, adapter: 20, block: 300, coda: 50, head: 1001, total: 0 },
+  parameters: {
+    embedding: 1000,
+    prelude: 100,
+    adapter: 20,
+    block: 300,
+    coda: 50,
+    head: 1001,
+    total: 0,
+  },
   layers: { prelude: [0], block: [1, 2, 3], coda: [4] },
   architecture: { num_attention_heads: 2, head_dim: 4 } as never,
 };

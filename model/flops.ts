@@ -8,7 +8,11 @@ type Counted = Pick<Manifest, "parameters" | "layers" | "architecture">;
  * 2(P_pre + P_coda + P_head) + 2r(P_block + P_adapter) + 4·t·n_heads·head_dim·(L_pre + L_coda + r·L_block).
  * A non-recurrent checkpoint (B = 0) ignores r.
  */
-export function flopsPerToken(manifest: Counted, recurrences: number, contextLength: number): number {
+export function flopsPerToken(
+  manifest: Counted,
+  recurrences: number,
+  contextLength: number,
+): number {
   const { linear, attentionPerPosition } = perTokenTerms(manifest, recurrences);
   return linear + attentionPerPosition * contextLength;
 }
@@ -29,7 +33,10 @@ export function flopsForSample(
 }
 
 /** The paper's effective parameters: P_pre + r·P_block + P_coda (no embedding, head or adapter). */
-export function effectiveParameters(manifest: Pick<Manifest, "parameters" | "layers">, recurrences: number): number {
+export function effectiveParameters(
+  manifest: Pick<Manifest, "parameters" | "layers">,
+  recurrences: number,
+): number {
   const { prelude, block, coda } = manifest.parameters;
   const r = manifest.layers.block.length > 0 ? recurrences : 0;
   return prelude + r * block + coda;
@@ -40,7 +47,8 @@ function perTokenTerms(manifest: Counted, recurrences: number) {
   const recurrent = manifest.layers.block.length > 0;
   const r = recurrent ? recurrences : 0;
   const { num_attention_heads: heads, head_dim: headDim } = manifest.architecture;
-  const layers = manifest.layers.prelude.length + manifest.layers.coda.length + r * manifest.layers.block.length;
+  const layers =
+    manifest.layers.prelude.length + manifest.layers.coda.length + r * manifest.layers.block.length;
   return {
     linear: 2 * (p.prelude + p.coda + p.head) + 2 * r * (p.block + p.adapter),
     attentionPerPosition: 4 * heads * headDim * layers,
