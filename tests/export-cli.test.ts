@@ -92,12 +92,7 @@ describe("evals export from the command line", () => {
       /model directory not found: .*nowhere/,
     ],
     ["truncated weights", truncated, [], /model\.safetensors.*truncated/],
-    [
-      "a header whose offsets lie",
-      lyingHeader,
-      [],
-      /lm_head\.weight claims bytes .*header lies/,
-    ],
+    ["a header whose offsets lie", lyingHeader, [], /lm_head\.weight claims bytes .*header lies/],
     [
       "a missing tensor",
       () => brokenModel("missing", (t) => delete t["model.layers.2.mlp.up_proj.weight"]),
