@@ -38,6 +38,9 @@ export class KvCache {
   }
 }
 
+/** Called with each state and the logits; throws to stop on NaN/Inf (iteration null: not the block). */
+export type FiniteCheck = (graph: string, data: Float32Array, iteration: number | null) => void;
+
 export interface StepInputs {
   batch: number;
   /** New tokens this step, [batch, seq] row-major. */
@@ -86,6 +89,7 @@ export class RecurrentModel {
     recurrences: number,
     cache: KvCache,
     keepLogits: number,
+    check?: FiniteCheck,
   ): Promise<Ort.Tensor> {
     const { Tensor } = this.ort;
     const seq = inputs.inputIds.length / inputs.batch;
@@ -121,6 +125,7 @@ export class RecurrentModel {
         });
         updateCache(layers, block);
         state = block.state_out;
+        check?.("block.onnx", state.data as Float32Array, i);
       }
     }
 
@@ -131,6 +136,7 @@ export class RecurrentModel {
       ...feeds(cache.coda),
     });
     updateCache(cache.coda, coda);
+    check?.("coda.onnx", coda.logits.data as Float32Array, null);
     cache.length = total;
     return coda.logits;
   }

@@ -1,0 +1,241 @@
+// Greedy generation over a RecurrentModel: left-padded batches whose rows never see each other,
+// stop ids and lm-eval-style stop strings, per-request seeds for the initial state.
+
+import { SeededRandom } from "../../model/rng.ts";
+import { adapterStd } from "../../model/surgery.ts";
+import {
+  ContextWindowExceededError,
+  GenerationRequestError,
+  NonFiniteValueError,
+} from "./errors.ts";
+import type { KvStrategy, RecurrentModel } from "./recurrent-model.ts";
+
+export const MAX_RECURRENCES = 256;
+
+export type StateInit = "zeros" | "normal";
+
+export interface GenerationConfig {
+  recurrences: number;
+  maxNewTokens: number;
+  kv: KvStrategy;
+  stateInit: StateInit;
+  /** Token ids that end a row (included in `ids`, removed from `text`). */
+  stopIds: readonly number[];
+  /** Text that ends a row; the text is cut before the first one (lm-eval's `until`). */
+  stopStrings: readonly string[];
+}
+
+export interface GenerationRequest {
+  promptIds: readonly number[];
+  /** Seed of this request's initial-state stream (only used with stateInit "normal"). */
+  seed: number;
+}
+
+export interface GenerationResult {
+  ids: number[];
+  text: string;
+  /** The five largest logits at the last prompt position, [id, logit]. */
+  top5: [number, number][];
+  stopReason: "stop_id" | "stop_string" | "max_new_tokens";
+}
+
+export type Decode = (ids: readonly number[]) => string;
+
+/** Checks a request before any graph runs; throws a named error saying what to change. */
+export function validateGeneration(
+  model: RecurrentModel,
+  config: GenerationConfig,
+  requests: readonly GenerationRequest[],
+): void {
+  const r = config.recurrences;
+  if (!Number.isInteger(r) || r < 1 || r > MAX_RECURRENCES) {
+    throw new GenerationRequestError(
+      `recurrences ${r} must be an integer from 1 to ${MAX_RECURRENCES}`,
+    );
+  }
+  if (!Number.isInteger(config.maxNewTokens) || config.maxNewTokens < 1) {
+    throw new GenerationRequestError(
+      `max new tokens ${config.maxNewTokens} must be a positive integer`,
+    );
+  }
+  const positions = model.manifest.architecture.max_position_embeddings;
+  requests.forEach((request, i) => {
+    if (request.promptIds.length === 0) {
+      throw new GenerationRequestError(`prompt ${i} is empty; give at least one token of text`);
+    }
+    const needed = request.promptIds.length + config.maxNewTokens;
+    if (needed > positions) {
+      throw new ContextWindowExceededError(
+        `prompt ${i} has ${request.promptIds.length} tokens; with ${config.maxNewTokens} new tokens it needs ` +
+          `${needed} positions but the model has ${positions}; shorten the prompt or lower --max-new-tokens`,
+      );
+    }
+  });
+}
+
+/** Greedy decoding of a batch; results are in request order. */
+export async function generateBatch(
+  model: RecurrentModel,
+  requests: readonly GenerationRequest[],
+  config: GenerationConfig,
+  decode: Decode,
+): Promise<GenerationResult[]> {
+  validateGeneration(model, config, requests);
+  const batch = requests.length;
+  const h = model.hiddenSize;
+  const vocab = model.manifest.architecture.vocab_size;
+  const longest = Math.max(...requests.map((r) => r.promptIds.length));
+  const padding = requests.map((r) => longest - r.promptIds.length);
+  const padId = BigInt(
+    model.manifest.tokens.pad_token_id ?? model.manifest.tokens.eos_token_ids[0] ?? 0,
+  );
+  const stateStd =
+    model.manifest.state_init.kind === "trunc_normal"
+      ? model.manifest.state_init.std
+      : adapterStd(h);
+  const streams = requests.map((r) => new SeededRandom(r.seed));
+
+  // Prefill: left padding, masked, positions counted from each row's first real token.
+  const inputIds = new BigInt64Array(batch * longest).fill(padId);
+  const mask: number[][] = requests.map((_, b) =>
+    Array.from({ length: longest }, (_, k) => (k < padding[b] ? 0 : 1)),
+  );
+  const positions = new BigInt64Array(batch * longest);
+  requests.forEach((request, b) => {
+    request.promptIds.forEach((id, k) => {
+      inputIds[b * longest + padding[b] + k] = BigInt(id);
+      positions[b * longest + padding[b] + k] = BigInt(k);
+    });
+  });
+  const cache = model.newCache(batch, config.kv, config.recurrences);
+  const check = (name: string, data: Float32Array, iteration: number | null) =>
+    assertFinite(name, data, iteration);
+  const initialState = (seq: number, real: (b: number, k: number) => boolean) => {
+    if (config.stateInit === "zeros") return undefined;
+    const state = new Float32Array(batch * seq * h);
+    for (let b = 0; b < batch; b++) {
+      for (let k = 0; k < seq; k++) {
+        if (!real(b, k)) continue;
+        const row = state.subarray((b * seq + k) * h, (b * seq + k + 1) * h);
+        for (let j = 0; j < h; j++) row[j] = streams[b].truncatedNormal(stateStd);
+      }
+    }
+    return state;
+  };
+
+  let logits = await model.step(
+    {
+      batch,
+      inputIds,
+      attentionMask: flatMask(mask),
+      positionIds: positions,
+      initialState: initialState(longest, (b, k) => k >= padding[b]),
+    },
+    config.recurrences,
+    cache,
+    1,
+    check,
+  );
+  const results: GenerationResult[] = requests.map((_, b) => ({
+    ids: [],
+    text: "",
+    top5: topK(logitsRow(logits.data as Float32Array, b, vocab), 5),
+    stopReason: "max_new_tokens",
+  }));
+  const done = new Array(batch).fill(false);
+  const stopIds = new Set(config.stopIds);
+
+  for (let step = 0; step < config.maxNewTokens; step++) {
+    const next = requests.map((_, b) => argmax(logitsRow(logits.data as Float32Array, b, vocab)));
+    for (let b = 0; b < batch; b++) {
+      if (done[b]) continue;
+      const result = results[b];
+      result.ids.push(next[b]);
+      if (stopIds.has(next[b])) {
+        result.stopReason = "stop_id";
+        done[b] = true;
+        continue;
+      }
+      const text = decode(result.ids);
+      const cut = firstStop(text, config.stopStrings);
+      if (cut !== null) {
+        result.stopReason = "stop_string";
+        done[b] = true;
+      }
+    }
+    if (done.every(Boolean) || step === config.maxNewTokens - 1) break;
+    for (let b = 0; b < batch; b++) mask[b].push(1);
+    const total = mask[0].length;
+    logits = await model.step(
+      {
+        batch,
+        inputIds: BigInt64Array.from(next.map(BigInt)),
+        attentionMask: flatMask(mask),
+        positionIds: BigInt64Array.from(requests.map((_, b) => BigInt(total - 1 - padding[b]))),
+        initialState: initialState(1, () => true),
+      },
+      config.recurrences,
+      cache,
+      1,
+      check,
+    );
+  }
+
+  for (const result of results) {
+    const ids = result.stopReason === "stop_id" ? result.ids.slice(0, -1) : result.ids;
+    const text = decode(ids);
+    const cut = firstStop(text, config.stopStrings);
+    result.text = cut === null ? text : text.slice(0, cut);
+  }
+  return results;
+}
+
+function flatMask(mask: number[][]): BigInt64Array {
+  return BigInt64Array.from(mask.flat().map(BigInt));
+}
+
+function logitsRow(data: Float32Array, row: number, vocab: number): Float32Array {
+  return data.subarray(row * vocab, (row + 1) * vocab);
+}
+
+/** Index of the largest logit; the lowest index wins ties (torch.argmax). */
+export function argmax(values: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+export function topK(values: Float32Array, k: number): [number, number][] {
+  const top: [number, number][] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (top.length < k || values[i] > top[top.length - 1][1]) {
+      top.push([i, values[i]]);
+      top.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      if (top.length > k) top.pop();
+    }
+  }
+  return top;
+}
+
+/** Position of the earliest stop string in `text`, or null. */
+export function firstStop(text: string, stops: readonly string[]): number | null {
+  let first: number | null = null;
+  for (const stop of stops) {
+    if (!stop) continue;
+    const at = text.indexOf(stop);
+    if (at >= 0 && (first === null || at < first)) first = at;
+  }
+  return first;
+}
+
+function assertFinite(graph: string, data: Float32Array, iteration: number | null): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      const where = iteration === null ? graph : `${graph} at recurrence ${iteration + 1}`;
+      throw new NonFiniteValueError(
+        `${Number.isNaN(data[i]) ? "NaN" : "Inf"} in the output of ${where}; the checkpoint's weights or ` +
+          "the adapter scale make the state diverge (try fewer recurrences or check the export)",
+      );
+    }
+  }
+}

@@ -1,0 +1,27 @@
+// Tokenization from a checkpoint's tokenizer.json with @huggingface/tokenizers. BOS is added by
+// the engine per the manifest (not by the tokenizer's post-processor), so every backend agrees.
+import { Tokenizer } from "@huggingface/tokenizers";
+import type { Manifest } from "../../model/manifest.ts";
+
+export class PromptTokenizer {
+  private readonly tokenizer: Tokenizer;
+
+  constructor(
+    tokenizerJson: object,
+    tokenizerConfig: object,
+    private readonly tokens: Manifest["tokens"],
+  ) {
+    this.tokenizer = new Tokenizer(tokenizerJson as never, tokenizerConfig as never);
+  }
+
+  /** Prompt ids: BOS (when the tokenizer config asks for it) followed by the text's tokens. */
+  encodePrompt(text: string): number[] {
+    const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    const bos = this.tokens.bos_token_id;
+    return this.tokens.add_bos_token && bos !== null ? [bos, ...ids] : ids;
+  }
+
+  decode(ids: readonly number[]): string {
+    return this.tokenizer.decode([...ids], { skip_special_tokens: true });
+  }
+}
