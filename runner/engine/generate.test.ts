@@ -3,11 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportModel } from "../../model/export-model.ts";
+import { referenceGreedy } from "../../model/reference.ts";
 import { loadSourceModel } from "../../model/source.ts";
 import { buildRecurrentWeights } from "../../model/surgery.ts";
 import { checkGreedyAgainstReference } from "../../model/testing/greedy-oracle.ts";
 import { STORY_PROMPTS, stories260kDir } from "../../model/testing/stories.ts";
 import type { RecurrentWeights } from "../../model/weights.ts";
+import { ContextWindowExceededError, GenerationRequestError } from "./errors.ts";
 import { type GenerationConfig, generateBatch } from "./generate.ts";
 import { type LoadedCheckpoint, loadNodeCheckpoint } from "./load-node.ts";
 
@@ -64,3 +66,127 @@ describe.each(cases)(
     });
   },
 );
+
+describe("batches, KV strategies, state init and bad requests", () => {
+  let loaded: LoadedCheckpoint;
+  let weights: RecurrentWeights;
+  const base: GenerationConfig = {
+    recurrences: 4,
+    maxNewTokens: 24,
+    kv: "full",
+    stateInit: "zeros",
+    stopIds: [],
+    stopStrings: [],
+  };
+  const decode = (ids: readonly number[]) => loaded.tokenizer.decode(ids);
+  beforeAll(async () => {
+    const out = join(work, "batching");
+    await exportModel({ from: stories260kDir, out, split: [1, 3, 1], adapter: "random", seed: 7 });
+    loaded = await loadNodeCheckpoint(out);
+    weights = buildRecurrentWeights(source, { split: [1, 3, 1], adapter: "random", seed: 7 });
+  });
+
+  it("matches referenceGreedy itself on two prompts", async () => {
+    for (const prompt of prompts.slice(0, 2)) {
+      const promptIds = loaded.tokenizer.encodePrompt(prompt);
+      const [result] = await generateBatch(loaded.model, [{ promptIds, seed: 0 }], base, decode);
+      expect(result.ids).toEqual(
+        referenceGreedy(weights, promptIds, { recurrences: 4, maxNewTokens: 24, stopIds: [] }),
+      );
+    }
+  });
+
+  it("a batch of 4 prompts of different lengths gives each prompt's tokens alone", async () => {
+    const requests = [prompts[0], prompts[2], prompts[7], prompts[5]].map((p, i) => ({
+      promptIds: loaded.tokenizer.encodePrompt(p),
+      seed: 100 + i,
+    }));
+    expect(new Set(requests.map((r) => r.promptIds.length)).size).toBe(4);
+    for (const stateInit of ["zeros", "normal"] as const) {
+      const config = { ...base, stateInit };
+      const together = await generateBatch(loaded.model, requests, config, decode);
+      for (const [i, request] of requests.entries()) {
+        const [alone] = await generateBatch(loaded.model, [request], config, decode);
+        expect(together[i].ids, `${stateInit} prompt ${i}`).toEqual(alone.ids);
+        for (const [k, [id, logit]] of alone.top5.entries()) {
+          expect(together[i].top5[k][0]).toBe(id);
+          expect(together[i].top5[k][1]).toBeCloseTo(logit, 4);
+        }
+      }
+    }
+  });
+
+  it("normal state init is reproducible from the seed and differs across seeds", async () => {
+    const promptIds = loaded.tokenizer.encodePrompt(prompts[3]);
+    const config = { ...base, stateInit: "normal" as const };
+    const [a] = await generateBatch(loaded.model, [{ promptIds, seed: 1 }], config, decode);
+    const [b] = await generateBatch(loaded.model, [{ promptIds, seed: 1 }], config, decode);
+    const [c] = await generateBatch(loaded.model, [{ promptIds, seed: 2 }], config, decode);
+    expect(a.top5).toEqual(b.top5);
+    expect(a.top5[0][1]).not.toBe(c.top5[0][1]);
+  });
+
+  it("shared KV runs, equals full at r = 1 and diverges from it at larger r", async () => {
+    let agreeing = 0;
+    for (const prompt of prompts) {
+      const promptIds = loaded.tokenizer.encodePrompt(prompt);
+      const request = [{ promptIds, seed: 0 }];
+      const [full1] = await generateBatch(
+        loaded.model,
+        request,
+        { ...base, recurrences: 1 },
+        decode,
+      );
+      const [shared1] = await generateBatch(
+        loaded.model,
+        request,
+        { ...base, recurrences: 1, kv: "shared" },
+        decode,
+      );
+      expect(shared1.ids).toEqual(full1.ids);
+      const [full] = await generateBatch(loaded.model, request, base, decode);
+      const [shared] = await generateBatch(
+        loaded.model,
+        request,
+        { ...base, kv: "shared" },
+        decode,
+      );
+      expect(shared.top5).toEqual(full.top5); // the prefill sees no cache: identical
+      if (shared.ids.join() === full.ids.join()) agreeing++;
+    }
+    expect(agreeing).toBeLessThan(prompts.length);
+  });
+
+  it("stops at stop ids and cuts the text before stop strings", async () => {
+    const promptIds = loaded.tokenizer.encodePrompt(prompts[0]);
+    const [free] = await generateBatch(loaded.model, [{ promptIds, seed: 0 }], base, decode);
+    const stopId = free.ids[5];
+    const [byId] = await generateBatch(
+      loaded.model,
+      [{ promptIds, seed: 0 }],
+      { ...base, stopIds: [stopId] },
+      decode,
+    );
+    expect(byId.stopReason).toBe("stop_id");
+    expect(byId.ids).toEqual(free.ids.slice(0, free.ids.indexOf(stopId) + 1));
+    const word = free.text.trim().split(/\s+/)[2];
+    const [byText] = await generateBatch(
+      loaded.model,
+      [{ promptIds, seed: 0 }],
+      { ...base, stopStrings: [word] },
+      decode,
+    );
+    expect(byText.stopReason).toBe("stop_string");
+    expect(byText.text).toBe(free.text.slice(0, free.text.indexOf(word)));
+  });
+
+  it("refuses bad requests before running anything", async () => {
+    const promptIds = loaded.tokenizer.encodePrompt(prompts[0]);
+    const run = (config: Partial<GenerationConfig>, ids: readonly number[] = promptIds) =>
+      generateBatch(loaded.model, [{ promptIds: ids, seed: 0 }], { ...base, ...config }, decode);
+    await expect(run({ recurrences: 0 })).rejects.toThrow(GenerationRequestError);
+    await expect(run({ recurrences: 257 })).rejects.toThrow(/1 to 256/);
+    await expect(run({}, [])).rejects.toThrow(/prompt 0 is empty/);
+    await expect(run({ maxNewTokens: 510 })).rejects.toThrow(ContextWindowExceededError);
+  });
+});

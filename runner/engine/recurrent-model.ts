@@ -115,13 +115,16 @@ export class RecurrentModel {
         inputs.initialState ?? new Float32Array(inputs.batch * seq * h),
         [inputs.batch, seq, h],
       );
+      // Shared: every iteration of this step reads the cache as the previous token left it and
+      // overwrites it, so the last iteration's keys/values are what later tokens see.
+      const sharedPast = cache.strategy === "shared" ? feeds(cache.block[0]) : null;
       for (let i = 0; i < recurrences; i++) {
         const layers = cache.strategy === "full" ? cache.block[i] : cache.block[0];
         const block = await this.run(this.sessions.block!, {
           ...common,
           e,
           state,
-          ...feeds(layers),
+          ...(sharedPast ?? feeds(layers)),
         });
         updateCache(layers, block);
         state = block.state_out;
