@@ -1,9 +1,11 @@
 // The list of verbs. Each room owns its command file; this is the only place that names them all.
 import type { Command } from "commander";
 import { registerExportCommand } from "./export.ts";
+import { registerGenerateCommand } from "./generate.ts";
 import { registerInspectCommand } from "./inspect.ts";
 
 export function registerCommands(program: Command): void {
   registerExportCommand(program);
   registerInspectCommand(program);
+  registerGenerateCommand(program);
 }

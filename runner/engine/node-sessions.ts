@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { Checkpoint } from "../../model/checkpoint.ts";
+import { checkGraphContract } from "./graph-contract.ts";
 import { RecurrentModel } from "./recurrent-model.ts";
 
 export async function openNodeModel(
@@ -20,5 +21,6 @@ export async function openNodeModel(
     graphs.block ? open(graphs.block.file) : Promise.resolve(null),
     open(graphs.coda.file),
   ]);
+  checkGraphContract(checkpoint.manifest, { prelude, block, coda });
   return new RecurrentModel(ort, checkpoint.manifest, { prelude, block, coda });
 }
