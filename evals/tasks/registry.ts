@@ -1,0 +1,19 @@
+// Every task evals knows, by lm-eval name.
+import { EvalsError } from "../errors.ts";
+import { GSM8K_TASKS } from "./gsm8k.ts";
+import type { TaskDefinition } from "./types.ts";
+
+export class UnknownTaskError extends EvalsError {}
+
+const TASKS = new Map<string, TaskDefinition>(GSM8K_TASKS.map((task) => [task.name, task]));
+
+export function listTasks(): string[] {
+  return [...TASKS.keys()];
+}
+
+export function getTask(name: string): TaskDefinition {
+  const task = TASKS.get(name);
+  if (!task)
+    throw new UnknownTaskError(`unknown task "${name}"; known tasks: ${listTasks().join(", ")}`);
+  return task;
+}
