@@ -3,9 +3,11 @@ import type { Command } from "commander";
 import { registerExportCommand } from "./export.ts";
 import { registerGenerateCommand } from "./generate.ts";
 import { registerInspectCommand } from "./inspect.ts";
+import { registerLocalCommand } from "./local.ts";
 
 export function registerCommands(program: Command): void {
   registerExportCommand(program);
   registerInspectCommand(program);
   registerGenerateCommand(program);
+  registerLocalCommand(program);
 }

@@ -13,3 +13,29 @@ export function parseInteger(
     throw new EvalsError(`${flag} ${value} must be between ${min} and ${max}`);
   return value;
 }
+
+/** Parses `--recurrences 1,4,16,32`: distinct integers from 1 to 256. */
+export function parseRecurrenceList(text: string, max = 256): number[] {
+  const parts = text.split(",");
+  const values = parts.map((part) => {
+    const trimmed = part.trim();
+    if (!/^\d+$/.test(trimmed)) {
+      throw new EvalsError(
+        `--recurrences "${text}": "${part}" is not a positive integer; write e.g. 1,4,16,32`,
+      );
+    }
+    const value = Number(trimmed);
+    if (value < 1 || value > max) {
+      throw new EvalsError(`--recurrences "${text}": ${value} is outside 1..${max}`);
+    }
+    return value;
+  });
+  return [...new Set(values)];
+}
+
+/** Parses a comma-separated list of names. */
+export function parseNameList(text: string, flag: string): string[] {
+  const names = text.split(",").map((n) => n.trim());
+  if (names.some((n) => n === "")) throw new EvalsError(`${flag} "${text}" has an empty entry`);
+  return names;
+}

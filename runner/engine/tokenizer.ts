@@ -22,6 +22,8 @@ export class PromptTokenizer {
   }
 
   decode(ids: readonly number[]): string {
+    // The tokenizer refuses an empty id list; an empty continuation is simply "".
+    if (ids.length === 0) return "";
     return this.tokenizer.decode([...ids], { skip_special_tokens: true });
   }
 }

@@ -1,0 +1,153 @@
+// A whole evaluation in-process on onnxruntime-node, without the API: tasks × recurrences over a
+// checkpoint, writing the same records the distributed path writes. For CPU-only CI and demos.
+import { flopsForSample } from "../../model/flops.ts";
+import { generateBatch } from "../../runner/engine/generate.ts";
+import { loadNodeCheckpoint } from "../../runner/engine/load-node.ts";
+import type { KvStrategy } from "../../runner/engine/recurrent-model.ts";
+import { loadTaskData } from "../data/datasets.ts";
+import { getTask } from "../tasks/registry.ts";
+import { buildRequests, sha256Hex, taskHash } from "../tasks/render.ts";
+import { aggregateSamples } from "./aggregate.ts";
+import { type RunResults, resultKey, type SampleRecord } from "./records.ts";
+
+export const RUNNER_VERSION = "evals-local/0.1.0";
+
+export interface LocalRunOptions {
+  model: string;
+  tasks: string[];
+  recurrences: number[];
+  limit?: number;
+  numFewshot?: number;
+  kv: KvStrategy;
+  stateInit: "zeros" | "normal";
+  seed: number;
+  batchSize: number;
+  dataDir?: string;
+  /** Caps generation below the task's max_gen_toks (for quick runs). */
+  maxGenToks?: number;
+  threads?: number;
+  onProgress?: (event: { task: string; recurrences: number; done: number; total: number }) => void;
+}
+
+export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
+  const loaded = await loadNodeCheckpoint(options.model, { threads: options.threads });
+  const { manifest } = loaded.model;
+  const graphs = [manifest.graphs.prelude, manifest.graphs.block, manifest.graphs.coda].flatMap(
+    (g) => (g ? [g.sha256] : []),
+  );
+  const adapter = manifest.adapter
+    ? `${manifest.adapter.init}${manifest.adapter.seed !== null ? `:seed=${manifest.adapter.seed}` : ""}`
+    : "none";
+  const decode = (ids: readonly number[]) => loaded.tokenizer.decode(ids);
+  const samples: SampleRecord[] = [];
+
+  for (const taskName of options.tasks) {
+    const task = getTask(taskName);
+    const data = await loadTaskData(task, { dataDir: options.dataDir });
+    const requests = await buildRequests(task, data.docs, data.fewshotPool, {
+      numFewshot: options.numFewshot,
+      limit: options.limit,
+    });
+    const hash = await taskHash(task, options.numFewshot);
+    const maxNewTokens = Math.min(task.maxGenToks, options.maxGenToks ?? task.maxGenToks);
+    // lm-eval keeps the last (max_length − max_gen_toks) prompt tokens when a prompt is too long.
+    const maxPromptTokens = manifest.architecture.max_position_embeddings - maxNewTokens;
+    const encoded = requests.map((request) => {
+      const ids = loaded.tokenizer.encodePrompt(request.prompt);
+      return {
+        ids: ids.length > maxPromptTokens ? ids.slice(-maxPromptTokens) : ids,
+        truncated: ids.length > maxPromptTokens,
+      };
+    });
+    const promptHashes = await Promise.all(requests.map((r) => sha256Hex(r.prompt)));
+
+    for (const r of options.recurrences) {
+      const config = {
+        recurrences: r,
+        maxNewTokens,
+        kv: options.kv,
+        stateInit: options.stateInit,
+        stopIds: loaded.stopIds,
+        stopStrings: task.until,
+      };
+      for (let start = 0; start < requests.length; start += options.batchSize) {
+        const batch = requests.slice(start, start + options.batchSize);
+        const started = performance.now();
+        const results = await generateBatch(
+          loaded.model,
+          batch.map((_, i) => ({ promptIds: encoded[start + i].ids, seed: options.seed })),
+          config,
+          decode,
+        );
+        const ms = (performance.now() - started) / batch.length;
+        for (const [i, result] of results.entries()) {
+          const request = batch[i];
+          const promptTokens = encoded[start + i].ids.length;
+          const score = task.score(result.text, request.gold);
+          samples.push({
+            key: await resultKey({
+              checkpointGraphs: graphs,
+              taskHash: hash,
+              docHash: request.docHash,
+              recurrences: r,
+              generation: { until: task.until, maxNewTokens },
+              stateInit: options.stateInit,
+              seed: options.seed,
+              kv: options.kv,
+              dtype: manifest.dtype,
+            }),
+            task: task.name,
+            task_hash: hash,
+            doc_index: request.docIndex,
+            doc_id: request.docId,
+            doc_hash: request.docHash,
+            recurrences: r,
+            prompt_hash: promptHashes[start + i],
+            completion: result.text,
+            prompt_tokens: promptTokens,
+            generated_tokens: result.ids.length,
+            prompt_truncated: encoded[start + i].truncated,
+            flops: flopsForSample(manifest, r, promptTokens, result.ids.length),
+            backend: "node",
+            kv: options.kv,
+            state_init: options.stateInit,
+            seed: options.seed,
+            dtype: manifest.dtype,
+            adapter,
+            runner_version: RUNNER_VERSION,
+            ms: Math.round(ms),
+            extracted: score.extracted,
+            metrics: score.metrics,
+          });
+        }
+        options.onProgress?.({
+          task: task.name,
+          recurrences: r,
+          done: Math.min(start + batch.length, requests.length),
+          total: requests.length,
+        });
+      }
+    }
+  }
+
+  return {
+    format: "evals-run-1",
+    created_at: new Date().toISOString(),
+    config: {
+      model: options.model,
+      checkpoint_name: manifest.name,
+      checkpoint_graphs: graphs,
+      tasks: options.tasks,
+      recurrences: options.recurrences,
+      limit: options.limit ?? null,
+      num_fewshot: options.numFewshot ?? null,
+      kv: options.kv,
+      state_init: options.stateInit,
+      seed: options.seed,
+      dtype: manifest.dtype,
+      max_gen_toks: options.maxGenToks ?? null,
+    },
+    aggregates: aggregateSamples(samples),
+    samples,
+  };
+}

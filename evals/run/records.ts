@@ -1,0 +1,90 @@
+// The result records of a run (DESIGN §7): one per (task, doc, r), plus the run's configuration.
+// The same schema is written by `evals local` and read by `evals check` and `evals results`.
+import { z } from "zod";
+import { canonicalJson, sha256Hex } from "../tasks/render.ts";
+
+export const SampleRecordSchema = z.object({
+  key: z.string(),
+  task: z.string(),
+  task_hash: z.string(),
+  doc_index: z.number().int(),
+  doc_id: z.string(),
+  doc_hash: z.string(),
+  recurrences: z.number().int(),
+  prompt_hash: z.string(),
+  completion: z.string(),
+  prompt_tokens: z.number().int(),
+  generated_tokens: z.number().int(),
+  prompt_truncated: z.boolean(),
+  flops: z.number(),
+  backend: z.enum(["node", "wasm", "webgpu"]),
+  kv: z.enum(["full", "shared"]),
+  state_init: z.enum(["zeros", "normal"]),
+  seed: z.number().int(),
+  dtype: z.enum(["fp32", "fp16"]),
+  adapter: z.string(),
+  runner_version: z.string(),
+  ms: z.number(),
+  extracted: z.record(z.string(), z.string()),
+  metrics: z.record(z.string(), z.number()),
+});
+export type SampleRecord = z.infer<typeof SampleRecordSchema>;
+
+export const RunConfigSchema = z.object({
+  model: z.string(),
+  checkpoint_name: z.string(),
+  checkpoint_graphs: z.array(z.string()),
+  tasks: z.array(z.string()),
+  recurrences: z.array(z.number().int()),
+  limit: z.number().int().nullable(),
+  num_fewshot: z.number().int().nullable(),
+  kv: z.enum(["full", "shared"]),
+  state_init: z.enum(["zeros", "normal"]),
+  seed: z.number().int(),
+  dtype: z.enum(["fp32", "fp16"]),
+  max_gen_toks: z.number().int().nullable(),
+});
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+export const AggregateSchema = z.object({
+  task: z.string(),
+  recurrences: z.number().int(),
+  n: z.number().int(),
+  primary_metric: z.string(),
+  metrics: z.record(
+    z.string(),
+    z.object({ accuracy: z.number(), stderr: z.number(), ci95: z.tuple([z.number(), z.number()]) }),
+  ),
+  mean_flops: z.number(),
+  mean_generated_tokens: z.number(),
+  mean_prompt_tokens: z.number(),
+  backends: z.array(z.string()),
+});
+export type Aggregate = z.infer<typeof AggregateSchema>;
+
+export const RunResultsSchema = z.object({
+  format: z.literal("evals-run-1"),
+  created_at: z.string(),
+  config: RunConfigSchema,
+  aggregates: z.array(AggregateSchema),
+  samples: z.array(SampleRecordSchema),
+});
+export type RunResults = z.infer<typeof RunResultsSchema>;
+
+/**
+ * DESIGN §7 result key: a result is reused only for the same checkpoint graphs, task version,
+ * document, r, generation config, state init, KV strategy and dtype.
+ */
+export function resultKey(parts: {
+  checkpointGraphs: readonly string[];
+  taskHash: string;
+  docHash: string;
+  recurrences: number;
+  generation: { until: readonly string[]; maxNewTokens: number };
+  stateInit: string;
+  seed: number;
+  kv: string;
+  dtype: string;
+}): Promise<string> {
+  return sha256Hex(canonicalJson(parts));
+}
