@@ -1,13 +1,19 @@
 // The list of verbs. Each room owns its command file; this is the only place that names them all.
 import type { Command } from "commander";
+import { registerCheckCommand } from "./check.ts";
 import { registerExportCommand } from "./export.ts";
 import { registerGenerateCommand } from "./generate.ts";
 import { registerInspectCommand } from "./inspect.ts";
 import { registerLocalCommand } from "./local.ts";
+import { registerPromptCommand } from "./prompt.ts";
+import { registerScoreCommand } from "./score.ts";
 
 export function registerCommands(program: Command): void {
   registerExportCommand(program);
   registerInspectCommand(program);
   registerGenerateCommand(program);
   registerLocalCommand(program);
+  registerCheckCommand(program);
+  registerScoreCommand(program);
+  registerPromptCommand(program);
 }

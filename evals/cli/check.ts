@@ -1,0 +1,78 @@
+// `evals check`: exits 1 when a candidate run regressed significantly against a baseline run.
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { EvalsError } from "../errors.ts";
+import { compareRuns, formatCheckMarkdown } from "../run/check.ts";
+import { type RunResults, RunResultsSchema } from "../run/records.ts";
+import { parseNameList, parseRecurrenceList } from "./parse.ts";
+
+export function registerCheckCommand(program: Command): void {
+  program
+    .command("check")
+    .description(
+      "paired regression test of a run against a baseline (exit 1 on a significant drop)",
+    )
+    .requiredOption("--run <file>", "results of the candidate (evals local --output)")
+    .requiredOption("--baseline <file>", "results of the baseline")
+    .option("--max-drop <points>", "largest tolerated drop in accuracy points", "1.0")
+    .option("--alpha <p>", "significance level of the McNemar test", "0.05")
+    .option("--tasks <list>", "only these tasks")
+    .option("--recurrences <list>", "only these recurrence counts")
+    .option("--json", "print JSON instead of markdown")
+    .action(function runCheck(options) {
+      const maxDropPoints = parseNumber(options.maxDrop, "--max-drop", 0, 100);
+      const alpha = parseNumber(options.alpha, "--alpha", 0, 1);
+      const checkOptions = {
+        maxDropPoints,
+        alpha,
+        tasks: options.tasks ? parseNameList(options.tasks, "--tasks") : undefined,
+        recurrences: options.recurrences ? parseRecurrenceList(options.recurrences) : undefined,
+      };
+      const rows = compareRuns(
+        readResults(options.run, "--run"),
+        readResults(options.baseline, "--baseline"),
+        checkOptions,
+      );
+      if (rows.length === 0) {
+        throw new EvalsError(
+          "the two runs share no (task, r, document); compare runs of the same tasks and recurrences",
+        );
+      }
+      const regressions = rows.filter((r) => r.regression);
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify({ rows, regressions: regressions.length })}\n`
+          : `${formatCheckMarkdown(rows, checkOptions)}\n`,
+      );
+      if (regressions.length > 0) {
+        process.stderr.write(
+          `regression: ${regressions.map((r) => `${r.task} r=${r.recurrences} (${r.deltaPoints.toFixed(1)} points, p=${r.pValue.toPrecision(3)})`).join("; ")}\n`,
+        );
+        process.exitCode = 1;
+      }
+    });
+}
+
+function readResults(path: string, flag: string): RunResults {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new EvalsError(`${flag} ${path}: cannot read results JSON (${(error as Error).message})`);
+  }
+  const parsed = RunResultsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new EvalsError(
+      `${flag} ${path}: field ${issue.path.join(".")}: ${issue.message}; expected the output of evals local`,
+    );
+  }
+  return parsed.data;
+}
+
+function parseNumber(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new EvalsError(`${flag} "${text}" must be a number in [${min}, ${max}]`);
+  return value;
+}

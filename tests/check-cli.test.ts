@@ -1,0 +1,164 @@
+// `evals check` on fabricated result files, and `evals score` / argument errors of the run verbs.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { aggregateSamples } from "../evals/run/aggregate.ts";
+import type { RunResults, SampleRecord } from "../evals/run/records.ts";
+import { runCli } from "./cli.ts";
+
+const work = mkdtempSync(join(tmpdir(), "evals-check-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** A run whose doc i at recurrence r is correct when `correct(i, r)`. */
+function fabricate(
+  name: string,
+  docs: number,
+  correct: (doc: number, r: number) => boolean,
+): string {
+  const samples: SampleRecord[] = [];
+  for (const r of [1, 4]) {
+    for (let i = 0; i < docs; i++) {
+      const ok = correct(i, r) ? 1 : 0;
+      samples.push({
+        key: `${name}-${r}-${i}`,
+        task: "gsm8k_cot_sean",
+        task_hash: "t",
+        doc_index: i,
+        doc_id: `gsm8k/${i}`,
+        doc_hash: `doc${i}`,
+        recurrences: r,
+        prompt_hash: "p",
+        completion: ok ? "The answer is 1." : "The answer is 2.",
+        prompt_tokens: 10,
+        generated_tokens: 5,
+        prompt_truncated: false,
+        flops: 1e6 * r,
+        backend: "node",
+        kv: "full",
+        state_init: "zeros",
+        seed: 0,
+        dtype: "fp32",
+        adapter: "random",
+        runner_version: "test",
+        ms: 1,
+        extracted: {},
+        metrics: { "exact_match,flexible-extract": ok, "exact_match,strict-match": ok },
+      });
+    }
+  }
+  const results: RunResults = {
+    format: "evals-run-1",
+    created_at: new Date(0).toISOString(),
+    config: {
+      model: name,
+      checkpoint_name: name,
+      checkpoint_graphs: [],
+      tasks: ["gsm8k_cot_sean"],
+      recurrences: [1, 4],
+      limit: null,
+      num_fewshot: null,
+      kv: "full",
+      state_init: "zeros",
+      seed: 0,
+      dtype: "fp32",
+      max_gen_toks: null,
+    },
+    aggregates: aggregateSamples(samples),
+    samples,
+  };
+  const path = join(work, `${name}.json`);
+  writeFileSync(path, JSON.stringify(results));
+  return path;
+}
+
+const baseline = fabricate("baseline", 200, (i) => i % 2 === 0);
+
+describe("evals check", () => {
+  it("passes identical runs", async () => {
+    const result = await runCli(["check", "--run", baseline, "--baseline", baseline]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /\| gsm8k_cot_sean \| 4 \| exact_match,flexible-extract \| 200 \| 50\.0% \| 50\.0% \| \+0\.0 \| 1\.00 \| ok \|/,
+    );
+  });
+
+  it("fails a significant drop and names the (task, r)", async () => {
+    // At r = 4, 40 of the 100 correct documents become wrong: −20 points, p ≈ 1.8e-12.
+    const dropped = fabricate("dropped", 200, (i, r) => i % 2 === 0 && !(r === 4 && i < 80));
+    const result = await runCli(["check", "--run", dropped, "--baseline", baseline]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/regression: gsm8k_cot_sean r=4 \(-20\.0 points/);
+    expect(result.stdout).toMatch(/\| gsm8k_cot_sean \| 1 \|.*\| ok \|/);
+    const json = await runCli(["check", "--run", dropped, "--baseline", baseline, "--json"]);
+    expect(JSON.parse(json.stdout).regressions).toBe(1);
+  });
+
+  it("passes a drop within noise", async () => {
+    // 3 documents flip to wrong and 1 to right: −1 point, p = 0.625.
+    const noisy = fabricate("noisy", 200, (i, r) =>
+      r === 4 && (i === 0 || i === 2 || i === 4) ? false : r === 4 && i === 1 ? true : i % 2 === 0,
+    );
+    const result = await runCli([
+      "check",
+      "--run",
+      noisy,
+      "--baseline",
+      baseline,
+      "--max-drop",
+      "0.5",
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/\| 4 \|.*\| -1\.0 \| 0\.625 \| ok \|/);
+  });
+
+  it("refuses files that are not run results", async () => {
+    const bogus = join(work, "bogus.json");
+    writeFileSync(bogus, JSON.stringify({ hello: 1 }));
+    const result = await runCli(["check", "--run", bogus, "--baseline", baseline]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--run .*bogus\.json: field format/);
+  });
+});
+
+describe("argument errors of the run verbs", () => {
+  it.each(["1,,4", "0", "-1", "abc", "257"])(
+    "--recurrences %s → exit 2 with one line",
+    async (value) => {
+      const result = await runCli(["local", "--model", work, "--recurrences", value]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/--recurrences/);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    },
+  );
+
+  it("names the known tasks for an unknown one", async () => {
+    const result = await runCli(["local", "--model", work, "--tasks", "gsm9k"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/unknown task "gsm9k"; known tasks: gsm8k, gsm8k_cot/);
+  });
+
+  it("evals score prints one JSON line per input and reports malformed lines by number", async () => {
+    const input = join(work, "completions.jsonl");
+    writeFileSync(
+      input,
+      `${JSON.stringify({ id: "a", completion: "So 18. The answer is 18.", gold: "x\n#### 18" })}\n`,
+    );
+    const result = await runCli(["score", "--task", "gsm8k_cot", "--input", input]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      id: "a",
+      extracted: { "strict-match": "18", "flexible-extract": "18.", "strict-match-fixed": "18" },
+      metrics: {
+        "exact_match,strict-match": 1,
+        "exact_match,flexible-extract": 1,
+        "exact_match,strict-match-fixed": 1,
+      },
+    });
+    expect(result.stderr).toMatch(/exact_match,flexible-extract\s+100\.00%/);
+    writeFileSync(input, `${JSON.stringify({ completion: "x", gold: "y" })}\n{"completion": 3}\n`);
+    const bad = await runCli(["score", "--task", "gsm8k_cot", "--input", input]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/completions\.jsonl:2: field completion/);
+  });
+});
