@@ -1,6 +1,7 @@
 // Model surgery (DESIGN §4.8): a plain Llama becomes prelude + recurrent block + coda, joined by a
 // linear adapter over [state ; e]. Raven checkpoints already have that shape and are read as is.
 import { SurgeryError } from "./errors.ts";
+import { adapterStd } from "./init-scale.ts";
 import { SeededRandom } from "./rng.ts";
 import { readLlamaLayer, readRavenLayer, type SourceModel } from "./source.ts";
 import type { LayerProvenance, LayerWeights, ModelDims, RecurrentWeights } from "./weights.ts";
@@ -202,11 +203,6 @@ function fromRaven(source: SourceModel): RecurrentWeights {
   };
 }
 
-/** Standard deviation of the random adapter: sqrt(2 / (5h)). */
-export function adapterStd(hiddenSize: number): number {
-  return Math.sqrt(2 / (5 * hiddenSize));
-}
-
 /**
  * The [h, 2h] adapter over [state ; e]. `identity` is [0 | I]: it passes e through and ignores the
  * state, so at r = 1 the recurrent model computes exactly what the source model computed.
@@ -219,3 +215,5 @@ export function makeAdapter(h: number, init: AdapterInit, seed: number): Float32
   }
   return new SeededRandom(seed).fillTruncatedNormal(adapter, adapterStd(h));
 }
+
+export { adapterStd };

@@ -1,8 +1,8 @@
 // Greedy generation over a RecurrentModel: left-padded batches whose rows never see each other,
 // stop ids and lm-eval-style stop strings, per-request seeds for the initial state.
 
+import { adapterStd } from "../../model/init-scale.ts";
 import { SeededRandom } from "../../model/rng.ts";
-import { adapterStd } from "../../model/surgery.ts";
 import {
   ContextWindowExceededError,
   GenerationRequestError,
@@ -181,6 +181,7 @@ export async function generateBatch(
     );
   }
 
+  model.releaseCache(cache);
   for (const result of results) {
     const ids = result.stopReason === "stop_id" ? result.ids.slice(0, -1) : result.ids;
     const text = decode(ids);

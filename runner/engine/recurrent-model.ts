@@ -106,10 +106,10 @@ export class RecurrentModel {
       ...feeds(cache.prelude),
     });
     updateCache(cache.prelude, prelude);
-    let state = prelude.e;
+    const e = prelude.e;
+    let state = e;
 
     if (this.isRecurrent) {
-      const e = prelude.e;
       state = new Tensor(
         "float32",
         inputs.initialState ?? new Float32Array(inputs.batch * seq * h),
@@ -117,19 +117,24 @@ export class RecurrentModel {
       );
       // Shared: every iteration of this step reads the cache as the previous token left it and
       // overwrites it, so the last iteration's keys/values are what later tokens see.
-      const sharedPast = cache.strategy === "shared" ? feeds(cache.block[0]) : null;
+      const sharedPast =
+        cache.strategy === "shared" ? cache.block[0].map((layer) => ({ ...layer })) : null;
+      const keep = new Set(sharedPast?.flatMap((layer) => [layer.key, layer.value]));
       for (let i = 0; i < recurrences; i++) {
         const layers = cache.strategy === "full" ? cache.block[i] : cache.block[0];
         const block = await this.run(this.sessions.block!, {
           ...common,
           e,
           state,
-          ...(sharedPast ?? feeds(layers)),
+          ...feeds(sharedPast ?? layers),
         });
-        updateCache(layers, block);
+        updateCache(layers, block, keep);
+        release(state);
         state = block.state_out;
-        check?.("block.onnx", state.data as Float32Array, i);
+        if (state.location === "cpu") check?.("block.onnx", state.data as Float32Array, i);
       }
+      for (const tensor of keep) release(tensor);
+      release(e);
     }
 
     const coda = await this.run(this.sessions.coda, {
@@ -139,9 +144,18 @@ export class RecurrentModel {
       ...feeds(cache.coda),
     });
     updateCache(cache.coda, coda);
+    release(state);
     check?.("coda.onnx", coda.logits.data as Float32Array, null);
     cache.length = total;
     return coda.logits;
+  }
+
+  /** Frees every cache tensor held on the device (call when a batch is done). */
+  releaseCache(cache: KvCache): void {
+    for (const layer of [...cache.prelude, ...cache.block.flat(), ...cache.coda]) {
+      release(layer.key);
+      release(layer.value);
+    }
   }
 
   private emptyLayer(batch: number): LayerCache {
@@ -164,8 +178,20 @@ function feeds(layers: LayerCache[]): Record<string, Ort.Tensor> {
   return out;
 }
 
-function updateCache(layers: LayerCache[], outputs: Ort.InferenceSession.OnnxValueMapType): void {
+/** Device tensors must be freed explicitly; CPU tensors are left to the garbage collector. */
+function release(tensor: Ort.Tensor): void {
+  if (tensor.location === "gpu-buffer") tensor.dispose();
+}
+
+/** Replaces each layer's cache with the graph's presents, freeing the old device tensors. */
+function updateCache(
+  layers: LayerCache[],
+  outputs: Ort.InferenceSession.OnnxValueMapType,
+  keep: ReadonlySet<Ort.Tensor> = new Set(),
+): void {
   layers.forEach((layer, i) => {
+    if (!keep.has(layer.key)) release(layer.key);
+    if (!keep.has(layer.value)) release(layer.value);
     layer.key = outputs[`present.${i}.key`] as Ort.Tensor;
     layer.value = outputs[`present.${i}.value`] as Ort.Tensor;
   });
