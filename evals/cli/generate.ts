@@ -2,8 +2,7 @@
 import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { z } from "zod";
-import { generateBatch } from "../../runner/engine/generate.ts";
-import { loadNodeCheckpoint } from "../../runner/engine/load-node.ts";
+import { openBackend } from "../../runner/backends.ts";
 import { EvalsError } from "../errors.ts";
 import { parseInteger } from "./parse.ts";
 
@@ -30,8 +29,12 @@ export function registerGenerateCommand(program: Command): void {
         .default("full"),
     )
     .addOption(
-      new Option("--backend <backend>", "inference backend").choices(["node"]).default("node"),
+      new Option("--backend <backend>", "inference backend")
+        .choices(["node", "wasm", "webgpu"])
+        .default("node"),
     )
+    .option("--threads <n>", "CPU / WASM threads")
+    .option("--chromium <path>", "Chromium for the wasm and webgpu backends")
     .option("--stop <text...>", "stop strings (the text is cut before the first)")
     .option("--batch-size <b>", "prompts per batch", "1")
     .option("--json", "one JSON object per prompt on stdout")
@@ -43,46 +46,54 @@ export function registerGenerateCommand(program: Command): void {
       );
       const recurrences = parseInteger(options.recurrences, "--recurrences");
       const batchSize = parseInteger(options.batchSize, "--batch-size", 1, 1024);
-      const loaded = await loadNodeCheckpoint(options.model);
-      const config = {
-        recurrences,
-        maxNewTokens: parseInteger(options.maxNewTokens, "--max-new-tokens", 1),
-        kv: options.kv,
-        stateInit: options.stateInit,
-        stopIds: loaded.stopIds,
-        stopStrings: options.stop ?? [],
-      };
-      const decode = (ids: readonly number[]) => loaded.tokenizer.decode(ids);
-      for (let start = 0; start < prompts.length; start += batchSize) {
-        const batch = prompts.slice(start, start + batchSize);
-        const requests = batch.map((p) => ({
-          promptIds: loaded.tokenizer.encodePrompt(p.prompt),
-          seed: p.seed,
-        }));
-        const started = performance.now();
-        const results = await generateBatch(loaded.model, requests, config, decode);
-        const ms = performance.now() - started;
-        results.forEach((result, i) => {
-          if (!options.json) {
-            process.stdout.write(`${batch[i].prompt}${result.text}\n`);
-            return;
-          }
-          const record = {
-            prompt: batch[i].prompt,
-            prompt_ids: requests[i].promptIds,
-            ids: result.ids,
-            text: result.text,
-            top5: result.top5,
-            recurrences,
-            backend: "node",
-            kv: config.kv,
-            state_init: config.stateInit,
-            seed: batch[i].seed,
-            stop_reason: result.stopReason,
-            ms: Math.round(ms),
-          };
-          process.stdout.write(`${JSON.stringify(record)}\n`);
-        });
+      const backend = await openBackend(options.model, options.backend, {
+        threads:
+          options.threads === undefined
+            ? undefined
+            : parseInteger(options.threads, "--threads", 1, 64),
+        chromium: options.chromium,
+      });
+      try {
+        const config = {
+          recurrences,
+          maxNewTokens: parseInteger(options.maxNewTokens, "--max-new-tokens", 1),
+          kv: options.kv,
+          stateInit: options.stateInit,
+          stopIds: backend.stopIds,
+          stopStrings: options.stop ?? [],
+        };
+        const promptIds = await backend.encode(prompts.map((p) => p.prompt));
+        for (let start = 0; start < prompts.length; start += batchSize) {
+          const batch = prompts.slice(start, start + batchSize);
+          const requests = batch.map((p, i) => ({ promptIds: promptIds[start + i], seed: p.seed }));
+          const started = performance.now();
+          const results = await backend.generate(requests, config);
+          const ms = performance.now() - started;
+          results.forEach((result, i) => {
+            if (!options.json) {
+              process.stdout.write(`${batch[i].prompt}${result.text}\n`);
+              return;
+            }
+            const record = {
+              prompt: batch[i].prompt,
+              prompt_ids: requests[i].promptIds,
+              ids: result.ids,
+              text: result.text,
+              top5: result.top5,
+              recurrences,
+              backend: backend.name,
+              adapter: backend.adapter,
+              kv: config.kv,
+              state_init: config.stateInit,
+              seed: batch[i].seed,
+              stop_reason: result.stopReason,
+              ms: Math.round(ms),
+            };
+            process.stdout.write(`${JSON.stringify(record)}\n`);
+          });
+        }
+      } finally {
+        await backend.close();
       }
     });
 }

@@ -46,6 +46,7 @@ describe.each(cases)(
         stopStrings: [],
       };
       const decode = (ids: readonly number[]) => loaded.tokenizer.decode(ids);
+      let ties = 0;
       for (const prompt of prompts) {
         const promptIds = loaded.tokenizer.encodePrompt(prompt);
         const [result] = await generateBatch(
@@ -57,12 +58,15 @@ describe.each(cases)(
         expect(result.ids).toHaveLength(NEW_TOKENS);
         const check = checkGreedyAgainstReference(weights, promptIds, result.ids, r);
         expect(check.firstMismatch, `prompt "${prompt}"`).toBe(-1);
+        if (check.tieAt >= 0) ties++;
         for (const [id, logit] of result.top5) {
           expect(Math.abs(logit - check.promptLogits[id])).toBeLessThanOrEqual(
             2e-3 + 2e-3 * Math.abs(logit),
           );
         }
       }
+      // A continuation may leave the reference only at a near-tie (greedy-oracle.ts), rarely.
+      expect(ties).toBeLessThanOrEqual(2);
     });
   },
 );

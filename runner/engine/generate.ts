@@ -2,6 +2,7 @@
 // stop ids and lm-eval-style stop strings, per-request seeds for the initial state.
 
 import { adapterStd } from "../../model/init-scale.ts";
+import type { Manifest } from "../../model/manifest.ts";
 import { SeededRandom } from "../../model/rng.ts";
 import {
   ContextWindowExceededError,
@@ -43,7 +44,7 @@ export type Decode = (ids: readonly number[]) => string;
 
 /** Checks a request before any graph runs; throws a named error saying what to change. */
 export function validateGeneration(
-  model: RecurrentModel,
+  manifest: Pick<Manifest, "architecture">,
   config: GenerationConfig,
   requests: readonly GenerationRequest[],
 ): void {
@@ -58,7 +59,7 @@ export function validateGeneration(
       `max new tokens ${config.maxNewTokens} must be a positive integer`,
     );
   }
-  const positions = model.manifest.architecture.max_position_embeddings;
+  const positions = manifest.architecture.max_position_embeddings;
   requests.forEach((request, i) => {
     if (request.promptIds.length === 0) {
       throw new GenerationRequestError(`prompt ${i} is empty; give at least one token of text`);
@@ -80,7 +81,7 @@ export async function generateBatch(
   config: GenerationConfig,
   decode: Decode,
 ): Promise<GenerationResult[]> {
-  validateGeneration(model, config, requests);
+  validateGeneration(model.manifest, config, requests);
   const batch = requests.length;
   const h = model.hiddenSize;
   const vocab = model.manifest.architecture.vocab_size;

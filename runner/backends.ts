@@ -1,0 +1,63 @@
+// One interface over the three backends: onnxruntime-node in this process, onnxruntime-web on
+// wasm or webgpu in headless Chromium. Callers never see which one runs, but every result says.
+
+import type { Manifest } from "../model/manifest.ts";
+import { BrowserEngine } from "./browser/browser-engine.ts";
+import {
+  type GenerationConfig,
+  type GenerationRequest,
+  type GenerationResult,
+  generateBatch,
+} from "./engine/generate.ts";
+import { loadNodeCheckpoint, stopIdsOf } from "./engine/load-node.ts";
+
+export type BackendName = "node" | "wasm" | "webgpu";
+
+export interface EngineBackend {
+  readonly name: BackendName;
+  readonly manifest: Manifest;
+  /** EOS ids plus BOS. */
+  readonly stopIds: number[];
+  /** Adapter description for records (the GPU for webgpu, the thread count otherwise). */
+  readonly adapter: string;
+  encode(texts: string[]): Promise<number[][]>;
+  generate(requests: GenerationRequest[], config: GenerationConfig): Promise<GenerationResult[]>;
+  close(): Promise<void>;
+}
+
+export async function openBackend(
+  checkpointDir: string,
+  name: BackendName,
+  options: { threads?: number; chromium?: string } = {},
+): Promise<EngineBackend> {
+  if (name === "node") {
+    const loaded = await loadNodeCheckpoint(checkpointDir, { threads: options.threads });
+    const decode = (ids: readonly number[]) => loaded.tokenizer.decode(ids);
+    return {
+      name,
+      manifest: loaded.model.manifest,
+      stopIds: loaded.stopIds,
+      adapter: `cpu threads=${options.threads ?? "auto"}`,
+      encode: async (texts) => texts.map((text) => loaded.tokenizer.encodePrompt(text)),
+      generate: (requests, config) => generateBatch(loaded.model, requests, config, decode),
+      close: async () => {},
+    };
+  }
+  const engine = await BrowserEngine.open(checkpointDir, {
+    backend: name,
+    threads: options.threads ?? 2,
+    chromium: options.chromium,
+  });
+  return {
+    name,
+    manifest: engine.manifest,
+    stopIds: stopIdsOf(engine.manifest.tokens),
+    adapter:
+      name === "webgpu"
+        ? `webgpu ${engine.report.adapter}`
+        : `wasm threads=${engine.report.threads}`,
+    encode: (texts) => engine.encode(texts),
+    generate: (requests, config) => engine.generate(requests, config),
+    close: () => engine.close(),
+  };
+}

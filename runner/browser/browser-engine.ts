@@ -1,0 +1,156 @@
+// Node-side handle on the engine page: launches (or reuses) Chromium, serves the page and the
+// checkpoint, and calls `window.evalsEngine` in it. Backends: onnxruntime-web on wasm or webgpu.
+import { randomUUID } from "node:crypto";
+import type { Browser, Page } from "playwright-core";
+import { EvalsError } from "../../evals/errors.ts";
+import { readCheckpoint } from "../../model/checkpoint.ts";
+import type { Manifest } from "../../model/manifest.ts";
+import {
+  ContextWindowExceededError,
+  GenerationRequestError,
+  NonFiniteValueError,
+} from "../engine/errors.ts";
+import {
+  type GenerationConfig,
+  type GenerationRequest,
+  type GenerationResult,
+  validateGeneration,
+} from "../engine/generate.ts";
+import { buildEnginePage } from "../page/build.ts";
+import type { BrowserBackend, LoadReport } from "../page/engine-page.ts";
+import { type StaticServer, startStaticServer } from "../serve/static-server.ts";
+import { launchChromium } from "./chromium.ts";
+
+export class BackendUnavailableError extends EvalsError {}
+
+interface PageEngine {
+  load(
+    url: string,
+    manifest: Manifest,
+    options: { backend: BrowserBackend; threads: number },
+  ): Promise<LoadReport>;
+  generate(requests: GenerationRequest[], config: GenerationConfig): Promise<GenerationResult[]>;
+  encode(texts: string[]): number[][];
+}
+
+export interface BrowserEngineOptions {
+  backend: BrowserBackend;
+  threads?: number;
+  browser?: Browser;
+  chromium?: string;
+}
+
+export class BrowserEngine {
+  private constructor(
+    readonly manifest: Manifest,
+    readonly report: LoadReport,
+    private readonly page: Page,
+    private readonly server: StaticServer,
+    private readonly ownBrowser: Browser | null,
+  ) {}
+
+  static async open(checkpointDir: string, options: BrowserEngineOptions): Promise<BrowserEngine> {
+    const { manifest } = await readCheckpoint(checkpointDir);
+    preflight(manifest, options.backend);
+    const server = await startStaticServer(await buildEnginePage());
+    const ownBrowser = options.browser ? null : await launchChromium(options.chromium);
+    const browser = options.browser ?? ownBrowser!;
+    try {
+      const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on("pageerror", (error) => pageErrors.push(error.message));
+      await page.goto(`${server.url}/`);
+      await page.waitForFunction(() => "evalsEngine" in globalThis, null, { timeout: 30_000 });
+      const url = server.addCheckpoint(randomUUID(), checkpointDir);
+      const report = await page
+        .evaluate(
+          ([u, m, o]) =>
+            (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.load(u, m, o),
+          [url, manifest, { backend: options.backend, threads: options.threads ?? 1 }] as const,
+        )
+        .catch((error: Error) => {
+          throw new BackendUnavailableError(
+            `${options.backend} backend cannot run ${checkpointDir}: ${firstLine(error.message)}`,
+          );
+        });
+      if (report.backend !== options.backend) {
+        throw new BackendUnavailableError(
+          `asked for ${options.backend} but the page loaded ${report.backend}`,
+        );
+      }
+      return new BrowserEngine(manifest, report, page, server, ownBrowser);
+    } catch (error) {
+      await ownBrowser?.close();
+      await server.close();
+      throw error;
+    }
+  }
+
+  encode(texts: string[]): Promise<number[][]> {
+    return this.page.evaluate(
+      (t) => (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.encode(t),
+      texts,
+    );
+  }
+
+  async generate(
+    requests: GenerationRequest[],
+    config: GenerationConfig,
+  ): Promise<GenerationResult[]> {
+    validateGeneration(this.manifest, config, requests);
+    return this.page
+      .evaluate(
+        ([r, c]) =>
+          (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.generate(r, c),
+        [requests, config] as const,
+      )
+      .catch((error: Error) => {
+        throw pageError(error);
+      });
+  }
+
+  async close(): Promise<void> {
+    await this.page.close();
+    await this.ownBrowser?.close();
+    await this.server.close();
+  }
+}
+
+/** Refuses, before loading anything, a checkpoint the backend cannot run (DESIGN §9 limits). */
+function preflight(manifest: Manifest, backend: BrowserBackend): void {
+  const files = [manifest.graphs.prelude, manifest.graphs.block, manifest.graphs.coda].flatMap(
+    (g) => (g ? [g] : []),
+  );
+  const weightBytes = files.reduce((n, g) => n + g.bytes + (g.externalData?.bytes ?? 0), 0);
+  if (weightBytes > 4 * 2 ** 30) {
+    throw new BackendUnavailableError(
+      `${backend}: the checkpoint's graphs hold ${(weightBytes / 2 ** 30).toFixed(1)} GiB of weights; onnxruntime-web cannot load more than ~4 GiB (use --dtype fp16 or a smaller model)`,
+    );
+  }
+  if (backend === "webgpu") {
+    // A single tensor above the adapter's maxBufferSize fails at run time; SwiftShader allows 1 GiB.
+    const largest = manifest.architecture.vocab_size * manifest.architecture.hidden_size * 4;
+    if (largest > 2 ** 30) {
+      throw new BackendUnavailableError(
+        `webgpu: the embedding needs a ${(largest / 2 ** 30).toFixed(2)} GiB buffer, above the 1 GiB adapter limit`,
+      );
+    }
+  }
+}
+
+/** Errors thrown in the page arrive as text; give the named ones their class back. */
+function pageError(error: Error): Error {
+  const match =
+    /(NonFiniteValueError|GenerationRequestError|ContextWindowExceededError): ([^\n]*)/.exec(
+      error.message,
+    );
+  if (!match) return error;
+  const Named = { NonFiniteValueError, GenerationRequestError, ContextWindowExceededError }[
+    match[1]
+  ]!;
+  return new Named(match[2]);
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0];
+}

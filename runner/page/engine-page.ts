@@ -1,0 +1,152 @@
+// The page side of the browser engine: loads onnxruntime-web for the requested backend, opens a
+// checkpoint served over HTTP and runs the same generation code as Node. The runner drives it
+// through `window.evalsEngine` (see runner/browser/browser-engine.ts).
+import type * as Ort from "onnxruntime-common";
+import type { Manifest } from "../../model/manifest.ts";
+import {
+  type GenerationConfig,
+  type GenerationRequest,
+  type GenerationResult,
+  generateBatch,
+} from "../engine/generate.ts";
+import { checkGraphContract } from "../engine/graph-contract.ts";
+import { RecurrentModel } from "../engine/recurrent-model.ts";
+import { PromptTokenizer } from "../engine/tokenizer.ts";
+
+export type BrowserBackend = "wasm" | "webgpu";
+
+export interface LoadOptions {
+  backend: BrowserBackend;
+  threads: number;
+}
+
+export interface LoadReport {
+  backend: BrowserBackend;
+  adapter: string | null;
+  threads: number;
+  crossOriginIsolated: boolean;
+}
+
+/** The ORT build each backend needs; each loads its own wasm file from the same folder. */
+const ORT_ENTRY: Record<BrowserBackend, string> = {
+  wasm: "/ort/ort.wasm.min.mjs",
+  webgpu: "/ort/ort.webgpu.min.mjs",
+};
+
+let model: RecurrentModel | null = null;
+let tokenizer: PromptTokenizer | null = null;
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function fetchJson(url: string): Promise<object> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  return response.json();
+}
+
+async function adapterInfo(): Promise<string | null> {
+  const gpu = (
+    navigator as Navigator & {
+      gpu?: {
+        requestAdapter(): Promise<{
+          info?: { vendor: string; architecture: string; description: string };
+        } | null>;
+      };
+    }
+  ).gpu;
+  if (!gpu) return null;
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return null;
+  const info = adapter.info;
+  return info
+    ? [info.vendor, info.architecture, info.description].filter(Boolean).join(" ") || "unknown"
+    : "unknown";
+}
+
+async function load(
+  checkpointUrl: string,
+  manifest: Manifest,
+  options: LoadOptions,
+): Promise<LoadReport> {
+  const adapter = options.backend === "webgpu" ? await adapterInfo() : null;
+  if (options.backend === "webgpu" && adapter === null) {
+    throw new Error("WebGPU is not available in this browser (navigator.gpu has no adapter)");
+  }
+  const ort = (await import(/* @vite-ignore */ ORT_ENTRY[options.backend])) as typeof Ort & {
+    env: { wasm: { wasmPaths: string; numThreads: number } };
+  };
+  ort.env.wasm.wasmPaths = "/ort/";
+  ort.env.wasm.numThreads = options.threads;
+  const deviceOutputs = (graph: "prelude" | "block" | "coda") => {
+    if (options.backend !== "webgpu") return undefined;
+    // State, e and KV stay on the GPU between the r block calls and between tokens; only the
+    // logits come back.
+    const names: Record<string, "gpu-buffer"> = {};
+    const layers = manifest.layers[graph].length;
+    for (let i = 0; i < layers; i++) {
+      names[`present.${i}.key`] = "gpu-buffer";
+      names[`present.${i}.value`] = "gpu-buffer";
+    }
+    if (graph === "prelude") names.e = "gpu-buffer";
+    if (graph === "block") names.state_out = "gpu-buffer";
+    return names;
+  };
+  const open = async (graph: "prelude" | "block" | "coda") => {
+    const file = manifest.graphs[graph];
+    if (!file) return null;
+    const bytes = await fetchBytes(`${checkpointUrl}/${file.file}`);
+    const externalData = file.externalData
+      ? [
+          {
+            path: file.externalData.file,
+            data: await fetchBytes(`${checkpointUrl}/${file.externalData.file}`),
+          },
+        ]
+      : undefined;
+    return ort.InferenceSession.create(bytes, {
+      executionProviders: [options.backend],
+      graphOptimizationLevel: "all",
+      externalData,
+      preferredOutputLocation: deviceOutputs(graph),
+    } as Ort.InferenceSession.SessionOptions);
+  };
+  // One at a time: the WebGPU EP refuses to create two sessions concurrently.
+  const prelude = await open("prelude");
+  const block = await open("block");
+  const coda = await open("coda");
+  const sessions = { prelude: prelude!, block, coda: coda! };
+  checkGraphContract(manifest, sessions);
+  model = new RecurrentModel(ort, manifest, sessions);
+  tokenizer = new PromptTokenizer(
+    await fetchJson(`${checkpointUrl}/tokenizer.json`),
+    await fetchJson(`${checkpointUrl}/tokenizer_config.json`),
+    manifest.tokens,
+  );
+  return {
+    backend: options.backend,
+    adapter,
+    threads: ort.env.wasm.numThreads,
+    crossOriginIsolated: globalThis.crossOriginIsolated,
+  };
+}
+
+async function generate(
+  requests: GenerationRequest[],
+  config: GenerationConfig,
+): Promise<GenerationResult[]> {
+  if (!model || !tokenizer) throw new Error("evalsEngine.load() must be called first");
+  const loadedTokenizer = tokenizer;
+  return generateBatch(model, requests, config, (ids) => loadedTokenizer.decode(ids));
+}
+
+function encode(texts: string[]): number[][] {
+  if (!tokenizer) throw new Error("evalsEngine.load() must be called first");
+  const loadedTokenizer = tokenizer;
+  return texts.map((text) => loadedTokenizer.encodePrompt(text));
+}
+
+(globalThis as unknown as { evalsEngine: unknown }).evalsEngine = { load, generate, encode };
