@@ -1,29 +1,47 @@
 import { describe, expect, it } from "vitest";
-import { referenceGreedy, referenceLogits, rotaryInverseFrequencies } from "./reference.ts";
+import { argmax, referenceGreedy, referenceLogits, rotaryInverseFrequencies } from "./reference.ts";
 import { loadSourceModel } from "./source.ts";
 import { buildRecurrentWeights } from "./surgery.ts";
 import { STORY_PROMPTS, stories260kDir, stories260kTokenizer } from "./testing/stories.ts";
 import type { ModelDims } from "./weights.ts";
 
-// llama2.c's run.c with stories260K at temperature 0 and no prompt prints this story (Karpathy's
-// llama2.c doc/stories260K.md); the Hugging Face conversion in ../shared must reproduce it.
-const PUBLISHED_GREEDY_STORY =
+// llama2.c's run.c with stories260K at temperature 0 and no prompt prints these 565 characters (the
+// 256 tokens after BOS, its default step count), as published in llama2.c's doc/stories260K.md.
+const RUN_C_GREEDY_OUTPUT =
   "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. " +
   "One day, she saw a big, red ball. She wanted to play with it, but it was too high.\n" +
   "Lily's mom said, \"Lily, let's go to the park.\" Lily was sad and didn't know what to do. " +
   'She said, "I want to play with your ball, but I can\'t find it."\n' +
-  "Lily was sad and didn't know what to do. She said, \"I'm sorry, Lily. I didn't know what to do.\"";
+  "Lily was sad and didn't know what to do. She said, \"I'm sorry, Lily. I didn't know what to do.\"\n" +
+  "Lily didn't want to help her mom, so she said, \"I'm sorry, mom. I didn't know what to do.\" " +
+  "Her mom said, \"Don't worry, Lily. We can help you.";
+// Run on until the model emits BOS (llama2.c's sample.py with more tokens prints this ending).
+const STORY_ENDING =
+  '"\nLily and her mom went to the park to play. They played together and had fun. After a ' +
+  "while, Lily's mom came into the room and saw the park. She was so happy and said, " +
+  '"Thank you, Lily! You are a good friend."';
 
 describe("reference forward on stories260k", () => {
   const source = loadSourceModel(stories260kDir);
   const plain = buildRecurrentWeights(source);
   const tokenizer = stories260kTokenizer();
 
-  it("reproduces llama2.c's published greedy story from BOS", () => {
-    const ids = referenceGreedy(plain, [1], { recurrences: 1, maxNewTokens: 100, stopIds: [1] });
-    const text = tokenizer.decode(ids);
-    expect(text.length).toBeGreaterThan(240);
-    expect(PUBLISHED_GREEDY_STORY.startsWith(text)).toBe(true);
+  it("decodes greedily from BOS the way llama2.c does", () => {
+    const ids = referenceGreedy(plain, [1], { recurrences: 1, maxNewTokens: 60, stopIds: [1] });
+    expect(ids).toHaveLength(60);
+    expect(RUN_C_GREEDY_OUTPUT.startsWith(tokenizer.decode(ids))).toBe(true);
+  });
+
+  it("reproduces the published greedy story token for token, stopping at BOS", () => {
+    // The reference is causal, so one pass over the whole story checks every greedy step: each
+    // token must be the argmax at the position before it (referenceGreedy would take ~100x longer).
+    const story = [1, ...tokenizer.encode(RUN_C_GREEDY_OUTPUT + STORY_ENDING).ids.slice(1)];
+    expect(tokenizer.decode(story.slice(1, 257))).toBe(RUN_C_GREEDY_OUTPUT);
+    const vocab = plain.dims.vocabSize;
+    const logits = referenceLogits(plain, story, { recurrences: 1 });
+    const predicted = story.map((_, p) => argmax(logits.subarray(p * vocab, (p + 1) * vocab)));
+    expect(predicted.slice(0, -1)).toEqual(story.slice(1));
+    expect(predicted.at(-1)).toBe(1);
   });
 
   it("equals the source at r = 1 with the identity adapter, at every position", () => {
@@ -52,6 +70,34 @@ describe("reference forward on stories260k", () => {
     const zero = referenceLogits(random, ids, { recurrences: 2 });
     const nonZero = referenceLogits(random, ids, { recurrences: 2, initialState: state });
     expect(maxAbsDiff(zero, nonZero)).toBeGreaterThan(1e-4);
+  });
+  it("ignores left padding: real positions match the unpadded sequence", () => {
+    const random = buildRecurrentWeights(source, { split: [1, 3, 1], adapter: "random", seed: 3 });
+    const ids = tokenizer.encode(STORY_PROMPTS[2]).ids;
+    const vocab = plain.dims.vocabSize;
+    for (const weights of [plain, random]) {
+      const unpadded = referenceLogits(weights, ids, { recurrences: 3 });
+      const padded = referenceLogits(weights, [0, 0, 0, ...ids], {
+        recurrences: 3,
+        attentionMask: [0, 0, 0, ...ids.map(() => 1)],
+      });
+      expect(maxAbsDiff(padded.subarray(3 * vocab), unpadded)).toBeLessThan(1e-5);
+      expect(Number.isFinite(padded[0])).toBe(true);
+    }
+    const greedy = (mask?: number[]) =>
+      referenceGreedy(plain, mask ? [7, 7, ...ids] : ids, {
+        recurrences: 1,
+        maxNewTokens: 8,
+        stopIds: [],
+        attentionMask: mask,
+      });
+    expect(greedy([0, 0, ...ids.map(() => 1)])).toEqual(greedy());
+  });
+
+  it("refuses a mask whose length differs from the ids", () => {
+    expect(() =>
+      referenceLogits(plain, [1, 2, 3], { recurrences: 1, attentionMask: [1, 1] }),
+    ).toThrow(/attentionMask has 2 entries for 3 tokens/);
   });
 });
 

@@ -6,6 +6,11 @@ export interface ReferenceOptions {
   recurrences: number;
   /** s_0 as [t, h]; zeros when absent. */
   initialState?: Float32Array;
+  /**
+   * 1 for real tokens, 0 for left padding (length t). Padding is never attended to and real tokens
+   * are numbered from 0, as transformers' generate does; logits at padded positions mean nothing.
+   */
+  attentionMask?: readonly number[];
 }
 
 /** Logits [t, vocab] for every position of `ids`. */
@@ -17,14 +22,19 @@ export function referenceLogits(
   const { dims } = weights;
   const t = ids.length;
   const h = dims.hiddenSize;
-  const rope = ropeTables(dims, t);
+  const mask = options.attentionMask ?? new Array<number>(t).fill(1);
+  if (mask.length !== t) {
+    throw new RangeError(`attentionMask has ${mask.length} entries for ${t} tokens`);
+  }
+  const rope = ropeTables(dims, positionIds(mask));
+  const attend: AttentionContext = { rope, mask };
 
   let x: Float32Array = new Float32Array(t * h);
   for (let p = 0; p < t; p++) {
     const row = weights.embed.subarray(ids[p] * h, (ids[p] + 1) * h);
     for (let j = 0; j < h; j++) x[p * h + j] = row[j] * dims.embedScale;
   }
-  for (const layer of weights.prelude) x = decoderLayer(layer, x, t, dims, rope);
+  for (const layer of weights.prelude) x = decoderLayer(layer, x, t, dims, attend);
 
   if (weights.block.length > 0) {
     const e = x;
@@ -33,18 +43,19 @@ export function referenceLogits(
       : new Float32Array(t * h);
     for (let i = 0; i < options.recurrences; i++) {
       let y = linear(concatState(state, e, t, h), t, 2 * h, weights.adapter!, h);
-      for (const layer of weights.block) y = decoderLayer(layer, y, t, dims, rope);
+      for (const layer of weights.block) y = decoderLayer(layer, y, t, dims, attend);
       state = y;
     }
     x = state;
   }
 
-  for (const layer of weights.coda) x = decoderLayer(layer, x, t, dims, rope);
+  for (const layer of weights.coda) x = decoderLayer(layer, x, t, dims, attend);
   const normed = rmsNorm(x, t, h, weights.finalNorm, dims.rmsNormEps);
   return linear(normed, t, h, weights.head, dims.vocabSize);
 }
 
-export interface GreedyOptions extends ReferenceOptions {
+/** s_0 grows with the sequence, so greedy decoding always starts the state at zeros. */
+export interface GreedyOptions extends Omit<ReferenceOptions, "initialState"> {
   maxNewTokens: number;
   stopIds: readonly number[];
 }
@@ -56,13 +67,18 @@ export function referenceGreedy(
   options: GreedyOptions,
 ): number[] {
   const ids = [...promptIds];
+  const mask = options.attentionMask ? [...options.attentionMask] : undefined;
   const generated: number[] = [];
   const vocab = weights.dims.vocabSize;
   for (let step = 0; step < options.maxNewTokens; step++) {
-    const logits = referenceLogits(weights, ids, { recurrences: options.recurrences });
+    const logits = referenceLogits(weights, ids, {
+      recurrences: options.recurrences,
+      attentionMask: mask,
+    });
     const next = argmax(logits.subarray((ids.length - 1) * vocab, ids.length * vocab));
     generated.push(next);
     ids.push(next);
+    mask?.push(1);
     if (options.stopIds.includes(next)) break;
   }
   return generated;
@@ -106,14 +122,26 @@ interface RopeTables {
   sin: Float32Array;
 }
 
-function ropeTables(dims: ModelDims, t: number): RopeTables {
+interface AttentionContext {
+  rope: RopeTables;
+  mask: readonly number[];
+}
+
+/** cumsum(mask) - 1, padding at 0: the position_ids transformers' generate builds. */
+function positionIds(mask: readonly number[]): number[] {
+  let seen = 0;
+  return mask.map((m) => (m ? seen++ : 0));
+}
+
+function ropeTables(dims: ModelDims, positions: readonly number[]): RopeTables {
   const inv = rotaryInverseFrequencies(dims);
   const half = inv.length;
+  const t = positions.length;
   const cos = new Float32Array(t * half);
   const sin = new Float32Array(t * half);
   for (let p = 0; p < t; p++) {
     for (let i = 0; i < half; i++) {
-      const angle = Math.fround(p * Math.fround(inv[i]));
+      const angle = Math.fround(positions[p] * Math.fround(inv[i]));
       cos[p * half + i] = Math.cos(angle);
       sin[p * half + i] = Math.sin(angle);
     }
@@ -126,11 +154,11 @@ function decoderLayer(
   x: Float32Array,
   t: number,
   dims: ModelDims,
-  rope: RopeTables,
+  context: AttentionContext,
 ): Float32Array {
   const h = dims.hiddenSize;
   const attnIn = rmsNorm(x, t, h, layer.inputNorm, dims.rmsNormEps);
-  const attn = attention(layer, attnIn, t, dims, rope);
+  const attn = attention(layer, attnIn, t, dims, context);
   const afterAttn = add(x, attn);
   const mlpIn = rmsNorm(afterAttn, t, h, layer.postNorm, dims.rmsNormEps);
   const gate = linear(mlpIn, t, h, layer.gate, dims.intermediateSize);
@@ -144,7 +172,7 @@ function attention(
   x: Float32Array,
   t: number,
   dims: ModelDims,
-  rope: RopeTables,
+  { rope, mask }: AttentionContext,
 ): Float32Array {
   const { numHeads, numKvHeads, headDim, hiddenSize: h } = dims;
   const q = linear(x, t, h, layer.q, numHeads * headDim);
@@ -162,6 +190,11 @@ function attention(
       const qOff = (i * numHeads + head) * headDim;
       let max = Number.NEGATIVE_INFINITY;
       for (let j = 0; j <= i; j++) {
+        // Padding is invisible; a padded query sees only itself so its row stays finite.
+        if (!visible(mask, i, j)) {
+          scores[j] = Number.NEGATIVE_INFINITY;
+          continue;
+        }
         const kOff = (j * numKvHeads + kvHead) * headDim;
         let dot = 0;
         for (let d = 0; d < headDim; d++) dot += q[qOff + d] * k[kOff + d];
@@ -181,6 +214,10 @@ function attention(
     }
   }
   return linear(out, t, numHeads * headDim, layer.o, h);
+}
+
+function visible(mask: readonly number[], query: number, key: number): boolean {
+  return mask[query] ? mask[key] !== 0 : key === query;
 }
 
 /** HF rotate-half RoPE: the first half of each head turns against the second half. */
