@@ -1,6 +1,6 @@
-// Engine throughput on onnxruntime-node: tokens/s and block iterations/s against r, batch size and
-// threads, the cost of recomputing instead of caching, and time per token against the FLOPs ratio.
-// Usage: npx tsx bench/engine.ts [--new-tokens 32] [--prompt-tokens 32]
+// Engine throughput: tokens/s and block iterations/s against r, batch size, backend and threads;
+// the cost of recomputing instead of caching; time per token against the FLOPs ratio.
+// Usage: npx tsx bench/engine.ts [--new-tokens 32] [--prompt-tokens 32] [--backends node,wasm]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { readCheckpoint } from "../model/checkpoint.ts";
 import { exportModel } from "../model/export-model.ts";
 import { flopsForSample } from "../model/flops.ts";
-import { generateBatch } from "../runner/engine/generate.ts";
+import { type BackendName, type EngineBackend, openBackend } from "../runner/backends.ts";
 import { openNodeModel } from "../runner/engine/node-sessions.ts";
 import type { RecurrentModel } from "../runner/engine/recurrent-model.ts";
 
@@ -16,10 +16,12 @@ const { values } = parseArgs({
   options: {
     "new-tokens": { type: "string", default: "32" },
     "prompt-tokens": { type: "string", default: "32" },
+    backends: { type: "string", default: "node,wasm" },
   },
 });
 const NEW = Number(values["new-tokens"]);
 const PROMPT = Number(values["prompt-tokens"]);
+const BACKENDS = values.backends.split(",") as BackendName[];
 
 const dir = mkdtempSync(join(tmpdir(), "evals-bench-engine-"));
 const out = join(dir, "small");
@@ -29,7 +31,7 @@ const prompt = (b: number) =>
   Array.from({ length: PROMPT }, (_, i) => 3 + ((i * 31 + b * 7) % 4000));
 
 async function timeGeneration(
-  model: RecurrentModel,
+  backend: EngineBackend,
   batch: number,
   r: number,
   newTokens = NEW,
@@ -43,9 +45,9 @@ async function timeGeneration(
     stopIds: [],
     stopStrings: [],
   };
-  await generateBatch(model, requests.slice(0, 1), { ...config, maxNewTokens: 2 }, () => "");
+  await backend.generate(requests.slice(0, 1), { ...config, maxNewTokens: 2 });
   const started = performance.now();
-  await generateBatch(model, requests, config, () => "");
+  await backend.generate(requests, config);
   return (performance.now() - started) / 1000;
 }
 
@@ -53,7 +55,6 @@ async function timeRecompute(model: RecurrentModel, r: number, newTokens: number
   const ids = prompt(0);
   const started = performance.now();
   for (let step = 0; step < newTokens; step++) {
-    const cache = model.newCache(1, "full", r);
     const n = ids.length;
     const logits = await model.step(
       {
@@ -63,7 +64,7 @@ async function timeRecompute(model: RecurrentModel, r: number, newTokens: number
         positionIds: BigInt64Array.from(ids.map((_, i) => BigInt(i))),
       },
       r,
-      cache,
+      model.newCache(1, "full", r),
       1,
     );
     const row = logits.data as Float32Array;
@@ -75,38 +76,58 @@ async function timeRecompute(model: RecurrentModel, r: number, newTokens: number
 }
 
 console.log(
-  `small random checkpoint split 2,4,2 (${checkpoint.manifest.parameters.total.toLocaleString("en-US")} parameters), prompt ${PROMPT} tokens, ${NEW} new tokens, greedy, kv full`,
+  `small random checkpoint split 2,4,2 (${checkpoint.manifest.parameters.total.toLocaleString("en-US")} parameters, fp32), ` +
+    `prompt ${PROMPT} tokens, ${NEW} new tokens, greedy, kv full`,
 );
-console.log("backend  threads  batch   r   tokens/s  block iters/s   s/token·row");
+console.log("backend  threads  batch   r   tokens/s  block iters/s   s/token");
 const perToken: Record<string, number> = {};
-for (const threads of [1, 2]) {
-  const model = await openNodeModel(checkpoint, { threads });
-  for (const batch of [1, 8]) {
-    for (const r of [1, 4, 16, 32]) {
-      const seconds = await timeGeneration(model, batch, r);
-      const tokens = batch * NEW;
-      perToken[`${threads}/${batch}/${r}`] = seconds / NEW;
+for (const name of BACKENDS) {
+  for (const threads of [1, 2]) {
+    const backend = await openBackend(out, name, { threads });
+    for (const batch of [1, 8]) {
+      for (const r of [1, 4, 16, 32]) {
+        const seconds = await timeGeneration(backend, batch, r);
+        perToken[`${name}/${threads}/${batch}/${r}`] = seconds / NEW;
+        console.log(
+          `${name.padEnd(8)} ${String(threads).padStart(7)}  ${String(batch).padStart(5)}  ${String(r).padStart(2)}  ${((batch * NEW) / seconds).toFixed(1).padStart(9)}  ${((batch * NEW * r) / seconds).toFixed(1).padStart(13)}   ${(seconds / NEW).toFixed(4)}`,
+        );
+      }
+    }
+    await backend.close();
+  }
+}
+
+const ratio = (a: string, b: string) => (perToken[a] / perToken[b]).toFixed(2);
+const flopsRatio =
+  flopsForSample(checkpoint.manifest, 32, PROMPT, NEW) /
+  flopsForSample(checkpoint.manifest, 1, PROMPT, NEW);
+console.log("");
+for (const name of BACKENDS) {
+  for (const threads of [1, 2]) {
+    const k = `${name}/${threads}/1`;
+    console.log(
+      `${name} ${threads} thread(s): t(32)/t(1) per token, batch 1 = ${ratio(`${k}/32`, `${k}/1`)} (FLOPs ratio ${flopsRatio.toFixed(2)}); batch 8 / batch 1 throughput at r = 4 = ${((8 * perToken[`${k}/4`]) / perToken[`${name}/${threads}/8/4`]).toFixed(2)}×`,
+    );
+  }
+}
+if (BACKENDS.includes("wasm") && BACKENDS.includes("node")) {
+  for (const threads of [1, 2]) {
+    for (const batch of [1, 8]) {
+      const ratios = [1, 4, 16, 32].map((r) =>
+        ratio(`node/${threads}/${batch}/${r}`, `wasm/${threads}/${batch}/${r}`),
+      );
       console.log(
-        `node     ${String(threads).padStart(7)}  ${String(batch).padStart(5)}  ${String(r).padStart(2)}  ${(tokens / seconds).toFixed(1).padStart(9)}  ${((NEW * r) / seconds).toFixed(1).padStart(13)}   ${(seconds / NEW).toFixed(4)}`,
+        `wasm/node throughput, ${threads} thread(s), batch ${batch}, r = 1,4,16,32: ${ratios.join(", ")}`,
       );
     }
   }
 }
 
-const flopsRatio =
-  flopsForSample(checkpoint.manifest, 32, PROMPT, NEW) /
-  flopsForSample(checkpoint.manifest, 1, PROMPT, NEW);
-console.log(
-  `\nt(32)/t(1) per token, batch 1, 2 threads: ${(perToken["2/1/32"] / perToken["2/1/1"]).toFixed(2)}  (FLOPs ratio ${flopsRatio.toFixed(2)})`,
-);
-console.log(
-  `batch 8 / batch 1 throughput, r = 4, 2 threads: ${((8 * perToken["2/1/4"]) / perToken["2/8/4"]).toFixed(2)}×`,
-);
-
-const model = await openNodeModel(checkpoint, { threads: 2 });
-const cached = await timeGeneration(model, 1, 4, 128);
+const model = await openNodeModel(checkpoint, { threads: 1 });
+const node = await openBackend(out, "node", { threads: 1 });
+const cached = await timeGeneration(node, 1, 4, 128);
 const recomputed = await timeRecompute(model, 4, 128);
 console.log(
-  `KV cache vs recompute, 128 new tokens, r = 4: ${cached.toFixed(2)} s vs ${recomputed.toFixed(2)} s → ${(recomputed / cached).toFixed(1)}× faster`,
+  `node, 1 thread, KV cache vs recompute, 128 new tokens, r = 4: ${cached.toFixed(2)} s vs ${recomputed.toFixed(2)} s → ${(recomputed / cached).toFixed(1)}× faster`,
 );
 rmSync(dir, { recursive: true, force: true });
