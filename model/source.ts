@@ -77,33 +77,3 @@ export function readLlamaLayer(
     down: tensors.read(`${p}.mlp.down_proj.weight`, [h, i]),
   };
 }
-
-/**
- * Reads one layer of a raven checkpoint (`transformer.{part}.{i}.…`): `attn.Wqkv` rows are
- * [q; k; v] and `mlp.fc` rows are [gate; up] (DESIGN §4.7).
- */
-export function readRavenLayer(
-  tensors: SafetensorsCollection,
-  part: "prelude" | "core_block" | "coda",
-  index: number,
-  dims: ModelDims,
-): LayerWeights {
-  const h = dims.hiddenSize;
-  const q = dims.numHeads * dims.headDim;
-  const kv = dims.numKvHeads * dims.headDim;
-  const i = dims.intermediateSize;
-  const p = `transformer.${part}.${index}`;
-  const qkv = tensors.read(`${p}.attn.Wqkv.weight`, [q + 2 * kv, h]);
-  const fc = tensors.read(`${p}.mlp.fc.weight`, [2 * i, h]);
-  return {
-    inputNorm: tensors.read(`${p}.norm_1.weight`, [h]),
-    q: qkv.subarray(0, q * h),
-    k: qkv.subarray(q * h, (q + kv) * h),
-    v: qkv.subarray((q + kv) * h, (q + 2 * kv) * h),
-    o: tensors.read(`${p}.attn.proj.weight`, [h, q]),
-    postNorm: tensors.read(`${p}.norm_2.weight`, [h]),
-    gate: fc.subarray(0, i * h),
-    up: fc.subarray(i * h, 2 * i * h),
-    down: tensors.read(`${p}.mlp.proj.weight`, [h, i]),
-  };
-}

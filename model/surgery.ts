@@ -1,9 +1,10 @@
 // Model surgery (DESIGN §4.8): a plain Llama becomes prelude + recurrent block + coda, joined by a
-// linear adapter over [state ; e]. Raven checkpoints already have that shape and are read as is.
+// linear adapter over [state ; e]. Raven checkpoints already have that shape (raven.ts).
 import { SurgeryError } from "./errors.ts";
 import { adapterStd } from "./init-scale.ts";
+import { recurrentFromRaven } from "./raven.ts";
 import { SeededRandom } from "./rng.ts";
-import { readLlamaLayer, readRavenLayer, type SourceModel } from "./source.ts";
+import { readLlamaLayer, type SourceModel } from "./source.ts";
 import type { LayerProvenance, LayerWeights, ModelDims, RecurrentWeights } from "./weights.ts";
 
 /** A plain Llama whose parts are read on demand, so surgery loads only the layers it keeps. */
@@ -113,7 +114,7 @@ export function buildRecurrentWeights(
   source: SourceModel,
   options: SurgeryOptions = {},
 ): RecurrentWeights {
-  if (source.config.family === "raven") return fromRaven(source);
+  if (source.config.family === "raven") return recurrentFromRaven(source);
   return recurrentFromLlama(llamaLayerSource(source), options);
 }
 
@@ -169,37 +170,6 @@ function fromLlama(
     head,
     tiedEmbeddings: head === embed,
     layers,
-  };
-}
-
-function fromRaven(source: SourceModel): RecurrentWeights {
-  const { dims, ravenSplit, tieWordEmbeddings } = source.config;
-  const split = ravenSplit!;
-  const { tensors } = source;
-  const h = dims.hiddenSize;
-  const embed = tensors.read("transformer.wte.weight", [dims.vocabSize, h]);
-  const head =
-    tieWordEmbeddings || !tensors.has("lm_head.weight")
-      ? embed
-      : tensors.read("lm_head.weight", [dims.vocabSize, h]);
-  const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
-  const read = (part: "prelude" | "core_block" | "coda", n: number) =>
-    range(0, n).map((i) => readRavenLayer(tensors, part, i, dims));
-  return {
-    dims,
-    embed,
-    prelude: read("prelude", split.prelude),
-    block: read("core_block", split.block),
-    adapter: split.block > 0 ? tensors.read("transformer.adapter.weight", [h, 2 * h]) : null,
-    coda: read("coda", split.coda),
-    finalNorm: tensors.read("transformer.ln_f.weight", [h]),
-    head,
-    tiedEmbeddings: head === embed,
-    layers: {
-      prelude: range(0, split.prelude),
-      block: range(split.prelude, split.block),
-      coda: range(split.prelude + split.block, split.coda),
-    },
   };
 }
 

@@ -9,8 +9,19 @@ import { type TestTensor, writeSafetensors } from "./write-safetensors.ts";
 
 export const RAVEN_SPLIT = [1, 3, 1] as const;
 
+export interface RavenFixtureOptions {
+  /** Merged over the generated config.json. */
+  config?: Record<string, unknown>;
+  /** Written beside the generated tensors. */
+  extraTensors?: Record<string, TestTensor>;
+}
+
 /** Writes the raven checkpoint into `dir`; its adapter is `makeAdapter(h, "random", adapterSeed)`. */
-export function writeRavenFromStories(dir: string, adapterSeed: number): void {
+export function writeRavenFromStories(
+  dir: string,
+  adapterSeed: number,
+  options: RavenFixtureOptions = {},
+): void {
   const { tensors, config } = loadSourceModel(stories260kDir);
   const h = config.dims.hiddenSize;
   const out: Record<string, TestTensor> = {};
@@ -53,6 +64,8 @@ export function writeRavenFromStories(dir: string, adapterSeed: number): void {
   put("transformer.ln_f.weight", tensors.read("model.norm.weight"), [h]);
   put("lm_head.weight", tensors.read("lm_head.weight"), [config.dims.vocabSize, h]);
 
+  Object.assign(out, options.extraTensors);
+
   mkdirSync(dir, { recursive: true });
   writeSafetensors(join(dir, "model.safetensors"), out);
   writeFileSync(
@@ -77,6 +90,7 @@ export function writeRavenFromStories(dir: string, adapterSeed: number): void {
       // The released configs carry these wrong ids; the importer must take the tokenizer's.
       bos_token_id: 65504,
       eos_token_id: 65505,
+      ...options.config,
     }),
   );
   for (const name of ["tokenizer.json", "tokenizer_config.json", "generation_config.json"]) {
