@@ -78,6 +78,7 @@ export async function exportCheckpoint(
       tokenizer: { files: tokenizerFiles },
       parameters: countParameters(weights),
       created_by: "evals export",
+      numeric_check: null,
     } satisfies Manifest);
     writeFileSync(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     if (existsSync(outDir)) rmSync(outDir, { recursive: true, force: true });

@@ -106,6 +106,18 @@ export const ManifestSchema = z.object({
     total: count,
   }),
   created_by: z.string(),
+  /**
+   * Logits onnxruntime-node computed on these graphs for a fixed input at export time. Every other
+   * backend must reproduce them before it is trusted (some builds return wrong numbers silently).
+   */
+  numeric_check: z
+    .object({
+      input_ids: z.array(count),
+      recurrences: z.number().int().positive(),
+      top5: z.array(z.tuple([count, z.number()])),
+    })
+    .nullable()
+    .default(null),
 });
 
 export type Manifest = z.infer<typeof ManifestSchema>;

@@ -58,6 +58,7 @@ describe("evals export from the command line", () => {
     expect(inspected.code).toBe(0);
     const report = JSON.parse(inspected.stdout);
     expect(report.manifest.layers.block).toEqual([1, 2, 3]);
+    expect(report.manifest.numeric_check.top5).toHaveLength(5);
     expect(report.costs.map((c: { recurrences: number }) => c.recurrences)).toEqual([1, 4, 16, 32]);
   });
 

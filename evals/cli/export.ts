@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import { exportModel } from "../../model/export-model.ts";
 import { RANDOM_PRESETS } from "../../model/random.ts";
 import { parseLayerSpec, parseSplit } from "../../model/surgery.ts";
+import { addNumericCheck } from "../../runner/engine/numeric-check.ts";
 import { EvalsError } from "../errors.ts";
 import { parseInteger } from "./parse.ts";
 
@@ -43,6 +44,8 @@ export function registerExportCommand(program: Command): void {
         seed: parseInteger(options.seed, "--seed"),
         dtype: options.dtype,
       });
+      // Logits every other backend must reproduce before it is trusted with this checkpoint.
+      await addNumericCheck(options.out);
       const { prelude, block, coda } = manifest.layers;
       process.stderr.write(
         `exported ${manifest.name} → ${options.out} (P,B,C = ${prelude.length},${block.length},${coda.length}; ` +

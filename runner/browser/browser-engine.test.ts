@@ -13,6 +13,7 @@ import { checkGreedyAgainstReference } from "../../model/testing/greedy-oracle.t
 import { STORY_PROMPTS, stories260kDir } from "../../model/testing/stories.ts";
 import type { RecurrentWeights } from "../../model/weights.ts";
 import type { GenerationConfig } from "../engine/generate.ts";
+import { addNumericCheck } from "../engine/numeric-check.ts";
 import { BackendUnavailableError, BrowserEngine } from "./browser-engine.ts";
 import { launchChromium } from "./chromium.ts";
 
@@ -42,6 +43,7 @@ describe.each(["wasm", "webgpu"] as const)("%s backend greedy = reference greedy
     beforeAll(async () => {
       const out = join(work, `${backend}-${name.replace(/\W+/g, "-")}`);
       await exportModel({ from: stories260kDir, out, split, adapter: "random", seed: 7 });
+      await addNumericCheck(out);
       engine = await BrowserEngine.open(out, { backend, browser, threads: 2 });
       weights = buildRecurrentWeights(source, { split, adapter: "random", seed: 7 });
     });
@@ -90,6 +92,20 @@ describe.each(["wasm", "webgpu"] as const)("%s backend greedy = reference greedy
 });
 
 describe("backend preflight", () => {
+  it("refuses a backend that cannot reproduce the manifest's numeric check", async () => {
+    const out = join(work, "tampered");
+    await exportModel({ from: stories260kDir, out, split: [1, 3, 1], seed: 7 });
+    await addNumericCheck(out);
+    const { readFileSync, writeFileSync } = await import("node:fs");
+    const manifestPath = join(out, "recurrent.json");
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+    manifest.numeric_check.top5[0][1] += 0.5;
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    await expect(BrowserEngine.open(out, { backend: "wasm", browser })).rejects.toThrow(
+      /wasm computes different numbers than onnxruntime-node .*top-1/,
+    );
+  });
+
   it("refuses a model whose embedding exceeds the WebGPU buffer limit, before loading", async () => {
     const out = join(work, "llama-shapes");
     // Only the manifest matters for the preflight; a tiny export with a patched manifest would

@@ -16,6 +16,7 @@ import {
   type GenerationResult,
   validateGeneration,
 } from "../engine/generate.ts";
+import { numericCheckFailure } from "../engine/numeric-check.ts";
 import { buildEnginePage } from "../page/build.ts";
 import type { BrowserBackend, LoadReport } from "../page/engine-page.ts";
 import { type StaticServer, startStaticServer } from "../serve/static-server.ts";
@@ -83,6 +84,27 @@ export class BrowserEngine {
       await ownBrowser?.close();
       await server.close();
       throw error;
+    }
+  }
+
+  /** Reproduces the manifest's numeric check; a backend that computes other numbers is refused. */
+  private async verifyNumerics(checkpointDir: string): Promise<void> {
+    const check = this.manifest.numeric_check;
+    if (!check) return;
+    const [result] = await this.generate([{ promptIds: check.input_ids, seed: 0 }], {
+      recurrences: check.recurrences,
+      maxNewTokens: 1,
+      kv: "full",
+      stateInit: "zeros",
+      stopIds: [],
+      stopStrings: [],
+    });
+    const failure = numericCheckFailure(check, result.top5);
+    if (failure) {
+      throw new BackendUnavailableError(
+        `${this.report.backend} computes different numbers than onnxruntime-node on ${checkpointDir} (${failure}); ` +
+          "use another backend or dtype",
+      );
     }
   }
 
