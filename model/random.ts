@@ -158,9 +158,6 @@ export function randomLlamaSource(presetName: string, seed: number): LlamaLayerS
 /** Uniform values with standard deviation WEIGHT_STD: as good as normals for random models and
  * several times faster to draw, which matters for the 1.2B-parameter preset. */
 function uniformMatchingStd(random: SeededRandom, size: number): Float32Array {
-  const out = new Float32Array(size);
-  const scale = (2 * Math.sqrt(3) * WEIGHT_STD) / 4294967296;
-  const offset = Math.sqrt(3) * WEIGHT_STD;
-  for (let i = 0; i < size; i++) out[i] = random.nextUint32() * scale - offset;
-  return out;
+  const half = Math.sqrt(3) * WEIGHT_STD;
+  return random.fillUniform(new Float32Array(size), -half, half);
 }
