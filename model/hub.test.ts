@@ -2,7 +2,13 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cachedSnapshot, hubCacheDir, parseHubId, resolveHubModel } from "./hub.ts";
+import {
+  cachedSnapshot,
+  HubUnavailableError,
+  hubCacheDir,
+  parseHubId,
+  resolveHubModel,
+} from "./hub.ts";
 import { stories260kDir } from "./testing/stories.ts";
 
 const cache = mkdtempSync(join(tmpdir(), "evals-hf-"));
@@ -38,10 +44,34 @@ describe("Hugging Face hub cache", () => {
     });
   });
 
+  it("treats a snapshot without all its weights as not cached", () => {
+    const repoDir = join(cache, "models--org--sharded");
+    const snapshot = join(repoDir, "snapshots", "c0ffee");
+    mkdirSync(snapshot, { recursive: true });
+    writeFileSync(join(snapshot, "config.json"), "{}");
+    expect(cachedSnapshot("org/sharded", "c0ffee", cache)).toBeNull();
+    const shards = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"];
+    writeFileSync(
+      join(snapshot, "model.safetensors.index.json"),
+      JSON.stringify({ weight_map: { a: shards[0], b: shards[1] } }),
+    );
+    writeFileSync(join(snapshot, shards[0]), "");
+    expect(cachedSnapshot("org/sharded", "c0ffee", cache)).toBeNull();
+    writeFileSync(join(snapshot, shards[1]), "");
+    expect(cachedSnapshot("org/sharded", "c0ffee", cache)).toBe(snapshot);
+  });
+
   it("says how to pre-download when the hub cannot be reached", async () => {
-    const unreachable = resolveHubModel("hf:nobody/not-cached", cache);
-    await expect(unreachable).rejects.toThrow(
-      /cannot download nobody\/not-cached@main .*huggingface-cli download/,
+    const unreachable = resolveHubModel("hf:nobody/not-cached", cache, {});
+    await expect(unreachable).rejects.toThrow(HubUnavailableError);
+    await expect(resolveHubModel("hf:nobody/not-cached", cache, {})).rejects.toThrow(
+      /cannot download nobody\/not-cached@main .*huggingface-cli download nobody\/not-cached --revision main/,
     );
   }, 60_000);
+
+  it("does not touch the network when HF_HUB_OFFLINE is set", async () => {
+    await expect(
+      resolveHubModel("hf:nobody/not-cached@v2", cache, { HF_HUB_OFFLINE: "1" }),
+    ).rejects.toThrow(/nobody\/not-cached@v2 is not in the hub cache and HF_HUB_OFFLINE is set/);
+  });
 });
