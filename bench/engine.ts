@@ -17,6 +17,7 @@ const { values } = parseArgs({
     "new-tokens": { type: "string", default: "32" },
     "prompt-tokens": { type: "string", default: "32" },
     backends: { type: "string", default: "node,wasm" },
+    webgpu: { type: "boolean", default: false },
   },
 });
 const NEW = Number(values["new-tokens"]);
@@ -130,4 +131,31 @@ const recomputed = await timeRecompute(model, 4, 128);
 console.log(
   `node, 1 thread, KV cache vs recompute, 128 new tokens, r = 4: ${cached.toFixed(2)} s vs ${recomputed.toFixed(2)} s → ${(recomputed / cached).toFixed(1)}× faster`,
 );
+if (values.webgpu) {
+  // WebGPU here is SwiftShader, a CPU adapter: a correctness path, so only a tiny model is timed.
+  const tiny = join(dir, "tiny");
+  await exportModel({ random: "tiny", out: tiny, split: [1, 2, 1], seed: 1 });
+  const tinyPrompt = Array.from({ length: PROMPT }, (_, i) => 3 + ((i * 31) % 500));
+  for (const name of ["webgpu", "wasm", "node"] as const) {
+    const backend = await openBackend(tiny, name, { threads: 2 });
+    for (const r of [1, 4]) {
+      const config = {
+        recurrences: r,
+        maxNewTokens: 16,
+        kv: "full" as const,
+        stateInit: "zeros" as const,
+        stopIds: [],
+        stopStrings: [],
+      };
+      await backend.generate([{ promptIds: tinyPrompt, seed: 0 }], { ...config, maxNewTokens: 2 });
+      const started = performance.now();
+      await backend.generate([{ promptIds: tinyPrompt, seed: 0 }], config);
+      const seconds = (performance.now() - started) / 1000;
+      console.log(
+        `tiny random 1,2,1 on ${name} (${backend.adapter}), batch 1, r = ${r}: ${(16 / seconds).toFixed(1)} tokens/s`,
+      );
+    }
+    await backend.close();
+  }
+}
 rmSync(dir, { recursive: true, force: true });
