@@ -117,7 +117,7 @@ export function rotaryInverseFrequencies(dims: ModelDims): Float64Array {
   return inv;
 }
 
-interface RopeTables {
+export interface RopeTables {
   cos: Float32Array; // [t, half]
   sin: Float32Array;
 }
@@ -133,7 +133,8 @@ function positionIds(mask: readonly number[]): number[] {
   return mask.map((m) => (m ? seen++ : 0));
 }
 
-function ropeTables(dims: ModelDims, positions: readonly number[]): RopeTables {
+/** cos/sin [positions, headDim/2] of every rotation angle; the ONNX export builds its tables here too. */
+export function ropeTables(dims: ModelDims, positions: readonly number[]): RopeTables {
   const inv = rotaryInverseFrequencies(dims);
   const half = inv.length;
   const t = positions.length;

@@ -1,6 +1,6 @@
 // Plain-operator ONNX for pre-norm Llama decoder layers with a KV cache (DESIGN §4.2). This is the
 // reference export path: standard opset-17 operators only, so it runs on every onnxruntime backend.
-import { rotaryInverseFrequencies } from "../reference.ts";
+import { ropeTables } from "../reference.ts";
 import type { LayerWeights, ModelDims } from "../weights.ts";
 import type { GraphBuilder } from "./graph-builder.ts";
 import { DataType } from "./proto.ts";
@@ -22,18 +22,12 @@ export function attentionContext(g: GraphBuilder, dims: ModelDims): AttentionCon
   const positions = g.input("position_ids", DataType.INT64, ["batch", "sequence"]);
 
   // cos/sin tables over every position the model supports, gathered by position id.
-  const inv = rotaryInverseFrequencies(dims);
-  const half = inv.length;
+  const half = dims.headDim / 2;
   const maxPos = dims.maxPositionEmbeddings;
-  const cosTable = new Float32Array(maxPos * half);
-  const sinTable = new Float32Array(maxPos * half);
-  for (let p = 0; p < maxPos; p++) {
-    for (let i = 0; i < half; i++) {
-      const angle = Math.fround(p * Math.fround(inv[i]));
-      cosTable[p * half + i] = Math.cos(angle);
-      sinTable[p * half + i] = Math.sin(angle);
-    }
-  }
+  const tables = ropeTables(
+    dims,
+    Array.from({ length: maxPos }, (_, p) => p),
+  );
   const table = (name: string, data: Float32Array) => {
     // Rotation tables stay fp32 whatever the weights' dtype: they set the positional precision.
     const gathered = g.op("Gather", [g.constTensor(name, data, [maxPos, half]), positions]);
@@ -57,7 +51,7 @@ export function attentionContext(g: GraphBuilder, dims: ModelDims): AttentionCon
   ]);
   const allowed = g.op("And", [causal, notPadding]); // [b, 1, t, total]
   const bias = g.op("Where", [allowed, g.float([0]), g.float([MASKED_SCORE])]);
-  return { cos: table("rope_cos", cosTable), sin: table("rope_sin", sinTable), bias };
+  return { cos: table("rope_cos", tables.cos), sin: table("rope_sin", tables.sin), bias };
 }
 
 /** RMSNorm: x · rsqrt(mean(x²) + eps) · w. */

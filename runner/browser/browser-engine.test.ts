@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportModel } from "../../model/export-model.ts";
 import { loadSourceModel } from "../../model/source.ts";
 import { buildRecurrentWeights } from "../../model/surgery.ts";
-import { checkGreedyAgainstReference } from "../../model/testing/greedy-oracle.ts";
+import { expectGreedyMatchesReference } from "../../model/testing/expect-greedy.ts";
 import { STORY_PROMPTS, stories260kDir } from "../../model/testing/stories.ts";
 import type { RecurrentWeights } from "../../model/weights.ts";
 import type { GenerationConfig } from "../engine/generate.ts";
@@ -71,20 +71,12 @@ describe.each(["wasm", "webgpu"] as const)("%s backend greedy = reference greedy
           promptIds.map((ids) => ({ promptIds: ids, seed: 0 })),
           config,
         );
-        let ties = 0;
-        for (const [i, result] of results.entries()) {
-          expect(result.ids).toHaveLength(NEW_TOKENS);
-          const check = checkGreedyAgainstReference(weights, promptIds[i], result.ids, r);
-          expect(check.firstMismatch, `prompt "${prompts[i]}"`).toBe(-1);
-          if (check.tieAt >= 0) ties++;
-          for (const [id, logit] of result.top5) {
-            expect(Math.abs(logit - check.promptLogits[id])).toBeLessThanOrEqual(
-              2e-3 + 2e-3 * Math.abs(logit),
-            );
-          }
-        }
-        // A continuation may leave the reference only at a near-tie (greedy-oracle.ts), rarely.
-        expect(ties).toBeLessThanOrEqual(2);
+        const cases = results.map((result, i) => ({
+          label: `prompt "${prompts[i]}"`,
+          promptIds: promptIds[i],
+          ...result,
+        }));
+        expectGreedyMatchesReference(weights, cases, r, NEW_TOKENS);
       },
       600_000,
     );
