@@ -79,7 +79,9 @@ export class BrowserEngine {
           `asked for ${options.backend} but the page loaded ${report.backend}`,
         );
       }
-      return new BrowserEngine(manifest, report, page, server, ownBrowser);
+      const engine = new BrowserEngine(manifest, report, page, server, ownBrowser);
+      await engine.verifyNumerics(checkpointDir);
+      return engine;
     } catch (error) {
       await ownBrowser?.close();
       await server.close();
