@@ -1,0 +1,48 @@
+// The coordinator API: every route under /api, JSON errors, and the OpenAPI document.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { authenticate } from "./auth/middleware.ts";
+import { limitBodies } from "./body-limit.ts";
+import type { AppEnv } from "./env.ts";
+import { HttpError } from "./http-error.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
+
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use("/api/*", limitBodies(), authenticate());
+  app.route("/api", tokenRoutes);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+  });
+  app.doc31("/api/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "evals coordinator API",
+      version: "1",
+      description:
+        "Checkpoints, datasets, runs, shards, leases and results of evals (DESIGN §2, §7, §8).",
+    },
+  });
+
+  app.notFound((c) =>
+    c.json({ error: "not_found", detail: `no route ${c.req.method} ${c.req.path}` }, 404),
+  );
+  app.onError(function answerError(error, c) {
+    if (error instanceof HttpError) {
+      return c.json({ error: error.error, detail: error.detail }, error.status);
+    }
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      const detail = error.message || "bad request";
+      return c.json(
+        { error: status === 413 ? "payload_too_large" : "invalid_request", detail },
+        status,
+      );
+    }
+    console.error(error);
+    return c.json({ error: "internal", detail: "internal error; see the worker log" }, 500);
+  });
+  return app;
+}

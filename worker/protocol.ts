@@ -1,0 +1,406 @@
+// The coordinator API's wire contract: zod schemas and their types, shared by the worker, the CLI
+// and the runner. Field names are snake_case on the wire, like the result records (DESIGN §7).
+import { z } from "zod";
+import { AggregateSchema, SampleRecordSchema } from "../evals/run/records.ts";
+import { ManifestSchema } from "../model/manifest.ts";
+
+export const Sha256Schema = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, "expected a lowercase hex sha256")
+  .meta({ id: "Sha256" });
+
+export const ErrorSchema = z
+  .object({ error: z.string(), detail: z.string() })
+  .meta({ id: "Error", description: "Every 4xx answer; `error` is a stable code." });
+export type ErrorBody = z.infer<typeof ErrorSchema>;
+
+const isoTime = z.string();
+const id = z.string().min(1).max(200);
+
+// ── tokens (admin) ──────────────────────────────────────────────────────────
+export const RoleSchema = z.enum(["admin", "submit", "runner"]);
+export type Role = z.infer<typeof RoleSchema>;
+
+export const TokenCreateSchema = z
+  .object({
+    role: RoleSchema,
+    name: z.string().min(1).max(100),
+    /** Results from trusted runners make a run `verified` on the leaderboard. */
+    trusted: z.boolean().default(false),
+  })
+  .meta({ id: "TokenCreate" });
+export type TokenCreate = z.input<typeof TokenCreateSchema>;
+
+export const TokenInfoSchema = z
+  .object({
+    id: z.string(),
+    role: RoleSchema,
+    name: z.string(),
+    trusted: z.boolean(),
+    created_at: isoTime,
+    revoked_at: isoTime.nullable(),
+  })
+  .meta({ id: "TokenInfo" });
+export type TokenInfo = z.infer<typeof TokenInfoSchema>;
+
+export const TokenCreatedSchema = TokenInfoSchema.extend({
+  /** The bearer token itself; shown once, stored only as a hash. */
+  token: z.string(),
+}).meta({ id: "TokenCreated" });
+export type TokenCreated = z.infer<typeof TokenCreatedSchema>;
+
+export const TokenListSchema = z.object({ tokens: z.array(TokenInfoSchema) });
+
+// ── blobs and resumable uploads ─────────────────────────────────────────────
+/** One PUT carries at most this much; larger files go through multipart uploads. */
+export const MAX_SINGLE_PUT_BYTES = 95 * 2 ** 20;
+/** R2 needs every part but the last to be at least 5 MiB. */
+export const MIN_PART_BYTES = 5 * 2 ** 20;
+export const DEFAULT_PART_BYTES = 64 * 2 ** 20;
+
+export const BlobInfoSchema = z
+  .object({ sha256: Sha256Schema, bytes: z.number().int().nonnegative() })
+  .meta({ id: "BlobInfo" });
+export type BlobInfo = z.infer<typeof BlobInfoSchema>;
+
+export const UploadCreateSchema = z
+  .object({
+    sha256: Sha256Schema,
+    bytes: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 40),
+    part_size: z
+      .number()
+      .int()
+      .min(MIN_PART_BYTES)
+      .max(MAX_SINGLE_PUT_BYTES)
+      .default(DEFAULT_PART_BYTES),
+  })
+  .meta({ id: "UploadCreate" });
+export type UploadCreate = z.input<typeof UploadCreateSchema>;
+
+export const UploadSchema = z
+  .object({
+    /** Null when the blob was already stored (nothing to upload). */
+    id: z.string().nullable(),
+    sha256: Sha256Schema,
+    bytes: z.number().int(),
+    part_size: z.number().int(),
+    part_count: z.number().int(),
+    state: z.enum(["open", "complete", "aborted"]),
+    /** Parts the server already holds: upload only the others, then complete. */
+    parts: z.array(z.object({ part_number: z.number().int(), bytes: z.number().int() })),
+  })
+  .meta({ id: "Upload" });
+export type Upload = z.infer<typeof UploadSchema>;
+
+export const UploadPartSchema = z.object({
+  part_number: z.number().int(),
+  bytes: z.number().int(),
+});
+
+// ── checkpoints and datasets ────────────────────────────────────────────────
+export const CheckpointRegisterSchema = z
+  .object({ manifest: ManifestSchema })
+  .meta({ id: "CheckpointRegister" });
+export type CheckpointRegister = z.input<typeof CheckpointRegisterSchema>;
+
+export const CheckpointFileSchema = z.object({
+  name: z.string(),
+  sha256: Sha256Schema,
+  bytes: z.number().int(),
+});
+export type CheckpointFile = z.infer<typeof CheckpointFileSchema>;
+
+export const CheckpointSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    manifest: ManifestSchema,
+    files: z.array(CheckpointFileSchema),
+    total_parameters: z.number().int(),
+    max_tensor_bytes: z.number().int(),
+    created_at: isoTime,
+  })
+  .meta({ id: "Checkpoint" });
+export type Checkpoint = z.infer<typeof CheckpointSchema>;
+
+export const CheckpointListSchema = z.object({
+  checkpoints: z.array(CheckpointSchema.omit({ manifest: true, files: true })),
+});
+
+export const DatasetNameSchema = z.enum(["gsm8k", "math", "math500"]);
+
+export const DatasetRegisterSchema = z
+  .object({
+    name: DatasetNameSchema,
+    /** File name (e.g. `test.jsonl`, `train.jsonl`, an exemplar file) → sha256 of an uploaded blob. */
+    files: z.record(z.string().regex(/^[\w.-]{1,100}$/, "a plain file name"), Sha256Schema),
+  })
+  .meta({ id: "DatasetRegister" });
+export type DatasetRegister = z.input<typeof DatasetRegisterSchema>;
+
+export const DatasetSchema = z
+  .object({
+    id: z.string(),
+    name: DatasetNameSchema,
+    files: z.record(z.string(), Sha256Schema),
+    created_at: isoTime,
+  })
+  .meta({ id: "Dataset" });
+export type Dataset = z.infer<typeof DatasetSchema>;
+
+export const DatasetListSchema = z.object({ datasets: z.array(DatasetSchema) });
+
+export const TaskInfoSchema = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  dataset: DatasetNameSchema,
+  /** Files a registered dataset must hold for this task. */
+  dataset_files: z.array(z.string()),
+  default_num_fewshot: z.number().int(),
+  max_gen_toks: z.number().int(),
+  until: z.array(z.string()),
+  primary_metric: z.string(),
+});
+export const TaskListSchema = z.object({ tasks: z.array(TaskInfoSchema) });
+
+// ── runs ────────────────────────────────────────────────────────────────────
+export const KvSchema = z.enum(["full", "shared"]);
+export const StateInitSchema = z.enum(["zeros", "normal"]);
+export const DtypeSchema = z.enum(["fp32", "fp16"]);
+export const BackendSchema = z.enum(["node", "wasm", "webgpu"]);
+
+export const RunCreateSchema = z
+  .object({
+    checkpoint: id,
+    tasks: z.array(z.string().min(1).max(100)).min(1).max(20),
+    recurrences: z.array(z.number().int().min(1).max(1024)).min(1).max(32),
+    /** Only the first `limit` documents of each task (lm-eval's --limit). */
+    limit: z.number().int().positive().nullable().default(null),
+    num_fewshot: z.number().int().min(0).max(64).nullable().default(null),
+    kv: KvSchema.default("full"),
+    state_init: StateInitSchema.default("zeros"),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31)
+      .default(0),
+    /** Must match the checkpoint's dtype when given. */
+    dtype: DtypeSchema.nullable().default(null),
+    shard_size: z.number().int().min(1).max(1000).default(16),
+    /** Caps generation below each task's max_gen_toks (quick runs); part of the result key. */
+    max_gen_toks: z.number().int().min(1).max(8192).nullable().default(null),
+  })
+  .meta({ id: "RunCreate" });
+export type RunCreate = z.input<typeof RunCreateSchema>;
+export type RunConfig = z.output<typeof RunCreateSchema>;
+
+export const RunStateSchema = z.enum(["active", "finished", "cancelled"]);
+export const ShardStateSchema = z.enum(["queued", "leased", "done", "failed", "cancelled"]);
+export type ShardState = z.infer<typeof ShardStateSchema>;
+
+export const RunSummarySchema = z
+  .object({
+    id: z.string(),
+    checkpoint_id: z.string(),
+    checkpoint_name: z.string(),
+    state: RunStateSchema,
+    published: z.boolean(),
+    verified: z.boolean(),
+    config: RunCreateSchema,
+    created_at: isoTime,
+    finished_at: isoTime.nullable(),
+  })
+  .meta({ id: "RunSummary" });
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+export const RunProgressSchema = z.object({
+  task: z.string(),
+  recurrences: z.number().int(),
+  samples_done: z.number().int(),
+  samples_total: z.number().int(),
+  shards: z.record(ShardStateSchema, z.number().int()),
+});
+
+export const ShardFailureSchema = z.object({
+  shard_id: z.string(),
+  task: z.string(),
+  recurrences: z.number().int(),
+  doc_start: z.number().int(),
+  doc_end: z.number().int(),
+  state: ShardStateSchema,
+  reasons: z.array(z.object({ at: isoTime, runner: z.string().nullable(), reason: z.string() })),
+});
+
+export const RunDetailSchema = RunSummarySchema.extend({
+  tasks: z.array(
+    z.object({
+      task: z.string(),
+      task_hash: z.string(),
+      dataset_id: z.string(),
+      num_fewshot: z.number().int(),
+      doc_count: z.number().int(),
+    }),
+  ),
+  progress: z.array(RunProgressSchema),
+  aggregates: z.array(AggregateSchema),
+  /** Samples taken from earlier runs with the same result key (DESIGN §7). */
+  reused_samples: z.number().int(),
+  /** Shards that failed at least once, with every reason reported. */
+  failures: z.array(ShardFailureSchema),
+}).meta({ id: "RunDetail" });
+export type RunDetail = z.infer<typeof RunDetailSchema>;
+
+export const RunListSchema = z.object({ runs: z.array(RunSummarySchema) });
+
+/** A stored sample: the DESIGN §7 record plus what the runner said about its device. */
+export const SampleSchema = SampleRecordSchema.extend({
+  device: z.string().nullable(),
+  reused: z.boolean(),
+}).meta({ id: "Sample" });
+export type Sample = z.infer<typeof SampleSchema>;
+
+export const SampleQuerySchema = z.object({
+  task: z.string().optional(),
+  r: z.coerce.number().int().positive().optional(),
+  correct: z.enum(["true", "false"]).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const SamplePageSchema = z
+  .object({ samples: z.array(SampleSchema), next_cursor: z.string().nullable() })
+  .meta({ id: "SamplePage" });
+export type SamplePage = z.infer<typeof SamplePageSchema>;
+
+// ── leases and results (runner) ─────────────────────────────────────────────
+export const CapabilitiesSchema = z.object({
+  backends: z.array(BackendSchema).min(1),
+  /** Largest checkpoint (total parameters) this runner can hold. */
+  max_parameters: z.number().int().positive(),
+  /** Largest single buffer (bytes) its device allows, e.g. WebGPU maxBufferSize. */
+  max_buffer_bytes: z.number().int().positive(),
+});
+export type Capabilities = z.infer<typeof CapabilitiesSchema>;
+
+export const LeaseRequestSchema = z
+  .object({ capabilities: CapabilitiesSchema, runner_version: z.string().min(1).max(100) })
+  .meta({ id: "LeaseRequest" });
+export type LeaseRequest = z.input<typeof LeaseRequestSchema>;
+
+export const GenerationConfigSchema = z.object({
+  recurrences: z.number().int(),
+  until: z.array(z.string()),
+  max_new_tokens: z.number().int(),
+  kv: KvSchema,
+  state_init: StateInitSchema,
+  seed: z.number().int(),
+  dtype: DtypeSchema,
+});
+export type GenerationConfig = z.infer<typeof GenerationConfigSchema>;
+
+export const LeaseSchema = z
+  .object({
+    lease_id: z.string(),
+    /** ISO time after which the shard returns to the queue unless a heartbeat extends it. */
+    deadline: isoTime,
+    shard: z.object({
+      id: z.string(),
+      run_id: z.string(),
+      task: z.string(),
+      recurrences: z.number().int(),
+      doc_start: z.number().int(),
+      doc_end: z.number().int(),
+    }),
+    /** Only the documents of the shard that have no result yet. */
+    prompts: z.array(
+      z.object({ doc_index: z.number().int(), doc_id: z.string(), prompt: z.string() }),
+    ),
+    generation: GenerationConfigSchema,
+    checkpoint: z.object({
+      id: z.string(),
+      manifest: ManifestSchema,
+      /** Every file of the checkpoint; `url` is relative to the API's base URL. */
+      files: z.array(CheckpointFileSchema.extend({ url: z.string() })),
+    }),
+  })
+  .meta({ id: "Lease" });
+export type Lease = z.infer<typeof LeaseSchema>;
+
+export const HeartbeatSchema = z.object({ lease_id: z.string(), deadline: isoTime });
+
+export const ResultInSchema = z.object({
+  doc_id: z.string().min(1).max(200),
+  recurrences: z.number().int().positive(),
+  completion: z.string().max(200_000),
+  prompt_tokens: z.number().int().nonnegative(),
+  generated_tokens: z.number().int().nonnegative(),
+  prompt_truncated: z.boolean().default(false),
+  backend: BackendSchema,
+  /** What the runner ran on, e.g. a WebGPU adapter's vendor/architecture. */
+  device: z.string().max(500).nullable().default(null),
+  runner_version: z.string().min(1).max(100),
+  timings: z.object({ ms: z.number().nonnegative() }),
+});
+export type ResultIn = z.input<typeof ResultInSchema>;
+
+export const ResultsPostSchema = z
+  .object({ results: z.array(ResultInSchema).min(1).max(1000) })
+  .meta({ id: "ResultsPost" });
+export type ResultsPost = z.input<typeof ResultsPostSchema>;
+
+export const ResultsAcceptedSchema = z
+  .object({
+    /** Newly stored samples. */
+    accepted: z.number().int(),
+    /** Samples that already had a result (posted twice): counted once. */
+    duplicates: z.number().int(),
+    shard_state: ShardStateSchema,
+    /** Documents of the shard still without a result. */
+    remaining: z.number().int(),
+  })
+  .meta({ id: "ResultsAccepted" });
+export type ResultsAccepted = z.infer<typeof ResultsAcceptedSchema>;
+
+export const FailureReportSchema = z
+  .object({ reason: z.string().min(1).max(4000) })
+  .meta({ id: "FailureReport" });
+
+export const FailureAcceptedSchema = z.object({
+  shard_state: ShardStateSchema,
+  failures: z.number().int(),
+});
+
+// ── leaderboard ─────────────────────────────────────────────────────────────
+export const LeaderboardEntrySchema = z.object({
+  run_id: z.string(),
+  checkpoint_id: z.string(),
+  checkpoint_name: z.string(),
+  primary_metric: z.string(),
+  best: z.object({ recurrences: z.number().int(), accuracy: z.number(), stderr: z.number() }),
+  by_recurrence: z.array(
+    z.object({
+      recurrences: z.number().int(),
+      n: z.number().int(),
+      accuracy: z.number(),
+      stderr: z.number(),
+      ci95: z.tuple([z.number(), z.number()]),
+      mean_flops: z.number(),
+      effective_parameters: z.number(),
+    }),
+  ),
+  /** Every sample came from a trusted runner. */
+  verified: z.boolean(),
+});
+export type LeaderboardEntry = z.infer<typeof LeaderboardEntrySchema>;
+
+export const LeaderboardSchema = z
+  .object({
+    tasks: z.array(z.object({ task: z.string(), entries: z.array(LeaderboardEntrySchema) })),
+  })
+  .meta({ id: "Leaderboard" });
+export type Leaderboard = z.infer<typeof LeaderboardSchema>;
