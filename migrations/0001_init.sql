@@ -1,5 +1,5 @@
--- The coordinator's rows (worker/). Blobs live in R2 under blobs/<sha256>; a blob exists for the
--- API only once its row is here, which is written after the server verified its hash.
+-- The coordinator's rows (worker/). A blob exists for the API only once its row is here, which is
+-- written after the server hashed the stored bytes itself; `r2_key` is where the bytes are.
 
 CREATE TABLE tokens (
   id TEXT PRIMARY KEY,
@@ -14,6 +14,7 @@ CREATE TABLE tokens (
 CREATE TABLE blobs (
   sha256 TEXT PRIMARY KEY,
   bytes INTEGER NOT NULL,
+  r2_key TEXT NOT NULL,
   created_at TEXT NOT NULL
 );
 
@@ -92,7 +93,6 @@ CREATE TABLE run_docs (
 
 CREATE TABLE shards (
   id TEXT PRIMARY KEY,
-  seq INTEGER NOT NULL,
   run_id TEXT NOT NULL REFERENCES runs (id),
   task TEXT NOT NULL,
   recurrences INTEGER NOT NULL,
@@ -109,9 +109,18 @@ CREATE TABLE shards (
   total_parameters INTEGER NOT NULL,
   max_tensor_bytes INTEGER NOT NULL
 );
-CREATE INDEX shards_queue ON shards (state, failures DESC, seq);
+-- Leasing takes queued shards that failed before first, then the oldest (rowid order).
+CREATE INDEX shards_queue ON shards (state, failures DESC);
 CREATE INDEX shards_expiry ON shards (state, deadline);
 CREATE INDEX shards_by_run ON shards (run_id, task, recurrences);
+
+-- Every lease ever handed out, so a late runner's lease id is recognised (409, not 404).
+CREATE TABLE leases (
+  id TEXT PRIMARY KEY,
+  shard_id TEXT NOT NULL REFERENCES shards (id),
+  holder TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
 
 CREATE TABLE shard_failures (
   shard_id TEXT NOT NULL REFERENCES shards (id),

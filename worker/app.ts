@@ -5,12 +5,30 @@ import { authenticate } from "./auth/middleware.ts";
 import { limitBodies } from "./body-limit.ts";
 import type { AppEnv } from "./env.ts";
 import { HttpError } from "./http-error.ts";
+import { blobRoutes } from "./routes/blobs.ts";
+import { checkpointRoutes } from "./routes/checkpoints.ts";
+import { datasetRoutes } from "./routes/datasets.ts";
+import { leaderboardRoutes } from "./routes/leaderboard.ts";
+import { leaseRoutes } from "./routes/leases.ts";
+import { runRoutes } from "./routes/runs.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { uploadRoutes } from "./routes/uploads.ts";
 
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.use("/api/*", limitBodies(), authenticate());
-  app.route("/api", tokenRoutes);
+  for (const routes of [
+    tokenRoutes,
+    blobRoutes,
+    uploadRoutes,
+    checkpointRoutes,
+    datasetRoutes,
+    runRoutes,
+    leaseRoutes,
+    leaderboardRoutes,
+  ]) {
+    app.route("/api", routes);
+  }
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

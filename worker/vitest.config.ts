@@ -1,4 +1,5 @@
 // Worker tests run inside workerd with real D1 and R2 (miniflare), migrations applied per file.
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
@@ -7,13 +8,21 @@ const root = path.resolve(import.meta.dirname, "..");
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(root, "migrations"));
+  // Real GSM8K files for prompts built server-side (the repo never holds a copy).
+  const gsm8k = path.join(root, "../shared/datasets/gsm8k");
+  const read = (file: string) => readFileSync(path.join(gsm8k, file), "utf8");
   return {
     plugins: [
       cloudflareTest({
         main: path.join(root, "worker/index.ts"),
         wrangler: { configPath: path.join(root, "wrangler.toml") },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, EVALS_ADMIN_TOKEN: "test-admin-token" },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            TEST_GSM8K_TEST: read("test.jsonl"),
+            TEST_GSM8K_COT_FEWSHOT: read("fewshot_gsm8k_cot_8shot.jsonl"),
+            EVALS_ADMIN_TOKEN: "test-admin-token",
+          },
         },
       }),
     ],

@@ -7,6 +7,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      TEST_GSM8K_TEST: string;
+      TEST_GSM8K_COT_FEWSHOT: string;
     }
   }
 }

@@ -1,0 +1,113 @@
+// Handing out shards. Race-free without locks: one D1 batch (a transaction) first returns expired
+// leases to the queue, then claims one queued shard with a single conditional UPDATE … RETURNING,
+// so two runners can never both hold a shard.
+import type { Principal } from "../auth/principal.ts";
+import { type Env, leaseMillis, maxShardFailures } from "../env.ts";
+import type { Capabilities, Lease } from "../protocol.ts";
+import { loadRunContext } from "../runs/run-context.ts";
+
+interface ClaimedShard {
+  id: string;
+  run_id: string;
+  task: string;
+  recurrences: number;
+  doc_start: number;
+  doc_end: number;
+}
+
+/** Statements that re-queue (or fail, after too many tries) shards whose lease ran out. */
+export function expireLeases(env: Env, now: number): D1PreparedStatement[] {
+  const at = new Date(now).toISOString();
+  return [
+    env.DB.prepare(
+      "INSERT INTO shard_failures (shard_id, at, runner, reason) SELECT id, ?, holder, 'lease ' || lease_id || ' expired without results' FROM shards WHERE state = 'leased' AND deadline < ?",
+    ).bind(at, now),
+    env.DB.prepare(
+      "UPDATE shards SET state = CASE WHEN failures + 1 >= ? THEN 'failed' ELSE 'queued' END, failures = failures + 1 WHERE state = 'leased' AND deadline < ?",
+    ).bind(maxShardFailures(env), now),
+    finishRuns(env, now),
+  ];
+}
+
+/** Marks active runs finished once none of their shards is queued or leased. */
+export function finishRuns(env: Env, now: number, runId?: string): D1PreparedStatement {
+  const scope = runId ? "id = ?" : "id IN (SELECT run_id FROM shards WHERE state = 'failed')";
+  const statement = env.DB.prepare(
+    `UPDATE runs SET state = 'finished', finished_at = ? WHERE state = 'active' AND ${scope} AND NOT EXISTS (SELECT 1 FROM shards s WHERE s.run_id = runs.id AND s.state IN ('queued', 'leased'))`,
+  );
+  return runId
+    ? statement.bind(new Date(now).toISOString(), runId)
+    : statement.bind(new Date(now).toISOString());
+}
+
+/** The next shard this runner can run, or null when there is none. */
+export async function leaseShard(
+  env: Env,
+  principal: Principal,
+  capabilities: Capabilities,
+): Promise<Lease | null> {
+  const now = Date.now();
+  const leaseId = `lease_${crypto.randomUUID()}`;
+  const deadline = now + leaseMillis(env);
+  const results = await env.DB.batch<ClaimedShard>([
+    ...expireLeases(env, now),
+    env.DB.prepare(
+      `UPDATE shards SET state = 'leased', lease_id = ?, holder = ?, holder_trusted = ?, deadline = ?, attempts = attempts + 1
+       WHERE id = (SELECT id FROM shards WHERE state = 'queued' AND total_parameters <= ? AND max_tensor_bytes <= ?
+                   ORDER BY failures DESC, rowid LIMIT 1)
+       RETURNING id, run_id, task, recurrences, doc_start, doc_end`,
+    ).bind(
+      leaseId,
+      principal.tokenId,
+      principal.trusted ? 1 : 0,
+      deadline,
+      capabilities.max_parameters,
+      capabilities.max_buffer_bytes,
+    ),
+    env.DB.prepare(
+      "INSERT INTO leases (id, shard_id, holder, created_at) SELECT ?, id, ?, ? FROM shards WHERE lease_id = ?",
+    ).bind(leaseId, principal.tokenId, new Date(now).toISOString(), leaseId),
+  ]);
+  const shard = results.at(-2)?.results[0];
+  if (!shard) return null;
+  return describeLease(env, leaseId, deadline, shard);
+}
+
+async function describeLease(
+  env: Env,
+  leaseId: string,
+  deadline: number,
+  shard: ClaimedShard,
+): Promise<Lease> {
+  const run = await loadRunContext(env, shard.run_id);
+  const task = run.tasks.get(shard.task)!;
+  const { results: prompts } = await env.DB.prepare(
+    `SELECT d.doc_index, d.doc_id, d.prompt FROM run_docs d
+     WHERE d.run_id = ? AND d.task = ? AND d.doc_index >= ? AND d.doc_index < ?
+       AND NOT EXISTS (SELECT 1 FROM samples s WHERE s.run_id = d.run_id AND s.task = d.task
+                       AND s.recurrences = ? AND s.doc_index = d.doc_index)
+     ORDER BY d.doc_index`,
+  )
+    .bind(shard.run_id, shard.task, shard.doc_start, shard.doc_end, shard.recurrences)
+    .all<{ doc_index: number; doc_id: string; prompt: string }>();
+  return {
+    lease_id: leaseId,
+    deadline: new Date(deadline).toISOString(),
+    shard,
+    prompts,
+    generation: {
+      recurrences: shard.recurrences,
+      until: task.task.until,
+      max_new_tokens: task.maxNewTokens,
+      kv: run.config.kv,
+      state_init: run.config.state_init,
+      seed: run.config.seed,
+      dtype: run.config.dtype ?? run.checkpoint.manifest.dtype,
+    },
+    checkpoint: {
+      id: run.checkpoint.id,
+      manifest: run.checkpoint.manifest,
+      files: run.checkpoint.files.map((file) => ({ ...file, url: `/api/blobs/${file.sha256}` })),
+    },
+  };
+}

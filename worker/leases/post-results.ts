@@ -1,0 +1,126 @@
+// Results for a held lease: validated against the shard, scored here, stored once per
+// (run, task, doc, r). The insert itself re-checks the lease inside the same transaction, so a
+// runner whose lease just expired cannot slip results in after another runner took the shard.
+import type { z } from "zod";
+import type { Principal } from "../auth/principal.ts";
+import type { Env } from "../env.ts";
+import { badRequest } from "../http-error.ts";
+import type { ResultsAccepted, ResultsPostSchema, ShardState } from "../protocol.ts";
+import { sampleKey } from "../runs/create-run.ts";
+import { loadRunContext } from "../runs/run-context.ts";
+import { chunkJson } from "../storage/json-rows.ts";
+import { findLeasedShard, isHeld, type LeasedShard, notHeld } from "./held-lease.ts";
+import { finishRuns } from "./lease-shard.ts";
+import { type RunDoc, scoreResult } from "./sample-record.ts";
+
+const SAMPLE_COLUMNS = [
+  "run_id",
+  "task",
+  "doc_index",
+  "recurrences",
+  "result_key",
+  "record",
+  "correct",
+  "trusted",
+  "runner",
+  "reused",
+  "created_at",
+];
+
+export async function postResults(
+  env: Env,
+  principal: Principal,
+  leaseId: string,
+  body: z.output<typeof ResultsPostSchema>,
+): Promise<ResultsAccepted> {
+  const shard = await findLeasedShard(env, principal, leaseId);
+  const now = Date.now();
+  const done = shard.state === "done" && shard.lease_id === leaseId;
+  if (!done && !isHeld(shard, leaseId, now)) notHeld(shard, leaseId);
+
+  const docs = await shardDocs(env, shard);
+  const byId = new Map(docs.map((doc) => [doc.doc_id, doc]));
+  body.results.forEach((result, i) => {
+    if (!byId.has(result.doc_id)) {
+      throw badRequest(`results.${i}.doc_id: "${result.doc_id}" is not in shard ${shard.id}`);
+    }
+    if (result.recurrences !== shard.recurrences) {
+      throw badRequest(`results.${i}.recurrences: shard ${shard.id} runs r = ${shard.recurrences}`);
+    }
+  });
+  if (done)
+    return { accepted: 0, duplicates: body.results.length, shard_state: "done", remaining: 0 };
+
+  const run = await loadRunContext(env, shard.run_id);
+  const task = run.tasks.get(shard.task)!;
+  const createdAt = new Date(now).toISOString();
+  const rows = await Promise.all(
+    body.results.map(async (result) => {
+      const doc = byId.get(result.doc_id)!;
+      const key = await sampleKey(task, run.config, run.graphs, shard.recurrences, doc.doc_hash);
+      const { record, correct } = scoreResult(run, task, doc, key, result);
+      return {
+        run_id: shard.run_id,
+        task: shard.task,
+        doc_index: doc.doc_index,
+        recurrences: shard.recurrences,
+        result_key: key,
+        record: JSON.stringify(record),
+        correct,
+        trusted: principal.trusted ? 1 : 0,
+        runner: principal.tokenId,
+        reused: 0,
+        created_at: createdAt,
+      };
+    }),
+  );
+
+  const values = SAMPLE_COLUMNS.map((column) => `json_extract(value, '$.${column}')`).join(", ");
+  const stillHeld =
+    "EXISTS (SELECT 1 FROM shards WHERE id = ? AND lease_id = ? AND state = 'leased' AND deadline >= ?)";
+  const inserts = chunkJson(rows).map((chunk) =>
+    env.DB.prepare(
+      `INSERT OR IGNORE INTO samples (${SAMPLE_COLUMNS.join(", ")}) SELECT ${values} FROM json_each(?) WHERE ${stillHeld}`,
+    ).bind(chunk, shard.id, leaseId, now),
+  );
+  const countDone =
+    "(SELECT count(*) FROM samples WHERE run_id = shards.run_id AND task = shards.task AND recurrences = shards.recurrences AND doc_index >= shards.doc_start AND doc_index < shards.doc_end)";
+  const results = await env.DB.batch([
+    ...inserts,
+    env.DB.prepare(
+      `UPDATE shards SET state = 'done' WHERE id = ? AND lease_id = ? AND state = 'leased' AND ${countDone} >= doc_end - doc_start`,
+    ).bind(shard.id, leaseId),
+    finishRuns(env, now, shard.run_id),
+    env.DB.prepare(
+      `SELECT state, lease_id, ${countDone} AS done_count FROM shards WHERE id = ?`,
+    ).bind(shard.id),
+  ]);
+  const accepted = results
+    .slice(0, inserts.length)
+    .reduce((sum, result) => sum + (result.meta.changes ?? 0), 0);
+  const after = results.at(-1)!.results[0] as {
+    state: ShardState;
+    lease_id: string;
+    done_count: number;
+  };
+  const stillOurs =
+    after.lease_id === leaseId && (after.state === "leased" || after.state === "done");
+  if (accepted === 0 && !stillOurs) {
+    notHeld({ ...shard, state: after.state, lease_id: after.lease_id }, leaseId);
+  }
+  return {
+    accepted,
+    duplicates: body.results.length - accepted,
+    shard_state: after.state,
+    remaining: shard.doc_end - shard.doc_start - after.done_count,
+  };
+}
+
+async function shardDocs(env: Env, shard: LeasedShard): Promise<RunDoc[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT doc_index, doc_id, doc_hash, prompt_hash, gold FROM run_docs WHERE run_id = ? AND task = ? AND doc_index >= ? AND doc_index < ?",
+  )
+    .bind(shard.run_id, shard.task, shard.doc_start, shard.doc_end)
+    .all<RunDoc>();
+  return results;
+}

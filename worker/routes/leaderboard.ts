@@ -1,0 +1,85 @@
+// The public leaderboard: per task, every published run's accuracy at each r, its best r, FLOPs,
+// and `verified` when every sample came from a trusted runner.
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Aggregate } from "../../evals/run/records.ts";
+import { effectiveParameters } from "../../model/flops.ts";
+import { type LeaderboardEntry, LeaderboardSchema } from "../protocol.ts";
+import { createRouter } from "../router.ts";
+import { loadCheckpoint } from "../storage/checkpoint-store.ts";
+
+const leaderboard = createRoute({
+  method: "get",
+  path: "/leaderboard",
+  summary: "Published runs per task, best first (public)",
+  request: { query: z.object({ task: z.string().max(100).optional() }) },
+  responses: {
+    200: {
+      description: "leaderboard",
+      content: { "application/json": { schema: LeaderboardSchema } },
+    },
+  },
+});
+
+export const leaderboardRoutes = createRouter().openapi(
+  leaderboard,
+  async function showLeaderboard(c) {
+    const { task: only } = c.req.valid("query");
+    const { results: runs } = await c.env.DB.prepare(
+      `SELECT r.id, r.checkpoint_id, c.name, r.published_aggregates, r.verified
+     FROM runs r JOIN checkpoints c ON c.id = r.checkpoint_id WHERE r.published = 1`,
+    ).all<{
+      id: string;
+      checkpoint_id: string;
+      name: string;
+      published_aggregates: string;
+      verified: number;
+    }>();
+    const byTask = new Map<string, LeaderboardEntry[]>();
+    for (const run of runs) {
+      const { manifest } = await loadCheckpoint(c.env, run.checkpoint_id);
+      const aggregates: Aggregate[] = JSON.parse(run.published_aggregates);
+      for (const taskName of new Set(aggregates.map((a) => a.task))) {
+        if (only && taskName !== only) continue;
+        const rows = aggregates.filter((a) => a.task === taskName);
+        const metric = rows[0].primary_metric;
+        const byRecurrence = rows
+          .map((a) => {
+            const m = a.metrics[metric] ?? {
+              accuracy: 0,
+              stderr: 0,
+              ci95: [0, 0] as [number, number],
+            };
+            return {
+              recurrences: a.recurrences,
+              n: a.n,
+              accuracy: m.accuracy,
+              stderr: m.stderr,
+              ci95: m.ci95,
+              mean_flops: a.mean_flops,
+              effective_parameters: effectiveParameters(manifest, a.recurrences),
+            };
+          })
+          .sort((a, b) => a.recurrences - b.recurrences);
+        const best = byRecurrence.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+        const entries = byTask.get(taskName) ?? [];
+        entries.push({
+          run_id: run.id,
+          checkpoint_id: run.checkpoint_id,
+          checkpoint_name: run.name,
+          primary_metric: metric,
+          best: { recurrences: best.recurrences, accuracy: best.accuracy, stderr: best.stderr },
+          by_recurrence: byRecurrence,
+          verified: run.verified === 1,
+        });
+        byTask.set(taskName, entries);
+      }
+    }
+    const tasks = [...byTask.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([task, entries]) => ({
+        task,
+        entries: entries.sort((a, b) => b.best.accuracy - a.best.accuracy),
+      }));
+    return c.json({ tasks }, 200);
+  },
+);

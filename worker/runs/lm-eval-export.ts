@@ -1,0 +1,79 @@
+// A run in lm-evaluation-harness's results JSON layout, so existing tooling reads our numbers.
+// lm-eval has no recurrence axis: with several r, each (task, r) becomes `task@r=<r>`.
+import type { Aggregate } from "../../evals/run/records.ts";
+import type { RunConfig } from "../protocol.ts";
+
+export interface ExportTask {
+  task: string;
+  version: number;
+  numFewshot: number;
+  until: string[];
+  maxGenToks: number;
+  docCount: number;
+}
+
+export function lmEvalResults(
+  run: { id: string; checkpointName: string; config: RunConfig; createdAt: string },
+  tasks: readonly ExportTask[],
+  aggregates: readonly Aggregate[],
+  onlyRecurrences?: number,
+) {
+  const chosen = aggregates.filter(
+    (a) => onlyRecurrences === undefined || a.recurrences === onlyRecurrences,
+  );
+  const single = new Set(chosen.map((a) => a.recurrences)).size <= 1;
+  const name = (a: Aggregate) => (single ? a.task : `${a.task}@r=${a.recurrences}`);
+  const info = new Map(tasks.map((t) => [t.task, t]));
+  const results: Record<string, Record<string, string | number>> = {};
+  const configs: Record<string, unknown> = {};
+  const versions: Record<string, number> = {};
+  const nShot: Record<string, number> = {};
+  const nSamples: Record<string, { original: number; effective: number }> = {};
+  const higherIsBetter: Record<string, Record<string, boolean>> = {};
+  for (const aggregate of chosen) {
+    const key = name(aggregate);
+    const task = info.get(aggregate.task);
+    const entry: Record<string, string | number> = { alias: key };
+    for (const [metric, value] of Object.entries(aggregate.metrics)) {
+      const [base, filter] = metric.split(",");
+      entry[metric] = value.accuracy;
+      entry[filter ? `${base}_stderr,${filter}` : `${base}_stderr`] = value.stderr;
+      higherIsBetter[key] = { ...higherIsBetter[key], [base]: true };
+    }
+    results[key] = entry;
+    versions[key] = task?.version ?? 0;
+    nShot[key] = task?.numFewshot ?? 0;
+    nSamples[key] = { original: task?.docCount ?? aggregate.n, effective: aggregate.n };
+    configs[key] = {
+      task: aggregate.task,
+      num_fewshot: task?.numFewshot ?? 0,
+      output_type: "generate_until",
+      generation_kwargs: {
+        until: task?.until ?? [],
+        max_gen_toks: task?.maxGenToks,
+        do_sample: false,
+      },
+      metadata: { version: task?.version ?? 0, recurrences: aggregate.recurrences },
+    };
+  }
+  const { config } = run;
+  return {
+    results,
+    group_subtasks: Object.fromEntries(Object.keys(results).map((k) => [k, []])),
+    configs,
+    versions,
+    "n-shot": nShot,
+    higher_is_better: higherIsBetter,
+    "n-samples": nSamples,
+    config: {
+      model: "evals-recurrent",
+      model_args: `checkpoint=${run.checkpointName},kv=${config.kv},state_init=${config.state_init},seed=${config.seed},dtype=${config.dtype}`,
+      batch_size: null,
+      limit: config.limit,
+      gen_kwargs: config.max_gen_toks ? `max_gen_toks=${config.max_gen_toks}` : null,
+      random_seed: config.seed,
+    },
+    run_id: run.id,
+    date: Date.parse(run.createdAt) / 1000,
+  };
+}

@@ -1,0 +1,67 @@
+// What leasing and scoring need to know about a run: its config, tasks and checkpoint. All of it
+// is immutable once the run exists, so an isolate keeps what it read.
+import { getTask } from "../../evals/tasks/registry.ts";
+import type { TaskDefinition } from "../../evals/tasks/types.ts";
+import type { Env } from "../env.ts";
+import { notFound } from "../http-error.ts";
+import type { Checkpoint, RunConfig } from "../protocol.ts";
+import { loadCheckpoint } from "../storage/checkpoint-store.ts";
+import { graphHashes } from "./checkpoint-files.ts";
+
+export interface RunTask {
+  task: TaskDefinition;
+  taskHash: string;
+  numFewshot: number;
+  maxNewTokens: number;
+}
+
+export interface RunContext {
+  id: string;
+  config: RunConfig;
+  checkpoint: Checkpoint;
+  graphs: string[];
+  tasks: Map<string, RunTask>;
+}
+
+const cache = new Map<string, RunContext>();
+
+export async function loadRunContext(env: Env, runId: string): Promise<RunContext> {
+  const hit = cache.get(runId);
+  if (hit) return hit;
+  const [run, tasks] = await env.DB.batch([
+    env.DB.prepare("SELECT id, checkpoint_id, config FROM runs WHERE id = ?").bind(runId),
+    env.DB.prepare("SELECT task, task_hash, num_fewshot FROM run_tasks WHERE run_id = ?").bind(
+      runId,
+    ),
+  ]);
+  const row = run.results[0] as { id: string; checkpoint_id: string; config: string } | undefined;
+  if (!row) throw notFound("run", runId);
+  const config: RunConfig = JSON.parse(row.config);
+  const checkpoint = await loadCheckpoint(env, row.checkpoint_id);
+  const context: RunContext = {
+    id: row.id,
+    config,
+    checkpoint,
+    graphs: graphHashes(checkpoint.manifest),
+    tasks: new Map(
+      (tasks.results as { task: string; task_hash: string; num_fewshot: number }[]).map((t) => {
+        const task = getTask(t.task);
+        const runTask = {
+          task,
+          taskHash: t.task_hash,
+          numFewshot: t.num_fewshot,
+          maxNewTokens: maxNewTokens(task, config),
+        };
+        return [t.task, runTask];
+      }),
+    ),
+  };
+  if (cache.size > 200) cache.clear();
+  cache.set(runId, context);
+  return context;
+}
+
+/** The task's max_gen_toks, capped by the run's `max_gen_toks` when given. */
+export function maxNewTokens(task: TaskDefinition, config: RunConfig): number {
+  return Math.min(task.maxGenToks, config.max_gen_toks ?? task.maxGenToks);
+}

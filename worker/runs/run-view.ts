@@ -1,0 +1,142 @@
+// Reading runs: summaries, the full detail (progress, aggregates, failures) and who may see them.
+import { aggregateSamples } from "../../evals/run/aggregate.ts";
+import type { Aggregate, SampleRecord } from "../../evals/run/records.ts";
+import type { Principal } from "../auth/principal.ts";
+import { hasRole } from "../auth/principal.ts";
+import type { Env } from "../env.ts";
+import { notFound } from "../http-error.ts";
+import type { RunDetail, RunSummary, ShardState } from "../protocol.ts";
+
+export interface RunRow {
+  id: string;
+  checkpoint_id: string;
+  checkpoint_name: string;
+  config: string;
+  state: RunSummary["state"];
+  published: number;
+  verified: number;
+  published_aggregates: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export const RUN_COLUMNS =
+  "r.id, r.checkpoint_id, c.name AS checkpoint_name, r.config, r.state, r.published, r.verified, r.published_aggregates, r.created_at, r.finished_at";
+
+export function toSummary(row: RunRow): RunSummary {
+  return {
+    id: row.id,
+    checkpoint_id: row.checkpoint_id,
+    checkpoint_name: row.checkpoint_name,
+    state: row.state,
+    published: row.published === 1,
+    verified: row.verified === 1,
+    config: JSON.parse(row.config),
+    created_at: row.created_at,
+    finished_at: row.finished_at,
+  };
+}
+
+/** A run the caller may read: published runs are public, others need a submit token. */
+export async function readableRun(
+  env: Env,
+  principal: Principal | null,
+  runId: string,
+): Promise<RunRow> {
+  const row = await env.DB.prepare(
+    `SELECT ${RUN_COLUMNS} FROM runs r JOIN checkpoints c ON c.id = r.checkpoint_id WHERE r.id = ?`,
+  )
+    .bind(runId)
+    .first<RunRow>();
+  const mayRead = row && (row.published === 1 || (principal && hasRole(principal, ["submit"])));
+  if (!mayRead) throw notFound("run", runId);
+  return row;
+}
+
+export async function runRecords(env: Env, runId: string): Promise<SampleRecord[]> {
+  const { results } = await env.DB.prepare("SELECT record FROM samples WHERE run_id = ?")
+    .bind(runId)
+    .all<{ record: string }>();
+  return results.map((row) => JSON.parse(row.record));
+}
+
+export async function runAggregates(env: Env, row: RunRow): Promise<Aggregate[]> {
+  if (row.published_aggregates) return JSON.parse(row.published_aggregates);
+  return aggregateSamples(await runRecords(env, row.id));
+}
+
+export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
+  const [tasks, shards, samples, failures] = await env.DB.batch([
+    env.DB.prepare(
+      "SELECT task, task_hash, dataset_id, num_fewshot, doc_count FROM run_tasks WHERE run_id = ? ORDER BY rowid",
+    ).bind(row.id),
+    env.DB.prepare(
+      "SELECT task, recurrences, state, count(*) AS shards, sum(doc_end - doc_start) AS docs FROM shards WHERE run_id = ? GROUP BY task, recurrences, state",
+    ).bind(row.id),
+    env.DB.prepare(
+      "SELECT task, recurrences, count(*) AS done, sum(reused) AS reused FROM samples WHERE run_id = ? GROUP BY task, recurrences",
+    ).bind(row.id),
+    env.DB.prepare(
+      `SELECT s.id AS shard_id, s.task, s.recurrences, s.doc_start, s.doc_end, s.state, f.at, f.runner, f.reason
+       FROM shard_failures f JOIN shards s ON s.id = f.shard_id WHERE s.run_id = ? ORDER BY s.rowid, f.rowid`,
+    ).bind(row.id),
+  ]);
+  type Count = {
+    task: string;
+    recurrences: number;
+    state: ShardState;
+    shards: number;
+    docs: number;
+  };
+  type Done = { task: string; recurrences: number; done: number; reused: number };
+  const progress = new Map<string, RunDetail["progress"][number]>();
+  for (const c of shards.results as Count[]) {
+    const key = `${c.task}\u0000${c.recurrences}`;
+    const entry = progress.get(key) ?? {
+      task: c.task,
+      recurrences: c.recurrences,
+      samples_done: 0,
+      samples_total: 0,
+      shards: { queued: 0, leased: 0, done: 0, failed: 0, cancelled: 0 },
+    };
+    entry.shards[c.state] = c.shards;
+    entry.samples_total += c.docs;
+    progress.set(key, entry);
+  }
+  let reused = 0;
+  for (const d of samples.results as Done[]) {
+    const entry = progress.get(`${d.task}\u0000${d.recurrences}`);
+    if (entry) entry.samples_done = d.done;
+    reused += d.reused;
+  }
+  return {
+    ...toSummary(row),
+    tasks: tasks.results as RunDetail["tasks"],
+    progress: [...progress.values()],
+    aggregates: await runAggregates(env, row),
+    reused_samples: reused,
+    failures: groupFailures(failures.results as FailureRow[]),
+  };
+}
+
+interface FailureRow {
+  shard_id: string;
+  task: string;
+  recurrences: number;
+  doc_start: number;
+  doc_end: number;
+  state: ShardState;
+  at: string;
+  runner: string | null;
+  reason: string;
+}
+
+function groupFailures(rows: FailureRow[]): RunDetail["failures"] {
+  const byShard = new Map<string, RunDetail["failures"][number]>();
+  for (const { at, runner, reason, ...shard } of rows) {
+    const entry = byShard.get(shard.shard_id) ?? { ...shard, reasons: [] };
+    entry.reasons.push({ at, runner, reason });
+    byShard.set(shard.shard_id, entry);
+  }
+  return [...byShard.values()];
+}
