@@ -1,4 +1,8 @@
-// Each test file starts from a migrated, empty D1 (storage is isolated per file).
-import { applyD1Migrations, env } from "cloudflare:test";
+// Every test starts from an empty, migrated D1 and an empty R2 bucket.
+import { applyD1Migrations, env, reset } from "cloudflare:test";
+import { beforeEach } from "vitest";
 
-await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+beforeEach(async () => {
+  await reset();
+  await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+});
