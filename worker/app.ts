@@ -52,12 +52,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
       return c.json({ error: error.error, detail: error.detail }, error.status);
     }
     if (error instanceof HTTPException) {
+      // Hono's own refusals: malformed JSON (400), a body that is not JSON (415).
       const status = error.status;
-      const detail = error.message || "bad request";
-      return c.json(
-        { error: status === 413 ? "payload_too_large" : "invalid_request", detail },
-        status,
-      );
+      const code = status === 415 ? "unsupported_media_type" : "invalid_request";
+      return c.json({ error: code, detail: error.message || "malformed request" }, status);
     }
     console.error(error);
     return c.json({ error: "internal", detail: "internal error; see the worker log" }, 500);

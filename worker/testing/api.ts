@@ -21,6 +21,16 @@ export function call(method: string, path: string, options: CallOptions = {}): P
     headers["content-type"] = "application/json";
     body = JSON.stringify(options.json);
   }
+  // As an HTTP client would; in-process requests carry no Content-Length by themselves.
+  const length =
+    typeof body === "string"
+      ? new TextEncoder().encode(body).length
+      : body instanceof Uint8Array
+        ? body.length
+        : null;
+  if (length !== null && !Object.keys(headers).some((h) => h.toLowerCase() === "content-length")) {
+    headers["content-length"] = String(length);
+  }
   return Promise.resolve(app.request(path, { method, headers, body }, env));
 }
 
