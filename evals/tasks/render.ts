@@ -56,17 +56,13 @@ export async function buildRequests(
       `${task.name} has ${fewshotPool.length} fixed exemplars; --num-fewshot ${k} is too many`,
     );
   }
+  const pool = fewshotPool && exemplarDocs(task, fewshotPool);
   const count = Math.min(docs.length, options.limit ?? docs.length);
   const random = task.fewshot?.kind === "random" ? new PythonRandom(task.fewshot.seed) : null;
   const requests: TaskRequest[] = [];
   for (let i = 0; i < count; i++) {
     const doc = docs[i];
-    const exemplars =
-      k === 0 || !fewshotPool
-        ? []
-        : random
-          ? random.sample(fewshotPool, k)
-          : fewshotPool.slice(0, k);
+    const exemplars = k === 0 || !pool ? [] : random ? random.sample(pool, k) : pool.slice(0, k);
     const gold = doc[task.goldField];
     if (typeof gold !== "string")
       throw new TaskDataError(`document ${i} has no "${task.goldField}" field`);
@@ -79,6 +75,15 @@ export async function buildRequests(
     });
   }
   return requests;
+}
+
+/** Exemplar rows with their fields renamed to the ones the task's templates read. */
+function exemplarDocs(task: TaskDefinition, pool: readonly TaskDoc[]): readonly TaskDoc[] {
+  const fields = task.fewshot?.kind === "first_n" ? task.fewshot.fields : undefined;
+  if (!fields) return pool;
+  return pool.map((row) =>
+    Object.fromEntries(Object.entries(row).map(([key, value]) => [fields[key] ?? key, value])),
+  );
 }
 
 /** JSON with sorted keys, so equal objects hash equally. */

@@ -9,7 +9,12 @@ export type FewshotSampler =
   /** lm-eval's default sampler: Python random.Random(seed).sample per document, in document order. */
   | { kind: "random"; split: "train"; seed: number }
   /** The first n rows of a fixed exemplar file (lm-eval's `first_n` with `fewshot_config.samples`). */
-  | { kind: "first_n"; file: string };
+  | {
+      kind: "first_n";
+      file: string;
+      /** Exemplar-file field → template field, where the file names them differently. */
+      fields?: Record<string, string>;
+    };
 
 export interface TaskDefinition {
   name: string;
