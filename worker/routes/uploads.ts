@@ -22,12 +22,13 @@ const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema
 const create = createRoute({
   method: "post",
   path: "/uploads",
-  summary: "Start (or find) a multipart upload of one file (submit)",
-  description: "When the blob is already stored the answer has `id: null` and `state: complete`.",
+  summary: "Start, or resume, a multipart upload of one file (submit)",
+  description:
+    "An open upload of the same file and part size is returned (200) with the parts already held. When the blob is already stored the answer has `id: null` and `state: complete`.",
   security,
   request: { body: { content: json(UploadCreateSchema) } },
   responses: {
-    200: { description: "already stored", content: json(UploadSchema) },
+    200: { description: "resumed, or already stored", content: json(UploadSchema) },
     201: { description: "started", content: json(UploadSchema) },
     ...errorResponses(400, 401, 403, 413),
   },
@@ -144,6 +145,13 @@ export const uploadRoutes = createRouter()
       };
       return c.json({ ...done, part_count: 0, state: "complete" as const, parts: [] }, 200);
     }
+    // A client that restarts asks again and continues where it stopped.
+    const open = await c.env.DB.prepare(
+      "SELECT id, sha256, bytes, part_size, r2_upload_id, state FROM uploads WHERE sha256 = ? AND bytes = ? AND part_size = ? AND state = 'open' ORDER BY created_at DESC LIMIT 1",
+    )
+      .bind(body.sha256, body.bytes, body.part_size)
+      .first<UploadRow>();
+    if (open) return c.json(await describe(c.env, open), 200);
     const id = `upl_${crypto.randomUUID()}`;
     const multipart = await c.env.BLOBS.createMultipartUpload(r2Key(id));
     const row: UploadRow = { id, ...body, r2_upload_id: multipart.uploadId, state: "open" };
