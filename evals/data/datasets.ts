@@ -66,8 +66,11 @@ export async function loadTaskData(
   );
 }
 
+/** The few-shot file, relative to the task's dataset folder. */
 function fewshotFile(task: TaskDefinition): string {
-  return task.fewshot?.kind === "first_n" ? task.fewshot.file : `${task.fewshot?.split}.jsonl`;
+  if (task.fewshot?.kind !== "first_n") return `${task.fewshot?.split}.jsonl`;
+  const { dataset, file } = task.fewshot;
+  return dataset ? join("..", dataset, file) : file;
 }
 
 export function readJsonl(path: string): TaskDoc[] {

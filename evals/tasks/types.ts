@@ -14,6 +14,8 @@ export type FewshotSampler =
       file: string;
       /** Exemplar-file field → template field, where the file names them differently. */
       fields?: Record<string, string>;
+      /** Local data folder holding the file when it is not the task's own (math500 → math). */
+      dataset?: TaskDefinition["dataset"]["name"];
     };
 
 export interface TaskDefinition {
