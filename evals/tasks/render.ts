@@ -49,6 +49,8 @@ export async function buildRequests(
   const k = options.numFewshot ?? task.defaultNumFewshot;
   if (!Number.isInteger(k) || k < 0)
     throw new TaskDataError(`num_fewshot ${k} must be a non-negative integer`);
+  if (k > 0 && !task.fewshot)
+    throw new TaskDataError(`${task.name} has no few-shot exemplars here; use --num-fewshot 0`);
   if (k > 0 && !fewshotPool)
     throw new TaskDataError(`${task.name} needs few-shot exemplars but none were loaded`);
   if (task.fewshot?.kind === "first_n" && fewshotPool && k > fewshotPool.length) {
