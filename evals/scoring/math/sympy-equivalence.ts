@@ -69,9 +69,13 @@ function sympyCouldParse(expr: Expression): boolean {
 
 /** The parse, or null where sympy's parse_latex would have raised. */
 export function parseLikeSympy(latex: string): Expression | null {
-  // parse_latex's lexer has no token for these characters; sympy raises LaTeXParsingError.
-  if (latex.trim() === "" || /[%,;"'?@#&]|\\circ|\\pm/.test(latex)) return null;
-  const expr = computeEngine().parse(latex);
+  // sympy's lexer skips TeX spacing and reads "1,000" as one number; a comma anywhere else, a
+  // "." outside a number and these characters have no token, so parse_latex raises.
+  const text = latex
+    .replace(/\\[,:;!]|\\quad|\\qquad/g, " ")
+    .replace(/(\d),(?=\d{3}(?!\d))/g, "$1");
+  if (text.trim() === "" || /[%,;:"'?@#&]|\.(?!\d)|\\circ|\\pm/.test(text)) return null;
+  const expr = computeEngine().parse(text);
   return sympyCouldParse(expr) ? expr : null;
 }
 

@@ -1,0 +1,161 @@
+// math_verify's parse() with lm-eval's defaults (LatexExtractionConfig + ExprExtractionConfig,
+// fallback_mode "first_match", extraction_mode "any_match"): patterns are tried by priority
+// (0 "final answer is ... I hope", 50 boxed and "final answer ... is", 100 "answer:", 200
+// "answer", 300 any LaTeX or number); within a priority the rightmost match that parses wins.
+import { isFunction } from "@cortex-js/compute-engine";
+import type { Expression } from "../compute-engine.ts";
+import { computeEngine } from "../compute-engine.ts";
+import { normalizeLatex } from "./normalize-latex.ts";
+import {
+  ANSWER,
+  exprPatterns,
+  FINAL_ANSWER,
+  FINAL_ANSWER_IS,
+  latexEnvsPattern,
+} from "./patterns.ts";
+
+/** One parsed answer: the compute-engine expression and the normalised text it came from. */
+export interface ParsedAnswer {
+  expr: Expression;
+  text: string;
+}
+
+/** What parse() returns: the first answer that parsed, then the first matched text, if any. */
+export type Extraction = (ParsedAnswer | string)[];
+
+type Kind = "latex" | "expr";
+interface Pattern {
+  regex: RegExp;
+  priority: number;
+  kind: Kind;
+}
+
+let patterns: Pattern[] | undefined;
+
+function buildPatterns(): Pattern[] {
+  const latex = latexEnvsPattern("plain");
+  const { exprWithAnchors, numberWithAnchors } = exprPatterns();
+  const exprOrNumber = `(?:${exprWithAnchors}|${numberWithAnchors})`;
+  const boxedEnvs = latexEnvsPattern("boxed");
+  const table: [string, number, Kind][] = [
+    [`${FINAL_ANSWER_IS}:?\\s*${latex}\\.?\\s?I hope`, 0, "latex"],
+    [`${FINAL_ANSWER}[\\s\\S]{0,100}?\\s+is:?\\s*${latex}`, 50, "latex"],
+    [`${ANSWER}:[\\s\\S]{0,50}?${latex}`, 100, "latex"],
+    [`${ANSWER}[\\s\\S]{0,50}?${latex}`, 200, "latex"],
+    [latex, 300, "latex"],
+    [boxedEnvs, 50, "latex"],
+    ["(?<first_latexBoxed>\\\\boxed\\{[\\s\\S]+\\})", 50, "latex"],
+    [`${FINAL_ANSWER_IS}:?\\s*${exprOrNumber}\\.?\\s?I hope`, 0, "expr"],
+    [`${FINAL_ANSWER}[^\\n]{0,100}?\\s+is:?${exprOrNumber}`, 50, "expr"],
+    [`${ANSWER}:(?:[^\\n]{0,100}=\\s*|[^\\n]{0,50}?)${exprOrNumber}(?!\\s*=)`, 100, "expr"],
+    [`${ANSWER}(?:[^\\n]{0,100}=\\s*|[^\\n]{0,50}?)${exprOrNumber}(?!\\s*=)`, 200, "expr"],
+    [exprWithAnchors, 300, "expr"],
+    [numberWithAnchors, 300, "expr"],
+  ];
+  // The LaTeX patterns are DOTALL in math_verify ([\s\S]); the expression ones are not ([^\n]).
+  return table.map(([source, priority, kind]) => ({
+    regex: new RegExp(source, "g"),
+    priority,
+    kind,
+  }));
+}
+
+function groupsOf(match: RegExpMatchArray): Record<string, string | undefined> {
+  return match.groups ?? {};
+}
+
+/** A parse, or null where compute-engine (standing in for latex2sympy) cannot read it. */
+function parseLatex(text: string, percent: boolean): Expression | null {
+  if (text.trim() === "") return null;
+  const ce = computeEngine();
+  let expr = ce.parse(text);
+  if (!expr.isValid) return null;
+  // latex2sympy reads a bare comma list ("1, -2") as a set; only brackets make it a tuple.
+  if (isFunction(expr, "Tuple") && !/^[([]/.test(text.trim())) expr = ce.box(["Set", ...expr.ops]);
+  if (percent) expr = ce.box(["Divide", expr, 100]).evaluate();
+  return expr;
+}
+
+function extractLatex(match: RegExpMatchArray): { parsed: ParsedAnswer | null; text: string } {
+  const groups = groupsOf(match);
+  const prefixes = ["first", "next1", "next2", "next3", "next4", "next5"];
+  const answers: (ParsedAnswer | null)[] = [];
+  const texts: string[] = [];
+  for (const prefix of prefixes) {
+    const entry = Object.entries(groups).find(
+      ([name, value]) => name.startsWith(`${prefix}_latex`) && value,
+    );
+    if (!entry) continue;
+    const [name, latex] = entry as [string, string];
+    const text = normalizeLatex(latex, name === "first_latexBoxed" ? "last" : "all");
+    texts.push(text);
+    const expr = parseLatex(text, Boolean(groups[`${prefix}_percent`]));
+    answers.push(expr ? { expr, text } : null);
+  }
+  if (answers.length === 0) return { parsed: null, text: "" };
+  if (answers.length > 1 && answers.every((a) => a !== null)) {
+    // "$1$, $2$ and $3$" is the set {1, 2, 3}; sets inside are flattened.
+    const elements = answers.flatMap((a) => (isFunction(a.expr, "Set") ? a.expr.ops : [a.expr]));
+    const expr = computeEngine().box(["Set", ...elements]);
+    return { parsed: { expr, text: texts.join(" and ") }, text: texts.join(" and ") };
+  }
+  return { parsed: answers[0] ?? null, text: texts[0] ?? "" };
+}
+
+function extractExpr(match: RegExpMatchArray): { parsed: ParsedAnswer | null; text: string } {
+  const groups = groupsOf(match);
+  const pick = (stem: string) =>
+    Object.entries(groups).find(([name, value]) => name.startsWith(stem) && value)?.[1] ?? "";
+  let integer = pick("integer");
+  let decimal = pick("decimal");
+  const ce = computeEngine();
+  if (integer || decimal) {
+    // "0001" → "1"; an all-zero integer part becomes "0".
+    integer = integer.replace(/[, ]/g, "");
+    const negative = integer.startsWith("-");
+    integer = integer.replace(/^-/, "").replace(/^0+/, "") || "0";
+    decimal = decimal.replace(",", ".");
+    const text = `${negative ? "-" : ""}${integer}${decimal}`;
+    let expr = ce.parse(text);
+    if (groups.percent) expr = ce.box(["Divide", expr, 100]).evaluate();
+    return { parsed: { expr, text }, text };
+  }
+  const source = groups.expr ?? "";
+  if (!source) return { parsed: null, text: "" };
+  const latex = source
+    .replaceAll("\n", " ")
+    .replaceAll("×", "\\times ")
+    .replaceAll("÷", "\\div ")
+    .replaceAll("*", "\\times ");
+  const expr = ce.parse(latex);
+  return { parsed: expr.isValid ? { expr, text: source } : null, text: source };
+}
+
+/**
+ * math_verify's parse(text) with lm-eval's arguments.
+ *
+ * @example parseAnswer("The answer is $\\frac{1}{2}$") // [{ expr: 1/2, text: "\\frac{1}{2}" }, "\\frac{1}{2}"]
+ */
+export function parseAnswer(text: string): Extraction {
+  patterns ??= buildPatterns();
+  const priorities = [...new Set(patterns.map((p) => p.priority))].sort((a, b) => a - b);
+  const fallbacks: string[] = [];
+  for (const priority of priorities) {
+    const matches = patterns
+      .filter((p) => p.priority === priority)
+      .flatMap((p) => [...text.matchAll(p.regex)].map((match) => ({ match, kind: p.kind })));
+    // Rightmost end first, then leftmost start.
+    matches.sort((x, y) => {
+      const [xs, ys] = [x.match.index ?? 0, y.match.index ?? 0];
+      const [xe, ye] = [xs + x.match[0].length, ys + y.match[0].length];
+      return ye - xe || xs - ys;
+    });
+    for (const { match, kind } of matches) {
+      const { parsed, text: fallback } =
+        kind === "latex" ? extractLatex(match) : extractExpr(match);
+      if (fallback) fallbacks.push(fallback);
+      if (parsed) return fallbacks.length > 0 ? [parsed, fallbacks[0] as string] : [parsed];
+    }
+  }
+  return fallbacks.length > 0 ? [fallbacks[0] as string] : [];
+}
