@@ -113,6 +113,7 @@ CREATE TABLE shards (
 CREATE INDEX shards_queue ON shards (state, failures DESC);
 CREATE INDEX shards_expiry ON shards (state, deadline);
 CREATE INDEX shards_by_run ON shards (run_id, task, recurrences);
+CREATE INDEX shards_by_run_state ON shards (run_id, state);
 
 -- Every lease ever handed out, so a late runner's lease id is recognised (409, not 404).
 CREATE TABLE leases (

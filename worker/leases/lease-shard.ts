@@ -5,8 +5,10 @@ import type { Principal } from "../auth/principal.ts";
 import { type Env, leaseMillis, maxShardFailures } from "../env.ts";
 import type { Capabilities, Lease } from "../protocol.ts";
 import { loadRunContext } from "../runs/run-context.ts";
+import { rememberLease } from "./lease-cache.ts";
+import type { RunDoc } from "./sample-record.ts";
 
-interface ClaimedShard {
+export interface ClaimedShard {
   id: string;
   run_id: string;
   task: string;
@@ -40,7 +42,7 @@ export function finishRuns(env: Env, now: number, runId?: string): D1PreparedSta
     : statement.bind(new Date(now).toISOString());
 }
 
-/** The next shard this runner can run, or null when there is none. */
+/** The next shard this runner can run, or null when there is none. One D1 round trip. */
 export async function leaseShard(
   env: Env,
   principal: Principal,
@@ -49,7 +51,7 @@ export async function leaseShard(
   const now = Date.now();
   const leaseId = `lease_${crypto.randomUUID()}`;
   const deadline = now + leaseMillis(env);
-  const results = await env.DB.batch<ClaimedShard>([
+  const results = await env.DB.batch([
     ...expireLeases(env, now),
     env.DB.prepare(
       `UPDATE shards SET state = 'leased', lease_id = ?, holder = ?, holder_trusted = ?, deadline = ?, attempts = attempts + 1
@@ -67,34 +69,28 @@ export async function leaseShard(
     env.DB.prepare(
       "INSERT INTO leases (id, shard_id, holder, created_at) SELECT ?, id, ?, ? FROM shards WHERE lease_id = ?",
     ).bind(leaseId, principal.tokenId, new Date(now).toISOString(), leaseId),
+    // The claimed shard's documents that still lack a result (none when nothing was claimed).
+    env.DB.prepare(
+      `SELECT d.doc_index, d.doc_id, d.prompt, d.doc_hash, d.prompt_hash, d.gold
+       FROM shards s JOIN run_docs d ON d.run_id = s.run_id AND d.task = s.task
+         AND d.doc_index >= s.doc_start AND d.doc_index < s.doc_end
+       WHERE s.lease_id = ? AND NOT EXISTS (
+         SELECT 1 FROM samples x WHERE x.run_id = d.run_id AND x.task = d.task
+           AND x.recurrences = s.recurrences AND x.doc_index = d.doc_index)
+       ORDER BY d.doc_index`,
+    ).bind(leaseId),
   ]);
-  const shard = results.at(-2)?.results[0];
+  const shard = results.at(-3)?.results[0] as ClaimedShard | undefined;
   if (!shard) return null;
-  return describeLease(env, leaseId, deadline, shard);
-}
-
-async function describeLease(
-  env: Env,
-  leaseId: string,
-  deadline: number,
-  shard: ClaimedShard,
-): Promise<Lease> {
+  const docs = results.at(-1)!.results as (RunDoc & { prompt: string })[];
+  rememberLease(leaseId, { shard, holder: principal.tokenId, docs });
   const run = await loadRunContext(env, shard.run_id);
   const task = run.tasks.get(shard.task)!;
-  const { results: prompts } = await env.DB.prepare(
-    `SELECT d.doc_index, d.doc_id, d.prompt FROM run_docs d
-     WHERE d.run_id = ? AND d.task = ? AND d.doc_index >= ? AND d.doc_index < ?
-       AND NOT EXISTS (SELECT 1 FROM samples s WHERE s.run_id = d.run_id AND s.task = d.task
-                       AND s.recurrences = ? AND s.doc_index = d.doc_index)
-     ORDER BY d.doc_index`,
-  )
-    .bind(shard.run_id, shard.task, shard.doc_start, shard.doc_end, shard.recurrences)
-    .all<{ doc_index: number; doc_id: string; prompt: string }>();
   return {
     lease_id: leaseId,
     deadline: new Date(deadline).toISOString(),
     shard,
-    prompts,
+    prompts: docs.map(({ doc_index, doc_id, prompt }) => ({ doc_index, doc_id, prompt })),
     generation: {
       recurrences: shard.recurrences,
       until: task.task.until,

@@ -1,0 +1,135 @@
+// `npm run api`: the coordinator on this machine under `wrangler dev`, offline, with D1 migrations
+// applied first and state kept under .wrangler/ in the project. Prints the URL and an admin token.
+//
+//   npm run api                         # http://127.0.0.1:8787, state in .wrangler/state
+//   npm run api -- --port 9000 --persist-to .wrangler/other
+//
+// The admin token comes from $EVALS_ADMIN_TOKEN, else .dev.vars (wrangler reads it), else one is
+// generated once and kept in .wrangler/evals-admin-token.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const wrangler = join(root, "node_modules/.bin/wrangler");
+
+export interface LocalApi {
+  url: string;
+  adminToken: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** DESIGN §9: no metrics, no network lookups, logs inside the project. */
+function offlineEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_LOG_PATH: join(root, ".wrangler/logs"),
+    CI: "1",
+  };
+}
+
+function adminToken(): string {
+  if (process.env.EVALS_ADMIN_TOKEN) return process.env.EVALS_ADMIN_TOKEN;
+  const devVars = join(root, ".dev.vars");
+  const fromVars = existsSync(devVars)
+    ? /^EVALS_ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(readFileSync(devVars, "utf8"))?.[1]
+    : undefined;
+  if (fromVars) return fromVars;
+  const saved = join(root, ".wrangler/evals-admin-token");
+  if (existsSync(saved)) return readFileSync(saved, "utf8").trim();
+  mkdirSync(dirname(saved), { recursive: true });
+  const token = `evt_admin_${crypto.randomUUID().replaceAll("-", "")}`;
+  writeFileSync(saved, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+function run(args: string[], quiet: boolean): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(wrangler, args, {
+      cwd: root,
+      env: offlineEnv(),
+      stdio: quiet ? "pipe" : "inherit",
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk) => (output += chunk));
+    child.stderr?.on("data", (chunk) => (output += chunk));
+    child.on("exit", (code) =>
+      code === 0
+        ? done()
+        : fail(new Error(`wrangler ${args.join(" ")} failed (${code}):\n${output}`)),
+    );
+  });
+}
+
+async function waitUntilReady(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/api/tasks`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the API at ${url} did not answer within 60 s`);
+}
+
+/** Applies migrations, starts `wrangler dev`, resolves once the API answers. */
+export async function startLocalApi(
+  options: { port?: number; persistTo?: string; quiet?: boolean } = {},
+): Promise<LocalApi> {
+  const port = options.port ?? 8787;
+  const persistTo = resolve(root, options.persistTo ?? ".wrangler/state");
+  const quiet = options.quiet ?? false;
+  await run(["d1", "migrations", "apply", "evals", "--local", "--persist-to", persistTo], quiet);
+  const token = adminToken();
+  const child = spawn(
+    wrangler,
+    [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      persistTo,
+      "--var",
+      `EVALS_ADMIN_TOKEN:${token}`,
+      "--show-interactive-dev-session=false",
+      "--log-level",
+      quiet ? "error" : "info",
+    ],
+    { cwd: root, env: offlineEnv(), stdio: quiet ? "ignore" : "inherit" },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilReady(url, child);
+  return {
+    url,
+    adminToken: token,
+    process: child,
+    stop: () =>
+      new Promise((done) => {
+        if (child.exitCode !== null) return done();
+        child.once("exit", () => done());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: { port: { type: "string" }, "persist-to": { type: "string" } },
+  });
+  const api = await startLocalApi({
+    port: values.port ? Number(values.port) : undefined,
+    persistTo: values["persist-to"],
+  });
+  console.log(`\nevals API at ${api.url}  (OpenAPI: ${api.url}/api/openapi.json)`);
+  console.log(`admin token: ${api.adminToken}\n`);
+  const stop = () => api.stop().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
