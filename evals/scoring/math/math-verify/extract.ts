@@ -54,7 +54,8 @@ function buildPatterns(): Pattern[] {
   ];
   // The LaTeX patterns are DOTALL in math_verify ([\s\S]); the expression ones are not ([^\n]).
   return table.map(([source, priority, kind]) => ({
-    regex: new RegExp(source, "g"),
+    // "d" records group spans: a formula that fails to parse must not lend a number inside it.
+    regex: new RegExp(source, "dg"),
     priority,
     kind,
   }));
@@ -69,7 +70,13 @@ function parseLatex(text: string, percent: boolean): Expression | null {
   if (text.trim() === "") return null;
   const ce = computeEngine();
   let expr = ce.parse(text);
-  if (!expr.isValid) return null;
+  if (!expr.isValid) {
+    // math_verify retries a chain "a = b = c" (no commas) with its last side only.
+    const sides = text.split(/(?<![\\<!>])=/);
+    if (/[,;]/.test(text) || sides.length <= 2) return null;
+    expr = ce.parse(sides.at(-1) ?? "");
+    if (!expr.isValid) return null;
+  }
   // latex2sympy reads a bare comma list ("1, -2") as a set; only brackets make it a tuple.
   if (isFunction(expr, "Tuple") && !/^[([]/.test(text.trim())) expr = ce.box(["Set", ...expr.ops]);
   if (percent) expr = ce.box(["Divide", expr, 100]).evaluate();
@@ -131,6 +138,28 @@ function extractExpr(match: RegExpMatchArray): { parsed: ParsedAnswer | null; te
   return { parsed: expr.isValid ? { expr, text: source } : null, text: source };
 }
 
+type Span = [number, number];
+
+function spansOf(match: RegExpMatchArray, keep: (name: string) => boolean): Span[] {
+  const indices = match.indices?.groups ?? {};
+  return Object.entries(indices)
+    .filter(([name, span]) => span !== undefined && keep(name) && match.groups?.[name])
+    .map(([, span]) => span as Span);
+}
+
+/** Where a number or expression match took its value from. */
+function valueSpans(match: RegExpMatchArray): Span[] {
+  return spansOf(match, (n) => n === "expr" || n.startsWith("integer") || n.startsWith("decimal"));
+}
+
+function latexSpans(match: RegExpMatchArray): Span[] {
+  return spansOf(match, (n) => n.startsWith("first_latex"));
+}
+
+function overlapsAny(spans: Span[], failed: Span[]): boolean {
+  return spans.some(([start, end]) => failed.some(([lo, hi]) => start < hi && end > lo));
+}
+
 /**
  * math_verify's parse(text) with lm-eval's arguments.
  *
@@ -140,6 +169,7 @@ export function parseAnswer(text: string): Extraction {
   patterns ??= buildPatterns();
   const priorities = [...new Set(patterns.map((p) => p.priority))].sort((a, b) => a - b);
   const fallbacks: string[] = [];
+  const failedLatex: Span[] = [];
   for (const priority of priorities) {
     const matches = patterns
       .filter((p) => p.priority === priority)
@@ -151,8 +181,10 @@ export function parseAnswer(text: string): Extraction {
       return ye - xe || xs - ys;
     });
     for (const { match, kind } of matches) {
+      if (kind === "expr" && overlapsAny(valueSpans(match), failedLatex)) continue;
       const { parsed, text: fallback } =
         kind === "latex" ? extractLatex(match) : extractExpr(match);
+      if (kind === "latex" && !parsed) failedLatex.push(...latexSpans(match));
       if (fallback) fallbacks.push(fallback);
       if (parsed) return fallbacks.length > 0 ? [parsed, fallbacks[0] as string] : [parsed];
     }
