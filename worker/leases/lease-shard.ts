@@ -5,6 +5,7 @@ import type { Principal } from "../auth/principal.ts";
 import { type Env, leaseMillis, maxShardFailures } from "../env.ts";
 import type { Capabilities, Lease } from "../protocol.ts";
 import { loadRunContext } from "../runs/run-context.ts";
+import { groupCommit } from "../storage/group-commit.ts";
 import { rememberLease } from "./lease-cache.ts";
 import type { RunDoc } from "./sample-record.ts";
 
@@ -51,7 +52,7 @@ export async function leaseShard(
   const now = Date.now();
   const leaseId = `lease_${crypto.randomUUID()}`;
   const deadline = now + leaseMillis(env);
-  const results = await env.DB.batch([
+  const results = await groupCommit(env.DB).batch([
     ...expireLeases(env, now),
     env.DB.prepare(
       `UPDATE shards SET state = 'leased', lease_id = ?, holder = ?, holder_trusted = ?, deadline = ?, attempts = attempts + 1

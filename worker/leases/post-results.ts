@@ -8,6 +8,7 @@ import { badRequest } from "../http-error.ts";
 import type { ResultsAccepted, ResultsPostSchema } from "../protocol.ts";
 import { sampleKey } from "../runs/create-run.ts";
 import { loadRunContext } from "../runs/run-context.ts";
+import { groupCommit } from "../storage/group-commit.ts";
 import { chunkJson } from "../storage/json-rows.ts";
 import { findLeasedShard, isHeld, type LeasedShard, notHeld } from "./held-lease.ts";
 import { recallLease } from "./lease-cache.ts";
@@ -95,7 +96,7 @@ export async function postResults(
   );
   const countDone =
     "(SELECT count(*) FROM samples WHERE run_id = shards.run_id AND task = shards.task AND recurrences = shards.recurrences AND doc_index >= shards.doc_start AND doc_index < shards.doc_end)";
-  const results = await env.DB.batch([
+  const results = await groupCommit(env.DB).batch([
     ...inserts,
     env.DB.prepare(
       `UPDATE shards SET state = 'done' WHERE id = ? AND lease_id = ? AND state = 'leased' AND ${countDone} >= doc_end - doc_start`,
