@@ -48,4 +48,7 @@ measure("minerva_math exact_match only", (c, s) =>
 measure("minerva_math math_verify only", (c, s) =>
   verifyAnswer(parseAnswer(s), parseAnswer(c)) ? 1 : 0,
 );
-measure("minerva_math (both metrics)", (c, s) => scoreMinervaMath(c, s).metrics.math_verify ?? 0);
+measure(
+  "minerva_math (all three metrics)",
+  (c, s) => scoreMinervaMath(c, s).metrics.math_verify ?? 0,
+);

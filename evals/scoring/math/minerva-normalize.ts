@@ -80,15 +80,43 @@ const REMOVED_EXPRESSIONS: readonly string[] = [
 /** Python's str.isdigit: Unicode decimal digits plus the superscript and subscript digits. */
 const PYTHON_ISDIGIT = /^[\p{Nd}\u00B2\u00B3\u00B9\u2070\u2074-\u2079\u2080-\u2089]+$/u;
 
+/** Where `text` occurs outside a LaTeX command name ("ft" in "5ft", not in "\\left"). */
+function outsideCommands(text: string, lookahead = ""): RegExp {
+  const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(?<!\\\\[A-Za-z]*)${escaped}${lookahead}`, "g");
+}
+
 /**
- * lm-eval's normalize_final_answer, step for step.
+ * lm-eval's normalize_final_answer, step for step. With `fixed`, the plainly wrong deletions are
+ * not made: words are not cut out of LaTeX commands ("\\infty", "\\left", "\\tan"), "a "/"an "
+ * go only before a word ("a + b" stays), "\\sqrt[3]" keeps its index, and "x \\in S" gives S.
  *
  * @example normalizeFinalAnswer("x = \\boxed{\\dfrac12}") // "\\dfrac{1}{2}"
  */
-export function normalizeFinalAnswer(finalAnswer: string): string {
+export function normalizeFinalAnswer(
+  finalAnswer: string,
+  options: { fixed?: boolean } = {},
+): string {
+  const fixed = options.fixed === true;
   let s = finalAnswer.split("=").at(-1) ?? "";
-  for (const [before, after] of SUBSTITUTIONS) s = s.replaceAll(before, after);
-  for (const expression of REMOVED_EXPRESSIONS) s = s.replaceAll(expression, "");
+  // "x \\in [1,2]" answers with the set, as "x = 3" answers with 3.
+  if (fixed) s = s.split(/\\in(?![A-Za-z])/).at(-1) ?? s;
+  for (const [before, after] of SUBSTITUTIONS) {
+    const article = before === "an " || before === "a ";
+    if (fixed && before === " ") {
+      // "\\tan x" must not become "\\tanx": keep a space that ends a command name.
+      s = s.replace(/(?<!\\[A-Za-z]+) /g, "");
+      continue;
+    }
+    s =
+      fixed && article
+        ? s.replace(outsideCommands(before, "(?=[A-Za-z])"), after)
+        : s.replaceAll(before, after);
+  }
+  for (const expression of REMOVED_EXPRESSIONS) {
+    const word = /^[a-z]+$/.test(expression);
+    s = fixed && word ? s.replace(outsideCommands(expression), "") : s.replaceAll(expression, "");
+  }
   // Keep the first $...$ of a line, drop the bold, box and overline wrappers.
   s = s.replace(/([^\n]*?)(\$)([^\n]*?)(\$)([^\n]*)/g, (_m, _a, _b, inner: string) => `$${inner}$`);
   s = s.replace(/(\\text\{)([^\n]*?)(\})/g, (_m, _a, inner: string) => inner);
@@ -97,7 +125,7 @@ export function normalizeFinalAnswer(finalAnswer: string): string {
   s = s.replace(/(\\boxed\{)([^\n]*)(\})/g, (_m, _a, inner: string) => inner);
   // Shorthand TeX: \fracab → \frac{a}{b}, \sqrta → \sqrt{a}.
   s = s.replace(/(frac)([^{])([^\n])/g, (_m, _f, a: string, b: string) => `frac{${a}}{${b}}`);
-  s = s.replace(/(sqrt)([^{])/g, (_m, _f, a: string) => `sqrt{${a}}`);
+  s = s.replace(fixed ? /(sqrt)([^{[])/g : /(sqrt)([^{])/g, (_m, _f, a: string) => `sqrt{${a}}`);
   s = s.replaceAll("$", "");
   // 100,000 → 100000
   if (PYTHON_ISDIGIT.test(s.replaceAll(",", ""))) s = s.replaceAll(",", "");

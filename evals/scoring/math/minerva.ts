@@ -1,10 +1,11 @@
 // minerva_math (lm_eval/tasks/minerva_math/utils.py process_results): `exact_match` compares the
 // normalised "Final Answer: The final answer is ..." text with the normalised boxed gold through
 // sympy-style equivalence; `math_verify` runs Math-Verify's parse/verify on the whole solution
-// and the whole completion, as lm-eval does.
+// and the whole completion, as lm-eval does; "exact_match,fixed" is our corrected exact_match.
 import type { ScoreResult } from "../types.ts";
 import { goldAnswer } from "./boxed.ts";
 import { parseAnswer, verifyAnswer } from "./math-verify/index.ts";
+import { isEquivFixed } from "./minerva-fixed.ts";
 import { getUnnormalizedAnswer, normalizeFinalAnswer } from "./minerva-normalize.ts";
 import { isEquivSympy } from "./sympy-equivalence.ts";
 
@@ -16,17 +17,26 @@ import { isEquivSympy } from "./sympy-equivalence.ts";
  *   "... $\\boxed{24}$").metrics.exact_match // 1
  */
 export function scoreMinervaMath(completion: string, solution: string): ScoreResult {
-  const gold = normalizeFinalAnswer(goldAnswer(solution));
-  const answer = normalizeFinalAnswer(getUnnormalizedAnswer(completion));
-  const exactMatch = isEquivSympy(answer, gold) ? 1 : 0;
+  const boxed = goldAnswer(solution);
+  const unnormalized = getUnnormalizedAnswer(completion);
+  const answer = normalizeFinalAnswer(unnormalized);
+  const exactMatch = isEquivSympy(answer, normalizeFinalAnswer(boxed)) ? 1 : 0;
+  const fixedAnswer = normalizeFinalAnswer(unnormalized, { fixed: true });
+  const fixedGold = normalizeFinalAnswer(boxed, { fixed: true });
+  const exactMatchFixed = isEquivFixed(fixedAnswer, fixedGold) ? 1 : 0;
   const predicted = parseAnswer(completion);
   const mathVerify = verifyAnswer(parseAnswer(solution), predicted) ? 1 : 0;
   const first = predicted[0];
   return {
     extracted: {
       exact_match: answer,
+      "exact_match,fixed": fixedAnswer,
       math_verify: first === undefined ? "" : typeof first === "string" ? first : first.text,
     },
-    metrics: { exact_match: exactMatch, math_verify: mathVerify },
+    metrics: {
+      exact_match: exactMatch,
+      "exact_match,fixed": exactMatchFixed,
+      math_verify: mathVerify,
+    },
   };
 }

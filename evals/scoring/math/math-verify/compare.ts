@@ -115,6 +115,8 @@ function collectionEqual(gold: Expression, pred: Expression): boolean {
 }
 
 function relationEqual(gold: Expression, pred: Expression): boolean {
+  // A chain "a < b < c" is not one relation; only an identical chain (isSame) matches it.
+  if (ops(gold).length !== 2 || ops(pred).length !== 2) return false;
   const [gl, gr] = ops(gold);
   const [pl, pr] = ops(pred);
   if (!gl || !gr || !pl || !pr) return false;

@@ -65,6 +65,12 @@ function groupsOf(match: RegExpMatchArray): Record<string, string | undefined> {
   return match.groups ?? {};
 }
 
+/** latex2sympy reads a bare comma list ("1, -2") as a set; only brackets make it a tuple. */
+export function bareListAsSet(expr: Expression, text: string): Expression {
+  if (!isFunction(expr, "Tuple") || /^[([]/.test(text.trim())) return expr;
+  return computeEngine().box(["Set", ...expr.ops]);
+}
+
 /** A parse, or null where compute-engine (standing in for latex2sympy) cannot read it. */
 function parseLatex(text: string, percent: boolean): Expression | null {
   if (text.trim() === "") return null;
@@ -77,8 +83,7 @@ function parseLatex(text: string, percent: boolean): Expression | null {
     expr = ce.parse(sides.at(-1) ?? "");
     if (!expr.isValid) return null;
   }
-  // latex2sympy reads a bare comma list ("1, -2") as a set; only brackets make it a tuple.
-  if (isFunction(expr, "Tuple") && !/^[([]/.test(text.trim())) expr = ce.box(["Set", ...expr.ops]);
+  expr = bareListAsSet(expr, text);
   if (percent) expr = ce.box(["Divide", expr, 100]).evaluate();
   return expr;
 }

@@ -86,7 +86,9 @@ export function normalizeLatex(latex: string, boxed: "all" | "last"): string {
   s = s.replace(/\\(?:display|text|script)style/g, "");
   s = s.replace(/\\left|\\right|\\big|\\Big|\\bigg|\\Bigg/g, "");
   s = s.replace(/\\[tdc]frac/g, "\\frac");
-  s = s.replace(/(?<!\\)\\[,:;! ]|\\q?quad|~/g, " ");
+  // "\\!" is a negative space ("1,\\!000" is one number); the others are spaces.
+  s = s.replace(/(?<!\\)\\!/g, "").replaceAll("{,}", ",");
+  s = s.replace(/(?<!\\)\\[,:; ]|\\q?quad|~/g, " ");
   s = s.replace(/\^\s*\{?\\circ\}?|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}|°/g, "");
   s = s.replace(UNIT_TEXT, "");
   s = s.replace(/\\\$|\$/g, "");
