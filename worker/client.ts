@@ -206,6 +206,10 @@ export class EvalsClient {
   reportFailure(leaseId: string, reason: string) {
     return this.json("POST", `/api/leases/${leaseId}/fail`, FailureAcceptedSchema, { reason });
   }
+  /** Gives the shard back without counting a failure (the runner is stopping). */
+  releaseLease(leaseId: string) {
+    return this.json("POST", `/api/leases/${leaseId}/release`, FailureAcceptedSchema);
+  }
 
   // ── plumbing ──
   private async json<T extends z.ZodType>(

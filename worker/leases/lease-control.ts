@@ -1,4 +1,5 @@
-// Heartbeats (extend a live lease) and failure reports (give a shard back with a reason).
+// Heartbeats (extend a live lease), failure reports (give a shard back with a reason) and
+// releases (give it back unharmed, e.g. a runner stopping on SIGTERM).
 import type { Principal } from "../auth/principal.ts";
 import { type Env, leaseMillis, maxShardFailures } from "../env.ts";
 import type { ShardState } from "../protocol.ts";
@@ -44,4 +45,21 @@ export async function reportFailure(
   const updated = results[1].results[0];
   if (!updated) notHeld(await findLeasedShard(env, principal, leaseId), leaseId);
   return { shard_state: updated.state, failures: updated.failures };
+}
+
+/** Gives a held shard back to the queue without counting a failure: its runner is stopping. */
+export async function releaseLease(
+  env: Env,
+  principal: Principal,
+  leaseId: string,
+): Promise<{ shard_state: ShardState; failures: number }> {
+  const shard = await findLeasedShard(env, principal, leaseId);
+  if (!isHeld(shard, leaseId, Date.now())) notHeld(shard, leaseId);
+  const released = await env.DB.prepare(
+    "UPDATE shards SET state = 'queued' WHERE lease_id = ? AND holder = ? AND state = 'leased' RETURNING state, failures",
+  )
+    .bind(leaseId, principal.tokenId)
+    .first<{ state: ShardState; failures: number }>();
+  if (!released) notHeld(await findLeasedShard(env, principal, leaseId), leaseId);
+  return { shard_state: released.state, failures: released.failures };
 }

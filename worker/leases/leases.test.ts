@@ -132,6 +132,24 @@ describe("leases", () => {
     ]);
   });
 
+  it("takes a released shard back without counting a failure", async () => {
+    const world = await setupWorld();
+    await createRun(world, { limit: 2, shard_size: 2, recurrences: [1] });
+    const held = (await lease(world.runner))!;
+    await postResults(world.runner, held.lease_id, completions(held, right).slice(0, 1));
+    const released = await expectJson(200, "POST", `/api/leases/${held.lease_id}/release`, {
+      token: world.runner,
+    });
+    expect(released).toEqual({ shard_state: "queued", failures: 0 });
+    const again = await call("POST", `/api/leases/${held.lease_id}/release`, {
+      token: world.runner,
+    });
+    expect(again.status).toBe(409);
+    const next = (await lease(world.runner2))!;
+    expect(next.shard.id).toBe(held.shard.id);
+    expect(next.prompts).toHaveLength(1);
+  });
+
   it("hands out only shards the runner's device can hold", async () => {
     const world = await setupWorld();
     await createRun(world, { limit: 2, shard_size: 2, recurrences: [1] });
@@ -158,7 +176,7 @@ describe("leases", () => {
     const held = (await lease(world.runner))!;
     const other = await postResults(world.runner2, held.lease_id, completions(held, right));
     expect(other.status).toBe(409);
-    for (const verb of ["heartbeat", "fail"]) {
+    for (const verb of ["heartbeat", "fail", "release"]) {
       const res = await call("POST", `/api/leases/${held.lease_id}/${verb}`, {
         token: world.runner2,
         json: { reason: "not mine" },

@@ -1,7 +1,7 @@
-// Runner endpoints: lease a shard, heartbeat, post results, report a failure.
+// Runner endpoints: lease a shard, heartbeat, post results, report a failure, release.
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireRole } from "../auth/middleware.ts";
-import { extendLease, reportFailure } from "../leases/lease-control.ts";
+import { extendLease, releaseLease, reportFailure } from "../leases/lease-control.ts";
 import { leaseShard } from "../leases/lease-shard.ts";
 import { postResults } from "../leases/post-results.ts";
 import {
@@ -70,6 +70,18 @@ const fail = createRoute({
   },
 });
 
+const release = createRoute({
+  method: "post",
+  path: "/leases/{id}/release",
+  summary: "Give the shard back without a failure, e.g. when the runner stops (runner)",
+  security,
+  request: { params },
+  responses: {
+    200: { description: "queued again", content: json(FailureAcceptedSchema) },
+    ...errorResponses(401, 403, 404, 409),
+  },
+});
+
 export const leaseRoutes = createRouter()
   .openapi(lease, async function leaseRoute(c) {
     const principal = requireRole(c, "runner");
@@ -91,4 +103,8 @@ export const leaseRoutes = createRouter()
     const principal = requireRole(c, "runner");
     const { reason } = c.req.valid("json");
     return c.json(await reportFailure(c.env, principal, c.req.valid("param").id, reason), 200);
+  })
+  .openapi(release, async function releaseRoute(c) {
+    const principal = requireRole(c, "runner");
+    return c.json(await releaseLease(c.env, principal, c.req.valid("param").id), 200);
   });
