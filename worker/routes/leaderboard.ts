@@ -6,6 +6,7 @@ import { effectiveParameters } from "../../model/flops.ts";
 import { type LeaderboardEntry, LeaderboardSchema } from "../protocol.ts";
 import { createRouter } from "../router.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
+import { publicReadRoutes } from "./public-reads.ts";
 
 const leaderboard = createRoute({
   method: "get",
@@ -20,9 +21,8 @@ const leaderboard = createRoute({
   },
 });
 
-export const leaderboardRoutes = createRouter().openapi(
-  leaderboard,
-  async function showLeaderboard(c) {
+export const leaderboardRoutes = createRouter()
+  .openapi(leaderboard, async function showLeaderboard(c) {
     const { task: only } = c.req.valid("query");
     const { results: runs } = await c.env.DB.prepare(
       `SELECT r.id, r.checkpoint_id, c.name, r.published_aggregates, r.verified
@@ -81,5 +81,5 @@ export const leaderboardRoutes = createRouter().openapi(
         entries: entries.sort((a, b) => b.best.accuracy - a.best.accuracy),
       }));
     return c.json({ tasks }, 200);
-  },
-);
+  })
+  .route("/", publicReadRoutes); // the dashboard's reads (public-reads.ts)

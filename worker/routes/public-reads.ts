@@ -1,0 +1,226 @@
+// Reads the dashboard needs beyond the run detail: one document of a run (prompt, gold and its
+// samples across r), the compact correctness matrix of a run (doc × r, primary metric), and the
+// public facts of checkpoints that have published runs (family, source, training recurrence).
+// Published runs are public; unpublished ones need a submit token, as everywhere else.
+import { createRoute, z } from "@hono/zod-openapi";
+import { getTask } from "../../evals/tasks/registry.ts";
+import { canonicalJson, sha256Hex } from "../../evals/tasks/render.ts";
+import type { Manifest } from "../../model/manifest.ts";
+import { notFound } from "../http-error.ts";
+import { type Sample, SampleSchema } from "../protocol.ts";
+import { createRouter, errorResponses } from "../router.ts";
+import { readableRun } from "../runs/run-view.ts";
+import { loadCheckpoint } from "../storage/checkpoint-store.ts";
+
+const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
+
+export const RunDocumentSchema = z
+  .object({
+    task: z.string(),
+    doc_index: z.number().int(),
+    doc_id: z.string(),
+    doc_hash: z.string(),
+    prompt: z.string(),
+    /** The gold answer field as the scorer reads it (GSM8K: the whole worked answer). */
+    gold: z.string(),
+    /** The document's samples, one per r that has a result, in r order. */
+    samples: z.array(SampleSchema),
+  })
+  .meta({ id: "RunDocument" });
+export type RunDocument = z.infer<typeof RunDocumentSchema>;
+
+export const RunOutcomesSchema = z
+  .object({
+    tasks: z.array(
+      z.object({
+        task: z.string(),
+        primary_metric: z.string(),
+        recurrences: z.array(z.number().int()),
+        docs: z.array(
+          z.object({
+            doc_index: z.number().int(),
+            doc_id: z.string(),
+            doc_hash: z.string(),
+            /** Aligned with `recurrences`: 1 correct, 0 wrong, null no result yet. */
+            correct: z.array(z.union([z.literal(0), z.literal(1), z.null()])),
+          }),
+        ),
+      }),
+    ),
+  })
+  .meta({ id: "RunOutcomes" });
+export type RunOutcomes = z.infer<typeof RunOutcomesSchema>;
+
+export const PublicCheckpointSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    /** Architecture flavour of DESIGN §3 (`llama` | `olmo2` | `huginn`). */
+    family: z.string(),
+    source: z.object({
+      kind: z.string(),
+      repo: z.string().nullable(),
+      revision: z.string().nullable(),
+      path: z.string().nullable(),
+      preset: z.string().nullable(),
+      architecture: z.string(),
+    }),
+    /** sha256 of the source description and source file hashes: equal for checkpoints cut from one model. */
+    source_id: z.string(),
+    train_recurrence: z.number().int().nullable(),
+    layers: z.object({
+      prelude: z.number().int(),
+      block: z.number().int(),
+      coda: z.number().int(),
+    }),
+    /** False for a non-recurrent checkpoint (B = 0): the baseline of retrofits from the same source. */
+    recurrent: z.boolean(),
+    total_parameters: z.number().int(),
+  })
+  .meta({ id: "PublicCheckpoint" });
+export type PublicCheckpoint = z.infer<typeof PublicCheckpointSchema>;
+
+export const PublicCheckpointListSchema = z.object({
+  checkpoints: z.array(PublicCheckpointSchema),
+});
+
+const runDocument = createRoute({
+  method: "get",
+  path: "/runs/{id}/docs/{task}/{doc_index}",
+  summary: "One document of a run: prompt, gold and its samples across r (public when published)",
+  request: {
+    params: z.object({
+      id: z.string().max(200),
+      task: z.string().max(100),
+      doc_index: z.coerce.number().int().nonnegative(),
+    }),
+  },
+  responses: {
+    200: { description: "document", content: json(RunDocumentSchema) },
+    ...errorResponses(400, 401, 404),
+  },
+});
+
+const runOutcomes = createRoute({
+  method: "get",
+  path: "/runs/{id}/outcomes",
+  summary: "Correctness (primary metric) of every document at every r, for comparisons",
+  request: {
+    params: z.object({ id: z.string().max(200) }),
+    query: z.object({ task: z.string().max(100).optional() }),
+  },
+  responses: {
+    200: { description: "doc × r matrix", content: json(RunOutcomesSchema) },
+    ...errorResponses(400, 401, 404),
+  },
+});
+
+const publishedCheckpoints = createRoute({
+  method: "get",
+  path: "/leaderboard/checkpoints",
+  summary: "Checkpoints with published runs: family, source, training recurrence (public)",
+  responses: { 200: { description: "checkpoints", content: json(PublicCheckpointListSchema) } },
+});
+
+export const publicReadRoutes = createRouter()
+  .openapi(runDocument, async function showRunDocument(c) {
+    const { id, task, doc_index } = c.req.valid("param");
+    const row = await readableRun(c.env, c.get("principal"), id);
+    const [docs, samples] = await c.env.DB.batch([
+      c.env.DB.prepare(
+        "SELECT doc_id, doc_hash, prompt, gold FROM run_docs WHERE run_id = ? AND task = ? AND doc_index = ?",
+      ).bind(row.id, task, doc_index),
+      c.env.DB.prepare(
+        "SELECT record, reused FROM samples WHERE run_id = ? AND task = ? AND doc_index = ? ORDER BY recurrences",
+      ).bind(row.id, task, doc_index),
+    ]);
+    const doc = docs.results[0] as
+      | { doc_id: string; doc_hash: string; prompt: string; gold: string }
+      | undefined;
+    if (!doc) throw notFound("document", `${task}/${doc_index} in run ${row.id}`);
+    const records = (samples.results as { record: string; reused: number }[]).map((s): Sample => {
+      const record = JSON.parse(s.record);
+      return { ...record, device: record.device ?? null, reused: s.reused === 1 };
+    });
+    return c.json({ task, doc_index, ...doc, samples: records }, 200);
+  })
+  .openapi(runOutcomes, async function showRunOutcomes(c) {
+    const row = await readableRun(c.env, c.get("principal"), c.req.valid("param").id);
+    const only = c.req.valid("query").task;
+    const config = JSON.parse(row.config) as { recurrences: number[] };
+    const recurrences = [...config.recurrences].sort((a, b) => a - b);
+    const taskFilter = only ? " AND task = ?" : "";
+    const binds = only ? [row.id, only] : [row.id];
+    const [docs, samples] = await c.env.DB.batch([
+      c.env.DB.prepare(
+        `SELECT task, doc_index, doc_id, doc_hash FROM run_docs WHERE run_id = ?${taskFilter} ORDER BY task, doc_index`,
+      ).bind(...binds),
+      c.env.DB.prepare(
+        `SELECT task, doc_index, recurrences, correct FROM samples WHERE run_id = ?${taskFilter}`,
+      ).bind(...binds),
+    ]);
+    type DocRow = { task: string; doc_index: number; doc_id: string; doc_hash: string };
+    type SampleRow = { task: string; doc_index: number; recurrences: number; correct: number };
+    const byTask = new Map<string, RunOutcomes["tasks"][number]>();
+    const slots = new Map<string, (0 | 1 | null)[]>();
+    for (const d of docs.results as DocRow[]) {
+      let entry = byTask.get(d.task);
+      if (!entry) {
+        entry = { task: d.task, primary_metric: primaryMetric(d.task), recurrences, docs: [] };
+        byTask.set(d.task, entry);
+      }
+      const correct = recurrences.map(() => null);
+      slots.set(`${d.task}\u0000${d.doc_index}`, correct);
+      entry.docs.push({ doc_index: d.doc_index, doc_id: d.doc_id, doc_hash: d.doc_hash, correct });
+    }
+    for (const s of samples.results as SampleRow[]) {
+      const slot = slots.get(`${s.task}\u0000${s.doc_index}`);
+      const at = recurrences.indexOf(s.recurrences);
+      if (slot && at >= 0) slot[at] = s.correct ? 1 : 0;
+    }
+    return c.json({ tasks: [...byTask.values()] }, 200);
+  })
+  .openapi(publishedCheckpoints, async function listPublishedCheckpoints(c) {
+    const { results } = await c.env.DB.prepare(
+      "SELECT DISTINCT checkpoint_id FROM runs WHERE published = 1 ORDER BY checkpoint_id",
+    ).all<{ checkpoint_id: string }>();
+    const checkpoints = await Promise.all(
+      results.map(async ({ checkpoint_id }) => {
+        const checkpoint = await loadCheckpoint(c.env, checkpoint_id);
+        return publicCheckpoint(checkpoint.id, checkpoint.total_parameters, checkpoint.manifest);
+      }),
+    );
+    return c.json({ checkpoints }, 200);
+  });
+
+function primaryMetric(task: string): string {
+  try {
+    return getTask(task).primaryMetric;
+  } catch {
+    return "exact_match";
+  }
+}
+
+/** What anyone may know about a checkpoint with a published run (no file list, no weights). */
+export async function publicCheckpoint(
+  id: string,
+  totalParameters: number,
+  manifest: Manifest,
+): Promise<PublicCheckpoint> {
+  const { kind, repo, revision, path, preset, files, architecture } = manifest.source;
+  return {
+    id,
+    name: manifest.name,
+    family: manifest.architecture.flavour,
+    source: { kind, repo, revision, path, preset, architecture },
+    source_id: await sha256Hex(canonicalJson({ kind, repo, revision, path, preset, files })),
+    train_recurrence: manifest.train_recurrence,
+    layers: {
+      prelude: manifest.layers.prelude.length,
+      block: manifest.layers.block.length,
+      coda: manifest.layers.coda.length,
+    },
+    recurrent: manifest.layers.block.length > 0,
+    total_parameters: totalParameters,
+  };
+}
