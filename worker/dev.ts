@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { buildDashboard } from "../dashboard/build.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules/.bin/wrangler");
@@ -79,11 +80,19 @@ async function waitUntilReady(url: string, child: ChildProcess): Promise<void> {
 
 /** Applies migrations, starts `wrangler dev`, resolves once the API answers. */
 export async function startLocalApi(
-  options: { port?: number; persistTo?: string; quiet?: boolean } = {},
+  options: {
+    port?: number;
+    persistTo?: string;
+    quiet?: boolean;
+    /** Extra worker vars, e.g. `{ LEASE_SECONDS: "5" }` for tests of lease expiry. */
+    vars?: Record<string, string>;
+  } = {},
 ): Promise<LocalApi> {
   const port = options.port ?? 8787;
   const persistTo = resolve(root, options.persistTo ?? ".wrangler/state");
   const quiet = options.quiet ?? false;
+  // The worker serves the dashboard from its assets (wrangler.toml); build the page scripts first.
+  await buildDashboard();
   await run(["d1", "migrations", "apply", "evals", "--local", "--persist-to", persistTo], quiet);
   const token = adminToken();
   const child = spawn(
@@ -98,6 +107,10 @@ export async function startLocalApi(
       persistTo,
       "--var",
       `EVALS_ADMIN_TOKEN:${token}`,
+      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => [
+        "--var",
+        `${name}:${value}`,
+      ]),
       "--show-interactive-dev-session=false",
       "--log-level",
       quiet ? "error" : "info",

@@ -117,7 +117,7 @@ describe("dashboard reads", () => {
     expect(flat.source_id).toBe(recurrent.source_id);
 
     const doc2 = await call("GET", "/api/openapi.json");
-    const paths = Object.keys((await doc2.json()).paths);
+    const paths = Object.keys(((await doc2.json()) as { paths: object }).paths);
     expect(paths).toEqual(
       expect.arrayContaining([
         "/api/runs/{id}/docs/{task}/{doc_index}",

@@ -1,0 +1,174 @@
+// Compare two runs: per (task, r) both ran, documents paired by content hash, the accuracy of
+// each, the paired delta (B − A) and the exact McNemar p-value (evals/stats/mcnemar.ts).
+import type { RunDetail, RunSummary } from "../../../worker/protocol.ts";
+import { api } from "../api.ts";
+import { accuracyVsRecurrence, type SeriesPoint } from "../charts.ts";
+import { add, h, query, runLink, setQuery } from "../dom.ts";
+import { percent, points, pValue } from "../format.ts";
+import { page } from "../layout.ts";
+import { pairedDeltas } from "../model.ts";
+
+const ALPHA = 0.05;
+
+page("this comparison", async function renderCompare(container) {
+  const params = query();
+  const a = params.get("a");
+  const b = params.get("b");
+  const runs = await api.runs();
+  container.replaceChildren(picker(runs, a, b));
+  if (!a || !b) {
+    add(
+      container,
+      h(
+        "p",
+        { className: "muted" },
+        "Pick two runs on the same task to compare them document by document.",
+      ),
+    );
+    return;
+  }
+  const [runA, runB, outA, outB] = await Promise.all([
+    api.run(a),
+    api.run(b),
+    api.outcomes(a),
+    api.outcomes(b),
+  ]);
+  document.title = `${runA.checkpoint_name} vs ${runB.checkpoint_name} · evals`;
+  const deltas = pairedDeltas(outA, outB);
+  add(
+    container,
+    h(
+      "h2",
+      {},
+      "A ",
+      h("a", { href: runLink(runA.id) }, runA.checkpoint_name),
+      " vs B ",
+      h("a", { href: runLink(runB.id) }, runB.checkpoint_name),
+    ),
+  );
+  if (!deltas.length) {
+    add(
+      container,
+      h(
+        "div",
+        { className: "message", role: "alert" },
+        h("h2", {}, "Nothing to pair"),
+        h("p", {}, "These runs share no (task, r) with results on the same documents."),
+      ),
+    );
+    return;
+  }
+  add(
+    container,
+    h(
+      "p",
+      { className: "muted small" },
+      `Delta = B − A on documents both runs scored (paired by content hash). p: exact McNemar test on the discordant pairs; bold when p < ${ALPHA}.`,
+    ),
+    h(
+      "div",
+      { className: "table-wrap" },
+      h(
+        "table",
+        { className: "compare" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            [
+              "task",
+              "r",
+              "paired n",
+              "A",
+              "B",
+              "delta (B − A)",
+              "only A ✓",
+              "only B ✓",
+              "McNemar p",
+            ].map((c) => h("th", { scope: "col" }, c)),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          deltas.map((d) =>
+            h(
+              "tr",
+              {
+                "data-key": `${d.task}@${d.recurrences}`,
+                className: d.pValue < ALPHA ? "significant" : "",
+              },
+              h("td", {}, d.task),
+              h("td", { className: "num" }, String(d.recurrences)),
+              h("td", { className: "num" }, String(d.n)),
+              h("td", { className: "num" }, percent(d.accuracyA)),
+              h("td", { className: "num" }, percent(d.accuracyB)),
+              h(
+                "td",
+                { className: `num delta ${d.delta > 0 ? "up" : d.delta < 0 ? "down" : ""}` },
+                points(d.delta),
+              ),
+              h("td", { className: "num" }, String(d.onlyA)),
+              h("td", { className: "num" }, String(d.onlyB)),
+              h("td", { className: "num", "data-p": d.pValue }, pValue(d.pValue)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+  const plots = h("div", { className: "plots" });
+  add(container, plots);
+  for (const task of new Set(deltas.map((d) => d.task))) {
+    const series = [...seriesOf(runA, task, "A"), ...seriesOf(runB, task, "B")];
+    if (series.length)
+      add(plots, accuracyVsRecurrence(plots, series, `${task}: accuracy of A and B`));
+  }
+});
+
+function seriesOf(run: RunDetail, task: string, label: string): SeriesPoint[] {
+  return run.aggregates
+    .filter((a) => a.task === task)
+    .map((a) => {
+      const m = a.metrics[a.primary_metric];
+      return {
+        series: `${label}: ${run.checkpoint_name}`,
+        recurrences: a.recurrences,
+        accuracy: m?.accuracy ?? 0,
+        ci95: m?.ci95 ?? [0, 0],
+        meanFlops: a.mean_flops,
+        n: a.n,
+      };
+    });
+}
+
+function picker(runs: RunSummary[], a: string | null, b: string | null): HTMLElement {
+  const options = (selected: string | null) => [
+    h("option", { value: "" }, "— pick a run —"),
+    ...runs.map((run) =>
+      h(
+        "option",
+        { value: run.id, selected: run.id === selected },
+        `${run.checkpoint_name} · r ${run.config.recurrences.join(",")} · ${run.config.tasks.join(",")}${run.published ? "" : " (unpublished)"}`,
+      ),
+    ),
+  ];
+  const selectA = h("select", { name: "a" }, options(a));
+  const selectB = h("select", { name: "b" }, options(b));
+  return h(
+    "form",
+    {
+      className: "controls picker",
+      onsubmit: ((event: Event) => {
+        event.preventDefault();
+        setQuery({ a: selectA.value, b: selectB.value });
+        location.reload();
+      }) as EventListener,
+    },
+    h("label", {}, "A ", selectA),
+    h("label", {}, "B ", selectB),
+    h("button", { type: "submit" }, "Compare"),
+  );
+}

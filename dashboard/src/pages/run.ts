@@ -1,0 +1,326 @@
+// One run: accuracy against r (95% CI), against mean FLOPs per sample (log x, with the
+// non-recurrent baseline when one is linked), mean generated tokens against r, the aggregate table,
+// and live progress polled while the run is going.
+import type { RunDetail } from "../../../worker/protocol.ts";
+import { api } from "../api.ts";
+import {
+  accuracyVsFlops,
+  accuracyVsRecurrence,
+  type SeriesPoint,
+  tokensVsRecurrence,
+} from "../charts.ts";
+import { add, h, query, samplesLink, showMessage } from "../dom.ts";
+import { count, flops, percent, shortHash } from "../format.ts";
+import { page } from "../layout.ts";
+import { type Baseline, findBaseline } from "../model.ts";
+
+const POLL_MS = 2000;
+
+page("this run", async function renderRun(container) {
+  const id = query().get("id");
+  if (!id) {
+    showMessage(container, "No run given", "Open a run from the leaderboard, or add ?id=<run id>.");
+    return;
+  }
+  const [run, board, checkpoints] = await Promise.all([
+    api.run(id),
+    api.leaderboard(),
+    api.checkpoints(),
+  ]);
+  const checkpoint = checkpoints.find((c) => c.id === run.checkpoint_id);
+  const baselineFor = (task: string) =>
+    findBaseline(run.checkpoint_id, task, board, checkpoints, query().get("baseline"));
+  document.title = `${run.checkpoint_name} · evals run`;
+
+  const draw = (detail: RunDetail) => {
+    const header = h(
+      "section",
+      { className: "run-header" },
+      h(
+        "h2",
+        {},
+        detail.checkpoint_name,
+        " ",
+        h(
+          "span",
+          { className: `badge state-${detail.state}`, "data-state": detail.state },
+          detail.state,
+        ),
+        " ",
+        detail.published
+          ? h(
+              "span",
+              { className: detail.verified ? "badge verified" : "badge community" },
+              detail.verified ? "verified" : "community",
+            )
+          : h("span", { className: "badge unpublished" }, "unpublished"),
+      ),
+      h(
+        "dl",
+        { className: "facts" },
+        fact("run", h("code", {}, detail.id)),
+        fact(
+          "checkpoint",
+          h("code", { title: detail.checkpoint_id }, shortHash(detail.checkpoint_id)),
+        ),
+        checkpoint
+          ? fact(
+              "layers P/B/C",
+              `${checkpoint.layers.prelude}/${checkpoint.layers.block}/${checkpoint.layers.coda} (${checkpoint.family})`,
+            )
+          : null,
+        fact("train r", checkpoint?.train_recurrence ? String(checkpoint.train_recurrence) : "—"),
+        fact("r", detail.config.recurrences.join(", ")),
+        fact(
+          "documents",
+          detail.tasks
+            .map((t) => `${t.task}: ${count(t.doc_count)} (${t.num_fewshot}-shot)`)
+            .join("; "),
+        ),
+        fact(
+          "generation",
+          `kv ${detail.config.kv ?? "full"}, s₀ ${detail.config.state_init ?? "zeros"}, seed ${detail.config.seed ?? 0}${detail.config.max_gen_toks ? `, ≤${detail.config.max_gen_toks} tokens` : ""}`,
+        ),
+        detail.reused_samples ? fact("reused samples", count(detail.reused_samples)) : null,
+      ),
+      h(
+        "p",
+        { className: "links" },
+        h("a", { href: samplesLink(detail.id) }, "Samples"),
+        " · ",
+        h("a", { href: api.exportUrl(detail.id) }, "lm-eval JSON"),
+        " · ",
+        h("a", { href: `/compare?a=${encodeURIComponent(detail.id)}` }, "Compare with another run"),
+      ),
+    );
+    const sections: HTMLElement[] = [header];
+    const unfinished = detail.progress.some((p) => p.samples_done < p.samples_total);
+    if (detail.state === "active" || unfinished) sections.push(progressSection(detail));
+    container.replaceChildren(...sections);
+    for (const task of detail.tasks) {
+      const section = h("section", { className: "task", "data-task": task.task });
+      add(container, section);
+      drawTask(section, detail, task.task, baselineFor(task.task));
+    }
+    if (detail.failures.length) add(container, failuresSection(detail));
+  };
+
+  draw(run);
+  if (run.state === "active") {
+    let current = run;
+    const timer = setInterval(async () => {
+      try {
+        current = await api.run(id);
+        draw(current);
+        if (current.state !== "active") clearInterval(timer);
+      } catch {
+        // A missed poll is retried on the next tick; the page keeps the last state it had.
+      }
+    }, POLL_MS);
+  }
+});
+
+function fact(term: string, value: Node | string): HTMLElement {
+  return h("div", {}, h("dt", {}, term), h("dd", {}, value));
+}
+
+function progressSection(detail: RunDetail): HTMLElement {
+  const done = detail.progress.reduce((s, p) => s + p.samples_done, 0);
+  const total = detail.progress.reduce((s, p) => s + p.samples_total, 0);
+  return h(
+    "section",
+    { className: "progress", "aria-live": "polite" },
+    h(
+      "h3",
+      {},
+      "Progress ",
+      h(
+        "span",
+        { className: "muted", "data-progress-total": `${done}/${total}` },
+        `${done} / ${total} samples`,
+      ),
+      detail.state === "active"
+        ? h("span", { className: "muted small" }, " · updating live")
+        : null,
+    ),
+    h(
+      "div",
+      { className: "table-wrap" },
+      h(
+        "table",
+        {},
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["task", "r", "samples", "", "shards"].map((c) => h("th", { scope: "col" }, c)),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          detail.progress.map((p) =>
+            h(
+              "tr",
+              { "data-progress": `${p.task}@${p.recurrences}` },
+              h("td", {}, p.task),
+              h("td", { className: "num" }, String(p.recurrences)),
+              h("td", { className: "num" }, `${p.samples_done} / ${p.samples_total}`),
+              h("td", {}, h("progress", { max: p.samples_total || 1, value: p.samples_done }, "")),
+              h(
+                "td",
+                { className: "small" },
+                Object.entries(p.shards)
+                  .filter(([, n]) => n > 0)
+                  .map(([state, n]) => `${n} ${state}`)
+                  .join(", "),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function drawTask(
+  section: HTMLElement,
+  detail: RunDetail,
+  task: string,
+  baseline: Baseline | null,
+): void {
+  const aggregates = detail.aggregates
+    .filter((a) => a.task === task)
+    .sort((a, b) => a.recurrences - b.recurrences);
+  const metric = aggregates[0]?.primary_metric;
+  add(
+    section,
+    h("h3", {}, task, metric ? h("span", { className: "muted small" }, ` · ${metric}`) : null),
+  );
+  if (!aggregates.length || !metric) {
+    add(section, h("p", { className: "muted" }, "No results yet."));
+    return;
+  }
+  const points: SeriesPoint[] = aggregates.map((a) => ({
+    series: detail.checkpoint_name,
+    recurrences: a.recurrences,
+    accuracy: a.metrics[metric]?.accuracy ?? 0,
+    ci95: a.metrics[metric]?.ci95 ?? [0, 0],
+    meanFlops: a.mean_flops,
+    meanTokens: a.mean_generated_tokens,
+    n: a.n,
+  }));
+  const plots = h("div", { className: "plots" });
+  add(section, plots);
+  add(
+    plots,
+    accuracyVsRecurrence(plots, points),
+    accuracyVsFlops(
+      plots,
+      points,
+      baseline
+        ? [{ label: baseline.model, accuracy: baseline.accuracy, meanFlops: baseline.meanFlops }]
+        : [],
+    ),
+    tokensVsRecurrence(plots, points),
+  );
+  if (baseline) {
+    add(
+      section,
+      h(
+        "p",
+        { className: "muted small baseline-note" },
+        "Baseline: ",
+        h("a", { href: `/run?id=${encodeURIComponent(baseline.runId)}` }, baseline.model),
+        ` (non-recurrent) ${percent(baseline.accuracy)} at ${flops(baseline.meanFlops)} per sample.`,
+      ),
+    );
+  }
+  const otherMetrics = Object.keys(aggregates[0].metrics).filter((m) => m !== metric);
+  add(
+    section,
+    h(
+      "div",
+      { className: "table-wrap" },
+      h(
+        "table",
+        { className: "aggregates" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            [
+              "r",
+              "n",
+              "accuracy",
+              "95% CI",
+              "mean FLOPs",
+              "gen. tokens",
+              "prompt tokens",
+              ...otherMetrics,
+              "backends",
+            ].map((c) => h("th", { scope: "col" }, c)),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          aggregates.map((a) => {
+            const m = a.metrics[metric];
+            return h(
+              "tr",
+              { "data-r": a.recurrences },
+              h(
+                "td",
+                { className: "num" },
+                h(
+                  "a",
+                  { href: `${samplesLink(detail.id, task)}&r=${a.recurrences}` },
+                  String(a.recurrences),
+                ),
+              ),
+              h("td", { className: "num" }, count(a.n)),
+              h("td", { className: "num" }, percent(m?.accuracy)),
+              h(
+                "td",
+                { className: "num" },
+                m ? `${percent(m.ci95[0])} – ${percent(m.ci95[1])}` : "—",
+              ),
+              h("td", { className: "num" }, flops(a.mean_flops)),
+              h("td", { className: "num" }, a.mean_generated_tokens.toFixed(1)),
+              h("td", { className: "num" }, a.mean_prompt_tokens.toFixed(0)),
+              otherMetrics.map((name) =>
+                h("td", { className: "num" }, percent(a.metrics[name]?.accuracy)),
+              ),
+              h("td", {}, a.backends.join(", ")),
+            );
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+function failuresSection(detail: RunDetail): HTMLElement {
+  return h(
+    "section",
+    { className: "failures" },
+    h("h3", {}, `Shard failures (${detail.failures.length})`),
+    h(
+      "ul",
+      {},
+      detail.failures.map((f) =>
+        h(
+          "li",
+          {},
+          `${f.task} r=${f.recurrences} docs ${f.doc_start}–${f.doc_end - 1} (${f.state}): `,
+          f.reasons.map((r) => r.reason).join("; "),
+        ),
+      ),
+    ),
+  );
+}
