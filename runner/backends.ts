@@ -1,6 +1,7 @@
 // One interface over the three backends: onnxruntime-node in this process, onnxruntime-web on
 // wasm or webgpu in headless Chromium. Callers never see which one runs, but every result says.
 
+import type { Browser } from "playwright-core";
 import type { Manifest } from "../model/manifest.ts";
 import { BrowserEngine } from "./browser/browser-engine.ts";
 import {
@@ -28,7 +29,7 @@ export interface EngineBackend {
 export async function openBackend(
   checkpointDir: string,
   name: BackendName,
-  options: { threads?: number; chromium?: string } = {},
+  options: { threads?: number; chromium?: string; browser?: Browser } = {},
 ): Promise<EngineBackend> {
   if (name === "node") {
     const loaded = await loadNodeCheckpoint(checkpointDir, { threads: options.threads });
@@ -47,6 +48,7 @@ export async function openBackend(
     backend: name,
     threads: options.threads ?? 2,
     chromium: options.chromium,
+    browser: options.browser,
   });
   return {
     name,

@@ -177,7 +177,7 @@ export const RunCreateSchema = z
   .object({
     checkpoint: id,
     tasks: z.array(z.string().min(1).max(100)).min(1).max(20),
-    recurrences: z.array(z.number().int().min(1).max(1024)).min(1).max(32),
+    recurrences: z.array(z.number().int().min(1).max(256)).min(1).max(32),
     /** Only the first `limit` documents of each task (lm-eval's --limit). */
     limit: z.number().int().positive().nullable().default(null),
     num_fewshot: z.number().int().min(0).max(64).nullable().default(null),

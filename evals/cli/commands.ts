@@ -6,6 +6,7 @@ import { registerGenerateCommand } from "./generate.ts";
 import { registerInspectCommand } from "./inspect.ts";
 import { registerLocalCommand } from "./local.ts";
 import { registerPromptCommand } from "./prompt.ts";
+import { registerRunnerCommand } from "./runner.ts";
 import { registerScoreCommand } from "./score.ts";
 
 export function registerCommands(program: Command): void {
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerCheckCommand(program);
   registerScoreCommand(program);
   registerPromptCommand(program);
+  registerRunnerCommand(program);
 }

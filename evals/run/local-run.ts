@@ -3,6 +3,7 @@
 import { flopsForSample } from "../../model/flops.ts";
 import { generateBatch } from "../../runner/engine/generate.ts";
 import { loadNodeCheckpoint } from "../../runner/engine/load-node.ts";
+import { fitPrompt } from "../../runner/engine/prompt-window.ts";
 import type { KvStrategy } from "../../runner/engine/recurrent-model.ts";
 import { loadTaskData } from "../data/datasets.ts";
 import { getTask } from "../tasks/registry.ts";
@@ -50,15 +51,13 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
     });
     const hash = await taskHash(task, options.numFewshot);
     const maxNewTokens = Math.min(task.maxGenToks, options.maxGenToks ?? task.maxGenToks);
-    // lm-eval keeps the last (max_length − max_gen_toks) prompt tokens when a prompt is too long.
-    const maxPromptTokens = manifest.architecture.max_position_embeddings - maxNewTokens;
-    const encoded = requests.map((request) => {
-      const ids = loaded.tokenizer.encodePrompt(request.prompt);
-      return {
-        ids: ids.length > maxPromptTokens ? ids.slice(-maxPromptTokens) : ids,
-        truncated: ids.length > maxPromptTokens,
-      };
-    });
+    const encoded = requests.map((request) =>
+      fitPrompt(
+        loaded.tokenizer.encodePrompt(request.prompt),
+        manifest.architecture.max_position_embeddings,
+        maxNewTokens,
+      ),
+    );
     const promptHashes = await Promise.all(requests.map((r) => sha256Hex(r.prompt)));
 
     for (const r of options.recurrences) {

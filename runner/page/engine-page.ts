@@ -67,6 +67,47 @@ async function adapterInfo(): Promise<string | null> {
     : "unknown";
 }
 
+export interface WebGpuProbe {
+  available: boolean;
+  /** A software adapter (SwiftShader): correct but far slower than WASM. */
+  fallback: boolean;
+  description: string | null;
+  maxBufferSize: number | null;
+}
+
+/** What WebGPU this browser offers, for the runner's `--backend auto` and its capabilities. */
+async function probeWebGpu(): Promise<WebGpuProbe> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  const adapter = (await gpu?.requestAdapter()) as
+    | {
+        isFallbackAdapter?: boolean;
+        limits: { maxBufferSize: number };
+        info?: {
+          vendor: string;
+          architecture: string;
+          description: string;
+          isFallbackAdapter?: boolean;
+        };
+      }
+    | null
+    | undefined;
+  if (!adapter)
+    return { available: false, fallback: false, description: null, maxBufferSize: null };
+  const info = adapter.info;
+  const description = info
+    ? [info.vendor, info.architecture, info.description].filter(Boolean).join(" ") || "unknown"
+    : "unknown";
+  return {
+    available: true,
+    fallback:
+      info?.isFallbackAdapter === true ||
+      adapter.isFallbackAdapter === true ||
+      /swiftshader/i.test(description),
+    description,
+    maxBufferSize: adapter.limits.maxBufferSize,
+  };
+}
+
 async function load(
   checkpointUrl: string,
   manifest: Manifest,
@@ -149,4 +190,9 @@ function encode(texts: string[]): number[][] {
   return texts.map((text) => loadedTokenizer.encodePrompt(text));
 }
 
-(globalThis as unknown as { evalsEngine: unknown }).evalsEngine = { load, generate, encode };
+(globalThis as unknown as { evalsEngine: unknown }).evalsEngine = {
+  load,
+  generate,
+  encode,
+  probeWebGpu,
+};

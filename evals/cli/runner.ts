@@ -1,0 +1,84 @@
+// `evals runner`: leases shards from an API and runs them in headless Chromium (or node).
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { type Command, Option } from "commander";
+import { CheckpointCache } from "../../runner/cache/checkpoint-cache.ts";
+import { Runner } from "../../runner/runner.ts";
+import { createRunnerLog } from "../../runner/runner-log.ts";
+import { EvalsClient } from "../../worker/client.ts";
+import { EvalsError } from "../errors.ts";
+import { parseInteger } from "./parse.ts";
+
+function defaultCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return join(base, "evals", "checkpoints");
+}
+
+export function registerRunnerCommand(program: Command): void {
+  program
+    .command("runner")
+    .description("lease shards from an evals API and run them (Chromium: webgpu or wasm)")
+    .option("--api <url>", "API base URL (or $EVALS_API)", process.env.EVALS_API)
+    .option("--token <t>", "runner token (or $EVALS_TOKEN)")
+    .option("--pages <n>", "browser pages working in parallel", "1")
+    .addOption(
+      new Option("--backend <backend>", "inference backend; auto prefers a hardware WebGPU")
+        .choices(["auto", "webgpu", "wasm", "node"])
+        .default("auto"),
+    )
+    .option("--chromium <path>", "Chromium executable (default: Playwright's, else the system's)")
+    .option("--cache-dir <dir>", "where checkpoint files are kept", defaultCacheDir())
+    .option("--cache-max-gb <n>", "evict least-recently-used checkpoints above this size", "20")
+    .option("--batch-size <b>", "prompts generated together", "4")
+    .option("--threads <n>", "CPU threads per page (default: cores ÷ pages)")
+    .option("--shard-timeout <s>", "fail a shard still running after this many seconds", "1800")
+    .option("--once", "exit when the API has no work left instead of waiting")
+    .option("--json", "one JSON event per line on stderr instead of prose")
+    .action(async function runRunner(options) {
+      const api = options.api as string | undefined;
+      if (!api) {
+        throw new EvalsError(
+          "no API given: pass --api <url> or set EVALS_API (a local one: `npm run api`)",
+        );
+      }
+      const token = (options.token as string | undefined) ?? process.env.EVALS_TOKEN;
+      if (!token) throw new EvalsError("no runner token: pass --token <t> or set EVALS_TOKEN");
+      const log = createRunnerLog({ json: options.json === true });
+      const cacheGb = Number(options.cacheMaxGb);
+      if (!(cacheGb > 0))
+        throw new EvalsError(`--cache-max-gb "${options.cacheMaxGb}" must be > 0`);
+      const cache = new CheckpointCache({
+        dir: options.cacheDir,
+        maxBytes: cacheGb * 2 ** 30,
+        headers: { authorization: `Bearer ${token}` },
+        onFetch: (event) => log({ event: "fetch", ...event }),
+      });
+      const runner = new Runner({
+        client: new EvalsClient({ baseUrl: api, token }),
+        cache,
+        log,
+        pages: parseInteger(options.pages, "--pages", 1, 64),
+        backend: options.backend,
+        chromium: options.chromium,
+        once: options.once === true,
+        batchSize: parseInteger(options.batchSize, "--batch-size", 1, 1024),
+        threads:
+          options.threads === undefined
+            ? undefined
+            : parseInteger(options.threads, "--threads", 1, 64),
+        shardTimeoutMs: parseInteger(options.shardTimeout, "--shard-timeout", 1) * 1000,
+      });
+      let signals = 0;
+      const onSignal = (signal: string) => {
+        signals++;
+        if (signals > 1) process.exit(130);
+        runner.stop("release", `${signal}: giving held shards back after the current batch`);
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      const summary = await runner.run();
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      if (summary.failures > 0) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,101 @@
+// One leased shard on one engine: tokenize, fit each prompt to the window, generate batch by
+// batch, and post each batch's completions as soon as it is done (a crash loses one batch, not
+// the shard). Scores are the API's business: the runner only reports what the model wrote.
+import { ApiError, type EvalsClient } from "../worker/client.ts";
+import type { Lease, ResultIn } from "../worker/protocol.ts";
+import type { EngineBackend } from "./backends.ts";
+import { fitPrompt } from "./engine/prompt-window.ts";
+import { startHeartbeat } from "./heartbeat.ts";
+import type { RunnerLog } from "./runner-log.ts";
+
+export interface ShardJob {
+  client: EvalsClient;
+  lease: Lease;
+  engine: EngineBackend;
+  page: number;
+  batchSize: number;
+  runnerVersion: string;
+  log: RunnerLog;
+  /** Asked between batches; true gives the lease back (the runner is stopping). */
+  shouldRelease(): boolean;
+}
+
+export type ShardOutcome =
+  | { kind: "done"; samples: number; tokens: number }
+  | { kind: "released"; samples: number; tokens: number }
+  | { kind: "lease_lost"; samples: number; tokens: number; detail: string };
+
+export async function runShard(job: ShardJob): Promise<ShardOutcome> {
+  const { lease, engine, client } = job;
+  const { generation } = lease;
+  const heartbeat = startHeartbeat(client, lease.lease_id, lease.deadline);
+  const started = performance.now();
+  let samples = 0;
+  let tokens = 0;
+  try {
+    const windows = (await engine.encode(lease.prompts.map((p) => p.prompt))).map((ids) =>
+      fitPrompt(
+        ids,
+        engine.manifest.architecture.max_position_embeddings,
+        generation.max_new_tokens,
+      ),
+    );
+    const config = {
+      recurrences: generation.recurrences,
+      maxNewTokens: generation.max_new_tokens,
+      kv: generation.kv,
+      stateInit: generation.state_init,
+      stopIds: engine.stopIds,
+      stopStrings: generation.until,
+    };
+    for (let start = 0; start < lease.prompts.length; start += job.batchSize) {
+      if (heartbeat.lost) return { kind: "lease_lost", samples, tokens, detail: heartbeat.lost };
+      if (job.shouldRelease()) {
+        await client.releaseLease(lease.lease_id).catch(() => {});
+        return { kind: "released", samples, tokens };
+      }
+      const batch = lease.prompts.slice(start, start + job.batchSize);
+      const t0 = performance.now();
+      const generated = await engine.generate(
+        batch.map((_, i) => ({ promptIds: windows[start + i].ids, seed: generation.seed })),
+        config,
+      );
+      const msPerSample = (performance.now() - t0) / batch.length;
+      const results: ResultIn[] = generated.map((result, i) => ({
+        doc_id: batch[i].doc_id,
+        recurrences: generation.recurrences,
+        completion: result.text,
+        prompt_tokens: windows[start + i].ids.length,
+        generated_tokens: result.ids.length,
+        prompt_truncated: windows[start + i].truncated,
+        backend: engine.name,
+        device: engine.adapter,
+        runner_version: job.runnerVersion,
+        timings: { ms: Math.round(msPerSample) },
+      }));
+      try {
+        await client.postResults(lease.lease_id, results);
+      } catch (error) {
+        if (error instanceof ApiError && (error.status === 409 || error.status === 404))
+          return { kind: "lease_lost", samples, tokens, detail: error.message };
+        throw error;
+      }
+      samples += batch.length;
+      tokens += generated.reduce((n, r) => n + r.ids.length, 0);
+      job.log({
+        event: "progress",
+        page: job.page,
+        shard: lease.shard.id,
+        task: lease.shard.task,
+        r: generation.recurrences,
+        done: samples,
+        total: lease.prompts.length,
+        tokens_per_s: tokens / ((performance.now() - started) / 1000),
+        backend: engine.name,
+      });
+    }
+    return { kind: "done", samples, tokens };
+  } finally {
+    heartbeat.stop();
+  }
+}

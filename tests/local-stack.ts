@@ -1,0 +1,80 @@
+// A real local coordinator for end-to-end tests: `wrangler dev` on a free port with its own state
+// folder, tokens per role, and helpers that upload a checkpoint and the GSM8K files through the
+// public API exactly as a client would.
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readCheckpoint } from "../model/checkpoint.ts";
+import { EvalsClient } from "../worker/client.ts";
+import { type LocalApi, startLocalApi } from "../worker/dev.ts";
+import { repoRoot } from "./cli.ts";
+
+export interface TestStack {
+  api: LocalApi;
+  admin: EvalsClient;
+  submit: EvalsClient;
+  runnerToken: string;
+  runner: EvalsClient;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+export async function startTestStack(vars: Record<string, string> = {}): Promise<TestStack> {
+  const persistTo = mkdtempSync(join(tmpdir(), "evals-stack-"));
+  const api = await startLocalApi({ port: await freePort(), persistTo, quiet: true, vars });
+  const admin = new EvalsClient({ baseUrl: api.url, token: api.adminToken });
+  const submitToken = (await admin.createToken({ role: "submit", name: "test-submit" })).token;
+  const runnerToken = (await admin.createToken({ role: "runner", name: "test-runner" })).token;
+  return {
+    api,
+    admin,
+    submit: new EvalsClient({ baseUrl: api.url, token: submitToken }),
+    runnerToken,
+    runner: new EvalsClient({ baseUrl: api.url, token: runnerToken }),
+    async stop() {
+      await api.stop();
+      rmSync(persistTo, { recursive: true, force: true });
+    },
+  };
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Uploads every file of an exported checkpoint and registers its manifest; returns its id. */
+export async function uploadCheckpoint(client: EvalsClient, dir: string): Promise<string> {
+  const { manifest } = await readCheckpoint(dir);
+  const names = [manifest.graphs.prelude, manifest.graphs.block, manifest.graphs.coda].flatMap(
+    (graph) =>
+      graph ? [graph.file, ...(graph.externalData ? [graph.externalData.file] : [])] : [],
+  );
+  for (const name of [...names, ...Object.keys(manifest.tokenizer.files)]) {
+    const bytes = new Uint8Array(readFileSync(join(dir, name)));
+    await client.uploadBlob(sha256(bytes), bytes);
+  }
+  return (await client.registerCheckpoint({ manifest })).id;
+}
+
+/** GSM8K's test split and the CoT exemplars from ../shared/datasets, registered as `gsm8k`. */
+export async function registerGsm8k(client: EvalsClient): Promise<void> {
+  const files: Record<string, string> = {};
+  for (const name of ["test.jsonl", "fewshot_gsm8k_cot_8shot.jsonl"]) {
+    const bytes = new Uint8Array(readFileSync(join(repoRoot, "../shared/datasets/gsm8k", name)));
+    files[name] = sha256(bytes);
+    await client.uploadBlob(files[name], bytes);
+  }
+  await client.registerDataset({ name: "gsm8k", files });
+}
