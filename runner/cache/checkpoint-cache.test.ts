@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type CachedFile, CheckpointCache, CheckpointDownloadError } from "./checkpoint-cache.ts";
 
 let dir: string;
-let served: Map<string, Uint8Array>;
+let served: Map<string, Uint8Array<ArrayBuffer>>;
 let requests: string[];
 
 beforeEach(() => {
