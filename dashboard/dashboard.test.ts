@@ -63,13 +63,40 @@ async function open(
   return { page, context, errors };
 }
 
+/** Saves a full-page screenshot; first checks the page is no wider than its viewport. */
 async function screenshot(page: Page, name: string): Promise<void> {
+  const [scrollWidth, viewport] = await page.evaluate(() => [
+    document.documentElement.scrollWidth,
+    window.innerWidth,
+  ]);
+  expect(scrollWidth, `${name} scrolls sideways`).toBeLessThanOrEqual(viewport);
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
 /** The marks of one plot: `figure[data-plot=…] g.mark-<label> > *`. */
 function marks(page: Page, plot: string, label: string, within = "body") {
   return page.locator(`${within} figure[data-plot="${plot}"] g.mark-${label} > *`);
+}
+
+/** Every mark of `label` in `plot` lies inside its plot's drawing area (not off the axes). */
+async function expectInside(page: Page, plot: string, label: string): Promise<void> {
+  const outside = await page
+    .locator(`figure[data-plot="${plot}"]`)
+    .first()
+    .evaluate((fig, cls) => {
+      const marks = [...fig.querySelectorAll(`g.${cls} > *`)];
+      const svg = marks[0]?.closest("svg");
+      if (!svg) return ["no marks"];
+      const box = svg.getBoundingClientRect();
+      return marks
+        .map((m) => m.getBoundingClientRect())
+        .filter(
+          (r) =>
+            r.top < box.top || r.bottom > box.bottom || r.left < box.left || r.right > box.right,
+        )
+        .map((r) => `${r.left},${r.top}`);
+    }, `mark-${label}`);
+  expect(outside).toEqual([]);
 }
 
 beforeAll(async () => {
@@ -120,6 +147,9 @@ describe("dashboard", () => {
       expect(await marks(page, "accuracy-vs-r", "accuracy").count()).toBe(8);
       expect(await marks(page, "accuracy-vs-flops", "accuracy").count()).toBe(8);
       expect(await marks(page, "accuracy-vs-flops", "baseline").count()).toBe(1);
+      await expectInside(page, "accuracy-vs-r", "accuracy");
+      await expectInside(page, "accuracy-vs-r", "ci95");
+      await expectInside(page, "accuracy-vs-flops", "baseline");
       await screenshot(page, `leaderboard-${viewport}`);
       expect(errors).toEqual([]);
       await context.close();
@@ -162,6 +192,15 @@ describe("dashboard", () => {
       expect(await marks(page, "accuracy-vs-flops", "accuracy").count()).toBe(4);
       expect(await marks(page, "accuracy-vs-flops", "baseline").count()).toBe(1);
       expect(await marks(page, "tokens-vs-r", "tokens").count()).toBe(4);
+      for (const [plot, label] of [
+        ["accuracy-vs-r", "accuracy"],
+        ["accuracy-vs-r", "ci95"],
+        ["accuracy-vs-flops", "accuracy"],
+        ["accuracy-vs-flops", "baseline"],
+        ["tokens-vs-r", "tokens"],
+      ]) {
+        await expectInside(page, plot, label);
+      }
       expect(await page.locator(".baseline-note").textContent()).toContain(
         "stories260k (non-recurrent)",
       );
@@ -230,24 +269,25 @@ describe("dashboard", () => {
       expect(r4).toEqual([
         "gsm8k_cot_sean",
         "4",
-        "8",
         "62.5%",
         "25.0%",
         "−37.5 pts",
+        "0.25",
+        "8",
         "3",
         "0",
-        "0.25",
       ]);
       expect(expected(4).delta).toBe(-0.375);
       expect(expected(4).pValue).toBeCloseTo(0.25, 12);
       const r8 = await page.locator('tr[data-key="gsm8k_cot_sean@8"] td').allTextContents();
-      expect(r8[5]).toBe("+37.5 pts");
+      expect(r8[4]).toBe("+37.5 pts");
       expect(
         Number(
           await page.locator('tr[data-key="gsm8k_cot_sean@8"] [data-p]').getAttribute("data-p"),
         ),
       ).toBe(expected(8).pValue);
       expect(await marks(page, "accuracy-vs-r", "accuracy").count()).toBe(8);
+      await expectInside(page, "accuracy-vs-r", "accuracy");
       await screenshot(page, `compare-${viewport}`);
       expect(errors).toEqual([]);
       await context.close();

@@ -21,20 +21,23 @@ export interface BaselinePoint {
   meanFlops: number;
 }
 
-/** Width for a plot inside `container`, so it fits a phone and does not sprawl on a laptop. */
-function widthFor(container: HTMLElement): number {
-  const available = container.clientWidth || document.documentElement.clientWidth - 32;
-  return Math.max(280, Math.min(720, Math.floor(available)));
-}
-
-function figure(name: string, title: string, svg: Element): HTMLElement {
+/**
+ * Puts an empty figure into `container` first, so the plot is drawn at the width its grid cell
+ * really has (a phone, half a laptop screen) instead of drawn wide and scaled down.
+ */
+function slot(container: HTMLElement, name: string, title: string) {
   const fig = document.createElement("figure");
   fig.className = "plot";
   fig.dataset.plot = name;
   const caption = document.createElement("figcaption");
   caption.textContent = title;
-  add(fig, caption, svg);
-  return fig;
+  add(fig, caption);
+  add(container, fig);
+  const style = getComputedStyle(fig);
+  const inner =
+    fig.clientWidth - Number.parseFloat(style.paddingLeft) - Number.parseFloat(style.paddingRight);
+  const width = Math.max(260, Math.min(760, Math.floor(inner || 640)));
+  return { fig, width };
 }
 
 /** A log-2 axis for r with a tick at every r run and room either side of the ends. */
@@ -52,12 +55,23 @@ function recurrenceAxis(values: number[]) {
   };
 }
 
+/**
+ * x for a point at r, nudged sideways per series (a few % of an octave) so the CI bars of runs
+ * with equal r do not hide each other.
+ */
+function dodged(points: SeriesPoint[]): (p: SeriesPoint) => number {
+  const names = [...new Set(points.map((p) => p.series))];
+  const step = names.length > 1 ? Math.min(0.08, 0.3 / names.length) : 0;
+  return (p) => p.recurrences * 2 ** (step * (names.indexOf(p.series) - (names.length - 1) / 2));
+}
+
 function accuracyAxis(points: { ci95: [number, number]; accuracy: number }[], extra: number[]) {
   const values = [...points.flatMap((p) => [p.ci95[0], p.ci95[1], p.accuracy]), ...extra].filter(
     Number.isFinite,
   );
   const hi = Math.min(1, Math.max(0.1, ...values) + 0.05);
-  return { domain: [0, hi], percent: true, label: "↑ accuracy (%)", grid: true };
+  // With `percent`, Plot scales values by 100 before the domain applies: the domain is in %.
+  return { domain: [0, 100 * hi], percent: true, label: "↑ accuracy (%)", grid: true };
 }
 
 export function accuracyVsRecurrence(
@@ -66,8 +80,10 @@ export function accuracyVsRecurrence(
   title = "Accuracy against recurrences (95% CI)",
 ): HTMLElement {
   const several = new Set(points.map((p) => p.series)).size > 1;
+  const { fig, width } = slot(container, "accuracy-vs-r", title);
+  const x = dodged(points);
   const svg = Plot.plot({
-    width: widthFor(container),
+    width,
     height: 280,
     marginLeft: 48,
     x: recurrenceAxis(points.map((p) => p.recurrences)),
@@ -76,7 +92,7 @@ export function accuracyVsRecurrence(
     marks: [
       Plot.ruleY([0]),
       Plot.ruleX(points, {
-        x: "recurrences",
+        x,
         y1: (p: SeriesPoint) => Math.max(0, p.ci95[0]),
         y2: (p: SeriesPoint) => Math.min(1, p.ci95[1]),
         stroke: several ? "series" : "currentColor",
@@ -85,14 +101,14 @@ export function accuracyVsRecurrence(
         className: "mark-ci95",
       }),
       Plot.line(points, {
-        x: "recurrences",
+        x,
         y: "accuracy",
         stroke: several ? "series" : "steelblue",
         z: "series",
         className: "mark-accuracy-line",
       }),
       Plot.dot(points, {
-        x: "recurrences",
+        x,
         y: "accuracy",
         fill: several ? "series" : "steelblue",
         r: 4,
@@ -102,7 +118,8 @@ export function accuracyVsRecurrence(
       }),
     ],
   });
-  return figure("accuracy-vs-r", title, svg);
+  add(fig, svg);
+  return fig;
 }
 
 export function accuracyVsFlops(
@@ -117,8 +134,9 @@ export function accuracyVsFlops(
   );
   const lo = Math.min(...all);
   const hi = Math.max(...all);
+  const { fig, width } = slot(container, "accuracy-vs-flops", title);
   const svg = Plot.plot({
-    width: widthFor(container),
+    width,
     height: 280,
     marginLeft: 48,
     marginRight: 24,
@@ -182,18 +200,24 @@ export function accuracyVsFlops(
       }),
     ],
   });
-  return figure("accuracy-vs-flops", title, svg);
+  add(fig, svg);
+  return fig;
 }
 
 export function tokensVsRecurrence(container: HTMLElement, points: SeriesPoint[]): HTMLElement {
   const several = new Set(points.map((p) => p.series)).size > 1;
   const data = points.filter((p) => p.meanTokens !== undefined);
+  const { fig, width } = slot(
+    container,
+    "tokens-vs-r",
+    "Mean generated tokens against recurrences",
+  );
   const svg = Plot.plot({
-    width: widthFor(container),
+    width,
     height: 240,
     marginLeft: 48,
     x: recurrenceAxis(data.map((p) => p.recurrences)),
-    y: { label: "↑ mean generated tokens", grid: true, zero: true },
+    y: { label: "↑ mean generated tokens", grid: true, zero: true, nice: true },
     color: { legend: several },
     marks: [
       Plot.ruleY([0]),
@@ -214,5 +238,6 @@ export function tokensVsRecurrence(container: HTMLElement, points: SeriesPoint[]
       }),
     ],
   });
-  return figure("tokens-vs-r", "Mean generated tokens against recurrences", svg);
+  add(fig, svg);
+  return fig;
 }

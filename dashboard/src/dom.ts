@@ -84,3 +84,14 @@ export function add(parent: Node, ...children: (Node | string)[]): void {
     parent.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
   }
 }
+
+/** A table header row; labels listed in `numeric` are right-aligned like their cells. */
+export function headerRow(labels: string[], numeric: string[] = []): HTMLTableRowElement {
+  return h(
+    "tr",
+    {},
+    labels.map((label) =>
+      h("th", { scope: "col", className: numeric.includes(label) ? "num" : "" }, label),
+    ),
+  );
+}

@@ -3,12 +3,24 @@
 import type { RunDetail, RunSummary } from "../../../worker/protocol.ts";
 import { api } from "../api.ts";
 import { accuracyVsRecurrence, type SeriesPoint } from "../charts.ts";
-import { add, h, query, runLink, setQuery } from "../dom.ts";
+import { add, h, headerRow, query, runLink, setQuery } from "../dom.ts";
 import { percent, points, pValue } from "../format.ts";
 import { page } from "../layout.ts";
 import { pairedDeltas } from "../model.ts";
 
 const ALPHA = 0.05;
+// The delta and its p-value first: on a phone the later columns scroll sideways.
+const COLUMNS = [
+  "task",
+  "r",
+  "A",
+  "B",
+  "delta (B − A)",
+  "McNemar p",
+  "paired n",
+  "only A ✓",
+  "only B ✓",
+];
 
 page("this comparison", async function renderCompare(container) {
   const params = query();
@@ -71,25 +83,7 @@ page("this comparison", async function renderCompare(container) {
       h(
         "table",
         { className: "compare" },
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            [
-              "task",
-              "r",
-              "paired n",
-              "A",
-              "B",
-              "delta (B − A)",
-              "only A ✓",
-              "only B ✓",
-              "McNemar p",
-            ].map((c) => h("th", { scope: "col" }, c)),
-          ),
-        ),
+        h("thead", {}, headerRow(COLUMNS, COLUMNS.slice(1))),
         h(
           "tbody",
           {},
@@ -102,7 +96,6 @@ page("this comparison", async function renderCompare(container) {
               },
               h("td", {}, d.task),
               h("td", { className: "num" }, String(d.recurrences)),
-              h("td", { className: "num" }, String(d.n)),
               h("td", { className: "num" }, percent(d.accuracyA)),
               h("td", { className: "num" }, percent(d.accuracyB)),
               h(
@@ -110,9 +103,10 @@ page("this comparison", async function renderCompare(container) {
                 { className: `num delta ${d.delta > 0 ? "up" : d.delta < 0 ? "down" : ""}` },
                 points(d.delta),
               ),
+              h("td", { className: "num", "data-p": d.pValue }, pValue(d.pValue)),
+              h("td", { className: "num" }, String(d.n)),
               h("td", { className: "num" }, String(d.onlyA)),
               h("td", { className: "num" }, String(d.onlyB)),
-              h("td", { className: "num", "data-p": d.pValue }, pValue(d.pValue)),
             ),
           ),
         ),

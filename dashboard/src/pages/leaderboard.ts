@@ -249,7 +249,7 @@ page("the leaderboard", async function renderLeaderboard(container) {
     );
     const plots = h("div", { className: "plots" });
     container.replaceChildren(
-      h("h2", {}, `${task}`, h("span", { className: "muted small" }, ` · ${metric}`)),
+      h("h2", {}, `Leaderboard · ${task}`, h("span", { className: "muted small" }, ` · ${metric}`)),
       controls,
       rows.length
         ? table

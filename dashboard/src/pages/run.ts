@@ -9,12 +9,21 @@ import {
   type SeriesPoint,
   tokensVsRecurrence,
 } from "../charts.ts";
-import { add, h, query, samplesLink, showMessage } from "../dom.ts";
+import { add, h, headerRow, query, samplesLink, showMessage } from "../dom.ts";
 import { count, flops, percent, shortHash } from "../format.ts";
 import { page } from "../layout.ts";
 import { type Baseline, findBaseline } from "../model.ts";
 
 const POLL_MS = 2000;
+const AGGREGATE_COLUMNS = [
+  "r",
+  "n",
+  "accuracy",
+  "95% CI",
+  "mean FLOPs",
+  "gen. tokens",
+  "prompt tokens",
+];
 
 page("this run", async function renderRun(container) {
   const id = query().get("id");
@@ -149,15 +158,7 @@ function progressSection(detail: RunDetail): HTMLElement {
       h(
         "table",
         {},
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            ["task", "r", "samples", "", "shards"].map((c) => h("th", { scope: "col" }, c)),
-          ),
-        ),
+        h("thead", {}, headerRow(["task", "r", "samples", "", "shards"], ["r", "samples"])),
         h(
           "tbody",
           {},
@@ -250,20 +251,9 @@ function drawTask(
         h(
           "thead",
           {},
-          h(
-            "tr",
-            {},
-            [
-              "r",
-              "n",
-              "accuracy",
-              "95% CI",
-              "mean FLOPs",
-              "gen. tokens",
-              "prompt tokens",
-              ...otherMetrics,
-              "backends",
-            ].map((c) => h("th", { scope: "col" }, c)),
+          headerRow(
+            [...AGGREGATE_COLUMNS, ...otherMetrics, "backends"],
+            [...AGGREGATE_COLUMNS, ...otherMetrics],
           ),
         ),
         h(
@@ -288,7 +278,7 @@ function drawTask(
               h(
                 "td",
                 { className: "num" },
-                m ? `${percent(m.ci95[0])} – ${percent(m.ci95[1])}` : "—",
+                m ? `${percent(Math.max(0, m.ci95[0]))} – ${percent(Math.min(1, m.ci95[1]))}` : "—",
               ),
               h("td", { className: "num" }, flops(a.mean_flops)),
               h("td", { className: "num" }, a.mean_generated_tokens.toFixed(1)),

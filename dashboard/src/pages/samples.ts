@@ -131,6 +131,11 @@ function drawList(
 ): void {
   box.replaceChildren(
     h(
+      "p",
+      { className: "pattern-legend muted small" },
+      `squares: r = ${task.recurrences.join(", ")}`,
+    ),
+    h(
       "ol",
       {},
       docs.map((d) =>
@@ -238,7 +243,7 @@ function drawDocument(
           "div",
           {},
           h("dt", {}, "tokens"),
-          h("dd", {}, `${sample.generated_tokens} gen. / ${sample.prompt_tokens} prompt`),
+          h("dd", {}, `${sample.generated_tokens} generated, ${sample.prompt_tokens} in prompt`),
         ),
         h("div", {}, h("dt", {}, "FLOPs"), h("dd", {}, flops(sample.flops))),
       ),
