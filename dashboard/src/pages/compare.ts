@@ -9,18 +9,7 @@ import { page } from "../layout.ts";
 import { pairedDeltas } from "../model.ts";
 
 const ALPHA = 0.05;
-// The delta and its p-value first: on a phone the later columns scroll sideways.
-const COLUMNS = [
-  "task",
-  "r",
-  "A",
-  "B",
-  "delta (B − A)",
-  "McNemar p",
-  "paired n",
-  "only A ✓",
-  "only B ✓",
-];
+const COLUMNS = ["r", "A", "B", "delta (B − A)", "p", "paired n", "only A ✓", "only B ✓"];
 
 page("this comparison", async function renderCompare(container) {
   const params = query();
@@ -75,50 +64,55 @@ page("this comparison", async function renderCompare(container) {
     h(
       "p",
       { className: "muted small" },
-      `Delta = B − A on documents both runs scored (paired by content hash). p: exact McNemar test on the discordant pairs; bold when p < ${ALPHA}.`,
+      `Delta = B − A on documents both runs scored (paired by content hash). p: exact McNemar test (two-sided) on the discordant pairs; bold when p < ${ALPHA}.`,
     ),
-    h(
-      "div",
-      { className: "table-wrap" },
+  );
+  // One table per task (the delta and its p-value first: on a phone later columns scroll).
+  for (const task of new Set(deltas.map((d) => d.task))) {
+    const plots = h("div", { className: "plots" });
+    add(
+      container,
+      h("h3", {}, task),
       h(
-        "table",
-        { className: "compare" },
-        h("thead", {}, headerRow(COLUMNS, COLUMNS.slice(1))),
+        "div",
+        { className: "table-wrap" },
         h(
-          "tbody",
-          {},
-          deltas.map((d) =>
-            h(
-              "tr",
-              {
-                "data-key": `${d.task}@${d.recurrences}`,
-                className: d.pValue < ALPHA ? "significant" : "",
-              },
-              h("td", {}, d.task),
-              h("td", { className: "num" }, String(d.recurrences)),
-              h("td", { className: "num" }, percent(d.accuracyA)),
-              h("td", { className: "num" }, percent(d.accuracyB)),
-              h(
-                "td",
-                { className: `num delta ${d.delta > 0 ? "up" : d.delta < 0 ? "down" : ""}` },
-                points(d.delta),
+          "table",
+          { className: "compare", "data-task": task },
+          h("thead", {}, headerRow(COLUMNS, COLUMNS)),
+          h(
+            "tbody",
+            {},
+            deltas
+              .filter((d) => d.task === task)
+              .map((d) =>
+                h(
+                  "tr",
+                  {
+                    "data-key": `${d.task}@${d.recurrences}`,
+                    className: d.pValue < ALPHA ? "significant" : "",
+                  },
+                  h("td", { className: "num" }, String(d.recurrences)),
+                  h("td", { className: "num" }, percent(d.accuracyA)),
+                  h("td", { className: "num" }, percent(d.accuracyB)),
+                  h(
+                    "td",
+                    { className: `num delta ${d.delta > 0 ? "up" : d.delta < 0 ? "down" : ""}` },
+                    points(d.delta),
+                  ),
+                  h("td", { className: "num", "data-p": d.pValue }, pValue(d.pValue)),
+                  h("td", { className: "num" }, String(d.n)),
+                  h("td", { className: "num" }, String(d.onlyA)),
+                  h("td", { className: "num" }, String(d.onlyB)),
+                ),
               ),
-              h("td", { className: "num", "data-p": d.pValue }, pValue(d.pValue)),
-              h("td", { className: "num" }, String(d.n)),
-              h("td", { className: "num" }, String(d.onlyA)),
-              h("td", { className: "num" }, String(d.onlyB)),
-            ),
           ),
         ),
       ),
-    ),
-  );
-  const plots = h("div", { className: "plots" });
-  add(container, plots);
-  for (const task of new Set(deltas.map((d) => d.task))) {
+      plots,
+    );
     const series = [...seriesOf(runA, task, "A"), ...seriesOf(runB, task, "B")];
-    if (series.length)
-      add(plots, accuracyVsRecurrence(plots, series, `${task}: accuracy of A and B`));
+    if (series.length) add(plots, accuracyVsRecurrence(plots, series, "Accuracy of A and B"));
   }
 });
 
