@@ -1,6 +1,6 @@
 // One leased shard on one engine: tokenize, fit each prompt to the window, generate batch by
-// batch, and post each batch's completions as soon as it is done (a crash loses one batch, not
-// the shard). Scores are the API's business: the runner only reports what the model wrote.
+// batch, and post each batch's completions while the next one generates (a crash loses at most
+// two batches, not the shard). Scores are the API's business: the runner only reports what the model wrote.
 import { ApiError, type EvalsClient } from "../worker/client.ts";
 import type { Lease, ResultIn } from "../worker/protocol.ts";
 import type { EngineBackend } from "./backends.ts";
@@ -32,6 +32,32 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
   const started = performance.now();
   let samples = 0;
   let tokens = 0;
+  // Each batch's post runs while the next batch generates; at most one is in flight.
+  let posting: Promise<ShardOutcome | null> = Promise.resolve(null);
+  const post = (results: ResultIn[], generatedTokens: number) =>
+    client.postResults(lease.lease_id, results).then(
+      () => {
+        samples += results.length;
+        tokens += generatedTokens;
+        job.log({
+          event: "progress",
+          page: job.page,
+          shard: lease.shard.id,
+          task: lease.shard.task,
+          r: generation.recurrences,
+          done: samples,
+          total: lease.prompts.length,
+          tokens_per_s: tokens / ((performance.now() - started) / 1000),
+          backend: engine.name,
+        });
+        return null;
+      },
+      (error: unknown): ShardOutcome => {
+        if (error instanceof ApiError && (error.status === 409 || error.status === 404))
+          return { kind: "lease_lost", samples, tokens, detail: error.message };
+        throw error;
+      },
+    );
   try {
     const windows = (await engine.encode(lease.prompts.map((p) => p.prompt))).map((ids) =>
       fitPrompt(
@@ -51,6 +77,8 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
     for (let start = 0; start < lease.prompts.length; start += job.batchSize) {
       if (heartbeat.lost) return { kind: "lease_lost", samples, tokens, detail: heartbeat.lost };
       if (job.shouldRelease()) {
+        const lost = await posting;
+        if (lost) return lost;
         await client.releaseLease(lease.lease_id).catch(() => {});
         return { kind: "released", samples, tokens };
       }
@@ -73,27 +101,17 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
         runner_version: job.runnerVersion,
         timings: { ms: Math.round(msPerSample) },
       }));
-      try {
-        await client.postResults(lease.lease_id, results);
-      } catch (error) {
-        if (error instanceof ApiError && (error.status === 409 || error.status === 404))
-          return { kind: "lease_lost", samples, tokens, detail: error.message };
-        throw error;
-      }
-      samples += batch.length;
-      tokens += generated.reduce((n, r) => n + r.ids.length, 0);
-      job.log({
-        event: "progress",
-        page: job.page,
-        shard: lease.shard.id,
-        task: lease.shard.task,
-        r: generation.recurrences,
-        done: samples,
-        total: lease.prompts.length,
-        tokens_per_s: tokens / ((performance.now() - started) / 1000),
-        backend: engine.name,
-      });
+      const lost = await posting;
+      if (lost) return lost;
+      posting = post(
+        results,
+        generated.reduce((n, r) => n + r.ids.length, 0),
+      );
+      // Awaited at the next batch; until then a failure must not count as unhandled.
+      posting.catch(() => {});
     }
+    const lost = await posting;
+    if (lost) return lost;
     return { kind: "done", samples, tokens };
   } finally {
     heartbeat.stop();
