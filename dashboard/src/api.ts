@@ -76,7 +76,8 @@ export const api = {
 };
 
 /** The message a page shows instead of its content when a read failed. */
-export function describeFailure(error: unknown, what: string): string {
+export function describeFailure(error: unknown, subject: string): string {
+  const what = subject.charAt(0).toUpperCase() + subject.slice(1);
   if (error instanceof ApiError && error.status === 404) {
     return savedToken()
       ? `${what} was not found. Check the id in the address.`

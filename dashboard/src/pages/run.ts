@@ -25,7 +25,7 @@ const AGGREGATE_COLUMNS = [
   "prompt tokens",
 ];
 
-page("this run", async function renderRun(container) {
+page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container) {
   const id = query().get("id");
   if (!id) {
     showMessage(container, "No run given", "Open a run from the leaderboard, or add ?id=<run id>.");

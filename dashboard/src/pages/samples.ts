@@ -9,118 +9,121 @@ import { changesWithR } from "../model.ts";
 
 type TaskOutcomes = RunOutcomes["tasks"][number];
 
-page("these samples", async function renderSamples(container) {
-  const runId = query().get("run");
-  if (!runId) {
-    showMessage(
-      container,
-      "No run given",
-      "Open the samples from a run page, or add ?run=<run id>.",
-    );
-    return;
-  }
-  const [run, outcomes] = await Promise.all([api.run(runId), api.outcomes(runId)]);
-  if (!outcomes.tasks.length) {
-    showMessage(container, "No documents", `Run ${runId} has no documents.`);
-    return;
-  }
-  document.title = `Samples · ${run.checkpoint_name}`;
-
-  const header = h(
-    "p",
-    { className: "crumbs" },
-    h("a", { href: runLink(run.id) }, run.checkpoint_name),
-    ` · run ${run.id}`,
-  );
-  const listBox = h("nav", { className: "doc-list", "aria-label": "documents" });
-  const viewer = h("section", { className: "doc-view", "aria-live": "polite" });
-  const controls = h("div", { className: "controls" });
-  container.replaceChildren(
-    header,
-    controls,
-    h("div", { className: "samples-layout" }, listBox, viewer),
-  );
-
-  const state = () => {
-    const params = query();
-    const task = outcomes.tasks.find((t) => t.task === params.get("task")) ?? outcomes.tasks[0];
-    const changedOnly = params.get("changed") === "1";
-    const docs = task.docs.filter((d) => !changedOnly || changesWithR(d));
-    const asked = Number(params.get("doc"));
-    const doc =
-      params.get("doc") !== null && task.docs.some((d) => d.doc_index === asked)
-        ? asked
-        : docs[0]?.doc_index;
-    const focusR = Number(params.get("r")) || null;
-    return { task, changedOnly, docs, doc, focusR };
-  };
-
-  let shown = "";
-  const draw = async () => {
-    const { task, changedOnly, docs, doc, focusR } = state();
-    controls.replaceChildren(
-      outcomes.tasks.length > 1
-        ? h(
-            "label",
-            {},
-            "Task ",
-            h(
-              "select",
-              {
-                name: "task",
-                onchange: ((event: Event) => {
-                  setQuery({ task: (event.target as HTMLSelectElement).value, doc: null });
-                  void draw();
-                }) as EventListener,
-              },
-              outcomes.tasks.map((t) =>
-                h("option", { value: t.task, selected: t === task }, t.task),
-              ),
-            ),
-          )
-        : h("span", {}, `Task ${task.task}`),
-      h(
-        "label",
-        {},
-        h("input", {
-          type: "checkbox",
-          name: "changed",
-          checked: changedOnly,
-          onchange: ((event: Event) => {
-            setQuery({ changed: (event.target as HTMLInputElement).checked ? "1" : null });
-            void draw();
-          }) as EventListener,
-        }),
-        " only documents whose correctness changes with r",
-      ),
-      h(
-        "span",
-        { className: "muted", "data-doc-count": docs.length },
-        `${docs.length} of ${task.docs.length} documents`,
-      ),
-    );
-    drawList(listBox, task, docs, doc, (index) => {
-      setQuery({ doc: index });
-      void draw();
-    });
-    if (doc === undefined) {
-      viewer.replaceChildren(h("p", { className: "message" }, "No document matches the filter."));
-      shown = "";
+page(
+  `the samples of run ${query().get("run") ?? ""}`.trim(),
+  async function renderSamples(container) {
+    const runId = query().get("run");
+    if (!runId) {
+      showMessage(
+        container,
+        "No run given",
+        "Open the samples from a run page, or add ?run=<run id>.",
+      );
       return;
     }
-    const key = `${task.task}/${doc}/${focusR}`;
-    if (key === shown) return;
-    shown = key;
-    viewer.replaceChildren(h("p", { className: "loading" }, `Loading document ${doc}…`));
-    try {
-      const document_ = await api.document(run.id, task.task, doc);
-      if (shown === key) drawDocument(viewer, document_, task, focusR);
-    } catch (error) {
-      showMessage(viewer, `Could not load document ${doc}`, String(error));
+    const [run, outcomes] = await Promise.all([api.run(runId), api.outcomes(runId)]);
+    if (!outcomes.tasks.length) {
+      showMessage(container, "No documents", `Run ${runId} has no documents.`);
+      return;
     }
-  };
-  await draw();
-});
+    document.title = `Samples · ${run.checkpoint_name}`;
+
+    const header = h(
+      "p",
+      { className: "crumbs" },
+      h("a", { href: runLink(run.id) }, run.checkpoint_name),
+      ` · run ${run.id}`,
+    );
+    const listBox = h("nav", { className: "doc-list", "aria-label": "documents" });
+    const viewer = h("section", { className: "doc-view", "aria-live": "polite" });
+    const controls = h("div", { className: "controls" });
+    container.replaceChildren(
+      header,
+      controls,
+      h("div", { className: "samples-layout" }, listBox, viewer),
+    );
+
+    const state = () => {
+      const params = query();
+      const task = outcomes.tasks.find((t) => t.task === params.get("task")) ?? outcomes.tasks[0];
+      const changedOnly = params.get("changed") === "1";
+      const docs = task.docs.filter((d) => !changedOnly || changesWithR(d));
+      const asked = Number(params.get("doc"));
+      const doc =
+        params.get("doc") !== null && task.docs.some((d) => d.doc_index === asked)
+          ? asked
+          : docs[0]?.doc_index;
+      const focusR = Number(params.get("r")) || null;
+      return { task, changedOnly, docs, doc, focusR };
+    };
+
+    let shown = "";
+    const draw = async () => {
+      const { task, changedOnly, docs, doc, focusR } = state();
+      controls.replaceChildren(
+        outcomes.tasks.length > 1
+          ? h(
+              "label",
+              {},
+              "Task ",
+              h(
+                "select",
+                {
+                  name: "task",
+                  onchange: ((event: Event) => {
+                    setQuery({ task: (event.target as HTMLSelectElement).value, doc: null });
+                    void draw();
+                  }) as EventListener,
+                },
+                outcomes.tasks.map((t) =>
+                  h("option", { value: t.task, selected: t === task }, t.task),
+                ),
+              ),
+            )
+          : h("span", {}, `Task ${task.task}`),
+        h(
+          "label",
+          {},
+          h("input", {
+            type: "checkbox",
+            name: "changed",
+            checked: changedOnly,
+            onchange: ((event: Event) => {
+              setQuery({ changed: (event.target as HTMLInputElement).checked ? "1" : null });
+              void draw();
+            }) as EventListener,
+          }),
+          " only documents whose correctness changes with r",
+        ),
+        h(
+          "span",
+          { className: "muted", "data-doc-count": docs.length },
+          `${docs.length} of ${task.docs.length} documents`,
+        ),
+      );
+      drawList(listBox, task, docs, doc, (index) => {
+        setQuery({ doc: index });
+        void draw();
+      });
+      if (doc === undefined) {
+        viewer.replaceChildren(h("p", { className: "message" }, "No document matches the filter."));
+        shown = "";
+        return;
+      }
+      const key = `${task.task}/${doc}/${focusR}`;
+      if (key === shown) return;
+      shown = key;
+      viewer.replaceChildren(h("p", { className: "loading" }, `Loading document ${doc}…`));
+      try {
+        const document_ = await api.document(run.id, task.task, doc);
+        if (shown === key) drawDocument(viewer, document_, task, focusR);
+      } catch (error) {
+        showMessage(viewer, `Could not load document ${doc}`, String(error));
+      }
+    };
+    await draw();
+  },
+);
 
 function drawList(
   box: HTMLElement,
@@ -239,12 +242,8 @@ function drawDocument(
             h("dd", {}, h("code", { className: "extracted" }, value)),
           ),
         ),
-        h(
-          "div",
-          {},
-          h("dt", {}, "tokens"),
-          h("dd", {}, `${sample.generated_tokens} generated, ${sample.prompt_tokens} in prompt`),
-        ),
+        h("div", {}, h("dt", {}, "gen. tokens"), h("dd", {}, String(sample.generated_tokens))),
+        h("div", {}, h("dt", {}, "prompt tokens"), h("dd", {}, String(sample.prompt_tokens))),
         h("div", {}, h("dt", {}, "FLOPs"), h("dd", {}, flops(sample.flops))),
       ),
       h("pre", { className: "completion-text" }, sample.completion),
