@@ -43,7 +43,7 @@ function describe(e: RunnerEvent): string {
     case "start":
       return `runner: ${e.pages} page(s) on ${e.backend} (${e.reason}), API ${e.api}`;
     case "idle":
-      return `no work; asking again in ${(e.retry_in_ms / 1000).toFixed(1)} s`;
+      return `no work; waiting (asking again at least every ${(e.retry_in_ms / 1000).toFixed(0)} s)`;
     case "api_unreachable":
       return `API unreachable (${e.detail}); retrying in ${(e.retry_in_ms / 1000).toFixed(1)} s`;
     case "fetch":

@@ -133,8 +133,9 @@ export class Runner {
           await nextFinished();
           continue;
         }
+        // Said once when the queue runs dry, not at every poll.
+        if (idleMs === 0) options.log({ event: "idle", retry_in_ms: options.maxIdleMs ?? 30_000 });
         idleMs = nextBackoff(idleMs, options.maxIdleMs);
-        options.log({ event: "idle", retry_in_ms: idleMs });
         await this.sleep(idleMs);
         continue;
       }

@@ -46,5 +46,9 @@ export function launchChromium(explicit?: string): Promise<Browser> {
     executablePath: findChromium(explicit),
     headless: true,
     args: CHROMIUM_FLAGS,
+    // The runner decides what Ctrl-C means (give leases back, then close); Playwright's own
+    // handlers would kill the browser mid-shard and exit the process.
+    handleSIGINT: false,
+    handleSIGTERM: false,
   });
 }

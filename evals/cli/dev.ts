@@ -1,0 +1,98 @@
+// `evals dev`: the whole stack on this machine — the API under wrangler dev (migrations applied,
+// state under .wrangler/), one runner in this process, and the dashboard the API serves. Prints
+// what to export for `evals submit`; Ctrl-C gives held shards back and stops everything.
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { type Command, Option } from "commander";
+import { CheckpointCache } from "../../runner/cache/checkpoint-cache.ts";
+import { Runner } from "../../runner/runner.ts";
+import { createRunnerLog } from "../../runner/runner-log.ts";
+import { EvalsClient } from "../../worker/client.ts";
+import { startLocalApi } from "../../worker/dev.ts";
+import { parseInteger } from "./parse.ts";
+
+export function registerDevCommand(program: Command): void {
+  program
+    .command("dev")
+    .description("start the local API, a runner and the dashboard (Ctrl-C stops them)")
+    .option("--port <n>", "API port", "8787")
+    .option("--persist-to <dir>", "local D1/R2 state", ".wrangler/state")
+    .option("--pages <n>", "runner pages", "1")
+    .addOption(
+      new Option("--backend <backend>", "runner backend")
+        .choices(["auto", "webgpu", "wasm", "node"])
+        .default("auto"),
+    )
+    .option("--chromium <path>", "Chromium executable")
+    .option(
+      "--cache-dir <dir>",
+      "runner checkpoint cache",
+      join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "evals", "checkpoints"),
+    )
+    .option("--no-runner", "start only the API and the dashboard")
+    .option("--json", "runner events as JSON lines")
+    .action(async function runDev(options) {
+      const port = parseInteger(options.port, "--port", 1, 65535);
+      const pages = parseInteger(options.pages, "--pages", 1, 64);
+      const api = await startLocalApi({ port, persistTo: options.persistTo, quiet: true });
+      // However this process ends, the API it started ends with it.
+      process.once("exit", () => api.process.kill("SIGTERM"));
+      const admin = new EvalsClient({ baseUrl: api.url, token: api.adminToken });
+      const submit = await admin.createToken({ role: "submit", name: "evals dev" });
+      let runner: Runner | null = null;
+      if (options.runner !== false) {
+        const runnerToken = (await admin.createToken({ role: "runner", name: "evals dev runner" }))
+          .token;
+        const log = createRunnerLog({ json: options.json === true });
+        runner = new Runner({
+          client: new EvalsClient({ baseUrl: api.url, token: runnerToken }),
+          cache: new CheckpointCache({
+            dir: options.cacheDir,
+            maxBytes: 20 * 2 ** 30,
+            headers: { authorization: `Bearer ${runnerToken}` },
+            onFetch: (event) => log({ event: "fetch", ...event }),
+          }),
+          log,
+          pages,
+          backend: options.backend,
+          chromium: options.chromium,
+          once: false,
+          batchSize: 4,
+          shardTimeoutMs: 1_800_000,
+          maxIdleMs: 2_000,
+        });
+      }
+      process.stdout.write(
+        [
+          "",
+          `  API        ${api.url}   (OpenAPI: ${api.url}/api/openapi.json)`,
+          `  dashboard  ${api.url}/`,
+          `  runner     ${runner ? `${pages} page(s), backend ${options.backend}` : "none (--no-runner)"}`,
+          `  state      ${options.persistTo}`,
+          "",
+          "  submit from another shell:",
+          `    export EVALS_API=${api.url} EVALS_TOKEN=${submit.token}`,
+          "    npx evals submit --model <ckpt> --recurrences 1,4,16,32 --wait",
+          "",
+          "  Ctrl-C stops everything.",
+          "",
+        ].join("\n"),
+      );
+      let stopping = false;
+      const stopped = new Promise<void>((done) => {
+        const onSignal = () => {
+          if (stopping) process.exit(130);
+          stopping = true;
+          runner?.stop("release", "Ctrl-C");
+          if (!runner) done();
+        };
+        process.on("SIGINT", onSignal);
+        process.on("SIGTERM", onSignal);
+      });
+      try {
+        await (runner ? runner.run() : stopped);
+      } finally {
+        await api.stop();
+      }
+    });
+}
