@@ -1,0 +1,130 @@
+// The task datasets a run needs on the server: the newest registered dataset of each name must
+// hold every file the run's tasks read (GET /api/tasks says which). Files it lacks are found
+// locally (--data, $EVALS_DATA_DIR, ../shared/datasets, the Hugging Face cache), uploaded, and
+// registered together with the files the server already had.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { z } from "zod";
+import { ApiError, type EvalsClient } from "../../worker/client.ts";
+import {
+  type Dataset,
+  DatasetListSchema,
+  ErrorSchema,
+  type TaskListSchema,
+} from "../../worker/protocol.ts";
+import { DatasetNotFoundError, dataRoots } from "../data/datasets.ts";
+import { hubDatasetFile } from "../data/hub-datasets.ts";
+import { EvalsError } from "../errors.ts";
+import { getTask } from "../tasks/registry.ts";
+import type { ApiTarget } from "./config.ts";
+
+type TaskInfo = z.infer<typeof TaskListSchema>["tasks"][number];
+type DatasetName = Dataset["name"];
+
+export class UnknownApiTaskError extends EvalsError {}
+
+/** GET /api/datasets (submit role); the typed client has no method for it yet. */
+async function listDatasets(target: ApiTarget): Promise<Dataset[]> {
+  const res = await fetch(`${target.url}/api/datasets`, {
+    headers: target.token ? { authorization: `Bearer ${target.token}` } : {},
+  });
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    const error = ErrorSchema.safeParse(body);
+    throw error.success
+      ? new ApiError(res.status, error.data.error, error.data.detail)
+      : new ApiError(res.status, "http_error", res.statusText);
+  }
+  return DatasetListSchema.parse(body).datasets;
+}
+
+/** The file's bytes from the local data roots, or the hub cache for a test/train split. */
+async function localDatasetFile(
+  info: TaskInfo,
+  file: string,
+  dataDir: string | undefined,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const task = getTask(info.name);
+  const folders = [info.dataset];
+  if (task.fewshot?.kind === "first_n" && task.fewshot.dataset) folders.push(task.fewshot.dataset);
+  const looked: string[] = [];
+  for (const root of dataRoots(dataDir)) {
+    for (const folder of folders) {
+      const path = join(root, folder, file);
+      looked.push(path);
+      if (existsSync(path)) return new Uint8Array(readFileSync(path));
+    }
+  }
+  if (file === "test.jsonl" || file === "train.jsonl") {
+    const hub = await hubDatasetFile(task, looked);
+    const docs = file === "test.jsonl" ? hub?.test : hub?.train;
+    if (docs) {
+      const text = docs.map((doc) => JSON.stringify(doc)).join("\n");
+      return new Uint8Array(Buffer.from(`${text}\n`));
+    }
+  }
+  throw new DatasetNotFoundError(
+    `${info.name} needs ${info.dataset}/${file}, which the API lacks and which is not here ` +
+      `(looked in ${looked.join(", ")}); give --data <dir> or set EVALS_DATA_DIR`,
+  );
+}
+
+/** The API's description of each task (GET /api/tasks); a task it lacks is refused by name. */
+export async function apiTasks(
+  client: EvalsClient,
+  api: string,
+  taskNames: readonly string[],
+): Promise<TaskInfo[]> {
+  const known = (await client.listTasks()).tasks;
+  return taskNames.map((name) => {
+    const info = known.find((t) => t.name === name);
+    if (!info) {
+      throw new UnknownApiTaskError(
+        `the API at ${api} does not run task "${name}"; it runs: ${known.map((t) => t.name).join(", ")}`,
+      );
+    }
+    return info;
+  });
+}
+
+/** A dataset registered now, with the files the server lacked. */
+export interface RegisteredDataset {
+  name: DatasetName;
+  added: string[];
+}
+
+/**
+ * Makes sure the API can build the prompts of `tasks`; uploads and registers what it lacks.
+ * Example: `await ensureDatasets(client, target, await apiTasks(client, url, names), dataDir)`.
+ */
+export async function ensureDatasets(
+  client: EvalsClient,
+  target: ApiTarget,
+  tasks: readonly TaskInfo[],
+  dataDir: string | undefined,
+): Promise<RegisteredDataset[]> {
+  const newest = new Map<DatasetName, Dataset>();
+  // The API lists newest first, in the order it picks datasets for runs.
+  for (const dataset of await listDatasets(target)) {
+    if (!newest.has(dataset.name)) newest.set(dataset.name, dataset);
+  }
+  const registered: RegisteredDataset[] = [];
+  for (const name of new Set(tasks.map((t) => t.dataset))) {
+    const files: Record<string, string> = { ...newest.get(name)?.files };
+    const added: string[] = [];
+    for (const info of tasks.filter((t) => t.dataset === name)) {
+      for (const file of info.dataset_files) {
+        if (files[file]) continue;
+        const bytes = await localDatasetFile(info, file, dataDir);
+        files[file] = createHash("sha256").update(bytes).digest("hex");
+        await client.uploadBlob(files[file], bytes);
+        added.push(file);
+      }
+    }
+    if (added.length === 0) continue;
+    await client.registerDataset({ name, files });
+    registered.push({ name, added });
+  }
+  return registered;
+}

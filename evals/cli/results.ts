@@ -1,0 +1,112 @@
+// `evals results <run>`: a run's aggregates as a table, the API's run JSON, CSV (one row per
+// task × r × metric), or lm-evaluation-harness's results layout (GET /api/runs/{id}/export).
+import { type Command, Option } from "commander";
+import type { RunDetail } from "../../worker/protocol.ts";
+import { runPageUrl } from "../api/config.ts";
+import { callApi } from "../api/errors.ts";
+import { formatResultsTable } from "../run/table.ts";
+import { apiOptions, connect } from "./api-options.ts";
+import { parseInteger } from "./parse.ts";
+
+/** Left-aligned columns separated by two spaces, with a rule under the header. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+const CSV_HEADER = [
+  "task",
+  "recurrences",
+  "metric",
+  "primary",
+  "n",
+  "accuracy",
+  "stderr",
+  "ci95_low",
+  "ci95_high",
+  "mean_flops",
+  "mean_generated_tokens",
+  "mean_prompt_tokens",
+  "backends",
+];
+
+function csvCell(value: string | number | boolean): string {
+  const text = String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One row per (task, r, metric); the primary metric first within each (task, r). */
+export function resultsCsv(run: RunDetail): string {
+  const rows = [CSV_HEADER];
+  for (const a of run.aggregates) {
+    const metrics = Object.keys(a.metrics).sort(
+      (x, y) => Number(y === a.primary_metric) - Number(x === a.primary_metric),
+    );
+    for (const metric of metrics) {
+      const m = a.metrics[metric];
+      rows.push(
+        [
+          a.task,
+          a.recurrences,
+          metric,
+          metric === a.primary_metric,
+          a.n,
+          m.accuracy,
+          m.stderr,
+          m.ci95[0],
+          m.ci95[1],
+          a.mean_flops,
+          a.mean_generated_tokens,
+          a.mean_prompt_tokens,
+          a.backends.join(" "),
+        ].map(csvCell),
+      );
+    }
+  }
+  return `${rows.map((row) => row.join(",")).join("\n")}\n`;
+}
+
+function progressLine(run: RunDetail): string {
+  const done = run.progress.reduce((sum, p) => sum + p.samples_done, 0);
+  const total = run.progress.reduce((sum, p) => sum + p.samples_total, 0);
+  return `run ${run.id} (${run.checkpoint_name}) ${run.state}: ${done}/${total} samples`;
+}
+
+export function registerResultsCommand(program: Command): void {
+  const command = program
+    .command("results")
+    .description("a run's results: accuracy ± 95% CI, FLOPs and tokens per task and r")
+    .argument("<run>", "run id (evals runs lists them)")
+    .addOption(
+      new Option("--format <format>", "output format")
+        .choices(["table", "json", "csv", "lm-eval"])
+        .default("table"),
+    )
+    .option("--r <n>", "with --format lm-eval: only this recurrence count");
+  apiOptions(command).action(async function showResults(runId: string, options) {
+    const r = options.r === undefined ? undefined : parseInteger(options.r, "--r", 1, 256);
+    const { target, client } = connect(options);
+    const doing = `reading run ${runId}`;
+    if (options.format === "lm-eval") {
+      const exported = await callApi(target.url, doing, () => client.exportRun(runId, r));
+      process.stdout.write(`${JSON.stringify(exported, null, 2)}\n`);
+      return;
+    }
+    const run = await callApi(target.url, doing, () => client.getRun(runId));
+    if (options.format === "json") {
+      process.stdout.write(`${JSON.stringify({ ...run, url: runPageUrl(target.url, run.id) })}\n`);
+    } else if (options.format === "csv") {
+      process.stdout.write(resultsCsv(run));
+    } else {
+      const table = run.aggregates.length
+        ? formatResultsTable(run.aggregates)
+        : "no results yet (no runner has posted samples)";
+      process.stdout.write(`${table}\n\n${progressLine(run)}\n${runPageUrl(target.url, run.id)}\n`);
+    }
+  });
+}

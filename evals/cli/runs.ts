@@ -1,0 +1,43 @@
+// `evals runs`: the runs an API holds (all of them with a submit token, else the published ones).
+import type { Command } from "commander";
+import type { RunSummary } from "../../worker/protocol.ts";
+import { runPageUrl } from "../api/config.ts";
+import { callApi } from "../api/errors.ts";
+import { apiOptions, connect } from "./api-options.ts";
+import { formatTable } from "./results.ts";
+
+function runRow(run: RunSummary): string[] {
+  const { config } = run;
+  return [
+    run.id,
+    run.state + (run.published ? ", published" : "") + (run.verified ? ", verified" : ""),
+    run.checkpoint_name,
+    config.tasks.join(","),
+    config.recurrences.join(","),
+    config.limit === null || config.limit === undefined ? "all" : String(config.limit),
+    run.created_at.replace("T", " ").slice(0, 19),
+  ];
+}
+
+export function registerRunsCommand(program: Command): void {
+  const command = program
+    .command("runs")
+    .description("list the runs of an evals API, newest first")
+    .option("--json", "print the API's run list as JSON");
+  apiOptions(command).action(async function listRuns(options) {
+    const { target, client } = connect(options);
+    const { runs } = await callApi(target.url, "listing runs", () => client.listRuns());
+    if (options.json) {
+      const withUrls = runs.map((run) => ({ ...run, url: runPageUrl(target.url, run.id) }));
+      process.stdout.write(`${JSON.stringify({ runs: withUrls })}\n`);
+      return;
+    }
+    if (runs.length === 0) {
+      process.stdout.write(`no runs at ${target.url}; create one with \`evals submit\`\n`);
+      return;
+    }
+    process.stdout.write(
+      `${formatTable(["run", "state", "checkpoint", "tasks", "r", "limit", "created (UTC)"], runs.map(runRow))}\n`,
+    );
+  });
+}

@@ -1,0 +1,196 @@
+// `evals submit`: validate a checkpoint here, upload what the API lacks, register it and the task
+// datasets, create a run; with --wait follow it to the end and print the results table.
+import cliProgress from "cli-progress";
+import { type Command, Option } from "commander";
+import type { RunDetail } from "../../worker/protocol.ts";
+import { resolveCheckpoint } from "../api/checkpoint-source.ts";
+import { runPageUrl } from "../api/config.ts";
+import { apiTasks, ensureDatasets } from "../api/datasets.ts";
+import { callApi } from "../api/errors.ts";
+import { type UploadSummary, uploadCheckpointFiles } from "../api/upload.ts";
+import { validateCheckpoint } from "../api/validate-checkpoint.ts";
+import { waitForRun } from "../api/wait.ts";
+import { formatResultsTable } from "../run/table.ts";
+import { getTask } from "../tasks/registry.ts";
+import { apiOptions, connect } from "./api-options.ts";
+import { parseInteger, parseNameList, parseRecurrenceList } from "./parse.ts";
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function shardCount(run: RunDetail): number {
+  return run.progress.reduce(
+    (sum, p) => sum + Object.values(p.shards).reduce((a, b) => a + b, 0),
+    0,
+  );
+}
+
+export function registerSubmitCommand(program: Command): void {
+  const command = program
+    .command("submit")
+    .description("upload a checkpoint to an evals API and create a run (tasks × recurrences)")
+    .requiredOption(
+      "--model <model>",
+      "checkpoint directory, Hugging Face model directory or hf:org/name[@rev] (with --split)",
+    )
+    .requiredOption("--recurrences <list>", "recurrence counts, e.g. 1,4,16,32")
+    .option("--tasks <list>", "tasks, e.g. gsm8k_cot_sean,minerva_math", "gsm8k_cot_sean")
+    .option("--limit <n>", "first n documents of each task")
+    .option("--num-fewshot <k>", "override the tasks' few-shot count")
+    .addOption(
+      new Option("--kv <strategy>", "KV cache strategy")
+        .choices(["full", "shared"])
+        .default("full"),
+    )
+    .addOption(
+      new Option("--state-init <init>", "initial state")
+        .choices(["zeros", "normal"])
+        .default("zeros"),
+    )
+    .option("--seed <n>", "seed of the initial state", "0")
+    .option("--split <P,B,C>", "export a Hugging Face model first: prelude, block, coda layers")
+    .option("--max-gen-toks <n>", "cap on generated tokens (below the task's own)")
+    .option("--shard-size <n>", "documents per shard", "16")
+    .option(
+      "--data <dir>",
+      "dataset directory for files the API lacks (else $EVALS_DATA_DIR, ../shared/datasets, the HF cache)",
+    )
+    .option("--wait", "follow the run until it ends and print the results table")
+    .option("--poll <seconds>", "with --wait: seconds between progress reads", "2")
+    .option("--json", "print one JSON object on stdout (run id, url; results with --wait)");
+  apiOptions(command).action(async function submitRun(options) {
+    const tasks = parseNameList(options.tasks, "--tasks");
+    for (const task of tasks) getTask(task);
+    const recurrences = parseRecurrenceList(options.recurrences);
+    const optional = (flag: string, text: string | undefined, min: number, max?: number) =>
+      text === undefined ? null : parseInteger(text, flag, min, max);
+    const limit = optional("--limit", options.limit, 1);
+    const numFewshot = optional("--num-fewshot", options.numFewshot, 0, 64);
+    const maxGenToks = optional("--max-gen-toks", options.maxGenToks, 1, 8192);
+    const seed = parseInteger(options.seed, "--seed", 0, 2 ** 31);
+    const shardSize = parseInteger(options.shardSize, "--shard-size", 1, 1000);
+    const pollMs = parseInteger(options.poll, "--poll", 0, 3600) * 1000;
+
+    const { target, client } = connect(options);
+    const api = <T>(doing: string, call: () => Promise<T>) => callApi(target.url, doing, call);
+    // Reachability and task names before any export or hashing.
+    const taskInfos = await api("listing tasks", () => apiTasks(client, target.url, tasks));
+
+    const resolved = await resolveCheckpoint(options.model, options.split, log);
+    const checkpoint = await validateCheckpoint(resolved.dir);
+    const { manifest } = checkpoint;
+    const totalBytes = checkpoint.files.reduce((sum, f) => sum + f.bytes, 0);
+    log(
+      `checkpoint ${manifest.name} (${resolved.dir}): ${checkpoint.files.length} files, ` +
+        `${formatBytes(totalBytes)}, hashes and graph inputs/outputs verified`,
+    );
+
+    const bar = process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          {
+            format: "upload [{bar}] {percentage}% {done}/{size} {file}",
+            stream: process.stderr,
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
+    let uploads: UploadSummary;
+    try {
+      uploads = await api("uploading the checkpoint", () =>
+        uploadCheckpointFiles(client, checkpoint.files, {
+          onStart: (total) =>
+            bar?.start(total, 0, { done: formatBytes(0), size: formatBytes(total), file: "" }),
+          onBytes: (done, file) => bar?.update(done, { done: formatBytes(done), file }),
+        }),
+      );
+    } finally {
+      bar?.stop();
+    }
+    log(
+      `uploaded ${uploads.uploaded.length} files (${formatBytes(uploads.bytesSent)}); ` +
+        `${uploads.present.length} already on the server`,
+    );
+    const registered = await api("registering the checkpoint", () =>
+      client.registerCheckpoint({ manifest }),
+    );
+    const datasets = await api("registering task datasets", () =>
+      ensureDatasets(client, target, taskInfos, options.data),
+    );
+    for (const dataset of datasets) {
+      log(`registered dataset ${dataset.name} with ${dataset.added.join(", ")}`);
+    }
+    const created = await api("creating the run", () =>
+      client.createRun({
+        checkpoint: registered.id,
+        tasks,
+        recurrences,
+        limit,
+        num_fewshot: numFewshot,
+        kv: options.kv,
+        state_init: options.stateInit,
+        seed,
+        shard_size: shardSize,
+        max_gen_toks: maxGenToks,
+      }),
+    );
+    const url = runPageUrl(target.url, created.id);
+    const summary = {
+      run_id: created.id,
+      url,
+      checkpoint_id: registered.id,
+      checkpoint_name: registered.name,
+      tasks,
+      recurrences,
+      shards: shardCount(created),
+      reused_samples: created.reused_samples,
+      uploaded: uploads.uploaded,
+      already_present: uploads.present,
+      datasets_registered: datasets,
+      ...(resolved.exported ? { exported: { dir: resolved.dir, ...resolved.exported } } : {}),
+    };
+    if (!options.wait) {
+      if (options.json)
+        process.stdout.write(`${JSON.stringify({ ...summary, state: created.state })}\n`);
+      else {
+        process.stdout.write(
+          `run ${created.id}: ${summary.shards} shards (${tasks.join(", ")} × r = ${recurrences.join(",")})\n${url}\n`,
+        );
+      }
+      return;
+    }
+
+    log(`run ${created.id} created (${summary.shards} shards); waiting for runners — ${url}`);
+    const final = await api("following the run", () =>
+      waitForRun(client, created.id, { pollMs, stream: process.stderr }),
+    );
+    const failed = final.failures.filter((f) => f.state === "failed");
+    for (const failure of failed) {
+      const reason = failure.reasons.at(-1)?.reason ?? "no reason given";
+      log(
+        `shard ${failure.task} r=${failure.recurrences} docs ${failure.doc_start}-${failure.doc_end - 1} failed: ${reason}`,
+      );
+    }
+    if (final.state !== "finished" || failed.length > 0) process.exitCode = 1;
+    if (options.json) {
+      process.stdout.write(
+        `${JSON.stringify({ ...summary, state: final.state, results: final.aggregates, failures: final.failures })}\n`,
+      );
+      return;
+    }
+    process.stdout.write(
+      `${formatResultsTable(final.aggregates)}\n\nrun ${final.id} ${final.state}: ${url}\n`,
+    );
+  });
+}
