@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm run demo`: installs what is missing, exports a demo recurrent checkpoint and evaluates it on
-// GSM8K at r ∈ {1, 4, 16, 32} in-process, printing the results table. No account, no network needed
-// when ../shared (model and datasets) is beside the repository.
-import { spawnSync } from "node:child_process";
+// `npm run demo`: installs what is missing, starts the local stack (`evals dev`: API, runner and
+// dashboard on this machine), exports a demo recurrent checkpoint, submits a small GSM8K run at
+// r ∈ {1, 4, 16, 32} with `evals submit --wait` and prints the results table. No account needed,
+// and no network when ../shared (model and datasets) is beside the repository.
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -60,27 +62,103 @@ const datasets = process.env.EVALS_DATA_DIR ?? join(shared, "datasets");
 if (existsSync(join(datasets, "gsm8k/test.jsonl"))) {
   console.log(`demo: GSM8K from ${datasets}`);
   dataArgs.push("--data", datasets);
+} else {
+  console.log("demo: no local GSM8K; evals submit looks in the Hugging Face cache, then downloads");
+}
+
+// The runner needs Chromium for wasm/webgpu; without one the demo runs the same engine on node.
+const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find(
+  (path) => existsSync(path),
+);
+const backend = chromium ? "auto" : "node";
+if (!chromium) {
+  console.log(
+    "demo: no Chromium found (Debian: apt-get install -y chromium); the runner uses onnxruntime-node",
+  );
+}
+
+const port = await new Promise((done) => {
+  const server = createServer();
+  server.listen(0, "127.0.0.1", () => {
+    const { port: free } = server.address();
+    server.close(() => done(free));
+  });
+});
+console.log(
+  `demo: starting the local stack (evals dev on port ${port}, runner backend ${backend})`,
+);
+const stack = spawn(
+  process.execPath,
+  [
+    "bin/evals.js",
+    "dev",
+    "--port",
+    String(port),
+    "--persist-to",
+    join(demoDir, "state"),
+    "--cache-dir",
+    join(demoDir, "runner-cache"),
+    "--backend",
+    backend,
+  ],
+  { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] },
+);
+let stackOutput = "";
+stack.stdout.on("data", (chunk) => (stackOutput += chunk));
+stack.stderr.on("data", (chunk) => (stackOutput += chunk));
+const stackExited = new Promise((done) => stack.once("exit", done));
+const token = await new Promise((done) => {
+  const timer = setInterval(() => {
+    const match = /EVALS_TOKEN=(\S+)/.exec(stackOutput);
+    if (match || stack.exitCode !== null) {
+      clearInterval(timer);
+      done(match?.[1]);
+    }
+  }, 100);
+});
+if (!token) {
+  console.error(`demo: the local stack did not start:\n${stackOutput}`);
+  process.exit(1);
+}
+const api = `http://127.0.0.1:${port}`;
+
+console.log(
+  "demo: submitting gsm8k_cot_sean (lm-eval's gsm8k_cot + \"Let's think step by step.\"), 8 documents, r = 1, 4, 16, 32",
+);
+const submit = spawnSync(
+  process.execPath,
+  [
+    "bin/evals.js",
+    "submit",
+    "--model",
+    checkpoint,
+    "--tasks",
+    "gsm8k_cot_sean",
+    "--limit",
+    "8",
+    "--recurrences",
+    "1,4,16,32",
+    "--max-gen-toks",
+    "64",
+    "--wait",
+    "--api",
+    api,
+    "--token",
+    token,
+    ...dataArgs,
+  ],
+  { cwd: root, env, stdio: "inherit" },
+);
+stack.kill("SIGINT");
+await stackExited;
+if (submit.status !== 0) {
+  console.error(`demo: evals submit failed; the stack said:\n${stackOutput.slice(-4000)}`);
+  process.exit(submit.status ?? 1);
 }
 console.log(
-  "demo: evaluating gsm8k_cot_sean (lm-eval's gsm8k_cot + \"Let's think step by step.\", 1-shot), 8 documents, r = 1, 4, 16, 32",
-);
-run(process.execPath, [
-  "bin/evals.js",
-  "local",
-  "--model",
-  checkpoint,
-  "--tasks",
-  "gsm8k_cot_sean",
-  "--limit",
-  "8",
-  "--recurrences",
-  "1,4,16,32",
-  "--max-gen-toks",
-  "64",
-  "--output",
-  join(demoDir, "results.json"),
-  ...dataArgs,
-]);
-console.log(
-  "demo: a tiny story model scores 0% on GSM8K; the table shows the pipeline and the FLOPs growing with r.",
+  [
+    "demo: a tiny story model scores 0% on GSM8K; the table shows the pipeline and the FLOPs growing with r.",
+    `demo: to browse the run, start the stack again with its state and open the dashboard:`,
+    `        npx evals dev --persist-to ${join(demoDir, "state")}`,
+  ].join("\n"),
 );
