@@ -26,44 +26,69 @@ if (!existsSync(join(root, "node_modules/.package-lock.json"))) {
 const demoDir = join(root, ".evals/demo");
 const checkpoint = join(demoDir, "checkpoint");
 const stories = join(shared, "models/stories260k");
+// A small real Llama on the hub, for machines without ../shared but with a network.
+const HUB_MODEL = "HuggingFaceTB/SmolLM2-135M";
+
+async function hubReachable() {
+  try {
+    const response = await fetch(`https://huggingface.co/api/models/${HUB_MODEL}`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+function exportCheckpoint(args) {
+  return spawnSync(process.execPath, ["bin/evals.js", "export", ...args, "--out", checkpoint], {
+    cwd: root,
+    stdio: "inherit",
+    env,
+  }).status;
+}
+
+let model = "random";
 if (existsSync(join(stories, "config.json"))) {
   console.log(
     `demo: model ${stories} (a real pretrained Llama), split 1,3,1 with a random adapter`,
   );
-  run(process.execPath, [
-    "bin/evals.js",
-    "export",
-    "--from",
-    stories,
-    "--split",
-    "1,3,1",
-    "--out",
-    checkpoint,
-  ]);
-} else {
+  if (exportCheckpoint(["--from", stories, "--split", "1,3,1"]) !== 0) process.exit(1);
+  model = "stories260k";
+} else if (await hubReachable()) {
   console.log(
-    "demo: ../shared/models/stories260k not found; using a random tiny checkpoint (--random tiny)",
+    `demo: ../shared/models/stories260k not found; exporting hf:${HUB_MODEL} (split 4,8,4)`,
   );
-  run(process.execPath, [
-    "bin/evals.js",
-    "export",
-    "--random",
-    "tiny",
-    "--split",
-    "1,2,1",
-    "--out",
-    checkpoint,
-  ]);
+  if (exportCheckpoint(["--from", `hf:${HUB_MODEL}`, "--split", "4,8,4"]) === 0) model = "hub";
+  else console.log(`demo: exporting hf:${HUB_MODEL} failed; falling back to a random checkpoint`);
+}
+if (model === "random") {
+  console.log("demo: no local model and no hub; using a random tiny checkpoint (--random tiny)");
+  if (exportCheckpoint(["--random", "tiny", "--split", "1,2,1"]) !== 0) process.exit(1);
 }
 run(process.execPath, ["bin/evals.js", "inspect", checkpoint]);
 
 const dataArgs = [];
+let task = "gsm8k_cot_sean";
 const datasets = process.env.EVALS_DATA_DIR ?? join(shared, "datasets");
 if (existsSync(join(datasets, "gsm8k/test.jsonl"))) {
   console.log(`demo: GSM8K from ${datasets}`);
   dataArgs.push("--data", datasets);
 } else {
-  console.log("demo: no local GSM8K; evals submit looks in the Hugging Face cache, then downloads");
+  // `evals prompt` resolves GSM8K as submit will: the Hugging Face cache, then a download.
+  const probe = spawnSync(
+    process.execPath,
+    ["bin/evals.js", "prompt", "--task", task, "--doc", "0"],
+    { cwd: root, env, stdio: "ignore" },
+  );
+  if (probe.status === 0) console.log("demo: GSM8K found by the data search (Hugging Face cache)");
+  else {
+    task = "arithmetic_word_problems";
+    console.log(
+      "demo: no GSM8K anywhere (no ../shared/datasets, no Hugging Face cache, no hub); using the " +
+        "built-in, code-generated arithmetic word problems (arithmetic_word_problems) instead",
+    );
+  }
 }
 
 // The runner needs Chromium for wasm/webgpu; without one the demo runs the same engine on node.
@@ -121,9 +146,11 @@ if (!token) {
   process.exit(1);
 }
 const api = `http://127.0.0.1:${port}`;
+// A 135M model at r = 32 on a CPU is slow: fewer documents when the demo model came from the hub.
+const limit = model === "hub" ? 2 : 8;
 
 console.log(
-  "demo: submitting gsm8k_cot_sean (lm-eval's gsm8k_cot + \"Let's think step by step.\"), 8 documents, r = 1, 4, 16, 32",
+  `demo: submitting ${task} (lm-eval's gsm8k_cot + "Let's think step by step."), ${limit} documents, r = 1, 4, 16, 32`,
 );
 const submit = spawnSync(
   process.execPath,
@@ -133,13 +160,13 @@ const submit = spawnSync(
     "--model",
     checkpoint,
     "--tasks",
-    "gsm8k_cot_sean",
+    task,
     "--limit",
-    "8",
+    String(limit),
     "--recurrences",
     "1,4,16,32",
     "--max-gen-toks",
-    "64",
+    model === "hub" ? "32" : "64",
     "--wait",
     "--api",
     api,
@@ -157,7 +184,7 @@ if (submit.status !== 0) {
 }
 console.log(
   [
-    "demo: a tiny story model scores 0% on GSM8K; the table shows the pipeline and the FLOPs growing with r.",
+    "demo: a model this small with an untrained adapter scores ~0%; the table shows the pipeline and the FLOPs growing with r.",
     `demo: to browse the run, start the stack again with its state and open the dashboard:`,
     `        npx evals dev --persist-to ${join(demoDir, "state")}`,
   ].join("\n"),

@@ -131,7 +131,7 @@ export const CheckpointListSchema = z.object({
   checkpoints: z.array(CheckpointSchema.omit({ manifest: true, files: true })),
 });
 
-export const DatasetNameSchema = z.enum(["gsm8k", "math", "math500"]);
+export const DatasetNameSchema = z.enum(["gsm8k", "math", "math500", "arithmetic"]);
 
 export const DatasetRegisterSchema = z
   .object({

@@ -16,6 +16,7 @@ import {
 import { DatasetNotFoundError, dataRoots } from "../data/datasets.ts";
 import { hubDatasetFile } from "../data/hub-datasets.ts";
 import { EvalsError } from "../errors.ts";
+import { arithmeticDatasetFile } from "../tasks/arithmetic.ts";
 import { getTask } from "../tasks/registry.ts";
 import type { ApiTarget } from "./config.ts";
 
@@ -46,6 +47,8 @@ async function localDatasetFile(
   dataDir: string | undefined,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const task = getTask(info.name);
+  const generated = task.dataset.name === "arithmetic" ? arithmeticDatasetFile(file) : null;
+  if (generated !== null) return new Uint8Array(Buffer.from(generated));
   const folders = [info.dataset];
   if (task.fewshot?.kind === "first_n" && task.fewshot.dataset) folders.push(task.fewshot.dataset);
   const looked: string[] = [];

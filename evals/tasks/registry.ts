@@ -1,5 +1,6 @@
 // Every task evals knows, by lm-eval name.
 import { EvalsError } from "../errors.ts";
+import { ARITHMETIC_TASK } from "./arithmetic.ts";
 import { GSM8K_TASKS } from "./gsm8k.ts";
 import { MATH_TASKS } from "./math.ts";
 import type { TaskDefinition } from "./types.ts";
@@ -7,7 +8,7 @@ import type { TaskDefinition } from "./types.ts";
 export class UnknownTaskError extends EvalsError {}
 
 const TASKS = new Map<string, TaskDefinition>(
-  [...GSM8K_TASKS, ...MATH_TASKS].map((task) => [task.name, task]),
+  [...GSM8K_TASKS, ...MATH_TASKS, ARITHMETIC_TASK].map((task) => [task.name, task]),
 );
 
 export function listTasks(): string[] {

@@ -22,7 +22,7 @@ export interface TaskDefinition {
   name: string;
   /** Bumped whenever anything that affects prompts or scores changes. */
   version: number;
-  dataset: { name: "gsm8k" | "math" | "math500"; split: "test" };
+  dataset: { name: "gsm8k" | "math" | "math500" | "arithmetic"; split: "test" };
   fewshot: FewshotSampler | null;
   /** `{field}` placeholders filled from the document (lm-eval's doc_to_text). */
   docToText: string;
