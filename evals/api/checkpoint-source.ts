@@ -27,7 +27,10 @@ function exportCacheDir(from: string, split: string, cacheRoot: string): string 
       if (stat.isFile()) hash.update(`\0${name}:${stat.size}:${stat.mtimeMs}`);
     }
   }
-  const label = basename(from.replace(/^hf:/, "").replace(/[@/]/g, "--")).replace(/[^\w.-]/g, "_");
+  const name = from.startsWith("hf:")
+    ? from.slice(3).replace(/[@/]/g, "--")
+    : basename(resolve(from));
+  const label = name.replace(/[^\w.-]/g, "_");
   return join(
     cacheRoot,
     `${label}-${split.replaceAll(",", "-")}-${hash.digest("hex").slice(0, 12)}`,

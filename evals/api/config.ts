@@ -60,8 +60,10 @@ export function readConfigFile(): ConfigFile {
  * Example: `resolveApiTarget({ api: options.api, token: options.token })`.
  */
 export function resolveApiTarget(flags: { api?: string; token?: string }): ApiTarget {
-  const file = flags.api && flags.token ? {} : readConfigFile();
-  const url = flags.api || process.env.EVALS_API || file.api || DEFAULT_API_URL;
+  const api = flags.api || process.env.EVALS_API;
+  const given = flags.token || process.env.EVALS_TOKEN;
+  const file = api && given ? {} : readConfigFile();
+  const url = api || file.api || DEFAULT_API_URL;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -71,7 +73,7 @@ export function resolveApiTarget(flags: { api?: string; token?: string }): ApiTa
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new ApiConfigError(`--api "${url}" must be an http:// or https:// URL`);
   }
-  const token = flags.token || process.env.EVALS_TOKEN || file.token || undefined;
+  const token = given || file.token || undefined;
   return { url: url.replace(/\/+$/, ""), token };
 }
 

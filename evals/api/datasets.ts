@@ -25,8 +25,11 @@ type DatasetName = Dataset["name"];
 
 export class UnknownApiTaskError extends EvalsError {}
 
-/** GET /api/datasets (submit role); the typed client has no method for it yet. */
-async function listDatasets(target: ApiTarget): Promise<Dataset[]> {
+/**
+ * GET /api/datasets (submit role), newest first; the typed client has no method for it yet.
+ * Cheap, so `evals submit` also calls it first to learn whether the token may submit at all.
+ */
+export async function listDatasets(target: ApiTarget): Promise<Dataset[]> {
   const res = await fetch(`${target.url}/api/datasets`, {
     headers: target.token ? { authorization: `Bearer ${target.token}` } : {},
   });
@@ -99,17 +102,18 @@ export interface RegisteredDataset {
 
 /**
  * Makes sure the API can build the prompts of `tasks`; uploads and registers what it lacks.
- * Example: `await ensureDatasets(client, target, await apiTasks(client, url, names), dataDir)`.
+ * `held` is `listDatasets`' answer. Example:
+ * `await ensureDatasets(client, await apiTasks(client, url, names), await listDatasets(target))`.
  */
 export async function ensureDatasets(
   client: EvalsClient,
-  target: ApiTarget,
   tasks: readonly TaskInfo[],
-  dataDir: string | undefined,
+  held: readonly Dataset[],
+  dataDir?: string,
 ): Promise<RegisteredDataset[]> {
   const newest = new Map<DatasetName, Dataset>();
   // The API lists newest first, in the order it picks datasets for runs.
-  for (const dataset of await listDatasets(target)) {
+  for (const dataset of held) {
     if (!newest.has(dataset.name)) newest.set(dataset.name, dataset);
   }
   const registered: RegisteredDataset[] = [];

@@ -11,13 +11,16 @@ export function apiOptions(command: Command): Command {
     .option("--token <t>", "bearer token (else $EVALS_TOKEN or the config file)");
 }
 
-/** The API target and a client; refuses early when no token is known. */
-export function connect(options: { api?: string; token?: string }): {
-  target: ApiTarget;
-  client: EvalsClient;
-} {
+/**
+ * The API target and a client. With `tokenRequired` (writes), refuses early when no token is
+ * known; reads go out without one and see published runs only.
+ */
+export function connect(
+  options: { api?: string; token?: string },
+  tokenRequired: boolean,
+): { target: ApiTarget; client: EvalsClient } {
   const target = resolveApiTarget(options);
-  if (!target.token) {
+  if (tokenRequired && !target.token) {
     throw new EvalsError(
       `no token for the API at ${target.url}: pass --token, set EVALS_TOKEN, or put {"token": "…"} in ` +
         `${configPath().path} (a local API prints its admin token when it starts: \`npm run api\`)`,

@@ -90,8 +90,10 @@ export function registerResultsCommand(program: Command): void {
     .option("--r <n>", "with --format lm-eval: only this recurrence count");
   apiOptions(command).action(async function showResults(runId: string, options) {
     const r = options.r === undefined ? undefined : parseInteger(options.r, "--r", 1, 256);
-    const { target, client } = connect(options);
-    const doing = `reading run ${runId}`;
+    const { target, client } = connect(options, false);
+    const doing = target.token
+      ? `reading run ${runId}`
+      : `reading run ${runId} without a token (only published runs are public)`;
     if (options.format === "lm-eval") {
       const exported = await callApi(target.url, doing, () => client.exportRun(runId, r));
       process.stdout.write(`${JSON.stringify(exported, null, 2)}\n`);

@@ -25,7 +25,7 @@ export function registerRunsCommand(program: Command): void {
     .description("list the runs of an evals API, newest first")
     .option("--json", "print the API's run list as JSON");
   apiOptions(command).action(async function listRuns(options) {
-    const { target, client } = connect(options);
+    const { target, client } = connect(options, false);
     const { runs } = await callApi(target.url, "listing runs", () => client.listRuns());
     if (options.json) {
       const withUrls = runs.map((run) => ({ ...run, url: runPageUrl(target.url, run.id) }));
@@ -33,7 +33,8 @@ export function registerRunsCommand(program: Command): void {
       return;
     }
     if (runs.length === 0) {
-      process.stdout.write(`no runs at ${target.url}; create one with \`evals submit\`\n`);
+      const scope = target.token ? "" : " published (give a submit token to see all)";
+      process.stdout.write(`no${scope} runs at ${target.url}; create one with \`evals submit\`\n`);
       return;
     }
     process.stdout.write(

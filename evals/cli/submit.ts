@@ -5,7 +5,7 @@ import { type Command, Option } from "commander";
 import type { RunDetail } from "../../worker/protocol.ts";
 import { resolveCheckpoint } from "../api/checkpoint-source.ts";
 import { runPageUrl } from "../api/config.ts";
-import { apiTasks, ensureDatasets } from "../api/datasets.ts";
+import { apiTasks, ensureDatasets, listDatasets } from "../api/datasets.ts";
 import { callApi } from "../api/errors.ts";
 import { type UploadSummary, uploadCheckpointFiles } from "../api/upload.ts";
 import { validateCheckpoint } from "../api/validate-checkpoint.ts";
@@ -82,10 +82,12 @@ export function registerSubmitCommand(program: Command): void {
     const shardSize = parseInteger(options.shardSize, "--shard-size", 1, 1000);
     const pollMs = parseInteger(options.poll, "--poll", 0, 3600) * 1000;
 
-    const { target, client } = connect(options);
+    const { target, client } = connect(options, true);
     const api = <T>(doing: string, call: () => Promise<T>) => callApi(target.url, doing, call);
-    // Reachability and task names before any export or hashing.
+    // Reachability, task names and the token before any export, hashing or upload.
     const taskInfos = await api("listing tasks", () => apiTasks(client, target.url, tasks));
+    // Also the token's role: listing datasets needs the submit role that everything below needs.
+    const held = await api("listing datasets", () => listDatasets(target));
 
     const resolved = await resolveCheckpoint(options.model, options.split, log);
     const checkpoint = await validateCheckpoint(resolved.dir);
@@ -126,7 +128,7 @@ export function registerSubmitCommand(program: Command): void {
       client.registerCheckpoint({ manifest }),
     );
     const datasets = await api("registering task datasets", () =>
-      ensureDatasets(client, target, taskInfos, options.data),
+      ensureDatasets(client, taskInfos, held, options.data),
     );
     for (const dataset of datasets) {
       log(`registered dataset ${dataset.name} with ${dataset.added.join(", ")}`);

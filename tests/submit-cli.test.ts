@@ -1,0 +1,335 @@
+// `evals submit` through the real command line against a real local API (`wrangler dev` on a free
+// port with its own state): checkpoint validation, uploads, dataset registration, run creation,
+// --wait with its final table, and every kind of bad input as one line with exit code 2.
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stories260kDir } from "../model/testing/stories.ts";
+import { type CliResult, runCli } from "./cli.ts";
+import { answerOneShard, gsm8kGolds } from "./fabricated-runner.ts";
+import { freePort, startTestStack, type TestStack } from "./local-stack.ts";
+
+const TASK = "gsm8k_cot_sean";
+let stack: TestStack;
+let work: string;
+let ckpt: string;
+let submitToken: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "evals-submit-cli-"));
+  ckpt = join(work, "ckpt");
+  const exported = await runCli([
+    "export",
+    "--from",
+    stories260kDir,
+    "--split",
+    "1,3,1",
+    "--out",
+    ckpt,
+  ]);
+  expect(exported.code, exported.stderr).toBe(0);
+  stack = await startTestStack();
+  submitToken = (await stack.admin.createToken({ role: "submit", name: "submit-cli" })).token;
+  // No config file from the machine running the tests: XDG_CONFIG_HOME points at an empty folder.
+  env = {
+    EVALS_API: stack.api.url,
+    EVALS_TOKEN: submitToken,
+    EVALS_CONFIG: "",
+    XDG_CONFIG_HOME: join(work, "config-home"),
+    HF_HUB_OFFLINE: "1",
+  };
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const submit = (args: string[], extraEnv: NodeJS.ProcessEnv = {}, cwd?: string) =>
+  runCli(["submit", ...args], { env: { ...env, ...extraEnv }, cwd });
+
+function parseJson(result: CliResult) {
+  expect(result.code, result.stderr).toBe(0);
+  const lines = result.stdout.trim().split("\n");
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]);
+}
+
+describe("evals submit", () => {
+  it("validates, uploads, registers the dataset and creates a run with its shards (--json)", async () => {
+    const out = parseJson(
+      await submit([
+        "--model",
+        ckpt,
+        "--recurrences",
+        "1,4",
+        "--tasks",
+        TASK,
+        "--limit",
+        "8",
+        "--shard-size",
+        "4",
+        "--kv",
+        "shared",
+        "--json",
+      ]),
+    );
+    expect(out.run_id).toMatch(/^run_/);
+    expect(out.url).toBe(`${stack.api.url}/run?id=${out.run_id}`);
+    expect(out.uploaded).toEqual(
+      expect.arrayContaining(["prelude.onnx", "block.onnx", "coda.onnx", "tokenizer.json"]),
+    );
+    expect(out.already_present).toEqual([]);
+    expect(out.datasets_registered).toEqual([
+      { name: "gsm8k", added: ["test.jsonl", "fewshot_gsm8k_cot_8shot.jsonl"] },
+    ]);
+    expect(out.shards).toBe(4);
+
+    const run = await stack.submit.getRun(out.run_id);
+    expect(run.state).toBe("active");
+    expect(run.checkpoint_id).toBe(out.checkpoint_id);
+    expect(run.config).toMatchObject({
+      tasks: [TASK],
+      recurrences: [1, 4],
+      limit: 8,
+      kv: "shared",
+    });
+    expect(run.progress.map((p) => [p.task, p.recurrences, p.samples_total, p.shards])).toEqual([
+      [TASK, 1, 8, expect.objectContaining({ queued: 2, leased: 0, done: 0 })],
+      [TASK, 4, 8, expect.objectContaining({ queued: 2, leased: 0, done: 0 })],
+    ]);
+    // Out of the way of the --wait test, which answers whatever shard the API hands out.
+    await stack.submit.cancelRun(out.run_id);
+  });
+
+  it("skips what the server holds, and reads the token from the config file", async () => {
+    const config = join(work, "config.json");
+    writeFileSync(config, JSON.stringify({ token: submitToken }));
+    const out = parseJson(
+      await submit(["--model", ckpt, "--recurrences", "2", "--limit", "4", "--json"], {
+        EVALS_TOKEN: "",
+        EVALS_CONFIG: config,
+      }),
+    );
+    expect(out.uploaded).toEqual([]);
+    expect(out.already_present).toContain("block.onnx");
+    expect(out.datasets_registered).toEqual([]);
+    await stack.submit.cancelRun(out.run_id);
+  });
+
+  it("exports a Hugging Face model directory with --split into .evals/exports, once", async () => {
+    const cwd = join(work, "cwd");
+    mkdirSync(cwd);
+    const args = ["--model", stories260kDir, "--split", "1,3,1", "--recurrences", "1", "--json"];
+    const first = parseJson(await submit([...args, "--limit", "2"], {}, cwd));
+    expect(first.exported).toMatchObject({ from: stories260kDir, split: "1,3,1", cached: false });
+    expect(first.exported.dir).toMatch(/^\.evals\/exports\/stories260k-1-3-1-[0-9a-f]{12}$/);
+    const second = parseJson(await submit([...args, "--limit", "3"], {}, cwd));
+    expect(second.exported).toMatchObject({ dir: first.exported.dir, cached: true });
+    expect(second.checkpoint_id).toBe(first.checkpoint_id);
+    expect(second.uploaded).toEqual([]);
+    for (const id of [first.run_id, second.run_id]) await stack.submit.cancelRun(id);
+  });
+
+  it("--wait follows the run and ends with the results table", async () => {
+    // No browser runner here: the test itself plays the runner, leasing shards and posting
+    // fabricated completions through the runner protocol (EvalsClient.lease / postResults)
+    // while `submit --wait` polls. Even documents are answered right, odd ones wrong.
+    const golds = gsm8kGolds(8);
+    let finished = false;
+    const waiting = submit([
+      "--model",
+      ckpt,
+      "--recurrences",
+      "1,4",
+      "--limit",
+      "8",
+      "--shard-size",
+      "3",
+      "--wait",
+      "--poll",
+      "1",
+    ]).finally(() => {
+      finished = true;
+    });
+    const answered: string[] = [];
+    while (!finished) {
+      const runId = await answerOneShard(stack.runner, golds);
+      if (runId) answered.push(runId);
+      else await new Promise((done) => setTimeout(done, 100));
+    }
+    const result = await waiting;
+    expect(result.code, result.stderr).toBe(0);
+    const runId = /run (run_\S+) finished/.exec(result.stdout)?.[1];
+    expect(answered.filter((id) => id === runId)).toHaveLength(6);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(
+      /^task\s+r\s+n\s+metric\s+accuracy ± 95% CI\s+mean FLOPs\/sample\s+mean gen tokens\s+backend$/,
+    );
+    for (const r of [1, 4]) {
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `${TASK}\\s+${r}\\s+8\\s+exact_match,flexible-extract\\s+50\\.0% ± \\d+\\.\\d\\s+\\d\\.\\d{3}e\\+\\d+\\s+${10 + r}\\.0\\s+wasm`,
+        ),
+      );
+    }
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`^run run_\\S+ finished: ${stack.api.url.replaceAll(".", "\\.")}/run\\?id=run_`),
+    );
+    // Without a terminal the progress is plain lines on stderr, never on stdout.
+    expect(result.stderr).toMatch(new RegExp(`${TASK} r=4: 8/8`));
+    expect(result.stdout).not.toMatch(/r=4: 8\/8/);
+  });
+});
+
+describe("evals submit refuses bad input with one line and exit 2", () => {
+  const base = () => ["--model", ckpt, "--recurrences", "1"];
+  const corrupted = () => {
+    const dir = join(work, "corrupt");
+    cpSync(ckpt, dir, { recursive: true });
+    const path = join(dir, "coda.onnx.data");
+    const bytes = readFileSync(path);
+    bytes[100] ^= 0xff;
+    writeFileSync(path, bytes);
+    return dir;
+  };
+  const wrongLayers = () => {
+    const dir = join(work, "wrong-layers");
+    cpSync(ckpt, dir, { recursive: true });
+    const path = join(dir, "recurrent.json");
+    const manifest = JSON.parse(readFileSync(path, "utf8"));
+    manifest.layers.block = manifest.layers.block.slice(0, 2);
+    writeFileSync(path, JSON.stringify(manifest));
+    return dir;
+  };
+  const cases: [string, () => string[] | Promise<string[]>, NodeJS.ProcessEnv, RegExp][] = [
+    ["an unknown flag", () => [...base(), "--bogus"], {}, /unknown option '--bogus'/],
+    [
+      "an empty recurrence",
+      () => ["--model", ckpt, "--recurrences", "1,,4"],
+      {},
+      /--recurrences "1,,4": "" is not a positive integer/,
+    ],
+    [
+      "r = 0",
+      () => ["--model", ckpt, "--recurrences", "0"],
+      {},
+      /--recurrences "0": 0 is outside 1\.\.256/,
+    ],
+    [
+      "a negative r",
+      () => ["--model", ckpt, "--recurrences", "-1"],
+      {},
+      /--recurrences "-1": "-1" is not a positive integer/,
+    ],
+    [
+      "a word for r",
+      () => ["--model", ckpt, "--recurrences", "abc"],
+      {},
+      /--recurrences "abc": "abc" is not a positive integer/,
+    ],
+    [
+      "r above 256",
+      () => ["--model", ckpt, "--recurrences", "1,300"],
+      {},
+      /--recurrences "1,300": 300 is outside 1\.\.256/,
+    ],
+    ["a bad --limit", () => [...base(), "--limit", "0"], {}, /--limit 0 must be between 1 and/],
+    [
+      "an unknown task",
+      () => [...base(), "--tasks", "gsm8k,nope"],
+      {},
+      /unknown task "nope"; known tasks: gsm8k, .*minerva_math/,
+    ],
+    [
+      "a bad --kv",
+      () => [...base(), "--kv", "paged"],
+      {},
+      /--kv .*paged.* Allowed choices are full, shared/,
+    ],
+    [
+      "a missing checkpoint",
+      () => ["--model", join(work, "nowhere"), "--recurrences", "1"],
+      {},
+      /--model .*nowhere: no such checkpoint or model directory/,
+    ],
+    [
+      "a Hugging Face model without --split",
+      () => ["--model", stories260kDir, "--recurrences", "1"],
+      {},
+      /is a Hugging Face model, not a recurrent checkpoint: give --split P,B,C/,
+    ],
+    [
+      "a corrupted graph file",
+      () => ["--model", corrupted(), "--recurrences", "1"],
+      {},
+      /coda\.onnx\.data does not match its sha256/,
+    ],
+    [
+      "a manifest the graphs disagree with",
+      () => ["--model", wrongLayers(), "--recurrences", "1"],
+      {},
+      /block\.onnx disagrees with recurrent\.json \(2 block layers\): unexpected inputs past_key_values\.2\.key/,
+    ],
+    [
+      "no token",
+      base,
+      { EVALS_TOKEN: "" },
+      /no token for the API at .*: pass --token, set EVALS_TOKEN/,
+    ],
+    [
+      "a bad token",
+      base,
+      { EVALS_TOKEN: "evt_not_a_token" },
+      /the API at .* refused the token .*\(401 /,
+    ],
+    [
+      "a runner token",
+      () => [...base(), "--token", stack.runnerToken],
+      {},
+      /the token may not do this .*\(403 .*use a submit token/,
+    ],
+    [
+      "an API URL that is not one",
+      () => [...base(), "--api", "localhost:8787"],
+      {},
+      /--api "localhost:8787" must be an http:\/\/ or https:\/\/ URL/,
+    ],
+    [
+      "a malformed config file",
+      base,
+      { EVALS_TOKEN: "", EVALS_CONFIG: "" },
+      /config\.json: token: .*\{"api": "<url>", "token": "<token>"\}/,
+    ],
+  ];
+
+  it.each(cases)("%s", async (name, makeArgs, extraEnv, message) => {
+    if (name === "a malformed config file") {
+      mkdirSync(join(work, "config-home/evals"), { recursive: true });
+      writeFileSync(join(work, "config-home/evals/config.json"), JSON.stringify({ token: 5 }));
+    }
+    try {
+      const result = await submit(await makeArgs(), extraEnv);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(result.stdout).toBe("");
+    } finally {
+      rmSync(join(work, "config-home"), { recursive: true, force: true });
+    }
+  });
+
+  it("says how to start an API when none answers", async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const result = await submit(base(), { EVALS_API: url });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toMatch(
+      new RegExp(
+        `^error: cannot reach the evals API at ${url.replaceAll(".", "\\.")} \\(ECONNREFUSED\\); start a local one with \`npm run api\``,
+      ),
+    );
+  });
+});
