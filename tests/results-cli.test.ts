@@ -1,0 +1,204 @@
+// `evals runs` and `evals results` through the real command line against a real local API. The
+// run is seeded through worker/client.ts, and its completions are fabricated and posted through
+// the runner protocol (no model runs): even documents right, odd ones wrong, at every r.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exportModel } from "../model/export-model.ts";
+import { stories260kDir } from "../model/testing/stories.ts";
+import { runCli } from "./cli.ts";
+import { answerOneShard, gsm8kGolds } from "./fabricated-runner.ts";
+import {
+  freePort,
+  registerGsm8k,
+  startTestStack,
+  type TestStack,
+  uploadCheckpoint,
+} from "./local-stack.ts";
+
+const TASK = "gsm8k_cot_sean";
+let stack: TestStack;
+let work: string;
+let env: NodeJS.ProcessEnv;
+let finished: string;
+let pending: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "evals-results-cli-"));
+  const ckpt = join(work, "ckpt");
+  await exportModel({ from: stories260kDir, out: ckpt, split: [1, 3, 1] });
+  stack = await startTestStack();
+  const checkpoint = await uploadCheckpoint(stack.submit, ckpt);
+  await registerGsm8k(stack.submit);
+  const base = { checkpoint, tasks: [TASK], limit: 6, shard_size: 3 };
+  finished = (await stack.submit.createRun({ ...base, recurrences: [1, 2] })).id;
+  const golds = gsm8kGolds(6);
+  while (await answerOneShard(stack.runner, golds));
+  pending = (await stack.submit.createRun({ ...base, recurrences: [8] })).id;
+  const token = (await stack.admin.createToken({ role: "submit", name: "results-cli" })).token;
+  env = {
+    EVALS_API: stack.api.url,
+    EVALS_TOKEN: token,
+    EVALS_CONFIG: "",
+    XDG_CONFIG_HOME: join(work, "config-home"),
+  };
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+  runCli(args, { env: { ...env, ...extraEnv } });
+
+describe("evals runs", () => {
+  it("lists every run with a submit token, newest first", async () => {
+    const result = await cli(["runs"]);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^run\s+state\s+checkpoint\s+tasks\s+r\s+limit\s+created \(UTC\)$/);
+    expect(lines[2]).toMatch(
+      new RegExp(`^${pending}\\s+active\\s+stories260k\\s+${TASK}\\s+8\\s+6`),
+    );
+    expect(lines[3]).toMatch(
+      new RegExp(`^${finished}\\s+finished\\s+stories260k\\s+${TASK}\\s+1,2`),
+    );
+  });
+
+  it("--json gives the API's list with each run's page", async () => {
+    const result = await cli(["runs", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const { runs } = JSON.parse(result.stdout);
+    expect(runs.map((r: { id: string }) => r.id)).toEqual([pending, finished]);
+    expect(runs[1]).toMatchObject({
+      state: "finished",
+      url: `${stack.api.url}/run?id=${finished}`,
+      config: { recurrences: [1, 2], limit: 6 },
+    });
+  });
+
+  it("without a token shows published runs only, and says so", async () => {
+    const result = await cli(["runs"], { EVALS_TOKEN: "" });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^no published \(give a submit token to see all\) runs at /);
+  });
+});
+
+describe("evals results", () => {
+  it("prints the table: accuracy ± 95% CI, n, FLOPs, tokens and backends per r", async () => {
+    const result = await cli(["results", finished]);
+    expect(result.code, result.stderr).toBe(0);
+    for (const r of [1, 2]) {
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `${TASK}\\s+${r}\\s+6\\s+exact_match,flexible-extract\\s+50\\.0% ± \\d+\\.\\d\\s+\\d\\.\\d{3}e\\+\\d+\\s+${10 + r}\\.0\\s+wasm`,
+        ),
+      );
+    }
+    expect(result.stdout).toContain(`run ${finished} (stories260k) finished: 12/12 samples`);
+    expect(result.stdout.trim().split("\n").at(-1)).toBe(`${stack.api.url}/run?id=${finished}`);
+  });
+
+  it("says when a run has no results yet", async () => {
+    const result = await cli(["results", pending]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^no results yet/);
+    expect(result.stdout).toContain("active: 0/6 samples");
+  });
+
+  it("--format json is the API's run document", async () => {
+    const result = await cli(["results", finished, "--format", "json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const run = JSON.parse(result.stdout);
+    expect(run.id).toBe(finished);
+    expect(run.aggregates).toHaveLength(2);
+    expect(run.aggregates[0].metrics["exact_match,flexible-extract"].accuracy).toBe(0.5);
+    expect(run.url).toBe(`${stack.api.url}/run?id=${finished}`);
+  });
+
+  it("--format csv has one row per task × r × metric, the primary metric first", async () => {
+    const result = await cli(["results", finished, "--format", "csv"]);
+    expect(result.code, result.stderr).toBe(0);
+    const [header, ...rows] = result.stdout.trim().split("\n");
+    expect(header).toBe(
+      "task,recurrences,metric,primary,n,accuracy,stderr,ci95_low,ci95_high,mean_flops,mean_generated_tokens,mean_prompt_tokens,backends",
+    );
+    const run = await stack.submit.getRun(finished);
+    const metrics = Object.keys(run.aggregates[0].metrics);
+    expect(rows).toHaveLength(2 * metrics.length);
+    // lm-eval's metric names hold a comma, so they are quoted.
+    expect(rows[0]).toMatch(new RegExp(`^${TASK},1,"exact_match,flexible-extract",true,6,0\\.5,`));
+    expect(rows[metrics.length]).toMatch(
+      new RegExp(`^${TASK},2,"exact_match,flexible-extract",true,`),
+    );
+    expect(rows.filter((row) => row.includes(",false,"))).toHaveLength(2 * (metrics.length - 1));
+  });
+
+  it("--format lm-eval is the API's export, one key per r, or one r with --r", async () => {
+    const all = await cli(["results", finished, "--format", "lm-eval"]);
+    expect(all.code, all.stderr).toBe(0);
+    const exported = JSON.parse(all.stdout);
+    expect(Object.keys(exported.results).sort()).toEqual([`${TASK}@r=1`, `${TASK}@r=2`]);
+    expect(exported.results[`${TASK}@r=2`]["exact_match,flexible-extract"]).toBe(0.5);
+    const one = await cli(["results", finished, "--format", "lm-eval", "--r", "2"]);
+    expect(one.code, one.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(one.stdout).results)).toEqual([TASK]);
+  });
+});
+
+describe("evals runs and results refuse bad input with one line and exit 2", () => {
+  const cases: [string, string[], NodeJS.ProcessEnv, RegExp][] = [
+    ["an unknown run", ["results", "run_nope"], {}, /no run with id "run_nope"/],
+    [
+      "an unpublished run without a token",
+      ["results", "RUN"],
+      { EVALS_TOKEN: "" },
+      /without a token \(only published runs are public\): 404/,
+    ],
+    [
+      "an unknown format",
+      ["results", "RUN", "--format", "xml"],
+      {},
+      /--format.*xml.*Allowed choices are table, json, csv, lm-eval/,
+    ],
+    [
+      "a bad --r",
+      ["results", "RUN", "--format", "lm-eval", "--r", "0"],
+      {},
+      /--r 0 must be between 1 and 256/,
+    ],
+    [
+      "an r the run did not run",
+      ["results", "RUN", "--format", "lm-eval", "--r", "4"],
+      {},
+      /r: run .* ran r = 1, 2/,
+    ],
+    ["a missing run argument", ["results"], {}, /missing required argument 'run'/],
+    ["an unknown flag", ["runs", "--all"], {}, /unknown option '--all'/],
+    ["a bad token", ["runs"], { EVALS_TOKEN: "evt_nope" }, /refused the token .*\(401 /],
+  ];
+
+  it.each(cases)("%s", async (_, args, extraEnv, message) => {
+    const result = await cli(
+      args.map((arg) => (arg === "RUN" ? finished : arg)),
+      extraEnv,
+    );
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stdout).toBe("");
+  });
+
+  it("says how to start an API when none answers", async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    for (const args of [["runs"], ["results", finished]]) {
+      const result = await cli(args, { EVALS_API: url });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(
+        /cannot reach the evals API at .*start a local one with `npm run api`/,
+      );
+    }
+  });
+});
