@@ -1,11 +1,14 @@
 // `evals submit` through the real command line against a real local API (`wrangler dev` on a free
 // port with its own state): checkpoint validation, uploads, dataset registration, run creation,
 // --wait with its final table, and every kind of bad input as one line with exit code 2.
+import { createHash, randomBytes } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { uploadCheckpointFiles } from "../evals/api/upload.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
+import { DEFAULT_PART_BYTES, MAX_SINGLE_PUT_BYTES, UploadSchema } from "../worker/protocol.ts";
 import { type CliResult, runCli } from "./cli.ts";
 import { answerOneShard, gsm8kGolds } from "./fabricated-runner.ts";
 import { freePort, startTestStack, type TestStack } from "./local-stack.ts";
@@ -331,5 +334,49 @@ describe("evals submit refuses bad input with one line and exit 2", () => {
         `^error: cannot reach the evals API at ${url.replaceAll(".", "\\.")} \\(ECONNREFUSED\\); start a local one with \`npm run api\``,
       ),
     );
+  });
+});
+
+describe("checkpoint uploads", () => {
+  it("resume a multipart upload from disk, sending only the parts the server lacks", async () => {
+    // Larger than one PUT may carry, so it goes in parts read from the file by offset.
+    const bytes = Buffer.alloc(MAX_SINGLE_PUT_BYTES + 3 * 2 ** 20);
+    const block = randomBytes(2 ** 20);
+    for (let at = 0; at < bytes.length; at += block.length) block.copy(bytes, at);
+    const path = join(work, "big.onnx.data");
+    writeFileSync(path, bytes);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    // An upload interrupted after its first part.
+    const auth = { authorization: `Bearer ${submitToken}` };
+    const started = await fetch(`${stack.api.url}/api/uploads`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ sha256, bytes: bytes.length }),
+    });
+    const upload = UploadSchema.parse(await started.json());
+    expect(upload.part_size).toBe(DEFAULT_PART_BYTES);
+    const part = await fetch(`${stack.api.url}/api/uploads/${upload.id}/parts/1`, {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/octet-stream" },
+      body: bytes.subarray(0, DEFAULT_PART_BYTES),
+    });
+    expect(part.status).toBe(200);
+
+    const seen: number[] = [];
+    const file = { name: "big.onnx.data", path, sha256, bytes: bytes.length };
+    const summary = await uploadCheckpointFiles(stack.submit, [file], {
+      onBytes: (done) => seen.push(done),
+    });
+    expect(summary).toEqual({
+      uploaded: ["big.onnx.data"],
+      present: [],
+      bytesSent: bytes.length - DEFAULT_PART_BYTES,
+    });
+    expect(await stack.submit.hasBlob(sha256)).toBe(true);
+    expect(seen.at(-1)).toBe(bytes.length);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+
+    const again = await uploadCheckpointFiles(stack.submit, [file]);
+    expect(again).toEqual({ uploaded: [], present: ["big.onnx.data"], bytesSent: 0 });
   });
 });
