@@ -15,6 +15,7 @@ export interface TestStack {
   api: LocalApi;
   admin: EvalsClient;
   submit: EvalsClient;
+  submitToken: string;
   runnerToken: string;
   runner: EvalsClient;
   stop(): Promise<void>;
@@ -41,6 +42,7 @@ export async function startTestStack(vars: Record<string, string> = {}): Promise
     api,
     admin,
     submit: new EvalsClient({ baseUrl: api.url, token: submitToken }),
+    submitToken,
     runnerToken,
     runner: new EvalsClient({ baseUrl: api.url, token: runnerToken }),
     async stop() {

@@ -20,6 +20,7 @@ let stack: TestStack;
 let work: string;
 let checkpointDir: string;
 let checkpointId: string;
+let wasmRunId: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "evals-runner-e2e-"));
@@ -99,6 +100,7 @@ async function nodeCompletions(limit: number, recurrences: number[]) {
 describe("evals runner against a local API", () => {
   it("completes a run with 2 wasm pages; every completion equals the node engine's", async () => {
     const run = await createRun({ limit: 6 });
+    wasmRunId = run.id;
     const cacheDir = join(work, "cache-wasm");
     const result = await runCli(
       runnerArgs(cacheDir, ["--pages", "2", "--backend", "wasm", "--once"]),
@@ -134,6 +136,43 @@ describe("evals runner against a local API", () => {
         [4, 6],
       ]),
     );
+  });
+
+  it("evals check compares an API run by id with itself and with evals local's file", async () => {
+    const local = join(work, "local.json");
+    const results = await runLocal({
+      model: checkpointDir,
+      tasks: [TASK],
+      recurrences: [1, 4],
+      limit: 6,
+      kv: "full",
+      stateInit: "zeros",
+      seed: 0,
+      batchSize: 1,
+      maxGenToks: MAX_GEN_TOKS,
+      dataDir: resolve(repoRoot, "../shared/datasets"),
+    });
+    writeFileSync(local, JSON.stringify(results));
+    const api = ["--api", stack.api.url, "--token", stack.submitToken];
+    for (const baseline of [wasmRunId, local]) {
+      const check = await runCli([
+        "check",
+        "--run",
+        wasmRunId,
+        "--baseline",
+        baseline,
+        "--json",
+        ...api,
+      ]);
+      expect(check.code, check.stderr).toBe(0);
+      const report = JSON.parse(check.stdout);
+      expect(report.regressions).toBe(0);
+      expect(report.rows.map((r: { paired: number }) => r.paired)).toEqual([6, 6]);
+      expect(report.rows.every((r: { deltaPoints: number }) => r.deltaPoints === 0)).toBe(true);
+    }
+    const missing = await runCli(["check", "--run", "run_nope", "--baseline", local, ...api]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/run_nope/);
   });
 
   it("detects a corrupted cached checkpoint file by its hash and fetches it again", async () => {

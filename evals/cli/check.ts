@@ -1,59 +1,92 @@
 // `evals check`: exits 1 when a candidate run regressed significantly against a baseline run.
-import { readFileSync } from "node:fs";
+// Each side is a results file (`evals local --output`, `evals results --format json`) or the id
+// of a run on an API, whose per-sample records are read page by page.
+import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { describeApiFailure } from "../api/errors.ts";
 import { EvalsError } from "../errors.ts";
 import { compareRuns, formatCheckMarkdown } from "../run/check.ts";
 import { type RunResults, RunResultsSchema } from "../run/records.ts";
+import { apiOptions, connect } from "./api-options.ts";
 import { parseNameList, parseRecurrenceList } from "./parse.ts";
 
 export function registerCheckCommand(program: Command): void {
-  program
+  const command = program
     .command("check")
     .description(
       "paired regression test of a run against a baseline (exit 1 on a significant drop)",
     )
-    .requiredOption("--run <file>", "results of the candidate (evals local --output)")
-    .requiredOption("--baseline <file>", "results of the baseline")
+    .requiredOption("--run <id|file>", "the candidate: a run id on the API, or a results file")
+    .requiredOption("--baseline <id|file>", "the baseline: a run id on the API, or a results file")
     .option("--max-drop <points>", "largest tolerated drop in accuracy points", "1.0")
     .option("--alpha <p>", "significance level of the McNemar test", "0.05")
     .option("--tasks <list>", "only these tasks")
     .option("--recurrences <list>", "only these recurrence counts")
-    .option("--json", "print JSON instead of markdown")
-    .action(function runCheck(options) {
-      const maxDropPoints = parseNumber(options.maxDrop, "--max-drop", 0, 100);
-      const alpha = parseNumber(options.alpha, "--alpha", 0, 1);
-      const checkOptions = {
-        maxDropPoints,
-        alpha,
-        tasks: options.tasks ? parseNameList(options.tasks, "--tasks") : undefined,
-        recurrences: options.recurrences ? parseRecurrenceList(options.recurrences) : undefined,
-      };
-      const rows = compareRuns(
-        readResults(options.run, "--run"),
-        readResults(options.baseline, "--baseline"),
-        checkOptions,
+    .option("--json", "print JSON instead of markdown");
+  apiOptions(command).action(async function runCheck(options) {
+    const maxDropPoints = parseNumber(options.maxDrop, "--max-drop", 0, 100);
+    const alpha = parseNumber(options.alpha, "--alpha", 0, 1);
+    const checkOptions = {
+      maxDropPoints,
+      alpha,
+      tasks: options.tasks ? parseNameList(options.tasks, "--tasks") : undefined,
+      recurrences: options.recurrences ? parseRecurrenceList(options.recurrences) : undefined,
+    };
+    const rows = compareRuns(
+      await loadResults(options.run, "--run", options),
+      await loadResults(options.baseline, "--baseline", options),
+      checkOptions,
+    );
+    if (rows.length === 0) {
+      throw new EvalsError(
+        "the two runs share no (task, r, document); compare runs of the same tasks and recurrences",
       );
-      if (rows.length === 0) {
-        throw new EvalsError(
-          "the two runs share no (task, r, document); compare runs of the same tasks and recurrences",
-        );
-      }
-      const regressions = rows.filter((r) => r.regression);
-      process.stdout.write(
-        options.json
-          ? `${JSON.stringify({ rows, regressions: regressions.length })}\n`
-          : `${formatCheckMarkdown(rows, checkOptions)}\n`,
+    }
+    const regressions = rows.filter((r) => r.regression);
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify({ rows, regressions: regressions.length })}\n`
+        : `${formatCheckMarkdown(rows, checkOptions)}\n`,
+    );
+    if (regressions.length > 0) {
+      process.stderr.write(
+        `regression: ${regressions.map((r) => `${r.task} r=${r.recurrences} (${r.deltaPoints.toFixed(1)} points, p=${r.pValue.toPrecision(3)})`).join("; ")}\n`,
       );
-      if (regressions.length > 0) {
-        process.stderr.write(
-          `regression: ${regressions.map((r) => `${r.task} r=${r.recurrences} (${r.deltaPoints.toFixed(1)} points, p=${r.pValue.toPrecision(3)})`).join("; ")}\n`,
-        );
-        process.exitCode = 1;
-      }
-    });
+      process.exitCode = 1;
+    }
+  });
+}
+
+type Samples = Pick<RunResults, "samples">;
+
+/** A results file when `ref` names one, else a run on the API. */
+async function loadResults(
+  ref: string,
+  flag: string,
+  apiFlags: { api?: string; token?: string },
+): Promise<Samples> {
+  if (existsSync(ref) || !/^run_[\w-]+$/.test(ref)) return readResults(ref, flag);
+  const { target, client } = connect(apiFlags, false);
+  const samples: Samples["samples"] = [];
+  try {
+    let cursor: string | undefined;
+    do {
+      const page = await client.samples(ref, { limit: 500, cursor });
+      samples.push(...page.samples);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  } catch (error) {
+    throw describeApiFailure(error, target.url, `reading the samples of ${flag} ${ref}`);
+  }
+  return { samples };
 }
 
 function readResults(path: string, flag: string): RunResults {
+  if (!existsSync(path)) {
+    throw new EvalsError(
+      `${flag} ${path}: no such results file (give a file from evals local --output, or a run id like run_…)`,
+    );
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));

@@ -1,6 +1,7 @@
 // The CI regression gate: per (task, r), an exact McNemar test on the documents both runs scored.
 // A (task, r) fails only when the drop is both significant and larger than the allowed points.
 import { mcnemarExact } from "../stats/mcnemar.ts";
+import { getTask, listTasks } from "../tasks/registry.ts";
 import type { RunResults, SampleRecord } from "./records.ts";
 
 export interface CheckOptions {
@@ -23,8 +24,8 @@ export interface CheckRow {
 }
 
 export function compareRuns(
-  candidate: RunResults,
-  baseline: RunResults,
+  candidate: Pick<RunResults, "samples">,
+  baseline: Pick<RunResults, "samples">,
   options: CheckOptions,
 ): CheckRow[] {
   const index = (samples: SampleRecord[]) => {
@@ -45,9 +46,10 @@ export function compareRuns(
   const rows: CheckRow[] = [];
   for (const pairs of groups.values()) {
     const [first] = pairs[0];
-    const metric =
-      candidate.aggregates.find((a) => a.task === first.task)?.primary_metric ??
-      Object.keys(first.metrics)[0];
+    // The task's headline metric, as the runs' aggregates report it.
+    const metric = listTasks().includes(first.task)
+      ? getTask(first.task).primaryMetric
+      : Object.keys(first.metrics)[0];
     const runScores = pairs.map(([c]) => c.metrics[metric] ?? 0);
     const baseScores = pairs.map(([, b]) => b.metrics[metric] ?? 0);
     const test = mcnemarExact(baseScores, runScores);
