@@ -1,7 +1,7 @@
 // Follows a run until it is no longer active: a cli-progress bar per (task, r) on a terminal,
 // a plain line per (task, r) whenever its count moves otherwise.
 import cliProgress from "cli-progress";
-import type { EvalsClient } from "../../worker/client.ts";
+import { ApiError, type EvalsClient } from "../../worker/client.ts";
 import type { RunDetail } from "../../worker/protocol.ts";
 
 export interface WaitOptions {
@@ -13,6 +13,22 @@ export interface WaitOptions {
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Consecutive failed reads (no answer, or 5xx) tolerated before giving up on a long run. */
+const MAX_READ_FAILURES = 5;
+
+/** Reads the run, riding out a few network blips or server errors; a 4xx throws at once. */
+async function readRun(client: EvalsClient, runId: string, pollMs: number): Promise<RunDetail> {
+  for (let failures = 0; ; failures++) {
+    try {
+      return await client.getRun(runId);
+    } catch (error) {
+      const transient = !(error instanceof ApiError) || error.status >= 500;
+      if (!transient || failures + 1 >= MAX_READ_FAILURES) throw error;
+      await sleep(Math.max(pollMs, 500) * 2 ** failures);
+    }
+  }
+}
 const label = (p: RunDetail["progress"][number]) => `${p.task} r=${p.recurrences}`;
 
 /** Example: `const run = await waitForRun(client, id, { pollMs: 2000, stream: process.stderr })`. */
@@ -27,7 +43,7 @@ export async function waitForRun(
         {
           format: "{label} [{bar}] {value}/{total} {state}",
           stream: options.stream,
-          hideCursor: true,
+          hideCursor: false,
           clearOnComplete: false,
         },
         cliProgress.Presets.shades_classic,
@@ -38,7 +54,7 @@ export async function waitForRun(
   const width = (run: RunDetail) => Math.max(...run.progress.map((p) => label(p).length));
   try {
     for (;;) {
-      const run = await client.getRun(runId);
+      const run = await readRun(client, runId, options.pollMs);
       for (const p of run.progress) {
         const key = label(p);
         const failed = p.shards.failed ?? 0;

@@ -103,7 +103,7 @@ export function registerSubmitCommand(program: Command): void {
           {
             format: "upload [{bar}] {percentage}% {done}/{size} {file}",
             stream: process.stderr,
-            hideCursor: true,
+            hideCursor: false,
           },
           cliProgress.Presets.shades_classic,
         )
@@ -174,9 +174,17 @@ export function registerSubmitCommand(program: Command): void {
     }
 
     log(`run ${created.id} created (${summary.shards} shards); waiting for runners — ${url}`);
+    // Ctrl-C stops the waiting, not the run: say where to find it later.
+    const onInterrupt = () => {
+      process.stderr.write(
+        `\nstopped waiting; run ${created.id} goes on: \`evals results ${created.id}\` or ${url}\n`,
+      );
+      process.exit(130);
+    };
+    process.once("SIGINT", onInterrupt);
     const final = await api("following the run", () =>
       waitForRun(client, created.id, { pollMs, stream: process.stderr }),
-    );
+    ).finally(() => process.off("SIGINT", onInterrupt));
     const failed = final.failures.filter((f) => f.state === "failed");
     for (const failure of failed) {
       const reason = failure.reasons.at(-1)?.reason ?? "no reason given";
