@@ -150,12 +150,17 @@ describe("evals results", () => {
 
 describe("evals runs and results refuse bad input with one line and exit 2", () => {
   const cases: [string, string[], NodeJS.ProcessEnv, RegExp][] = [
-    ["an unknown run", ["results", "run_nope"], {}, /no run with id "run_nope"/],
+    [
+      "an unknown run",
+      ["results", "run_nope"],
+      {},
+      /^error: no run "run_nope" at http:\/\/127\.0\.0\.1:\d+; `evals runs` lists the runs$/m,
+    ],
     [
       "an unpublished run without a token",
       ["results", "RUN"],
       { EVALS_TOKEN: "" },
-      /without a token \(only published runs are public\): 404/,
+      /no run "run_\S+" at .* \(without a token only published runs are visible\)/,
     ],
     [
       "an unknown format",

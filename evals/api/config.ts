@@ -18,7 +18,7 @@ const ConfigFileSchema = z.strictObject({
   api: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
   token: z.string().min(1).optional(),
 });
-export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
 export interface ApiTarget {
   url: string;

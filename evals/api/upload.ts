@@ -10,7 +10,6 @@ export interface UploadProgress {
   /** Bytes of all files, and bytes done so far (skipped files count as done). */
   onStart?(totalBytes: number): void;
   onBytes?(doneBytes: number, file: string): void;
-  onFile?(file: string, outcome: "uploaded" | "present"): void;
 }
 
 export interface UploadSummary {
@@ -53,7 +52,6 @@ export async function uploadCheckpointFiles(
       done += file.bytes;
       summary.present.push(file.name);
       progress.onBytes?.(done, file.name);
-      progress.onFile?.(file.name, "present");
       continue;
     }
     seen.add(file.sha256);
@@ -76,7 +74,6 @@ export async function uploadCheckpointFiles(
     done = before + file.bytes;
     summary.uploaded.push(file.name);
     progress.onBytes?.(done, file.name);
-    progress.onFile?.(file.name, "uploaded");
   }
   return summary;
 }

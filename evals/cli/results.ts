@@ -3,7 +3,8 @@
 import { type Command, Option } from "commander";
 import type { RunDetail } from "../../worker/protocol.ts";
 import { runPageUrl } from "../api/config.ts";
-import { callApi } from "../api/errors.ts";
+import { ApiRequestError, callApi } from "../api/errors.ts";
+import { EvalsError } from "../errors.ts";
 import { formatResultsTable } from "../run/table.ts";
 import { apiOptions, connect } from "./api-options.ts";
 import { parseInteger } from "./parse.ts";
@@ -91,15 +92,23 @@ export function registerResultsCommand(program: Command): void {
   apiOptions(command).action(async function showResults(runId: string, options) {
     const r = options.r === undefined ? undefined : parseInteger(options.r, "--r", 1, 256);
     const { target, client } = connect(options, false);
-    const doing = target.token
-      ? `reading run ${runId}`
-      : `reading run ${runId} without a token (only published runs are public)`;
+    const read = async <T>(call: () => Promise<T>): Promise<T> => {
+      try {
+        return await callApi(target.url, `reading run ${runId}`, call);
+      } catch (error) {
+        if (!(error instanceof ApiRequestError && error.status === 404)) throw error;
+        const hint = target.token ? "" : " (without a token only published runs are visible)";
+        throw new EvalsError(
+          `no run "${runId}" at ${target.url}${hint}; \`evals runs\` lists the runs`,
+        );
+      }
+    };
     if (options.format === "lm-eval") {
-      const exported = await callApi(target.url, doing, () => client.exportRun(runId, r));
+      const exported = await read(() => client.exportRun(runId, r));
       process.stdout.write(`${JSON.stringify(exported, null, 2)}\n`);
       return;
     }
-    const run = await callApi(target.url, doing, () => client.getRun(runId));
+    const run = await read(() => client.getRun(runId));
     if (options.format === "json") {
       process.stdout.write(`${JSON.stringify({ ...run, url: runPageUrl(target.url, run.id) })}\n`);
     } else if (options.format === "csv") {
