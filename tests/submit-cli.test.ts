@@ -122,6 +122,21 @@ describe("evals submit", () => {
     await stack.submit.cancelRun(out.run_id);
   });
 
+  it("registers the built-in arithmetic task's generated dataset", async () => {
+    const out = parseJson(
+      await submit([
+        ...["--model", ckpt, "--recurrences", "1", "--limit", "2", "--json"],
+        ...["--tasks", "arithmetic_word_problems"],
+      ]),
+    );
+    expect(out.datasets_registered).toEqual([
+      { name: "arithmetic", added: ["test.jsonl", "fewshot.jsonl"] },
+    ]);
+    const run = await stack.submit.getRun(out.run_id);
+    expect(run.tasks.map((t) => [t.task, t.doc_count])).toEqual([["arithmetic_word_problems", 2]]);
+    await stack.submit.cancelRun(out.run_id);
+  });
+
   it("exports a Hugging Face model directory with --split into .evals/exports, once", async () => {
     const cwd = join(work, "cwd");
     mkdirSync(cwd);

@@ -53,7 +53,7 @@ export function describeApiFailure(error: unknown, api: string, doing: string): 
     const cause = (error.cause as { code?: string; message?: string } | undefined) ?? {};
     return new ApiUnreachableError(
       `cannot reach the evals API at ${api} (${cause.code ?? cause.message ?? "no answer"}); ` +
-        "start a local one with `npm run api`, or pass --api <url> / set EVALS_API",
+        "start a local one with `npm run api` (or `evals dev`), or pass --api <url> / set EVALS_API",
     );
   }
   return error;
