@@ -18,7 +18,6 @@ import { stories260kDir } from "../model/testing/stories.ts";
 import { CheckpointCache } from "../runner/cache/checkpoint-cache.ts";
 import { Runner } from "../runner/runner.ts";
 import { registerGsm8k, startTestStack, uploadCheckpoint } from "../tests/local-stack.ts";
-import type { Sample } from "../worker/protocol.ts";
 
 const { values } = parseArgs({
   options: {
@@ -84,13 +83,7 @@ try {
     const t0 = performance.now();
     const summary = await runner.run();
     const wall = (performance.now() - t0) / 1000;
-    const samples: Sample[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await stack.submit.samples(run.id, { limit: 500, cursor });
-      samples.push(...page.samples);
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor);
+    const samples = await stack.submit.allSamples(run.id);
     if (summary.failures > 0 || samples.length !== limit * recurrences.length)
       throw new Error(`run ${run.id}: ${summary.failures} failures, ${samples.length} samples`);
     const engine = samples.reduce((s, x) => s + x.ms, 0) / 1000;

@@ -2,44 +2,27 @@
 // onnxruntime-web. A shard that outlives its timeout is failed with the reason and its page
 // replaced; a browser killed mid-shard is restarted and the shard runs again.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exportModel } from "../model/export-model.ts";
-import { stories260kDir } from "../model/testing/stories.ts";
-import {
-  registerGsm8k,
-  startTestStack,
-  type TestStack,
-  uploadCheckpoint,
-} from "../tests/local-stack.ts";
+import { type StoriesStack, startStoriesStack } from "../tests/local-stack.ts";
 import type { RunCreate } from "../worker/protocol.ts";
 import { CheckpointCache } from "./cache/checkpoint-cache.ts";
 import { Runner, type RunnerOptions } from "./runner.ts";
 import type { RunnerEvent } from "./runner-log.ts";
 
-let stack: TestStack;
-let work: string;
-let checkpointId: string;
+let stack: StoriesStack;
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), "evals-runner-"));
-  const checkpointDir = join(work, "ckpt");
-  await exportModel({ from: stories260kDir, out: checkpointDir, split: [1, 3, 1], seed: 7 });
-  stack = await startTestStack({ MAX_SHARD_FAILURES: "2" });
-  checkpointId = await uploadCheckpoint(stack.submit, checkpointDir);
-  await registerGsm8k(stack.submit);
+  stack = await startStoriesStack({ MAX_SHARD_FAILURES: "2" });
 });
 
 afterAll(async () => {
   await stack?.stop();
-  rmSync(work, { recursive: true, force: true });
 });
 
 function createRun(overrides: Partial<RunCreate>) {
   return stack.submit.createRun({
-    checkpoint: checkpointId,
+    checkpoint: stack.checkpointId,
     tasks: ["gsm8k_cot_sean"],
     recurrences: [1],
     shard_size: 4,
@@ -51,7 +34,7 @@ function runner(events: RunnerEvent[], options: Partial<RunnerOptions> = {}): Ru
   return new Runner({
     client: stack.runner,
     cache: new CheckpointCache({
-      dir: join(work, "cache"),
+      dir: join(stack.work, "cache"),
       maxBytes: 2 ** 30,
       headers: { authorization: `Bearer ${stack.runnerToken}` },
     }),

@@ -7,6 +7,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readCheckpoint } from "../model/checkpoint.ts";
+import { exportModel } from "../model/export-model.ts";
+import { stories260kDir } from "../model/testing/stories.ts";
 import { EvalsClient } from "../worker/client.ts";
 import { type LocalApi, startLocalApi } from "../worker/dev.ts";
 import { repoRoot } from "./cli.ts";
@@ -79,4 +81,32 @@ export async function registerGsm8k(client: EvalsClient): Promise<void> {
     await client.uploadBlob(files[name], bytes);
   }
   await client.registerDataset({ name: "gsm8k", files });
+}
+
+export interface StoriesStack extends TestStack {
+  /** A temporary folder for the test, removed by `stop()`. */
+  work: string;
+  /** stories260k exported as prelude 1 / block 3 / coda 1, random adapter, seed 7. */
+  checkpointDir: string;
+  checkpointId: string;
+}
+
+/** A test stack holding the stories260k 1,3,1 checkpoint and GSM8K, ready for runs. */
+export async function startStoriesStack(vars: Record<string, string> = {}): Promise<StoriesStack> {
+  const work = mkdtempSync(join(tmpdir(), "evals-e2e-"));
+  const checkpointDir = join(work, "ckpt");
+  await exportModel({ from: stories260kDir, out: checkpointDir, split: [1, 3, 1], seed: 7 });
+  const stack = await startTestStack(vars);
+  const checkpointId = await uploadCheckpoint(stack.submit, checkpointDir);
+  await registerGsm8k(stack.submit);
+  return {
+    ...stack,
+    work,
+    checkpointDir,
+    checkpointId,
+    async stop() {
+      await stack.stop();
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
 }

@@ -2,44 +2,32 @@
 // headless Chromium with onnxruntime-web, and stories260k exported as a recurrent checkpoint.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLocal } from "../evals/run/local-run.ts";
-import { exportModel } from "../model/export-model.ts";
-import { stories260kDir } from "../model/testing/stories.ts";
-import type { RunCreate, Sample } from "../worker/protocol.ts";
+import type { RunCreate } from "../worker/protocol.ts";
 import { type CliResult, repoRoot, runCli } from "./cli.ts";
-import { registerGsm8k, startTestStack, type TestStack, uploadCheckpoint } from "./local-stack.ts";
+import { type StoriesStack, startStoriesStack } from "./local-stack.ts";
 
 const TASK = "gsm8k_cot_sean";
 const MAX_GEN_TOKS = 24;
 
-let stack: TestStack;
-let work: string;
-let checkpointDir: string;
-let checkpointId: string;
+let stack: StoriesStack;
 let wasmRunId: string;
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), "evals-runner-e2e-"));
-  checkpointDir = join(work, "ckpt");
-  await exportModel({ from: stories260kDir, out: checkpointDir, split: [1, 3, 1], seed: 7 });
   // Short leases, so that a killed runner's shard returns to the queue within the test.
-  stack = await startTestStack({ LEASE_SECONDS: "4" });
-  checkpointId = await uploadCheckpoint(stack.submit, checkpointDir);
-  await registerGsm8k(stack.submit);
+  stack = await startStoriesStack({ LEASE_SECONDS: "4" });
 });
 
 afterAll(async () => {
   await stack?.stop();
-  rmSync(work, { recursive: true, force: true });
 });
 
 function createRun(overrides: Partial<RunCreate>) {
   return stack.submit.createRun({
-    checkpoint: checkpointId,
+    checkpoint: stack.checkpointId,
     tasks: [TASK],
     recurrences: [1, 4],
     shard_size: 2,
@@ -69,21 +57,10 @@ function events(result: Pick<CliResult, "stderr">): Record<string, unknown>[] {
     .map((line) => JSON.parse(line));
 }
 
-async function allSamples(runId: string): Promise<Sample[]> {
-  const samples: Sample[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await stack.submit.samples(runId, { limit: 500, cursor });
-    samples.push(...page.samples);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return samples;
-}
-
 /** The same documents through `evals local` (onnxruntime-node in-process, no API). */
-async function nodeCompletions(limit: number, recurrences: number[]) {
-  const local = await runLocal({
-    model: checkpointDir,
+function localRun(limit: number, recurrences: number[], maxGenToks = MAX_GEN_TOKS) {
+  return runLocal({
+    model: stack.checkpointDir,
     tasks: [TASK],
     recurrences,
     limit,
@@ -91,9 +68,14 @@ async function nodeCompletions(limit: number, recurrences: number[]) {
     stateInit: "zeros",
     seed: 0,
     batchSize: 1,
-    maxGenToks: MAX_GEN_TOKS,
+    maxGenToks,
     dataDir: resolve(repoRoot, "../shared/datasets"),
   });
+}
+
+/** `evals local`'s records by "doc_id@r". */
+async function localSamples(limit: number, recurrences: number[], maxGenToks = MAX_GEN_TOKS) {
+  const local = await localRun(limit, recurrences, maxGenToks);
   return new Map(local.samples.map((s) => [`${s.doc_id}@${s.recurrences}`, s]));
 }
 
@@ -101,7 +83,7 @@ describe("evals runner against a local API", () => {
   it("completes a run with 2 wasm pages; every completion equals the node engine's", async () => {
     const run = await createRun({ limit: 6 });
     wasmRunId = run.id;
-    const cacheDir = join(work, "cache-wasm");
+    const cacheDir = join(stack.work, "cache-wasm");
     const result = await runCli(
       runnerArgs(cacheDir, ["--pages", "2", "--backend", "wasm", "--once"]),
     );
@@ -115,9 +97,9 @@ describe("evals runner against a local API", () => {
 
     const detail = await stack.submit.getRun(run.id);
     expect(detail.state).toBe("finished");
-    const samples = await allSamples(run.id);
+    const samples = await stack.submit.allSamples(run.id);
     expect(samples).toHaveLength(12);
-    const expected = await nodeCompletions(6, [1, 4]);
+    const expected = await localSamples(6, [1, 4]);
     for (const sample of samples) {
       expect(sample.backend).toBe("wasm");
       expect(sample.device).toMatch(/^wasm threads=/);
@@ -139,19 +121,8 @@ describe("evals runner against a local API", () => {
   });
 
   it("evals check compares an API run by id with itself and with evals local's file", async () => {
-    const local = join(work, "local.json");
-    const results = await runLocal({
-      model: checkpointDir,
-      tasks: [TASK],
-      recurrences: [1, 4],
-      limit: 6,
-      kv: "full",
-      stateInit: "zeros",
-      seed: 0,
-      batchSize: 1,
-      maxGenToks: MAX_GEN_TOKS,
-      dataDir: resolve(repoRoot, "../shared/datasets"),
-    });
+    const local = join(stack.work, "local.json");
+    const results = await localRun(6, [1, 4]);
     writeFileSync(local, JSON.stringify(results));
     const api = ["--api", stack.api.url, "--token", stack.submitToken];
     for (const baseline of [wasmRunId, local]) {
@@ -176,7 +147,7 @@ describe("evals runner against a local API", () => {
   });
 
   it("detects a corrupted cached checkpoint file by its hash and fetches it again", async () => {
-    const cacheDir = join(work, "cache-wasm");
+    const cacheDir = join(stack.work, "cache-wasm");
     const [cached] = readdirSync(cacheDir);
     const target = join(cacheDir, cached, "block.onnx.data");
     const good = readFileSync(target);
@@ -197,7 +168,7 @@ describe("evals runner against a local API", () => {
 
   it("finishes a run after its runner is killed mid-shard; one result per (doc, r)", async () => {
     const run = await createRun({ limit: 8, recurrences: [1], shard_size: 4 });
-    const cacheDir = join(work, "cache-kill");
+    const cacheDir = join(stack.work, "cache-kill");
     const first = spawnRunner(runnerArgs(cacheDir, ["--backend", "wasm", "--batch-size", "1"]));
     // Kill it once it has posted part of a shard: some results stored, the shard still leased.
     await waitFor(async () => {
@@ -216,7 +187,7 @@ describe("evals runner against a local API", () => {
       return (await stack.submit.getRun(run.id)).state === "finished";
     }, 180_000);
 
-    const samples = await allSamples(run.id);
+    const samples = await stack.submit.allSamples(run.id);
     expect(samples.map((s) => s.doc_index).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect((await stack.submit.getRun(run.id)).failures).toEqual([]);
   });
@@ -224,35 +195,21 @@ describe("evals runner against a local API", () => {
   it("runs a shard on webgpu and says so in every record", async () => {
     const run = await createRun({ limit: 1, recurrences: [1, 4], max_gen_toks: 8 });
     const result = await runCli(
-      runnerArgs(join(work, "cache-webgpu"), ["--backend", "webgpu", "--once"]),
+      runnerArgs(join(stack.work, "cache-webgpu"), ["--backend", "webgpu", "--once"]),
     );
     expect(result.code, result.stderr).toBe(0);
-    const samples = await allSamples(run.id);
+    const samples = await stack.submit.allSamples(run.id);
     expect(samples).toHaveLength(2);
-    const expected = await nodeCompletionsWith(1, [1, 4], 8);
+    const expected = await localSamples(1, [1, 4], 8);
     for (const sample of samples) {
       expect(sample.backend).toBe("webgpu");
       expect(sample.device).toMatch(/^webgpu /);
-      expect(sample.completion).toBe(expected.get(`${sample.doc_id}@${sample.recurrences}`));
+      expect(sample.completion).toBe(
+        expected.get(`${sample.doc_id}@${sample.recurrences}`)?.completion,
+      );
     }
   });
 });
-
-async function nodeCompletionsWith(limit: number, recurrences: number[], maxGenToks: number) {
-  const local = await runLocal({
-    model: checkpointDir,
-    tasks: [TASK],
-    recurrences,
-    limit,
-    kv: "full",
-    stateInit: "zeros",
-    seed: 0,
-    batchSize: 1,
-    maxGenToks,
-    dataDir: resolve(repoRoot, "../shared/datasets"),
-  });
-  return new Map(local.samples.map((s) => [`${s.doc_id}@${s.recurrences}`, s.completion]));
-}
 
 function spawnRunner(args: string[]): ChildProcess {
   return spawn(process.execPath, [resolve(repoRoot, "bin/evals.js"), ...args], {

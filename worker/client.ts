@@ -20,6 +20,7 @@ import {
   type RunCreate,
   RunDetailSchema,
   RunListSchema,
+  type Sample,
   SamplePageSchema,
   TaskListSchema,
   type TokenCreate,
@@ -176,6 +177,17 @@ export class EvalsClient {
     }
     const path = `/api/runs/${encodeURIComponent(id)}/samples?${query}`;
     return this.json("GET", path, SamplePageSchema);
+  }
+  /** Every sample of a run matching `filter`, following the pages. */
+  async allSamples(id: string, filter: Omit<SampleFilter, "cursor" | "limit"> = {}) {
+    const samples: Sample[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.samples(id, { ...filter, limit: 500, cursor });
+      samples.push(...page.samples);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    return samples;
   }
   /** lm-evaluation-harness results JSON; `r` picks one recurrence. */
   async exportRun(id: string, r?: number): Promise<Record<string, unknown>> {

@@ -67,18 +67,11 @@ async function loadResults(
 ): Promise<Samples> {
   if (existsSync(ref) || !/^run_[\w-]+$/.test(ref)) return readResults(ref, flag);
   const { target, client } = connect(apiFlags, false);
-  const samples: Samples["samples"] = [];
   try {
-    let cursor: string | undefined;
-    do {
-      const page = await client.samples(ref, { limit: 500, cursor });
-      samples.push(...page.samples);
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor);
+    return { samples: await client.allSamples(ref) };
   } catch (error) {
     throw describeApiFailure(error, target.url, `reading the samples of ${flag} ${ref}`);
   }
-  return { samples };
 }
 
 function readResults(path: string, flag: string): RunResults {
