@@ -3,9 +3,6 @@ import { defineConfig } from "vitest/config";
 // Node-side tests. Worker tests run in real workerd through their own project (worker/vitest.config.ts).
 export default defineConfig({
   test: {
-    // Most slow tests wait on wrangler, Chromium or SwiftShader rather than compute, so three
-    // files at a time finish sooner than vitest's default of cores − 1 (one, on 2 cores).
-    maxWorkers: 3,
     projects: [
       {
         test: {
