@@ -5,7 +5,7 @@ import { ApiError, type EvalsClient } from "../worker/client.ts";
 import type { Lease, ResultIn } from "../worker/protocol.ts";
 import type { EngineBackend } from "./backends.ts";
 import { fitPrompt } from "./engine/prompt-window.ts";
-import { startHeartbeat } from "./heartbeat.ts";
+import type { Heartbeat } from "./heartbeat.ts";
 import type { RunnerLog } from "./runner-log.ts";
 
 export interface ShardJob {
@@ -16,6 +16,8 @@ export interface ShardJob {
   batchSize: number;
   runnerVersion: string;
   log: RunnerLog;
+  /** Started when the shard was leased, so that downloads and loading are covered too. */
+  heartbeat: Heartbeat;
   /** Asked between batches; true gives the lease back (the runner is stopping). */
   shouldRelease(): boolean;
 }
@@ -28,7 +30,7 @@ export type ShardOutcome =
 export async function runShard(job: ShardJob): Promise<ShardOutcome> {
   const { lease, engine, client } = job;
   const { generation } = lease;
-  const heartbeat = startHeartbeat(client, lease.lease_id, lease.deadline);
+  const { heartbeat } = job;
   const started = performance.now();
   let samples = 0;
   let tokens = 0;
@@ -58,62 +60,54 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
         throw error;
       },
     );
-  try {
-    const windows = (await engine.encode(lease.prompts.map((p) => p.prompt))).map((ids) =>
-      fitPrompt(
-        ids,
-        engine.manifest.architecture.max_position_embeddings,
-        generation.max_new_tokens,
-      ),
-    );
-    const config = {
-      recurrences: generation.recurrences,
-      maxNewTokens: generation.max_new_tokens,
-      kv: generation.kv,
-      stateInit: generation.state_init,
-      stopIds: engine.stopIds,
-      stopStrings: generation.until,
-    };
-    for (let start = 0; start < lease.prompts.length; start += job.batchSize) {
-      if (heartbeat.lost) return { kind: "lease_lost", samples, tokens, detail: heartbeat.lost };
-      if (job.shouldRelease()) {
-        const lost = await posting;
-        if (lost) return lost;
-        await client.releaseLease(lease.lease_id).catch(() => {});
-        return { kind: "released", samples, tokens };
-      }
-      const batch = lease.prompts.slice(start, start + job.batchSize);
-      const t0 = performance.now();
-      const generated = await engine.generate(
-        batch.map((_, i) => ({ promptIds: windows[start + i].ids, seed: generation.seed })),
-        config,
-      );
-      const msPerSample = (performance.now() - t0) / batch.length;
-      const results: ResultIn[] = generated.map((result, i) => ({
-        doc_id: batch[i].doc_id,
-        recurrences: generation.recurrences,
-        completion: result.text,
-        prompt_tokens: windows[start + i].ids.length,
-        generated_tokens: result.ids.length,
-        prompt_truncated: windows[start + i].truncated,
-        backend: engine.name,
-        device: engine.adapter,
-        runner_version: job.runnerVersion,
-        timings: { ms: Math.round(msPerSample) },
-      }));
+  const windows = (await engine.encode(lease.prompts.map((p) => p.prompt))).map((ids) =>
+    fitPrompt(ids, engine.manifest.architecture.max_position_embeddings, generation.max_new_tokens),
+  );
+  const config = {
+    recurrences: generation.recurrences,
+    maxNewTokens: generation.max_new_tokens,
+    kv: generation.kv,
+    stateInit: generation.state_init,
+    stopIds: engine.stopIds,
+    stopStrings: generation.until,
+  };
+  for (let start = 0; start < lease.prompts.length; start += job.batchSize) {
+    if (heartbeat.lost) return { kind: "lease_lost", samples, tokens, detail: heartbeat.lost };
+    if (job.shouldRelease()) {
       const lost = await posting;
       if (lost) return lost;
-      posting = post(
-        results,
-        generated.reduce((n, r) => n + r.ids.length, 0),
-      );
-      // Awaited at the next batch; until then a failure must not count as unhandled.
-      posting.catch(() => {});
+      await client.releaseLease(lease.lease_id).catch(() => {});
+      return { kind: "released", samples, tokens };
     }
+    const batch = lease.prompts.slice(start, start + job.batchSize);
+    const t0 = performance.now();
+    const generated = await engine.generate(
+      batch.map((_, i) => ({ promptIds: windows[start + i].ids, seed: generation.seed })),
+      config,
+    );
+    const msPerSample = (performance.now() - t0) / batch.length;
+    const results: ResultIn[] = generated.map((result, i) => ({
+      doc_id: batch[i].doc_id,
+      recurrences: generation.recurrences,
+      completion: result.text,
+      prompt_tokens: windows[start + i].ids.length,
+      generated_tokens: result.ids.length,
+      prompt_truncated: windows[start + i].truncated,
+      backend: engine.name,
+      device: engine.adapter,
+      runner_version: job.runnerVersion,
+      timings: { ms: Math.round(msPerSample) },
+    }));
     const lost = await posting;
     if (lost) return lost;
-    return { kind: "done", samples, tokens };
-  } finally {
-    heartbeat.stop();
+    posting = post(
+      results,
+      generated.reduce((n, r) => n + r.ids.length, 0),
+    );
+    // Awaited at the next batch; until then a failure must not count as unhandled.
+    posting.catch(() => {});
   }
+  const lost = await posting;
+  if (lost) return lost;
+  return { kind: "done", samples, tokens };
 }

@@ -60,7 +60,7 @@ function browserPids(): number[] {
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
 
-describe("runner faults", () => {
+describe("runner faults", { timeout: 300_000 }, () => {
   it("fails a shard that outlives its timeout, with the reason, and replaces the page", async () => {
     const run = await createRun({ limit: 4, recurrences: [32], max_gen_toks: 256 });
     const events: RunnerEvent[] = [];

@@ -12,6 +12,7 @@ import { type EngineBackend, openBackend } from "./backends.ts";
 import { launchChromium } from "./browser/chromium.ts";
 import type { CheckpointCache } from "./cache/checkpoint-cache.ts";
 import { type BackendChoice, type ChosenBackend, chooseBackend } from "./capabilities.ts";
+import { startHeartbeat } from "./heartbeat.ts";
 import { runShard } from "./run-shard.ts";
 import type { RunnerLog } from "./runner-log.ts";
 import { RUNNER_VERSION } from "./version.ts";
@@ -150,6 +151,8 @@ export class Runner {
   private async execute(slot: Slot, lease: Lease, chosen: ChosenBackend): Promise<void> {
     const { options } = this;
     const started = performance.now();
+    // From the moment of the lease: a download or a model load can take longer than a lease.
+    const heartbeat = startHeartbeat(options.client, lease.lease_id, lease.deadline);
     try {
       const engine = await this.engineFor(slot, lease, chosen);
       const outcome = await withTimeout(
@@ -161,6 +164,7 @@ export class Runner {
           batchSize: options.batchSize,
           runnerVersion: RUNNER_VERSION,
           log: options.log,
+          heartbeat,
           shouldRelease: () => this.stopMode === "release",
         }),
         options.shardTimeoutMs,
@@ -200,6 +204,8 @@ export class Runner {
       await this.discard(slot);
       options.log({ event: "page_replaced", page: slot.index, reason: "after a failed shard" });
       if (this.browser && !this.browser.isConnected()) await this.restartBrowser("it crashed");
+    } finally {
+      heartbeat.stop();
     }
   }
 

@@ -14,7 +14,7 @@ import { freePort, registerGsm8k, uploadCheckpoint } from "./local-stack.ts";
 const work = mkdtempSync(join(tmpdir(), "evals-dev-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe("evals dev", () => {
+describe("evals dev", { timeout: 300_000 }, () => {
   it("serves the API and the dashboard, runs a submitted run, and stops on SIGINT", async () => {
     const port = await freePort();
     const child = spawn(

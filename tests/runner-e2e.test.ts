@@ -79,7 +79,8 @@ async function localSamples(limit: number, recurrences: number[], maxGenToks = M
   return new Map(local.samples.map((s) => [`${s.doc_id}@${s.recurrences}`, s]));
 }
 
-describe("evals runner against a local API", () => {
+// Generous: these start Chromium and generate for real, and CI machines can be slow and shared.
+describe("evals runner against a local API", { timeout: 300_000 }, () => {
   it("completes a run with 2 wasm pages; every completion equals the node engine's", async () => {
     const run = await createRun({ limit: 6 });
     wasmRunId = run.id;
