@@ -1,10 +1,8 @@
 // `evals dev`: the whole stack on this machine — the API under wrangler dev (migrations applied,
 // state under .wrangler/), one runner in this process, and the dashboard the API serves. Prints
 // what to export for `evals submit`; Ctrl-C gives held shards back and stops everything.
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { type Command, Option } from "commander";
-import { CheckpointCache } from "../../runner/cache/checkpoint-cache.ts";
+import { CheckpointCache, defaultCheckpointCacheDir } from "../../runner/cache/checkpoint-cache.ts";
 import { Runner } from "../../runner/runner.ts";
 import { createRunnerLog } from "../../runner/runner-log.ts";
 import { EvalsClient } from "../../worker/client.ts";
@@ -24,11 +22,7 @@ export function registerDevCommand(program: Command): void {
         .default("auto"),
     )
     .option("--chromium <path>", "Chromium executable")
-    .option(
-      "--cache-dir <dir>",
-      "runner checkpoint cache",
-      join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "evals", "checkpoints"),
-    )
+    .option("--cache-dir <dir>", "runner checkpoint cache", defaultCheckpointCacheDir())
     .option("--no-runner", "start only the API and the dashboard")
     .option("--json", "runner events as JSON lines")
     .action(async function runDev(options) {

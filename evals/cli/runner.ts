@@ -1,18 +1,11 @@
 // `evals runner`: leases shards from an API and runs them in headless Chromium (or node).
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { type Command, Option } from "commander";
-import { CheckpointCache } from "../../runner/cache/checkpoint-cache.ts";
+import { CheckpointCache, defaultCheckpointCacheDir } from "../../runner/cache/checkpoint-cache.ts";
 import { Runner } from "../../runner/runner.ts";
 import { createRunnerLog } from "../../runner/runner-log.ts";
 import { EvalsClient } from "../../worker/client.ts";
 import { EvalsError } from "../errors.ts";
 import { parseInteger } from "./parse.ts";
-
-function defaultCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "evals", "checkpoints");
-}
 
 export function registerRunnerCommand(program: Command): void {
   program
@@ -27,7 +20,7 @@ export function registerRunnerCommand(program: Command): void {
         .default("auto"),
     )
     .option("--chromium <path>", "Chromium executable (default: Playwright's, else the system's)")
-    .option("--cache-dir <dir>", "where checkpoint files are kept", defaultCacheDir())
+    .option("--cache-dir <dir>", "where checkpoint files are kept", defaultCheckpointCacheDir())
     .option("--cache-max-gb <n>", "evict least-recently-used checkpoints above this size", "20")
     .option("--batch-size <b>", "prompts generated together", "4")
     .option("--threads <n>", "CPU threads per page (default: cores ÷ pages)")

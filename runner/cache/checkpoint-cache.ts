@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { isAbsolute, join, normalize, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -36,6 +37,12 @@ export interface CheckpointCacheOptions extends CacheEvents {
   /** Headers for every download (the runner's bearer token). */
   headers?: Record<string, string>;
   fetch?: typeof fetch;
+}
+
+/** `$XDG_CACHE_HOME/evals/checkpoints`, else `~/.cache/evals/checkpoints`. */
+export function defaultCheckpointCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return join(base, "evals", "checkpoints");
 }
 
 const LAST_USED = ".last-used";
