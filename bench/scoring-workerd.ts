@@ -4,29 +4,17 @@
 // scores everything, and an identical request that only parses the body is subtracted.
 //
 //   npx tsx bench/scoring-workerd.ts [--rounds 3]
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { goldAnswer } from "../evals/scoring/math/index.ts";
 import { getTask } from "../evals/tasks/registry.ts";
+import { completions, solutions } from "./math-completions.ts";
 
 const { values } = parseArgs({ options: { rounds: { type: "string", default: "3" } } });
 const rounds = Number(values.rounds);
 // Passes over the 5,000 per measurement, so that scoring dwarfs the request's own cost.
 const TASKS: Record<string, number> = { hendrycks_math: 40, minerva_math: 1 };
-
-const testSplit = resolve(import.meta.dirname, "../../shared/datasets/math/test.jsonl");
-const solutions = readFileSync(testSplit, "utf8")
-  .trim()
-  .split("\n")
-  .map((line) => String((JSON.parse(line) as { solution: string }).solution));
-// Right and wrong answers in turn, in the Minerva answer format both scorers read.
-const completions = solutions.map((solution, i) => {
-  const answer = i % 2 === 0 ? goldAnswer(solution) : `${goldAnswer(solution)}+1`;
-  return ` So the answer is $\\boxed{${answer}}$.\nFinal Answer: The final answer is $${answer}$. I hope it is correct.`;
-});
 
 const workerSource = `
 import { getTask } from "./evals/tasks/registry.ts";

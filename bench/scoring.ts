@@ -2,8 +2,6 @@
 // metric (the sympy-style exact_match and math_verify), plus the one-off cost of the first call
 // (building the compute-engine). Completions are the test set's own answers, right and wrong in
 // turn.  Usage: npx tsx bench/scoring.ts
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { goldAnswer, scoreHendrycksMath, scoreMinervaMath } from "../evals/scoring/math/index.ts";
 import { parseAnswer, verifyAnswer } from "../evals/scoring/math/math-verify/index.ts";
 import {
@@ -11,16 +9,7 @@ import {
   normalizeFinalAnswer,
 } from "../evals/scoring/math/minerva-normalize.ts";
 import { isEquivSympy } from "../evals/scoring/math/sympy-equivalence.ts";
-
-const testSplit = resolve(import.meta.dirname, "../../shared/datasets/math/test.jsonl");
-const solutions = readFileSync(testSplit, "utf8")
-  .trim()
-  .split("\n")
-  .map((line) => String((JSON.parse(line) as { solution: string }).solution));
-const completions = solutions.map((solution, i) => {
-  const answer = i % 2 === 0 ? goldAnswer(solution) : `${goldAnswer(solution)}+1`;
-  return ` So the answer is $\\boxed{${answer}}$.\nFinal Answer: The final answer is $${answer}$. I hope it is correct.`;
-});
+import { completions, solutions } from "./math-completions.ts";
 
 const started = performance.now();
 scoreMinervaMath(completions[0] ?? "", solutions[0] ?? "");
