@@ -159,7 +159,7 @@ describe("MATH tasks score with lm-eval's scorers", () => {
   const minervaStyle =
     "So there are two.\nFinal Answer: The final answer is $2$. I hope it is correct.";
 
-  it("minerva_math and math500 read the Final Answer line; hendrycks_math the boxed answer", async () => {
+  it("minerva_math and math500 read the Final Answer line; hendrycks_math the text between $s", async () => {
     const data = await loadTaskData(getTask("minerva_math"), { dataDir });
     const solution = String(data.docs[0].solution);
     for (const name of ["minerva_math", "math500"]) {
@@ -168,10 +168,15 @@ describe("MATH tasks score with lm-eval's scorers", () => {
       expect(getTask(name).score(boxedOnly, solution).metrics.exact_match).toBe(0);
     }
     const hendrycks = getTask("hendrycks_math");
+    // lm-eval main never unboxes the prediction; our exact_match,fixed takes the box first.
     expect(hendrycks.score(boxedOnly, solution)).toEqual({
-      extracted: { exact_match: "2" },
-      metrics: { exact_match: 1 },
+      extracted: {
+        exact_match: "(x-2)(x+3)$, so there are $\\boxed{2}",
+        "exact_match,fixed": "2",
+      },
+      metrics: { exact_match: 0, "exact_match,fixed": 1 },
     });
+    expect(hendrycks.score(" $2$", solution).metrics.exact_match).toBe(1);
     expect(hendrycks.score(" $3$", solution).metrics.exact_match).toBe(0);
   });
 });

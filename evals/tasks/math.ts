@@ -11,7 +11,7 @@
 import { goldAnswer, scoreHendrycksMath, scoreMinervaMath } from "../scoring/math/index.ts";
 import type { TaskDefinition, TaskDoc } from "./types.ts";
 
-const SCORER_VERSION = "math-1";
+const SCORER_VERSION = "math-2";
 
 /**
  * The four Minerva exemplars (lm-eval's utils.list_fewshot_samples). The shared file names the

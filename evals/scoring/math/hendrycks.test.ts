@@ -1,10 +1,75 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { MathGoldError } from "./boxed.ts";
 import { scoreHendrycksMath } from "./hendrycks.ts";
 
-// [completion, solution, extracted answer, exact_match]. Expected values come from running
-// lm-eval's hendrycks_math v1.1 logic (utils.py: extract_answer, last_boxed_only_string,
-// remove_boxed, is_equiv, strip_string) in Python on each case, so its quirks are expected too:
+// hendrycks_math's two metrics, as a specification.
+//
+// `exact_match` is lm-eval main's process_results (lm_eval/tasks/hendrycks_math/utils.py, the
+// same in every release up to v0.5.0.dev1): `indices = [pos for pos, char in enumerate(results[0])
+// if char == "$"]`; with fewer than two the answer is the whole response, else the text between the
+// first and last "$". The prediction is never unboxed, so "$\\boxed{5}$" is compared as
+// "\\boxed{5}" and scores 0 against the gold 5.
+// [completion, solution, extracted answer, exact_match]; each worked by hand from that rule and
+// strip_string (the gold is always remove_boxed(last_boxed_only_string(solution))).
+const MAIN_CASES: [string, string, string, number][] = [
+  ["$5$", "The answer is $\\boxed{5}$.", "5", 1],
+  [" $\\dfrac{1}{2}$", "The answer is $\\boxed{\\frac12}$.", "\\dfrac{1}{2}", 1],
+  ["So $\\boxed{5}$.", "The answer is $\\boxed{5}$.", "\\boxed{5}", 0],
+  ["\\boxed{5}", "The answer is $\\boxed{5}$.", "\\boxed{5}", 0],
+  ["5", "The answer is $\\boxed{5}$.", "5", 1],
+  [" 5", "The answer is $\\boxed{5}$.", " 5", 1],
+  ["Cost: $5", "The answer is $\\boxed{5}$.", "Cost: $5", 0],
+  ["We get $x$ and then $7$.", "The answer is $\\boxed{7}$.", "x$ and then $7", 0],
+  ["The answer is \\[ 7 \\]", "The answer is $\\boxed{7}$.", "The answer is \\[ 7 \\]", 0],
+  ["$\\frac12$ then more text", "The answer is $\\boxed{\\frac{1}{2}}$.", "\\frac12", 1],
+  ["$10\\%$", "The answer is $\\boxed{10}$.", "10\\%", 1],
+  ["", "The answer is $\\boxed{0}$.", "", 0],
+];
+
+// lm-eval main's values on pull-request inputs, confirmed by running main's own code on the exact
+// strings (../shared/scoring-cases/lmeval_main_behaviour.jsonl, hendrycks_math rows).
+interface SharedCase {
+  id: string;
+  task: string;
+  metric: string | null;
+  gold: string;
+  completion: string;
+  expected: number;
+}
+const SHARED_CASES = readFileSync(
+  fileURLToPath(
+    new URL("../../../../shared/scoring-cases/lmeval_main_behaviour.jsonl", import.meta.url),
+  ),
+  "utf8",
+)
+  .trim()
+  .split("\n")
+  .map((line) => JSON.parse(line) as SharedCase)
+  .filter((c) => c.task === "hendrycks_math" && c.metric === "exact_match");
+
+describe("hendrycks_math exact_match: lm-eval main", () => {
+  it.each(MAIN_CASES)("%j against %j", (completion, solution, answer, exactMatch) => {
+    const score = scoreHendrycksMath(completion, solution);
+    expect(score.extracted.exact_match).toBe(answer);
+    expect(score.metrics.exact_match).toBe(exactMatch);
+  });
+
+  it("reads the shared lm-eval main cases", () => {
+    expect(SHARED_CASES.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(SHARED_CASES.map((c) => [c.id, c] as const))("%s", (_id, c) => {
+    expect(scoreHendrycksMath(c.completion, c.gold).metrics.exact_match).toBe(c.expected);
+  });
+});
+
+// `exact_match,fixed` is ours: the last \\boxed{...} first, then the first \\[...\\], then lm-eval
+// main's "$" rule (the extract_answer of an unmerged lm-eval pull request, which v1.1 of this
+// repository shipped as exact_match). Expected values come from running that extract_answer with
+// lm-eval's last_boxed_only_string, remove_boxed, is_equiv and strip_string in Python on each case,
+// so strip_string's quirks are expected too:
 // "\\text{cm}" without a space keeps the unit, "x/2" is not rewritten (int() fails and is_equiv
 // falls back to raw equality), "2\\sqrt{2}" is not "\\sqrt{8}", a second "\\text{ " unit fails an
 // assert (raw equality again), "1,000" is not "1000", and "\\boxed 5" (space form) beats a later
@@ -112,16 +177,15 @@ const CASES: [string, string, string, number][] = [
   ["$\\boxed{03/4}$", "The answer is $\\boxed{03/4}$.", "03/4", 1],
 ];
 
-describe("scoreHendrycksMath", () => {
+describe("hendrycks_math exact_match,fixed: boxed first", () => {
   it("has the breadth the brief asks for", () => {
     expect(CASES.length).toBeGreaterThanOrEqual(60);
   });
 
   it.each(CASES)("%j against %j", (completion, solution, answer, exactMatch) => {
-    expect(scoreHendrycksMath(completion, solution)).toEqual({
-      extracted: { exact_match: answer },
-      metrics: { exact_match: exactMatch },
-    });
+    const score = scoreHendrycksMath(completion, solution);
+    expect(score.extracted["exact_match,fixed"]).toBe(answer);
+    expect(score.metrics["exact_match,fixed"]).toBe(exactMatch);
   });
 
   it("refuses a gold solution without a boxed answer, naming the field", () => {

@@ -1,19 +1,34 @@
-// hendrycks_math (lm-eval v1.1, lm_eval/tasks/hendrycks_math/utils.py): the answer is the last
-// \boxed{...}, else the first \[...\], else the text between the first and last "$", else the
-// whole completion; it scores 1 when stripString makes it equal to the boxed gold.
+// hendrycks_math as lm-eval's main branch scores it (lm_eval/tasks/hendrycks_math/utils.py,
+// process_results, unchanged through v0.4.11 and v0.5.0.dev1): the answer is the text between the
+// first and last "$" of the completion, or the whole completion when it has fewer than two; the
+// prediction is never unboxed. It scores 1 when strip_string makes it equal to the boxed gold.
+// "exact_match,fixed" is ours: the last \boxed{...} first (an unmerged lm-eval pull request's
+// extract_answer), so a model that boxes its answer is not marked wrong for the box.
 import type { ScoreResult } from "../types.ts";
 import { goldAnswer, lastBoxedOnlyString, NotBoxedError, removeBoxed } from "./boxed.ts";
 import { isEquivHendrycks } from "./strip-string.ts";
 
-/** What we report when lm-eval itself would crash (remove_boxed's assert on an `\fbox{...}`). */
+/** What the corrected metric extracts where remove_boxed would fail an assert (`\fbox{...}`). */
 export const UNREADABLE_BOX = "[invalid]";
 
 /**
- * lm-eval's extract_answer.
+ * lm-eval main's answer: between the first and last "$", else the whole completion.
  *
- * @example extractHendrycksAnswer("The answer is $\\frac{1}{2}$.") // "\\frac{1}{2}"
+ * @example extractHendrycksAnswer("So $\\boxed{5}$.") // "\\boxed{5}"
  */
 export function extractHendrycksAnswer(completion: string): string {
+  const first = completion.indexOf("$");
+  const last = completion.lastIndexOf("$");
+  if (first === last) return completion;
+  return completion.slice(first + 1, last);
+}
+
+/**
+ * Our boxed-first answer: the last `\boxed{}`, else the first `\[...\]`, else lm-eval main's.
+ *
+ * @example extractBoxedFirstAnswer("The answer is $\\boxed{\\frac{1}{2}}$.") // "\\frac{1}{2}"
+ */
+export function extractBoxedFirstAnswer(completion: string): string {
   const boxed = lastBoxedOnlyString(completion);
   if (boxed !== null) {
     try {
@@ -25,20 +40,25 @@ export function extractHendrycksAnswer(completion: string): string {
   }
   const display = /\\\[([\s\S]+?)\\\]/.exec(completion);
   if (display) return (display[1] ?? "").trim();
-  const first = completion.indexOf("$");
-  const last = completion.lastIndexOf("$");
-  if (first !== last) return completion.slice(first + 1, last);
-  return completion;
+  return extractHendrycksAnswer(completion);
 }
 
 /**
  * Scores one hendrycks_math completion against the dataset's raw `solution`.
  *
- * @example scoreHendrycksMath(" $\\dfrac{1}{2}$", "... $\\boxed{\\frac12}$").metrics // { exact_match: 1 }
+ * @example scoreHendrycksMath(" $\\dfrac{1}{2}$", "... $\\boxed{\\frac12}$").metrics
+ * // { exact_match: 1, "exact_match,fixed": 1 }
  */
 export function scoreHendrycksMath(completion: string, solution: string): ScoreResult {
   const gold = goldAnswer(solution);
   const answer = extractHendrycksAnswer(completion);
-  const correct = answer !== UNREADABLE_BOX && isEquivHendrycks(answer, gold);
-  return { extracted: { exact_match: answer }, metrics: { exact_match: correct ? 1 : 0 } };
+  const boxedFirst = extractBoxedFirstAnswer(completion);
+  const fixed = boxedFirst !== UNREADABLE_BOX && isEquivHendrycks(boxedFirst, gold);
+  return {
+    extracted: { exact_match: answer, "exact_match,fixed": boxedFirst },
+    metrics: {
+      exact_match: isEquivHendrycks(answer, gold) ? 1 : 0,
+      "exact_match,fixed": fixed ? 1 : 0,
+    },
+  };
 }
