@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
 import { EvalsError } from "../errors.ts";
+import { cutAtUntil } from "../scoring/until.ts";
 import { summarizeAccuracy } from "../stats/accuracy.ts";
 import { getTask } from "../tasks/registry.ts";
 
@@ -18,6 +19,17 @@ export function registerScoreCommand(program: Command): void {
     .description('score {"id"?, "completion", "gold"} lines with a task\'s filters and metrics')
     .requiredOption("--task <name>", "task whose scoring to apply")
     .requiredOption("--input <file.jsonl>", "completions to score")
+    .option(
+      "--no-until",
+      "score each completion as given; by default it is first cut before the earliest of the " +
+        "task's stop sequences (`until`), as generation and lm-eval do",
+    )
+    .addHelpText(
+      "after",
+      "\nEach completion is cut at the task's `until` stop sequences before filtering (lm-eval's\n" +
+        'generate_until does the same), so text that runs on past e.g. "Problem:" or "Q:" is not\n' +
+        "scored. Pass --no-until for completions that were already cut.",
+    )
     .action(function runScore(options) {
       const task = getTask(options.task);
       let text: string;
@@ -46,7 +58,10 @@ export function registerScoreCommand(program: Command): void {
       });
       const totals = new Map<string, number[]>();
       for (const item of parsed) {
-        const score = task.score(item.completion, item.gold);
+        const completion = options.until
+          ? cutAtUntil(item.completion, task.until)
+          : item.completion;
+        const score = task.score(completion, item.gold);
         for (const [name, value] of Object.entries(score.metrics))
           totals.set(name, [...(totals.get(name) ?? []), value]);
         process.stdout.write(
