@@ -667,9 +667,15 @@ describe("scoreMinervaMath", () => {
   it.each(CASES)(
     "%j against %j",
     (completion, solution, answer, exactMatch, fixedAnswer, fixed, verified, mathVerify) => {
+      // None of these cases reaches the trailing-\text quirk, so math_verify,fixed agrees.
       expect(scoreMinervaMath(completion, solution)).toEqual({
         extracted: { exact_match: answer, "exact_match,fixed": fixedAnswer, math_verify: verified },
-        metrics: { exact_match: exactMatch, "exact_match,fixed": fixed, math_verify: mathVerify },
+        metrics: {
+          exact_match: exactMatch,
+          "exact_match,fixed": fixed,
+          math_verify: mathVerify,
+          "math_verify,fixed": mathVerify,
+        },
       });
     },
   );
@@ -682,6 +688,7 @@ describe("scoreMinervaMath", () => {
       exact_match: 1,
       "exact_match,fixed": 1,
       math_verify: 0,
+      "math_verify,fixed": 0,
     });
   });
 

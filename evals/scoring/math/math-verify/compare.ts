@@ -40,8 +40,80 @@ function letters(answer: ParsedAnswer): string | undefined {
   return /^[A-Za-z]+$/.test(text) ? text : undefined;
 }
 
+/** Built from symbols alone ("x", "AB", "(p,q)", "f(x)", "|AB|", "A/B"): no number anywhere. */
+function onlySymbols(expr: Expression): boolean {
+  if (isSymbol(expr)) return true;
+  if (isNumber(expr) || !isFunction(expr)) return false;
+  return expr.ops.length > 0 && expr.ops.every(onlySymbols);
+}
+
+/** math_verify's is_assignment_relation: an equation whose left side is only symbols. */
 function isAssignment(expr: Expression): boolean {
-  return expr.operator === "Equal" && isSymbol(ops(expr)[0]);
+  const [lhs] = ops(expr);
+  return (
+    expr.operator === "Equal" && ops(expr).length === 2 && lhs !== undefined && onlySymbols(lhs)
+  );
+}
+
+/** Points at which two equations are sampled; irrational-looking so no factor vanishes by luck. */
+const SAMPLES = [0.3819, 1.2732, -0.6931, 2.2361];
+
+/**
+ * Equations with the same solutions, as math_verify's sympy_solve_and_compare finds them: over
+ * the same variables, one side-difference is a nonzero constant times the other
+ * ("4x-5y=-50" and "y = \frac{4}{5}x + 10").
+ */
+function sameSolutions(gold: Expression, pred: Expression): boolean {
+  const [gl, gr] = ops(gold);
+  const [pl, pr] = ops(pred);
+  if (!gl || !gr || !pl || !pr) return false;
+  const ce = computeEngine();
+  const g = ce.box(["Subtract", gl, gr]);
+  const p = ce.box(["Subtract", pl, pr]);
+  const vars = [...new Set(g.freeVariables)].sort();
+  const pvars = [...new Set(p.freeVariables)].sort();
+  if (vars.length === 0 || vars.join() !== pvars.join()) return false;
+  let ratio: number | undefined;
+  for (let k = 0; k < SAMPLES.length; k++) {
+    const at = Object.fromEntries(vars.map((v, i) => [v, SAMPLES[(k + i) % SAMPLES.length] ?? 1]));
+    const gv = numericValue(g.subs(at));
+    const pv = numericValue(p.subs(at));
+    if (gv === undefined || pv === undefined || !Number.isFinite(gv) || !Number.isFinite(pv)) {
+      return false;
+    }
+    if (Math.abs(pv) < 1e-12) {
+      if (Math.abs(gv) < 1e-12) continue;
+      return false;
+    }
+    const r = gv / pv;
+    if (ratio === undefined) ratio = r;
+    else if (Math.abs(r - ratio) > 1e-9 * Math.max(1, Math.abs(ratio))) return false;
+  }
+  return ratio !== undefined && ratio !== 0;
+}
+
+/** "a < x < b" as the interval it describes (math_verify's as_set), when a and b are numbers. */
+function chainAsInterval(expr: Expression): Expression | undefined {
+  const bounds: Record<string, boolean> = { Less: true, LessEqual: false };
+  const open = bounds[expr.operator];
+  const [a, x, b] = ops(expr);
+  if (open === undefined || ops(expr).length !== 3 || !a || !x || !b) return undefined;
+  if (numericValue(a) === undefined || numericValue(b) === undefined) return undefined;
+  if (x.freeVariables.length === 0) return undefined;
+  const ce = computeEngine();
+  const end = (e: Expression): Expression => (open ? ce.box(["Open", e]) : e);
+  return ce.box(["Interval", end(a), end(b)]);
+}
+
+/** Pairs each gold element with a different equal predicted one (sets compare in any order). */
+function sameElements(gold: readonly Expression[], pred: readonly Expression[]): boolean {
+  const used = new Set<number>();
+  return gold.every((g) => {
+    const i = pred.findIndex((p, j) => !used.has(j) && expressionEqual(g, p));
+    if (i < 0) return false;
+    used.add(i);
+    return true;
+  });
 }
 
 /** Equal as numbers: rounded when either is a decimal, exactly otherwise. */
@@ -70,6 +142,7 @@ function interval(expr: Expression): [Expression, Expression, boolean, boolean] 
   const [a, b] = ops(expr);
   if (a === undefined || b === undefined || ops(expr).length !== 2) return undefined;
   if (expr.operator === "Tuple") return [a, b, true, true];
+  if (expr.operator === "List") return [a, b, false, false];
   if (expr.operator !== "Interval") return undefined;
   const open = (e: Expression) => e.operator === "Open";
   const inner = (e: Expression) => (open(e) ? (ops(e)[0] ?? e) : e);
@@ -105,12 +178,13 @@ function collectionEqual(gold: Expression, pred: Expression): boolean {
   }
   // A single value is the singleton set.
   const items = (e: Expression) => (COLLECTIONS.has(e.operator) ? ops(e) : [e]);
-  let [ga, pa] = [items(gold), items(pred)];
+  const ga = items(gold);
+  let pa = items(pred);
   if (ga.length !== pa.length) return false;
-  // Sets (and unions of intervals) compare in value order; tuples in the order written.
-  if (gold.operator === "Set" || gold.operator === "Union")
-    [ga, pa] = [sortedByValue(ga), sortedByValue(pa)];
-  else if (pred.operator === "Set") pa = sortedByValue(pa);
+  // Sets (and unions of intervals) compare in any order (math_verify sorts both by one key);
+  // tuples in the order written.
+  if (gold.operator === "Set" || gold.operator === "Union") return sameElements(ga, pa);
+  if (pred.operator === "Set") pa = sortedByValue(pa);
   return ga.every((g, i) => expressionEqual(g, pa[i] as Expression));
 }
 
@@ -125,10 +199,13 @@ function relationEqual(gold: Expression, pred: Expression): boolean {
   if (gold.operator === pred.operator && expressionEqual(gDiff, ce.box(["Subtract", pl, pr]))) {
     return true;
   }
-  return (
+  if (
     RELATIONS[gold.operator] === pred.operator &&
     expressionEqual(gDiff, ce.box(["Subtract", pr, pl]))
-  );
+  ) {
+    return true;
+  }
+  return gold.operator === "Equal" && pred.operator === "Equal" && sameSolutions(gold, pred);
 }
 
 /** sympy_expr_eq, on compute-engine expressions. */
@@ -138,6 +215,8 @@ export function expressionEqual(goldIn: Expression, predIn: Expression): boolean
   const predIsEquation = pred.operator === "Equal";
   if (predIsEquation && gold.operator !== "Equal") pred = ops(pred).at(-1) ?? pred;
   else if (isAssignment(gold) && !predIsEquation) gold = ops(gold).at(-1) ?? gold;
+  // "0 < f(x) < 1" against the interval (0,1): the gold relation becomes its set.
+  if (COLLECTIONS.has(pred.operator)) gold = chainAsInterval(gold) ?? gold;
   if (gold.isSame(pred)) return true;
   if (gold.operator in RELATIONS && pred.operator in RELATIONS) return relationEqual(gold, pred);
   if (COLLECTIONS.has(gold.operator) || COLLECTIONS.has(pred.operator)) {

@@ -2,7 +2,7 @@
 // fallback_mode "first_match", extraction_mode "any_match"): patterns are tried by priority
 // (0 "final answer is ... I hope", 50 boxed and "final answer ... is", 100 "answer:", 200
 // "answer", 300 any LaTeX or number); within a priority the rightmost match that parses wins.
-import { isFunction } from "@cortex-js/compute-engine";
+import { isFunction, isNumber } from "@cortex-js/compute-engine";
 import type { Expression } from "../compute-engine.ts";
 import { computeEngine } from "../compute-engine.ts";
 import { normalizeLatex } from "./normalize-latex.ts";
@@ -65,30 +65,116 @@ function groupsOf(match: RegExpMatchArray): Record<string, string | undefined> {
   return match.groups ?? {};
 }
 
-/** latex2sympy reads a bare comma list ("1, -2") as a set; only brackets make it a tuple. */
+/** Whether `text` has a comma or semicolon outside every bracket: "(1,2),(3,4)" does, "(1,2)" not. */
+function hasTopLevelComma(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
+    else if ((c === "," || c === ";") && depth === 0) return true;
+  }
+  return false;
+}
+
+/**
+ * latex2sympy reads a comma list outside brackets ("1, -2", "(1,2),(3,4)") as a set; a single
+ * bracketed pair "(1,2)" stays a tuple.
+ */
 export function bareListAsSet(expr: Expression, text: string): Expression {
-  if (!isFunction(expr, "Tuple") || /^[([]/.test(text.trim())) return expr;
+  if (!isFunction(expr, "Tuple")) return expr;
+  if (/^[([]/.test(text.trim()) && !hasTopLevelComma(text)) return expr;
   return computeEngine().box(["Set", ...expr.ops]);
 }
 
-/** A parse, or null where compute-engine (standing in for latex2sympy) cannot read it. */
-function parseLatex(text: string, percent: boolean): Expression | null {
-  if (text.trim() === "") return null;
+const EQUALS = /(?<![\\<!>])=/;
+
+/** `text` split at each "=" outside braces and brackets ("\\sum_{k=0}" keeps its "="). */
+function splitEquals(text: string): string[] {
+  const sides: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "{" || c === "(" || c === "[") depth++;
+    else if (c === "}" || c === ")" || c === "]") depth--;
+    else if (c === "=" && depth === 0 && !/[\\<!>]/.test(text[i - 1] ?? "")) {
+      sides.push(text.slice(from, i));
+      from = i + 1;
+    }
+  }
+  sides.push(text.slice(from));
+  return sides;
+}
+
+/**
+ * latex2sympy2_extended's relation handling, on the text: an "\\approx" ends the answer unless
+ * nothing was assigned before it ("x = 1/3 \\approx 0.33" → "x = 1/3", "x \\approx 11" → "11"),
+ * and a chain "x = 5+6 = 11" is its first and last sides (math_verify's take_first_relation and
+ * take_last_relation). Chains inside comma lists are left alone.
+ */
+function collapseRelations(text: string): string {
+  let s = text;
+  if (s.includes("\\approx")) {
+    const parts = s.split("\\approx");
+    s = EQUALS.test(parts[0] ?? "") ? (parts[0] ?? "") : (parts.at(-1) ?? "");
+  }
+  if (/[,;]/.test(s)) return s;
+  const sides = splitEquals(s);
+  // Only an assignment chain (its left side has no number) keeps its ends.
+  if (sides.length > 2 && !/\d/.test(sides[0] ?? "")) s = `${sides[0]}=${sides.at(-1)}`;
+  return s;
+}
+
+function parseOne(text: string): Expression | null {
   const ce = computeEngine();
   let expr = ce.parse(text);
-  if (!expr.isValid) {
-    // math_verify retries a chain "a = b = c" (no commas) with its last side only.
-    const sides = text.split(/(?<![\\<!>])=/);
-    if (/[,;]/.test(text) || sides.length <= 2) return null;
-    expr = ce.parse(sides.at(-1) ?? "");
-    if (!expr.isValid) return null;
+  if (!expr.isValid) return null;
+  // "A:B" is a ratio (latex2sympy's COLON is a division); "12:00" is a time, not 12/0.
+  if (JSON.stringify(expr.json).includes('"Colon"')) {
+    const ratio = ce.parse(text.replace(/:/g, "/"));
+    const value = ratio.N();
+    const finite = !isNumber(value) || Number.isFinite(value.re);
+    if (ratio.isValid && finite) expr = ratio;
   }
-  expr = bareListAsSet(expr, text);
+  return bareListAsSet(expr, text);
+}
+
+/** A parse, or null where compute-engine (standing in for latex2sympy) cannot read it. */
+function parseLatex(raw: string, percent: boolean): Expression | null {
+  if (raw.trim() === "") return null;
+  const ce = computeEngine();
+  // A bare "%" is a percent sign, as "\\%" is.
+  const text = collapseRelations(raw).replace(/(?<!\\)%/g, "\\%");
+  let expr: Expression | null;
+  const pm = text.split(/\\pm|\\mp/);
+  if (pm.length === 2) {
+    // "a \\pm b" is the set of both (latex2sympy's PLUS_MINUS).
+    const plus = parseOne(pm.join("+"));
+    const minus = parseOne(pm.join("-"));
+    expr = plus && minus ? ce.box(["Set", plus, minus]) : null;
+  } else {
+    expr = parseOne(text);
+  }
+  if (expr === null) {
+    // math_verify retries a chain "a = b = c" (no commas) with its last side only.
+    const sides = splitEquals(text);
+    if (/[,;]/.test(text) || sides.length <= 2) return null;
+    expr = parseOne(sides.at(-1) ?? "");
+    if (expr === null) return null;
+  }
   if (percent) expr = ce.box(["Divide", expr, 100]).evaluate();
   return expr;
 }
 
-function extractLatex(match: RegExpMatchArray): { parsed: ParsedAnswer | null; text: string } {
+function extractLatex(
+  match: RegExpMatchArray,
+  quirks: boolean,
+): { parsed: ParsedAnswer | null; text: string } {
   const groups = groupsOf(match);
   const prefixes = ["first", "next1", "next2", "next3", "next4", "next5"];
   const answers: (ParsedAnswer | null)[] = [];
@@ -99,7 +185,7 @@ function extractLatex(match: RegExpMatchArray): { parsed: ParsedAnswer | null; t
     );
     if (!entry) continue;
     const [name, latex] = entry as [string, string];
-    const text = normalizeLatex(latex, name === "first_latexBoxed" ? "last" : "all");
+    const text = normalizeLatex(latex, name === "first_latexBoxed" ? "last" : "all", quirks);
     texts.push(text);
     const expr = parseLatex(text, Boolean(groups[`${prefix}_percent`]));
     answers.push(expr ? { expr, text } : null);
@@ -170,7 +256,8 @@ function overlapsAny(spans: Span[], failed: Span[]): boolean {
  *
  * @example parseAnswer("The answer is $\\frac{1}{2}$") // [{ expr: 1/2, text: "\\frac{1}{2}" }, "\\frac{1}{2}"]
  */
-export function parseAnswer(text: string): Extraction {
+export function parseAnswer(text: string, options: { quirks?: boolean } = {}): Extraction {
+  const quirks = options.quirks ?? true;
   patterns ??= buildPatterns();
   const priorities = [...new Set(patterns.map((p) => p.priority))].sort((a, b) => a - b);
   const fallbacks: string[] = [];
@@ -188,7 +275,7 @@ export function parseAnswer(text: string): Extraction {
     for (const { match, kind } of matches) {
       if (kind === "expr" && overlapsAny(valueSpans(match), failedLatex)) continue;
       const { parsed, text: fallback } =
-        kind === "latex" ? extractLatex(match) : extractExpr(match);
+        kind === "latex" ? extractLatex(match, quirks) : extractExpr(match);
       if (kind === "latex" && !parsed) failedLatex.push(...latexSpans(match));
       if (fallback) fallbacks.push(fallback);
       if (parsed) return fallbacks.length > 0 ? [parsed, fallbacks[0] as string] : [parsed];

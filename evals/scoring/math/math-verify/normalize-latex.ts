@@ -52,9 +52,15 @@ const UNIT_TEXT = new RegExp(
   "g",
 );
 
-/** The contents of each balanced `\boxed{...}`, in order. */
-function boxedContents(latex: string): string[] {
-  const found: string[] = [];
+interface Box {
+  start: number;
+  end: number;
+  content: string;
+}
+
+/** Each balanced `\boxed{...}`, in order. */
+function boxesOf(latex: string): Box[] {
+  const found: Box[] = [];
   let from = 0;
   for (;;) {
     const start = latex.indexOf("\\boxed{", from);
@@ -69,9 +75,49 @@ function boxedContents(latex: string): string[] {
       }
     }
     if (end < 0) return found;
-    found.push(latex.slice(start + "\\boxed{".length, end));
+    found.push({ start, end, content: latex.slice(start + "\\boxed{".length, end) });
     from = end + 1;
   }
+}
+
+/**
+ * The boxes a "last box" extraction keeps (latex2sympy2_extended's extract_boxed_content): the
+ * last, and each one before it that is close (under 10 characters between) or, if different,
+ * within 70 characters and separated by "and", "or", a comma or a semicolon.
+ */
+function lastBoxes(boxes: Box[], latex: string): string[] {
+  const kept: Box[] = [];
+  for (let i = boxes.length - 1; i >= 0; i--) {
+    const box = boxes[i] as Box;
+    const next = kept.at(-1);
+    if (next) {
+      const between = latex.slice(box.end + 1, next.start);
+      const separated = /\b(?:and|or)\b|,|;/.test(between);
+      const near = between.length < 10;
+      if (!near && !(box.content !== next.content && between.length < 70 && separated)) break;
+      if (box.content.trim() === next.content.trim()) continue;
+    }
+    kept.push(box);
+  }
+  return kept.reverse().map((b) => b.content);
+}
+
+/**
+ * A trailing \text{...} (with an optional ^2) is a unit, unless it is the whole answer.
+ * latex2sympy2_extended's regex for it is `(\\(?:text|mbox){.*?})(\^\d|\{\^\d\})?$`: the lazy
+ * `.*?` still runs to the end of the answer, so it also cuts "\text{e}}" off "1 - \frac{1}{\text{e}}",
+ * and latex2sympy reads what is left, "1 - \frac{1}{", as 1. With `quirks` we do the same (that is
+ * math_verify); without, only a balanced trailing \text{...} goes (math_verify,fixed).
+ */
+function dropTrailingText(latex: string, quirks: boolean): string {
+  let cut = latex.replace(/\\(?:text|mbox)\{[^{}]*\}(?:\^\d|\{\^\d\})?\s*$/, "").trim();
+  if (quirks) {
+    const at = latex.search(/\\(?:text|mbox)\{.*\}(?:\^\d|\{\^\d\})?\s*$/);
+    if (at >= 0) cut = latex.slice(0, at).trim();
+    // latex2sympy gives up on a fraction left without its denominator and keeps what came before.
+    cut = cut.replace(/\s*[-+]?\s*\\frac\{[^{}]*\}\{$/, "").trim();
+  }
+  return cut === "" ? latex : cut;
 }
 
 /**
@@ -79,18 +125,34 @@ function boxedContents(latex: string): string[] {
  *
  * @example normalizeLatex("\\boxed{\\dfrac{1}{2}\\text{ cm}}", "last") // "\\frac{1}{2}"
  */
-export function normalizeLatex(latex: string, boxed: "all" | "last"): string {
+export function normalizeLatex(latex: string, boxed: "all" | "last", quirks = true): string {
   let s = latex;
-  const boxes = boxedContents(s);
-  if (boxes.length > 0) s = boxed === "last" ? (boxes.at(-1) ?? "") : boxes.join(",");
+  const boxes = boxesOf(s);
+  if (boxes.length > 0) {
+    s = boxed === "last" ? lastBoxes(boxes, s).join(",") : boxes.map((b) => b.content).join(",");
+  }
+  // A doubled backslash before a command ("\\\\frac") is one backslash, except in matrices, where
+  // "\\\\" separates rows.
+  if (!s.includes("matrix")) s = s.replace(/\\\\(?=[a-zA-Z])/g, "\\");
+  // \textbf, \textnormal, \mathrm, ... all read as \text (latex2sympy2_extended's basic_latex).
+  s = s
+    .replace(/\\text(?:normal|bf|it|rm)\b/g, "\\text")
+    .replace(/\\math(?:rm|it|bf)\b/g, "\\text");
+  // "and"/"or" between answers, bare or in \text{}, separate them like a comma.
+  s = s.replace(/,?\s*\\text\{\s*(?:and|or)\s*\}/g, ",");
+  s = s.replace(/(?<![a-zA-Z])(?:,?\s*(?:and|or))(?![a-zA-Z])/g, ",");
+  // Percent words are a percent sign.
+  s = s.replace(/\\text\{(?:percent|pct|percentage)\}/g, "%");
+  s = s.replace(/\s*\b(?:percentage|percent|pct)\b/g, "%");
   s = s.replace(/\\(?:display|text|script)style/g, "");
   s = s.replace(/\\left|\\right|\\big|\\Big|\\bigg|\\Bigg/g, "");
   s = s.replace(/\\[tdc]frac/g, "\\frac");
   // "\\!" is a negative space ("1,\\!000" is one number); the others are spaces.
-  s = s.replace(/(?<!\\)\\!/g, "").replaceAll("{,}", ",");
+  s = s.replace(/(?<!\\)\\!\s*/g, "").replace(/\s*\{\s*,\s*\}/g, ",");
   s = s.replace(/(?<!\\)\\[,:; ]|\\q?quad|~/g, " ");
   s = s.replace(/\^\s*\{?\\circ\}?|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}|°/g, "");
   s = s.replace(UNIT_TEXT, "");
+  s = dropTrailingText(s, quirks);
   s = s.replace(/\\\$|\$/g, "");
   // \text{Evelyn} → Evelyn, \textbf{(A)} → (A)
   s = s.replace(/\\(?:text|textbf|mathrm|mathbf|mbox|operatorname)\{([^{}]*)\}/g, "$1");
@@ -101,11 +163,10 @@ export function normalizeLatex(latex: string, boxed: "all" | "last"): string {
   // "x \in [1,2]" is the set on the right.
   const member = s.split("\\in ");
   if (member.length === 2) s = member[1] ?? s;
-  // Thousands separators: "1,000" would read as a tuple.
-  s = s.replace(
-    /(?<![\d.])(\d{1,3})((?:,\d{3})+)(?![\d,])/g,
-    (_m, head: string, rest: string) => head + rest.replaceAll(",", ""),
-  );
+  // Thousands separators, only where the whole answer is one number: "1,000" would read as a
+  // tuple, but "(12,102)" and "[-36,104]" are a pair and an interval.
+  const trimmed = s.trim();
+  if (/^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$/.test(trimmed)) s = trimmed.replaceAll(",", "");
   s = s.trim().replace(/[.,;:\s]+$/, "");
   return s.trim();
 }
