@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { MathGoldError } from "./boxed.ts";
 import { scoreHendrycksMath } from "./hendrycks.ts";
@@ -12,7 +10,8 @@ import { scoreHendrycksMath } from "./hendrycks.ts";
 // first and last "$". The prediction is never unboxed, so "$\\boxed{5}$" is compared as
 // "\\boxed{5}" and scores 0 against the gold 5.
 // [completion, solution, extracted answer, exact_match]; each worked by hand from that rule and
-// strip_string (the gold is always remove_boxed(last_boxed_only_string(solution))).
+// strip_string (the gold is always remove_boxed(last_boxed_only_string(solution))). lm-eval main's
+// own values on pull-request inputs are checked in hendrycks-agreement.test.ts.
 const MAIN_CASES: [string, string, string, number][] = [
   ["$5$", "The answer is $\\boxed{5}$.", "5", 1],
   [" $\\dfrac{1}{2}$", "The answer is $\\boxed{\\frac12}$.", "\\dfrac{1}{2}", 1],
@@ -28,40 +27,11 @@ const MAIN_CASES: [string, string, string, number][] = [
   ["", "The answer is $\\boxed{0}$.", "", 0],
 ];
 
-// lm-eval main's values on pull-request inputs, confirmed by running main's own code on the exact
-// strings (../shared/scoring-cases/lmeval_main_behaviour.jsonl, hendrycks_math rows).
-interface SharedCase {
-  id: string;
-  task: string;
-  metric: string | null;
-  gold: string;
-  completion: string;
-  expected: number;
-}
-const SHARED_CASES = readFileSync(
-  fileURLToPath(
-    new URL("../../../../shared/scoring-cases/lmeval_main_behaviour.jsonl", import.meta.url),
-  ),
-  "utf8",
-)
-  .trim()
-  .split("\n")
-  .map((line) => JSON.parse(line) as SharedCase)
-  .filter((c) => c.task === "hendrycks_math" && c.metric === "exact_match");
-
 describe("hendrycks_math exact_match: lm-eval main", () => {
   it.each(MAIN_CASES)("%j against %j", (completion, solution, answer, exactMatch) => {
     const score = scoreHendrycksMath(completion, solution);
     expect(score.extracted.exact_match).toBe(answer);
     expect(score.metrics.exact_match).toBe(exactMatch);
-  });
-
-  it("reads the shared lm-eval main cases", () => {
-    expect(SHARED_CASES.length).toBeGreaterThanOrEqual(10);
-  });
-
-  it.each(SHARED_CASES.map((c) => [c.id, c] as const))("%s", (_id, c) => {
-    expect(scoreHendrycksMath(c.completion, c.gold).metrics.exact_match).toBe(c.expected);
   });
 });
 

@@ -56,7 +56,7 @@ function isAssignment(expr: Expression): boolean {
 }
 
 /** Points at which two equations are sampled; irrational-looking so no factor vanishes by luck. */
-const SAMPLES = [0.3819, 1.2732, -0.6931, 2.2361];
+const SAMPLES = [0.3819, 1.2732, -0.6173, 2.2391];
 
 /**
  * Equations with the same solutions, as math_verify's sympy_solve_and_compare finds them: over
