@@ -120,6 +120,39 @@ function dropTrailingText(latex: string, quirks: boolean): string {
   return cut === "" ? latex : cut;
 }
 
+const THOUSANDS = /(?<![\d.])([1-9]\d{0,2})((?:,\d{3})+)(?!\d)/g;
+
+/**
+ * Thousands separators outside brackets: "10,080" and "x = 58,500" are numbers, while "(12,102)"
+ * and "[-36,104]" stay a pair and an interval. A space after the comma makes it a list: Math-Verify
+ * reads "32,\\! 349" (the "\\!" and its space removed) as 32349 but "32, 349" not.
+ */
+function joinThousands(latex: string): string {
+  let out = "";
+  let depth = 0;
+  let segment = "";
+  const flush = () => {
+    out +=
+      depth === 0
+        ? segment.replace(THOUSANDS, (_m, h: string, r: string) => h + r.replaceAll(",", ""))
+        : segment;
+    segment = "";
+  };
+  for (const c of latex) {
+    if (c === "(" || c === "[" || c === "{") {
+      flush();
+      depth++;
+      out += c;
+    } else if (c === ")" || c === "]" || c === "}") {
+      flush();
+      depth = Math.max(0, depth - 1);
+      out += c;
+    } else segment += c;
+  }
+  flush();
+  return out;
+}
+
 /**
  * Cleans one extracted LaTeX answer before it is parsed.
  *
@@ -163,10 +196,7 @@ export function normalizeLatex(latex: string, boxed: "all" | "last", quirks = tr
   // "x \in [1,2]" is the set on the right.
   const member = s.split("\\in ");
   if (member.length === 2) s = member[1] ?? s;
-  // Thousands separators, only where the whole answer is one number: "1,000" would read as a
-  // tuple, but "(12,102)" and "[-36,104]" are a pair and an interval.
-  const trimmed = s.trim();
-  if (/^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$/.test(trimmed)) s = trimmed.replaceAll(",", "");
+  s = joinThousands(s);
   s = s.trim().replace(/[.,;:\s]+$/, "");
   return s.trim();
 }
