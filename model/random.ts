@@ -12,7 +12,11 @@ export interface RandomPreset {
   description: string;
 }
 
-const base = { rmsNormEps: 1e-5, ropeTheta: 10000, ropeScaling: null, embedScale: 1,
+const base = {
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  ropeScaling: null,
+  embedScale: 1,
   normPlacement: "pre",
 } as const;
 
