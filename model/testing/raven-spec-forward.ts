@@ -46,6 +46,48 @@ export interface SpecForwardOptions {
   mutation?: SpecMutation;
 }
 
+/** The config.json keys the oracle reads (RAVEN-FORMATS §1.3). */
+interface RopeJson {
+  rope_base?: number;
+  rope_theta?: number;
+  rope_scaling?: {
+    rope_type?: string;
+    type?: string;
+    factor: number;
+    low_freq_factor: number;
+    high_freq_factor: number;
+    original_max_position_embeddings: number;
+  } | null;
+}
+
+interface RavenJson extends RopeJson {
+  n_embd: number;
+  n_heads: number;
+  num_key_value_heads?: number;
+  head_dim?: number;
+  intermediate_size: number;
+  vocab_size: number;
+  padded_vocab_size?: number;
+  norm_eps: number;
+  init_values?: { embed_scale?: number };
+  n_layers_in_prelude: number;
+  n_layers_in_recurrent_block: number;
+  n_layers_in_coda: number;
+}
+
+interface Olmo2Json {
+  hidden_size: number;
+  num_attention_heads: number;
+  num_key_value_heads?: number;
+  head_dim?: number;
+  intermediate_size: number;
+  vocab_size: number;
+  rms_norm_eps: number;
+  rope_theta: number;
+  num_hidden_layers: number;
+  tie_word_embeddings?: boolean;
+}
+
 interface Cfg {
   h: number;
   nh: number;
@@ -65,7 +107,7 @@ export function specRavenLogits(
   ids: readonly number[],
   options: SpecForwardOptions,
 ): Float64Array[] {
-  const c = ckpt.config as Record<string, any>;
+  const c = ckpt.config as unknown as RavenJson;
   const mutation = options.mutation;
   const flavour = ckpt.flavour;
   const huginn = flavour === "huginn";
@@ -127,10 +169,11 @@ export function specRavenLogits(
  * branch outputs, q_norm/k_norm over whole projections, rotate-half RoPE from rope_theta.
  */
 export function specOlmo2Logits(
-  config: Record<string, any>,
+  json: Record<string, unknown>,
   tensors: ReadonlyMap<string, Float32Array>,
   ids: readonly number[],
 ): Float64Array[] {
+  const config = json as unknown as Olmo2Json;
   const h: number = config.hidden_size;
   const nh: number = config.num_attention_heads;
   const nkv: number = config.num_key_value_heads ?? nh;
@@ -344,7 +387,7 @@ function rotate(cfg: Cfg, row: number[], heads: number, p: number): void {
 
 /** §4: Huginn inv_i = rope_base^(−2i/d); retrofits rope_theta with llama3 scaling as [TR] does. */
 function inverseFrequencies(
-  c: Record<string, any>,
+  c: RopeJson,
   flavour: RavenFlavourName,
   d: number,
   mutation: SpecMutation | undefined,
@@ -353,7 +396,7 @@ function inverseFrequencies(
     flavour === "huginn"
       ? mutation !== "theta-from-rope_base"
       : mutation === "theta-from-rope_base";
-  const base: number = useBase ? c.rope_base : (c.rope_theta ?? 10000);
+  const base = (useBase ? c.rope_base : c.rope_theta) ?? 10000;
   const inv = Array.from({ length: d / 2 }, (_, i) => 1 / base ** ((2 * i) / d));
   const scaling = c.rope_scaling;
   if (flavour === "huginn" || !scaling || mutation === "rope-scaling-ignored") return inv;
