@@ -1,6 +1,7 @@
 // What `evals export` does: resolve the source (a directory, a hub id or a random preset), apply
 // the surgery and write the checkpoint.
 import { basename, resolve } from "node:path";
+import { SurgeryError } from "./errors.ts";
 import { adapterRecord, type ExportDtype, exportCheckpoint } from "./export.ts";
 import { resolveHubModel } from "./hub.ts";
 import type { Manifest } from "./manifest.ts";
@@ -8,7 +9,7 @@ import { randomLlamaSource, randomPreset } from "./random.ts";
 import { byteTokenizerFiles } from "./random-tokenizer.ts";
 import { hashSourceFiles, loadSourceModel } from "./source.ts";
 import { type AdapterInit, buildRecurrentWeights, recurrentFromLlama } from "./surgery.ts";
-import { readTokenIds } from "./tokenizer-info.ts";
+import { readRavenTokenIds, readTokenIds } from "./tokenizer-info.ts";
 import type { LayerProvenance } from "./weights.ts";
 
 export interface ExportRequest {
@@ -22,6 +23,8 @@ export interface ExportRequest {
   adapter?: AdapterInit;
   seed?: number;
   dtype?: ExportDtype;
+  /** Receives one line per thing the export read but chose not to use (the export log). */
+  onNote?: (line: string) => void;
 }
 
 export async function exportModel(request: ExportRequest): Promise<Manifest> {
@@ -58,8 +61,17 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
   const hub = request.from?.startsWith("hf:") ? await resolveHubModel(request.from) : null;
   const dir = hub ? hub.dir : resolve(request.from ?? ".");
   const source = loadSourceModel(dir);
-  const weights = buildRecurrentWeights(source, surgery);
   const raven = source.config.family === "raven";
+  if (raven && (request.split || request.layers)) {
+    throw new SurgeryError(
+      `${dir} is a raven checkpoint, already split into prelude, block and coda; drop --split/--layers`,
+    );
+  }
+  const weights = buildRecurrentWeights(source, surgery);
+  const tokens = raven
+    ? readRavenTokenIds(dir, { ...source.config, vocabSize: weights.dims.vocabSize })
+    : { tokens: readTokenIds(dir, source.config.eosTokenIds), notes: [] };
+  for (const note of [...source.config.notes, ...tokens.notes]) request.onNote?.(note);
   return exportCheckpoint(weights, {
     outDir: request.out,
     dtype,
@@ -74,7 +86,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
       architecture: source.config.architecture,
     },
     tokenizer: { dir },
-    tokens: readTokenIds(dir, source.config.eosTokenIds),
+    tokens: tokens.tokens,
     adapter: raven
       ? weights.adapter
         ? { init: "trained", std: null, seed: null }
@@ -84,6 +96,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
       raven && source.config.stateInitStd
         ? { kind: "trunc_normal", std: source.config.stateInitStd }
         : undefined,
-    trainRecurrence: source.config.trainRecurrence,
+    configDefaultRecurrence: source.config.configDefaultRecurrence,
+    flavour: source.config.flavour,
   });
 }

@@ -41,6 +41,7 @@ export interface ExportOptions {
   adapter: Manifest["adapter"];
   stateInit?: Manifest["state_init"];
   trainRecurrence?: number | null;
+  configDefaultRecurrence?: number | null;
   flavour?: Manifest["architecture"]["flavour"];
 }
 
@@ -67,6 +68,7 @@ export async function exportCheckpoint(
       adapter: options.adapter,
       state_init: options.stateInit ?? { kind: "zeros" },
       train_recurrence: options.trainRecurrence ?? null,
+      config_default_recurrence: options.configDefaultRecurrence ?? null,
       tokens: {
         bos_token_id: options.tokens.bosTokenId,
         eos_token_ids: options.tokens.eosTokenIds,

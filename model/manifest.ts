@@ -47,7 +47,11 @@ export const ManifestSchema = z.object({
     architecture: z.string(),
   }),
   architecture: z.object({
-    flavour: z.enum(["llama", "olmo2", "huginn"]),
+    /**
+     * What the graphs compute (shared/RAVEN-FORMATS.md): `llama`/`olmo2` for surgery on a plain
+     * model, `retrofit-llama`/`retrofit-olmo2`/`huginn` for the released raven checkpoints.
+     */
+    flavour: z.enum(["llama", "olmo2", "retrofit-llama", "retrofit-olmo2", "huginn"]),
     hidden_size: count,
     num_attention_heads: count,
     num_key_value_heads: count,
@@ -79,6 +83,11 @@ export const ManifestSchema = z.object({
   ]),
   /** Recurrence the checkpoint was trained with, when known (shown on the leaderboard). */
   train_recurrence: z.number().int().positive().nullable(),
+  /**
+   * A raven config's `mean_recurrence`: the r its own forward uses when none is given. Not
+   * evidence of the training recurrence (retrofits inherit Huginn's 32).
+   */
+  config_default_recurrence: z.number().int().positive().nullable().optional(),
   tokens: z.object({
     bos_token_id: count.nullable(),
     /** Every id that ends generation (EOS from tokenizer and generation config). */

@@ -12,7 +12,13 @@ export interface RandomPreset {
   description: string;
 }
 
-const base = { rmsNormEps: 1e-5, ropeTheta: 10000, ropeScaling: null, embedScale: 1 } as const;
+const base = {
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  ropeScaling: null,
+  embedScale: 1,
+  normPlacement: "pre",
+} as const;
 
 export const RANDOM_PRESETS: Record<string, RandomPreset> = {
   tiny: {

@@ -114,6 +114,7 @@ describe("rotaryInverseFrequencies", () => {
     ropeTheta: 10000,
     ropeScaling: null,
     embedScale: 1,
+    normPlacement: "pre",
   };
 
   it("is theta^(-2i/d) without scaling", () => {

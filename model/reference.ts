@@ -1,5 +1,6 @@
 // The reference forward of DESIGN §4 in plain TypeScript: no ONNX, no KV cache, the whole sequence
-// recomputed. Slow on purpose and simple to audit; every backend is tested against it.
+// recomputed. Slow on purpose and simple to audit; every backend is tested against it. Norm
+// placement, q/k norms and biases follow the raven flavours of shared/RAVEN-FORMATS.md §3-4.
 import type { LayerWeights, ModelDims, RecurrentWeights } from "./weights.ts";
 
 export interface ReferenceOptions {
@@ -49,6 +50,7 @@ export function referenceLogits(
     x = state;
   }
 
+  if (weights.finalNormBeforeCoda) x = rmsNorm(x, t, h, weights.finalNorm, dims.rmsNormEps);
   for (const layer of weights.coda) x = decoderLayer(layer, x, t, dims, attend);
   const normed = rmsNorm(x, t, h, weights.finalNorm, dims.rmsNormEps);
   return linear(normed, t, h, weights.head, dims.vocabSize);
@@ -158,14 +160,29 @@ function decoderLayer(
   context: AttentionContext,
 ): Float32Array {
   const h = dims.hiddenSize;
-  const attnIn = rmsNorm(x, t, h, layer.inputNorm, dims.rmsNormEps);
-  const attn = attention(layer, attnIn, t, dims, context);
-  const afterAttn = add(x, attn);
-  const mlpIn = rmsNorm(afterAttn, t, h, layer.postNorm, dims.rmsNormEps);
-  const gate = linear(mlpIn, t, h, layer.gate, dims.intermediateSize);
-  const up = linear(mlpIn, t, h, layer.up, dims.intermediateSize);
-  for (let i = 0; i < gate.length; i++) gate[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
-  return add(afterAttn, linear(gate, t, dims.intermediateSize, layer.down, h));
+  const norm = (v: Float32Array, w: Float32Array) => rmsNorm(v, t, h, w, dims.rmsNormEps);
+  const mlp = (v: Float32Array) => {
+    const gate = linear(v, t, h, layer.gate, dims.intermediateSize);
+    const up = linear(v, t, h, layer.up, dims.intermediateSize);
+    for (let i = 0; i < gate.length; i++) gate[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
+    return linear(gate, t, dims.intermediateSize, layer.down, h);
+  };
+  const attn = (v: Float32Array) => attention(layer, v, t, dims, context);
+  switch (dims.normPlacement) {
+    case "pre": {
+      const afterAttn = add(x, attn(norm(x, layer.inputNorm)));
+      return add(afterAttn, mlp(norm(afterAttn, layer.postNorm)));
+    }
+    case "post": {
+      const afterAttn = add(x, norm(attn(x), layer.inputNorm));
+      return add(afterAttn, norm(mlp(afterAttn), layer.postNorm));
+    }
+    case "sandwich": {
+      const afterAttn = norm(add(x, attn(norm(x, layer.inputNorm))), layer.postNorm);
+      const mlpOut = mlp(norm(afterAttn, layer.mlpInputNorm!));
+      return norm(add(afterAttn, mlpOut), layer.mlpOutputNorm!);
+    }
+  }
 }
 
 function attention(
@@ -176,9 +193,14 @@ function attention(
   { rope, mask }: AttentionContext,
 ): Float32Array {
   const { numHeads, numKvHeads, headDim, hiddenSize: h } = dims;
-  const q = linear(x, t, h, layer.q, numHeads * headDim);
-  const k = linear(x, t, h, layer.k, numKvHeads * headDim);
+  let q = linear(x, t, h, layer.q, numHeads * headDim);
+  let k = linear(x, t, h, layer.k, numKvHeads * headDim);
   const v = linear(x, t, h, layer.v, numKvHeads * headDim);
+  // OLMo-2 normalises the whole projection, before the split into heads; Huginn adds a bias.
+  if (layer.qNorm) q = rmsNorm(q, t, numHeads * headDim, layer.qNorm, dims.rmsNormEps);
+  if (layer.kNorm) k = rmsNorm(k, t, numKvHeads * headDim, layer.kNorm, dims.rmsNormEps);
+  if (layer.qBias) addRows(q, layer.qBias);
+  if (layer.kBias) addRows(k, layer.kBias);
   applyRope(q, t, numHeads, headDim, rope);
   applyRope(k, t, numKvHeads, headDim, rope);
   const out = new Float32Array(t * numHeads * headDim);
@@ -290,6 +312,11 @@ function concatState(state: Float32Array, e: Float32Array, t: number, h: number)
     out.set(e.subarray(p * h, (p + 1) * h), p * 2 * h + h);
   }
   return out;
+}
+
+/** x [t, n] += bias [n] on every row, in place. */
+function addRows(x: Float32Array, bias: Float32Array): void {
+  for (let i = 0; i < x.length; i++) x[i] += bias[i % bias.length];
 }
 
 function add(a: Float32Array, b: Float32Array): Float32Array {

@@ -26,9 +26,14 @@ export function loadSourceModel(dir: string): SourceModel {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new ModelConfigError(`model directory not found: ${dir}`);
   }
-  const config = readSourceConfig(dir);
-  const tensors = openSafetensors(findSafetensors(dir));
-  return { dir, config, tensors };
+  let tensors: SafetensorsCollection | null = null;
+  const openTensors = () => {
+    tensors ??= openSafetensors(findSafetensors(dir));
+    return tensors;
+  };
+  // Raven flavours are told apart by tensor names, so the config reader may need them.
+  const config = readSourceConfig(dir, () => openTensors().tensors.keys());
+  return { dir, config, tensors: openTensors() };
 }
 
 /** sha256 of every regular file of the model directory that describes the model. */
@@ -75,5 +80,35 @@ export function readLlamaLayer(
     gate: tensors.read(`${p}.mlp.gate_proj.weight`, [i, h]),
     up: tensors.read(`${p}.mlp.up_proj.weight`, [i, h]),
     down: tensors.read(`${p}.mlp.down_proj.weight`, [h, i]),
+  };
+}
+
+/**
+ * Reads decoder layer `index` of an OLMo-2 checkpoint: post-norm, so its two norms land where a
+ * raven OLMo-2 retrofit keeps them (norm_1 ← post_attention_layernorm, norm_2 ←
+ * post_feedforward_layernorm), plus q_norm/k_norm over the whole projections.
+ */
+export function readOlmo2Layer(
+  tensors: SafetensorsCollection,
+  index: number,
+  dims: ModelDims,
+): LayerWeights {
+  const h = dims.hiddenSize;
+  const q = dims.numHeads * dims.headDim;
+  const kv = dims.numKvHeads * dims.headDim;
+  const i = dims.intermediateSize;
+  const p = `model.layers.${index}`;
+  return {
+    inputNorm: tensors.read(`${p}.post_attention_layernorm.weight`, [h]),
+    q: tensors.read(`${p}.self_attn.q_proj.weight`, [q, h]),
+    k: tensors.read(`${p}.self_attn.k_proj.weight`, [kv, h]),
+    v: tensors.read(`${p}.self_attn.v_proj.weight`, [kv, h]),
+    o: tensors.read(`${p}.self_attn.o_proj.weight`, [h, q]),
+    postNorm: tensors.read(`${p}.post_feedforward_layernorm.weight`, [h]),
+    gate: tensors.read(`${p}.mlp.gate_proj.weight`, [i, h]),
+    up: tensors.read(`${p}.mlp.up_proj.weight`, [i, h]),
+    down: tensors.read(`${p}.mlp.down_proj.weight`, [h, i]),
+    qNorm: tensors.read(`${p}.self_attn.q_norm.weight`, [q]),
+    kNorm: tensors.read(`${p}.self_attn.k_norm.weight`, [kv]),
   };
 }

@@ -1,10 +1,10 @@
-// Model surgery (DESIGN §4.8): a plain Llama becomes prelude + recurrent block + coda, joined by a
+// Model surgery (DESIGN §4.8): a plain Llama or OLMo-2 becomes prelude + recurrent block + coda, joined by a
 // linear adapter over [state ; e]. Raven checkpoints already have that shape (raven.ts).
 import { SurgeryError } from "./errors.ts";
 import { adapterStd } from "./init-scale.ts";
 import { recurrentFromRaven } from "./raven.ts";
 import { SeededRandom } from "./rng.ts";
-import { readLlamaLayer, type SourceModel } from "./source.ts";
+import { readLlamaLayer, readOlmo2Layer, type SourceModel } from "./source.ts";
 import type { LayerProvenance, LayerWeights, ModelDims, RecurrentWeights } from "./weights.ts";
 
 /** A plain Llama whose parts are read on demand, so surgery loads only the layers it keeps. */
@@ -32,7 +32,10 @@ export function llamaLayerSource(source: SourceModel): LlamaLayerSource {
         ? null
         : tensors.read("lm_head.weight", [dims.vocabSize, dims.hiddenSize]),
     readFinalNorm: () => tensors.read("model.norm.weight", [dims.hiddenSize]),
-    readLayer: (index) => readLlamaLayer(tensors, index, dims),
+    readLayer: (index) =>
+      source.config.family === "olmo2"
+        ? readOlmo2Layer(tensors, index, dims)
+        : readLlamaLayer(tensors, index, dims),
   };
 }
 
@@ -169,6 +172,7 @@ function fromLlama(
     finalNorm: source.readFinalNorm(),
     head,
     tiedEmbeddings: head === embed,
+    finalNormBeforeCoda: false,
     layers,
   };
 }

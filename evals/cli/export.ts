@@ -43,6 +43,7 @@ export function registerExportCommand(program: Command): void {
         adapter: options.adapter,
         seed: parseInteger(options.seed, "--seed"),
         dtype: options.dtype,
+        onNote: (line) => process.stderr.write(`note: ${line}\n`),
       });
       // Logits every other backend must reproduce before it is trusted with this checkpoint.
       await addNumericCheck(options.out);

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { readCheckpoint } from "../../model/checkpoint.ts";
 import { effectiveParameters, flopsPerToken } from "../../model/flops.ts";
+import type { Manifest } from "../../model/manifest.ts";
 
 const RECURRENCES = [1, 4, 16, 32];
 /** Context length at which per-token FLOPs are quoted. */
@@ -33,11 +34,13 @@ export function registerInspectCommand(program: Command): void {
       const n = (v: number) => v.toLocaleString("en-US");
       const lines = [
         `${manifest.name}  (${manifest.source.architecture}, ${a.flavour}, ${manifest.dtype})`,
-        `source       ${manifest.source.repo ?? manifest.source.path ?? `random preset ${manifest.source.preset}`}`,
+        `flavour      ${a.flavour}`,
+        `source       ${sourceLine(manifest)}`,
         `layers       P=${prelude.length} [${prelude}]  B=${block.length} [${block}]  C=${coda.length} [${coda}]`,
         `shape        h=${a.hidden_size} heads=${a.num_attention_heads} kv=${a.num_key_value_heads} head_dim=${a.head_dim} mlp=${a.intermediate_size} vocab=${a.vocab_size}`,
-        `adapter      ${manifest.adapter ? `${manifest.adapter.init}${manifest.adapter.std ? ` std=${manifest.adapter.std.toPrecision(3)}` : ""}` : "none (non-recurrent)"}`,
+        `adapter      ${adapterLine(manifest)}`,
         `state init   ${manifest.state_init.kind}${manifest.state_init.kind === "trunc_normal" ? ` std=${manifest.state_init.std}` : ""}`,
+        `recurrence   trained r=${manifest.train_recurrence ?? "unknown"}; config default r=${manifest.config_default_recurrence ?? "none"}`,
         "parameters   " +
           Object.entries(manifest.parameters)
             .map(([k, v]) => `${k}=${n(v)}`)
@@ -51,4 +54,22 @@ export function registerInspectCommand(program: Command): void {
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
     });
+}
+
+/** Where the weights came from: hub repo at its revision, a local path, or a random preset. */
+export function sourceLine(manifest: Manifest): string {
+  const { source } = manifest;
+  if (source.kind === "hf") return `${source.repo}@${source.revision ?? "unknown revision"}`;
+  if (source.kind === "path") return `${source.path} (local, no revision)`;
+  return `random preset ${source.preset}`;
+}
+
+/** trained (stored in the checkpoint), random with its seed and std, or identity. */
+export function adapterLine(manifest: Manifest): string {
+  const adapter = manifest.adapter;
+  if (!adapter) return "none (non-recurrent)";
+  if (adapter.init === "random") {
+    return `random seed=${adapter.seed ?? "unknown"}${adapter.std ? ` std=${adapter.std.toPrecision(3)}` : ""}`;
+  }
+  return adapter.init;
 }

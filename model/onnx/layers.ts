@@ -1,5 +1,6 @@
-// Plain-operator ONNX for pre-norm Llama decoder layers with a KV cache (DESIGN §4.2). This is the
-// reference export path: standard opset-17 operators only, so it runs on every onnxruntime backend.
+// Plain-operator ONNX for decoder layers with a KV cache (DESIGN §4.2): pre-norm Llama, post-norm
+// OLMo-2 and Huginn's sandwich (shared/RAVEN-FORMATS.md §3). This is the reference export path:
+// standard opset-17 operators only, so it runs on every onnxruntime backend.
 import { ropeTables } from "../reference.ts";
 import type { LayerWeights, ModelDims } from "../weights.ts";
 import type { GraphBuilder } from "./graph-builder.ts";
@@ -88,72 +89,84 @@ export function decoderLayer(
 ): string {
   const { hiddenSize: h, numHeads, numKvHeads, headDim, intermediateSize } = dims;
   const w = (part: string) => `${prefix}.${index}.${part}`;
-  const normed = rmsNorm(g, x, g.weight(w("input_norm"), layer.inputNorm, [h]), dims.rmsNormEps);
+  const norm = (v: string, name: string, weight: Float32Array, size = h) =>
+    rmsNorm(g, v, g.weight(w(name), weight, [size]), dims.rmsNormEps);
 
-  const heads = (proj: string, count: number) =>
-    g.op("Transpose", [g.op("Reshape", [proj, g.int64([0, 0, count, headDim])])], {
-      perm: [0, 2, 1, 3],
-    });
-  const q = rope(
-    g,
-    heads(linear(g, normed, w("q"), layer.q, numHeads * headDim, h), numHeads),
-    ctx,
-  );
-  const kNew = rope(
-    g,
-    heads(linear(g, normed, w("k"), layer.k, numKvHeads * headDim, h), numKvHeads),
-    ctx,
-  );
-  const vNew = heads(linear(g, normed, w("v"), layer.v, numKvHeads * headDim, h), numKvHeads);
+  const attention = (input: string) => {
+    const heads = (proj: string, count: number) =>
+      g.op("Transpose", [g.op("Reshape", [proj, g.int64([0, 0, count, headDim])])], {
+        perm: [0, 2, 1, 3],
+      });
+    // OLMo-2 normalises the whole q/k projection before the split into heads; Huginn adds a bias.
+    const projected = (name: "q" | "k", weight: Float32Array, count: number) => {
+      let p = linear(g, input, w(name), weight, count * headDim, h);
+      const qkNorm = name === "q" ? layer.qNorm : layer.kNorm;
+      if (qkNorm) p = norm(p, `${name}_norm`, qkNorm, count * headDim);
+      const bias = name === "q" ? layer.qBias : layer.kBias;
+      if (bias) p = g.op("Add", [p, g.weight(w(`${name}_bias`), bias, [count * headDim])]);
+      return heads(p, count);
+    };
+    const q = rope(g, projected("q", layer.q, numHeads), ctx);
+    const kNew = rope(g, projected("k", layer.k, numKvHeads), ctx);
+    const vNew = heads(linear(g, input, w("v"), layer.v, numKvHeads * headDim, h), numKvHeads);
 
-  const kvDims = ["batch", numKvHeads, "past_sequence", headDim];
-  const presentDims = ["batch", numKvHeads, "total_sequence", headDim];
-  const pastK = g.input(`past_key_values.${index}.key`, DataType.FLOAT, kvDims);
-  const pastV = g.input(`past_key_values.${index}.value`, DataType.FLOAT, kvDims);
-  const k = g.op("Concat", [pastK, kNew], { axis: 2 });
-  const v = g.op("Concat", [pastV, vNew], { axis: 2 });
-  g.output(`present.${index}.key`, k, DataType.FLOAT, presentDims);
-  g.output(`present.${index}.value`, v, DataType.FLOAT, presentDims);
+    const kvDims = ["batch", numKvHeads, "past_sequence", headDim];
+    const presentDims = ["batch", numKvHeads, "total_sequence", headDim];
+    const pastK = g.input(`past_key_values.${index}.key`, DataType.FLOAT, kvDims);
+    const pastV = g.input(`past_key_values.${index}.value`, DataType.FLOAT, kvDims);
+    const k = g.op("Concat", [pastK, kNew], { axis: 2 });
+    const v = g.op("Concat", [pastV, vNew], { axis: 2 });
+    g.output(`present.${index}.key`, k, DataType.FLOAT, presentDims);
+    g.output(`present.${index}.value`, v, DataType.FLOAT, presentDims);
 
-  // GQA: query head j reads kv head j // (heads / kvHeads); repeat each kv head that many times.
-  const groups = numHeads / numKvHeads;
-  const repeat = (t: string) =>
-    groups === 1
-      ? t
-      : g.op("Reshape", [
-          g.op("Expand", [g.op("Unsqueeze", [t, g.int64([2])]), g.int64([1, 1, groups, 1, 1])]),
-          g.int64([0, numHeads, -1, headDim]),
-        ]);
-  const scores = g.op("Add", [
-    g.op("Mul", [
-      g.op("MatMul", [q, g.op("Transpose", [repeat(k)], { perm: [0, 1, 3, 2] })]),
-      g.float([1 / Math.sqrt(headDim)]),
-    ]),
-    ctx.bias,
-  ]);
-  const context = g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), repeat(v)]);
-  const merged = g.op("Reshape", [
-    g.op("Transpose", [context], { perm: [0, 2, 1, 3] }),
-    g.int64([0, 0, numHeads * headDim]),
-  ]);
-  const afterAttention = g.op("Add", [
-    x,
-    linear(g, merged, w("o"), layer.o, h, numHeads * headDim),
-  ]);
+    // GQA: query head j reads kv head j // (heads / kvHeads); repeat each kv head that many times.
+    const groups = numHeads / numKvHeads;
+    const repeat = (t: string) =>
+      groups === 1
+        ? t
+        : g.op("Reshape", [
+            g.op("Expand", [g.op("Unsqueeze", [t, g.int64([2])]), g.int64([1, 1, groups, 1, 1])]),
+            g.int64([0, numHeads, -1, headDim]),
+          ]);
+    const scores = g.op("Add", [
+      g.op("Mul", [
+        g.op("MatMul", [q, g.op("Transpose", [repeat(k)], { perm: [0, 1, 3, 2] })]),
+        g.float([1 / Math.sqrt(headDim)]),
+      ]),
+      ctx.bias,
+    ]);
+    const context = g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), repeat(v)]);
+    const merged = g.op("Reshape", [
+      g.op("Transpose", [context], { perm: [0, 2, 1, 3] }),
+      g.int64([0, 0, numHeads * headDim]),
+    ]);
+    return linear(g, merged, w("o"), layer.o, h, numHeads * headDim);
+  };
 
-  const mlpIn = rmsNorm(
-    g,
-    afterAttention,
-    g.weight(w("post_norm"), layer.postNorm, [h]),
-    dims.rmsNormEps,
-  );
-  const gate = linear(g, mlpIn, w("gate"), layer.gate, intermediateSize, h);
-  const up = linear(g, mlpIn, w("up"), layer.up, intermediateSize, h);
-  const activated = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
-  return g.op("Add", [
-    afterAttention,
-    linear(g, activated, w("down"), layer.down, h, intermediateSize),
-  ]);
+  const mlp = (input: string) => {
+    const gate = linear(g, input, w("gate"), layer.gate, intermediateSize, h);
+    const up = linear(g, input, w("up"), layer.up, intermediateSize, h);
+    const activated = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
+    return linear(g, activated, w("down"), layer.down, h, intermediateSize);
+  };
+
+  switch (dims.normPlacement) {
+    case "pre": {
+      const afterAttention = g.op("Add", [x, attention(norm(x, "input_norm", layer.inputNorm))]);
+      const mlpIn = norm(afterAttention, "post_norm", layer.postNorm);
+      return g.op("Add", [afterAttention, mlp(mlpIn)]);
+    }
+    case "post": {
+      const afterAttention = g.op("Add", [x, norm(attention(x), "input_norm", layer.inputNorm)]);
+      return g.op("Add", [afterAttention, norm(mlp(afterAttention), "post_norm", layer.postNorm)]);
+    }
+    case "sandwich": {
+      const attended = g.op("Add", [x, attention(norm(x, "input_norm", layer.inputNorm))]);
+      const afterAttention = norm(attended, "post_norm", layer.postNorm);
+      const mlpOut = mlp(norm(afterAttention, "mlp_input_norm", layer.mlpInputNorm!));
+      return norm(g.op("Add", [afterAttention, mlpOut]), "mlp_output_norm", layer.mlpOutputNorm!);
+    }
+  }
 }
 
 /** HF rotate-half RoPE on [b, heads, t, headDim]. */

@@ -60,6 +60,9 @@ function buildCoda(g: GraphBuilder, weights: RecurrentWeights): void {
   let x = g.input("state", DataType.FLOAT, hiddenDims(h));
   const keep = g.input("num_logits_to_keep", DataType.INT64, []);
   const ctx = attentionContext(g, dims);
+  // Huginn: ln_f closes the recurrence and, the same weight, the coda (RAVEN-FORMATS §3.3).
+  const finalNorm = g.weight("final_norm", weights.finalNorm, [h]);
+  if (weights.finalNormBeforeCoda) x = rmsNorm(g, x, finalNorm, dims.rmsNormEps);
   weights.coda.forEach((layer, i) => {
     x = decoderLayer(g, x, layer, i, "coda", dims, ctx);
   });
@@ -67,7 +70,7 @@ function buildCoda(g: GraphBuilder, weights: RecurrentWeights): void {
   // largest tensor of a step. k = 0 slices from 0, i.e. keeps every position.
   const start = g.op("Unsqueeze", [g.op("Neg", [keep]), g.int64([0])]);
   const last = g.op("Slice", [x, start, g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
-  const normed = rmsNorm(g, last, g.weight("final_norm", weights.finalNorm, [h]), dims.rmsNormEps);
+  const normed = rmsNorm(g, last, finalNorm, dims.rmsNormEps);
   const logits = linear(g, normed, "lm_head", weights.head, dims.vocabSize, h);
   g.output("logits", logits, DataType.FLOAT, ["batch", "logits_sequence", dims.vocabSize]);
 }
