@@ -183,7 +183,13 @@ function collectionEqual(gold: Expression, pred: Expression): boolean {
   if (ga.length !== pa.length) return false;
   // Sets (and unions of intervals) compare in any order (math_verify sorts both by one key);
   // tuples in the order written.
-  if (gold.operator === "Set" || gold.operator === "Union") return sameElements(ga, pa);
+  if (gold.operator === "Set" || gold.operator === "Union") {
+    // Numbers sort by value, as sympy orders them; anything else is paired in any order.
+    const numeric = (e: Expression) => numericValue(e) !== undefined;
+    if (!ga.every(numeric) || !pa.every(numeric)) return sameElements(ga, pa);
+    const [gs, ps] = [sortedByValue(ga), sortedByValue(pa)];
+    return gs.every((g, i) => expressionEqual(g, ps[i] as Expression));
+  }
   if (pred.operator === "Set") pa = sortedByValue(pa);
   return ga.every((g, i) => expressionEqual(g, pa[i] as Expression));
 }

@@ -135,7 +135,7 @@ function parseOne(text: string): Expression | null {
   let expr = ce.parse(text);
   if (!expr.isValid) return null;
   // "A:B" is a ratio (latex2sympy's COLON is a division); "12:00" is a time, not 12/0.
-  if (JSON.stringify(expr.json).includes('"Colon"')) {
+  if (text.includes(":") && JSON.stringify(expr.json).includes('"Colon"')) {
     const ratio = ce.parse(text.replace(/:/g, "/"));
     const value = ratio.N();
     const finite = !isNumber(value) || Number.isFinite(value.re);
