@@ -29,6 +29,17 @@ const HUB_SPLITS: Partial<Record<string, { repo: string; files: Record<string, s
   },
 };
 
+/** Parsed files by path: MMLU's 57 subjects read the same test file. */
+const parsed = new Map<string, TaskDoc[]>();
+function readCached(path: string): TaskDoc[] {
+  let rows = parsed.get(path);
+  if (!rows) {
+    rows = readJsonl(path);
+    parsed.set(path, rows);
+  }
+  return rows;
+}
+
 export async function loadGeneralTaskData(
   task: LoglikelihoodTaskDefinition,
   options: { dataDir?: string; numFewshot?: number } = {},
@@ -44,7 +55,7 @@ export async function loadGeneralTaskData(
     const file = join(root, name, `${split}.jsonl`);
     looked.push(file);
     if (!existsSync(file)) continue;
-    docs = readJsonl(file);
+    docs = readCached(file);
     source = join(root, name);
     if (k > 0 && !sameSplit) {
       const shots = join(root, name, `${task.fewshot.split}.jsonl`);
@@ -54,7 +65,7 @@ export async function loadGeneralTaskData(
             "add it or run zero-shot",
         );
       }
-      pool = readJsonl(shots);
+      pool = readCached(shots);
     }
     break;
   }
