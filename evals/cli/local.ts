@@ -3,10 +3,15 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import cliProgress from "cli-progress";
 import { type Command, Option } from "commander";
+import { EvalsError } from "../errors.ts";
 import { lmEvalExport } from "../run/lm-eval-export.ts";
 import { runLocal } from "../run/local-run.ts";
 import { formatResultsTable } from "../run/table.ts";
-import { expandTaskGroups, getLoglikelihoodTask } from "../tasks/loglikelihood/registry.ts";
+import {
+  expandTaskGroups,
+  getLoglikelihoodTask,
+  listLoglikelihoodTasks,
+} from "../tasks/loglikelihood/registry.ts";
 import { getTask } from "../tasks/registry.ts";
 import { parseInteger, parseNameList, parseRecurrenceList } from "./parse.ts";
 import { resultsCsv } from "./results.ts";
@@ -52,7 +57,16 @@ export function registerLocalCommand(program: Command): void {
     )
     .action(async function runLocalCommand(options) {
       const tasks = parseNameList(options.tasks, "--tasks");
-      for (const task of expandTaskGroups(tasks)) if (!getLoglikelihoodTask(task)) getTask(task);
+      for (const task of expandTaskGroups(tasks)) {
+        if (getLoglikelihoodTask(task)) continue;
+        try {
+          getTask(task);
+        } catch (error) {
+          throw new EvalsError(
+            `${(error as Error).message}, and the loglikelihood tasks ${listLoglikelihoodTasks().join(", ")}`,
+          );
+        }
+      }
       const recurrences = parseRecurrenceList(options.recurrences);
       const progress = process.stderr.isTTY
         ? new cliProgress.SingleBar(

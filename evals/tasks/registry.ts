@@ -2,7 +2,6 @@
 import { EvalsError } from "../errors.ts";
 import { ARITHMETIC_TASK } from "./arithmetic.ts";
 import { GSM8K_TASKS } from "./gsm8k.ts";
-import { listLoglikelihoodTasks } from "./loglikelihood/registry.ts";
 import { MATH_TASKS } from "./math.ts";
 import type { TaskDefinition } from "./types.ts";
 
@@ -19,8 +18,6 @@ export function listTasks(): string[] {
 export function getTask(name: string): TaskDefinition {
   const task = TASKS.get(name);
   if (!task)
-    throw new UnknownTaskError(
-      `unknown task "${name}"; known tasks: ${[...listTasks(), ...listLoglikelihoodTasks()].join(", ")}`,
-    );
+    throw new UnknownTaskError(`unknown task "${name}"; known tasks: ${listTasks().join(", ")}`);
   return task;
 }
