@@ -26,13 +26,14 @@ const THREADS = Number(values.threads);
 
 const dir = mkdtempSync(join(tmpdir(), "evals-bench-ll-"));
 const out = join(dir, "small");
-await exportModel({ random: "small", out, seed: 1 });
+// As bench/engine.ts: the small random model cut into prelude 2, block 4, coda 2.
+await exportModel({ random: "small", out, split: [2, 4, 2], seed: 1 });
 const task = getLoglikelihoodTask("arc_easy")!;
 const data = await loadGeneralTaskData(task);
 const documents = await buildDocumentRequests(task, data.docs, null, { limit: DOCS });
 const requests = documents.flatMap((doc) => doc.requests);
 console.log(
-  `arc_easy: ${documents.length} documents, ${requests.length} requests; small random checkpoint; batch ${BATCH}; ${THREADS} threads`,
+  `arc_easy: ${documents.length} documents, ${requests.length} requests; small random checkpoint (2,4,2); batch ${BATCH}; ${THREADS} threads`,
 );
 
 try {
