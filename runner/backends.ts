@@ -11,6 +11,14 @@ import {
   generateBatch,
 } from "./engine/generate.ts";
 import { loadNodeCheckpoint, stopIdsOf } from "./engine/load-node.ts";
+import {
+  type EncodedPair,
+  encodePair,
+  type LoglikelihoodConfig,
+  type LoglikelihoodRequest,
+  type LoglikelihoodResult,
+  scoreLoglikelihood,
+} from "./engine/loglikelihood.ts";
 
 export type BackendName = "node" | "wasm" | "webgpu";
 
@@ -23,6 +31,9 @@ export interface EngineBackend {
   readonly adapter: string;
   encode(texts: string[]): Promise<number[][]>;
   generate(requests: GenerationRequest[], config: GenerationConfig): Promise<GenerationResult[]>;
+  /** lm-eval's `_encode_pair` for each request (BOS prepended when `bos`). */
+  encodePairs(requests: LoglikelihoodRequest[], bos: boolean): Promise<EncodedPair[]>;
+  loglikelihood(pairs: EncodedPair[], config: LoglikelihoodConfig): Promise<LoglikelihoodResult[]>;
   close(): Promise<void>;
 }
 
@@ -41,6 +52,9 @@ export async function openBackend(
       adapter: `cpu threads=${options.threads ?? "auto"}`,
       encode: async (texts) => texts.map((text) => loaded.tokenizer.encodePrompt(text)),
       generate: (requests, config) => generateBatch(loaded.model, requests, config, decode),
+      encodePairs: async (requests, bos) =>
+        requests.map((r) => encodePair(loaded.tokenizer, loaded.model.manifest.tokens, r, bos)),
+      loglikelihood: (pairs, config) => scoreLoglikelihood(loaded.model, pairs, config),
       close: async () => {},
     };
   }
@@ -60,6 +74,8 @@ export async function openBackend(
         : `wasm threads=${engine.report.threads}`,
     encode: (texts) => engine.encode(texts),
     generate: (requests, config) => engine.generate(requests, config),
+    encodePairs: (requests, bos) => engine.encodePairs(requests, bos),
+    loglikelihood: (pairs, config) => engine.loglikelihood(pairs, config),
     close: () => engine.close(),
   };
 }

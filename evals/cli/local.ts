@@ -3,10 +3,18 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import cliProgress from "cli-progress";
 import { type Command, Option } from "commander";
+import { EvalsError } from "../errors.ts";
+import { lmEvalExport } from "../run/lm-eval-export.ts";
 import { runLocal } from "../run/local-run.ts";
 import { formatResultsTable } from "../run/table.ts";
+import {
+  expandTaskGroups,
+  getLoglikelihoodTask,
+  listLoglikelihoodTasks,
+} from "../tasks/loglikelihood/registry.ts";
 import { getTask } from "../tasks/registry.ts";
 import { parseInteger, parseNameList, parseRecurrenceList } from "./parse.ts";
+import { resultsCsv } from "./results.ts";
 
 export function registerLocalCommand(program: Command): void {
   program
@@ -38,9 +46,27 @@ export function registerLocalCommand(program: Command): void {
     )
     .option("--output <file.json>", "where to write the results (default .evals/runs/<time>.json)")
     .option("--json", "print the results JSON on stdout instead of the table")
+    .addOption(
+      new Option("--format <format>", "what to print: the table, CSV, or lm-eval's results JSON")
+        .choices(["table", "csv", "lm-eval"])
+        .default("table"),
+    )
+    .option(
+      "--no-context-reuse",
+      "loglikelihood tasks: score every pair alone (same numbers, slower)",
+    )
     .action(async function runLocalCommand(options) {
       const tasks = parseNameList(options.tasks, "--tasks");
-      for (const task of tasks) getTask(task);
+      for (const task of expandTaskGroups(tasks)) {
+        if (getLoglikelihoodTask(task)) continue;
+        try {
+          getTask(task);
+        } catch (error) {
+          throw new EvalsError(
+            `${(error as Error).message}, and the loglikelihood tasks ${listLoglikelihoodTasks().join(", ")}`,
+          );
+        }
+      }
       const recurrences = parseRecurrenceList(options.recurrences);
       const progress = process.stderr.isTTY
         ? new cliProgress.SingleBar(
@@ -67,6 +93,7 @@ export function registerLocalCommand(program: Command): void {
             ? undefined
             : parseInteger(options.maxGenToks, "--max-gen-toks", 1),
         dataDir: options.data,
+        reuseContext: options.contextReuse,
         onProgress: ({ task, recurrences: r, done, total }) => {
           const key = `${task}/${r}`;
           if (progress) {
@@ -89,6 +116,10 @@ export function registerLocalCommand(program: Command): void {
       writeFileSync(output, `${JSON.stringify(results, null, 1)}\n`);
       if (options.json) {
         process.stdout.write(`${JSON.stringify(results)}\n`);
+      } else if (options.format === "csv") {
+        process.stdout.write(resultsCsv(results));
+      } else if (options.format === "lm-eval") {
+        process.stdout.write(`${JSON.stringify(lmEvalExport(results), null, 2)}\n`);
       } else {
         process.stdout.write(`${formatResultsTable(results.aggregates)}\n\nrecords: ${output}\n`);
       }

@@ -42,7 +42,7 @@ function csvCell(value: string | number | boolean): string {
 }
 
 /** One row per (task, r, metric); the primary metric first within each (task, r). */
-export function resultsCsv(run: RunDetail): string {
+export function resultsCsv(run: Pick<RunDetail, "aggregates">): string {
   const rows = [CSV_HEADER];
   for (const a of run.aggregates) {
     const metrics = Object.keys(a.metrics).sort(

@@ -39,6 +39,24 @@ export async function hubDatasetFile(
   }
 }
 
+/** One file of a hub dataset (parquet or jsonl) via the cache; null when neither has it. */
+export async function readHubDataset(
+  repo: string,
+  path: string | undefined,
+): Promise<TaskDoc[] | null> {
+  if (!path) return null;
+  try {
+    const local = await downloadFileToCacheDir({
+      repo: { type: "dataset", name: repo },
+      path,
+      cacheDir: hubCacheDir(),
+    });
+    return path.endsWith(".parquet") ? await readParquet(local) : readJsonLines(local);
+  } catch {
+    return null;
+  }
+}
+
 async function readParquet(path: string): Promise<TaskDoc[]> {
   const bytes = readFileSync(path);
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);

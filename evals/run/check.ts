@@ -1,6 +1,7 @@
 // The CI regression gate: per (task, r), an exact McNemar test on the documents both runs scored.
 // A (task, r) fails only when the drop is both significant and larger than the allowed points.
 import { mcnemarExact } from "../stats/mcnemar.ts";
+import { getLoglikelihoodTask } from "../tasks/loglikelihood/registry.ts";
 import { getTask, listTasks } from "../tasks/registry.ts";
 import type { RunResults, SampleRecord } from "./records.ts";
 
@@ -47,9 +48,11 @@ export function compareRuns(
   for (const pairs of groups.values()) {
     const [first] = pairs[0];
     // The task's headline metric, as the runs' aggregates report it.
-    const metric = listTasks().includes(first.task)
-      ? getTask(first.task).primaryMetric
-      : Object.keys(first.metrics)[0];
+    const metric =
+      getLoglikelihoodTask(first.task)?.primaryMetric ??
+      (listTasks().includes(first.task)
+        ? getTask(first.task).primaryMetric
+        : Object.keys(first.metrics)[0]);
     const runScores = pairs.map(([c]) => c.metrics[metric] ?? 0);
     const baseScores = pairs.map(([, b]) => b.metrics[metric] ?? 0);
     const test = mcnemarExact(baseScores, runScores);

@@ -6,9 +6,11 @@ import { loadNodeCheckpoint } from "../../runner/engine/load-node.ts";
 import { fitPrompt } from "../../runner/engine/prompt-window.ts";
 import type { KvStrategy } from "../../runner/engine/recurrent-model.ts";
 import { loadTaskData } from "../data/datasets.ts";
+import { expandTaskGroups, getLoglikelihoodTask } from "../tasks/loglikelihood/registry.ts";
 import { getTask } from "../tasks/registry.ts";
 import { buildRequests, sha256Hex, taskHash } from "../tasks/render.ts";
 import { aggregateSamples } from "./aggregate.ts";
+import { runLoglikelihoodTask } from "./loglikelihood-run.ts";
 import { type RunResults, resultKey, type SampleRecord } from "./records.ts";
 
 export const RUNNER_VERSION = "evals-local/0.1.0";
@@ -27,6 +29,8 @@ export interface LocalRunOptions {
   /** Caps generation below the task's max_gen_toks (for quick runs). */
   maxGenToks?: number;
   threads?: number;
+  /** Loglikelihood tasks: one prefill per shared context (default true). */
+  reuseContext?: boolean;
   onProgress?: (event: { task: string; recurrences: number; done: number; total: number }) => void;
 }
 
@@ -42,7 +46,23 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
   const decode = (ids: readonly number[]) => loaded.tokenizer.decode(ids);
   const samples: SampleRecord[] = [];
 
-  for (const taskName of options.tasks) {
+  for (const taskName of expandTaskGroups(options.tasks)) {
+    const general = getLoglikelihoodTask(taskName);
+    if (general) {
+      samples.push(
+        ...(await runLoglikelihoodTask(loaded, general, {
+          ...options,
+          checkpointGraphs: graphs,
+          record: {
+            backend: "node",
+            dtype: manifest.dtype,
+            adapter,
+            runner_version: RUNNER_VERSION,
+          },
+        })),
+      );
+      continue;
+    }
     const task = getTask(taskName);
     const data = await loadTaskData(task, { dataDir: options.dataDir });
     const requests = await buildRequests(task, data.docs, data.fewshotPool, {

@@ -27,6 +27,10 @@ export const SampleRecordSchema = z.object({
   ms: z.number(),
   extracted: z.record(z.string(), z.string()),
   metrics: z.record(z.string(), z.number()),
+  /** Loglikelihood tasks: each request's summed log-probability and greedy flag, in order. */
+  loglikelihoods: z
+    .array(z.object({ logprob: z.number(), is_greedy: z.boolean(), tokens: z.number().int() }))
+    .optional(),
 });
 export type SampleRecord = z.infer<typeof SampleRecordSchema>;
 
@@ -80,7 +84,9 @@ export function resultKey(parts: {
   taskHash: string;
   docHash: string;
   recurrences: number;
-  generation: { until: readonly string[]; maxNewTokens: number };
+  generation:
+    | { until: readonly string[]; maxNewTokens: number }
+    | { loglikelihood: true; addBos: boolean };
   stateInit: string;
   seed: number;
   kv: string;

@@ -8,6 +8,7 @@ import type { Manifest } from "../../model/manifest.ts";
 import {
   ContextWindowExceededError,
   GenerationRequestError,
+  LoglikelihoodRequestError,
   NonFiniteValueError,
 } from "../engine/errors.ts";
 import {
@@ -16,6 +17,12 @@ import {
   type GenerationResult,
   validateGeneration,
 } from "../engine/generate.ts";
+import type {
+  EncodedPair,
+  LoglikelihoodConfig,
+  LoglikelihoodRequest,
+  LoglikelihoodResult,
+} from "../engine/loglikelihood.ts";
 import { numericCheckFailure } from "../engine/numeric-check.ts";
 import { buildEnginePage } from "../page/build.ts";
 import type { BrowserBackend, LoadReport } from "../page/engine-page.ts";
@@ -32,6 +39,8 @@ interface PageEngine {
   ): Promise<LoadReport>;
   generate(requests: GenerationRequest[], config: GenerationConfig): Promise<GenerationResult[]>;
   encode(texts: string[]): number[][];
+  encodePairs(requests: LoglikelihoodRequest[], bos: boolean): EncodedPair[];
+  loglikelihood(pairs: EncodedPair[], config: LoglikelihoodConfig): Promise<LoglikelihoodResult[]>;
 }
 
 export interface BrowserEngineOptions {
@@ -133,6 +142,31 @@ export class BrowserEngine {
       });
   }
 
+  /** lm-eval's `_encode_pair` in the page (the same tokenizer code as Node). */
+  encodePairs(requests: LoglikelihoodRequest[], bos: boolean): Promise<EncodedPair[]> {
+    return this.page.evaluate(
+      ([r, b]) =>
+        (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.encodePairs(r, b),
+      [requests, bos] as const,
+    );
+  }
+
+  /** Summed log-probabilities and greedy flags of encoded pairs, in request order. */
+  async loglikelihood(
+    pairs: EncodedPair[],
+    config: LoglikelihoodConfig,
+  ): Promise<LoglikelihoodResult[]> {
+    return this.page
+      .evaluate(
+        ([p, c]) =>
+          (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.loglikelihood(p, c),
+        [pairs, config] as const,
+      )
+      .catch((error: Error) => {
+        throw pageError(error);
+      });
+  }
+
   async close(): Promise<void> {
     await this.page.close();
     await this.ownBrowser?.close();
@@ -165,13 +199,16 @@ function preflight(manifest: Manifest, backend: BrowserBackend): void {
 /** Errors thrown in the page arrive as text; give the named ones their class back. */
 function pageError(error: Error): Error {
   const match =
-    /(NonFiniteValueError|GenerationRequestError|ContextWindowExceededError): ([^\n]*)/.exec(
+    /(NonFiniteValueError|GenerationRequestError|ContextWindowExceededError|LoglikelihoodRequestError): ([^\n]*)/.exec(
       error.message,
     );
   if (!match) return error;
-  const Named = { NonFiniteValueError, GenerationRequestError, ContextWindowExceededError }[
-    match[1]
-  ]!;
+  const Named = {
+    NonFiniteValueError,
+    GenerationRequestError,
+    ContextWindowExceededError,
+    LoglikelihoodRequestError,
+  }[match[1]]!;
   return new Named(match[2]);
 }
 

@@ -12,3 +12,6 @@ export class GraphContractError extends EvalsError {}
 
 /** NaN or Inf appeared in a tensor; names the graph and the iteration. */
 export class NonFiniteValueError extends EvalsError {}
+
+/** A loglikelihood request the engine refuses (empty continuation, bad recurrence count). */
+export class LoglikelihoodRequestError extends EvalsError {}

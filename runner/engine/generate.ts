@@ -230,7 +230,7 @@ export function firstStop(text: string, stops: readonly string[]): number | null
   return first;
 }
 
-function assertFinite(graph: string, data: Float32Array, iteration: number | null): void {
+export function assertFinite(graph: string, data: Float32Array, iteration: number | null): void {
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
       const where = iteration === null ? graph : `${graph} at recurrence ${iteration + 1}`;

@@ -25,6 +25,8 @@ export class KvCache {
   readonly block: LayerCache[][]; // [iteration or 0][layer]
   readonly coda: LayerCache[];
   length = 0;
+  /** Tensors another cache owns (a fork's parent): read, never freed through this cache. */
+  readonly borrowed = new Set<Ort.Tensor>();
 
   constructor(
     readonly strategy: KvStrategy,
@@ -35,6 +37,29 @@ export class KvCache {
     this.prelude = prelude;
     this.block = block;
     this.coda = coda;
+  }
+
+  /** Every layer's tensors, in a fixed order. */
+  layers(): LayerCache[] {
+    return [...this.prelude, ...this.block.flat(), ...this.coda];
+  }
+
+  /**
+   * A cache that continues from this one without copying it: steps on the fork read these tensors
+   * and write their own, so one prefilled context serves several continuations.
+   */
+  fork(): KvCache {
+    const copy = (layers: LayerCache[]) => layers.map((layer) => ({ ...layer }));
+    const fork = new KvCache(
+      this.strategy,
+      copy(this.prelude),
+      this.block.map(copy),
+      copy(this.coda),
+    );
+    fork.length = this.length;
+    for (const layer of this.layers()) fork.borrowed.add(layer.key).add(layer.value);
+    for (const tensor of this.borrowed) fork.borrowed.add(tensor);
+    return fork;
   }
 }
 
@@ -105,7 +130,7 @@ export class RecurrentModel {
       input_ids: new Tensor("int64", inputs.inputIds, [inputs.batch, seq]),
       ...feeds(cache.prelude),
     });
-    updateCache(cache.prelude, prelude);
+    updateCache(cache.prelude, prelude, cache.borrowed);
     const e = prelude.e;
     let state = e;
 
@@ -120,6 +145,7 @@ export class RecurrentModel {
       const sharedPast =
         cache.strategy === "shared" ? cache.block[0].map((layer) => ({ ...layer })) : null;
       const keep = new Set(sharedPast?.flatMap((layer) => [layer.key, layer.value]));
+      for (const tensor of cache.borrowed) keep.add(tensor);
       for (let i = 0; i < recurrences; i++) {
         const layers = cache.strategy === "full" ? cache.block[i] : cache.block[0];
         const block = await this.run(this.sessions.block!, {
@@ -133,7 +159,7 @@ export class RecurrentModel {
         state = block.state_out;
         if (state.location === "cpu") check?.("block.onnx", state.data as Float32Array, i);
       }
-      for (const tensor of keep) release(tensor);
+      for (const tensor of keep) if (!cache.borrowed.has(tensor)) release(tensor);
       release(e);
     }
 
@@ -143,18 +169,46 @@ export class RecurrentModel {
       num_logits_to_keep: new Tensor("int64", BigInt64Array.of(BigInt(keepLogits)), []),
       ...feeds(cache.coda),
     });
-    updateCache(cache.coda, coda);
+    updateCache(cache.coda, coda, cache.borrowed);
     release(state);
     check?.("coda.onnx", coda.logits.data as Float32Array, null);
     cache.length = total;
     return coda.logits;
   }
 
+  /**
+   * A batch-1 cache repeated `copies` times along the batch axis, for scoring several
+   * continuations of one context in one call. Null when the cache lives on a device (the caller
+   * then runs the continuations one at a time on forks).
+   */
+  expandCache(cache: KvCache, copies: number): KvCache | null {
+    const layers = cache.layers();
+    if (layers.some((l) => l.key.location !== "cpu" || l.value.location !== "cpu")) return null;
+    const tile = (tensor: Ort.Tensor) => {
+      const [batch, ...rest] = tensor.dims;
+      if (batch !== 1) throw new RangeError(`expandCache needs a batch-1 cache, got ${batch}`);
+      const data = tensor.data as Float32Array;
+      const out = new Float32Array(data.length * copies);
+      for (let c = 0; c < copies; c++) out.set(data, c * data.length);
+      return new this.ort.Tensor("float32", out, [copies, ...rest]);
+    };
+    const expand = (list: LayerCache[]) =>
+      list.map((layer) => ({ key: tile(layer.key), value: tile(layer.value) }));
+    const out = new KvCache(
+      cache.strategy,
+      expand(cache.prelude),
+      cache.block.map(expand),
+      expand(cache.coda),
+    );
+    out.length = cache.length;
+    return out;
+  }
+
   /** Frees every cache tensor held on the device (call when a batch is done). */
   releaseCache(cache: KvCache): void {
-    for (const layer of [...cache.prelude, ...cache.block.flat(), ...cache.coda]) {
-      release(layer.key);
-      release(layer.value);
+    for (const layer of cache.layers()) {
+      if (!cache.borrowed.has(layer.key)) release(layer.key);
+      if (!cache.borrowed.has(layer.value)) release(layer.value);
     }
   }
 

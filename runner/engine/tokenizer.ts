@@ -21,6 +21,13 @@ export class PromptTokenizer {
     return this.tokens.add_bos_token && bos !== null ? [bos, ...ids] : ids;
   }
 
+  /** Token ids of `text` alone, BOS prepended only when `bos` asks for it (loglikelihood requests). */
+  encodeText(text: string, bos: boolean): number[] {
+    const ids = text === "" ? [] : this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    const bosId = this.tokens.bos_token_id;
+    return bos && bosId !== null ? [bosId, ...ids] : ids;
+  }
+
   decode(ids: readonly number[]): string {
     // The tokenizer refuses an empty id list; an empty continuation is simply "".
     if (ids.length === 0) return "";

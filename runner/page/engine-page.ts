@@ -10,6 +10,14 @@ import {
   generateBatch,
 } from "../engine/generate.ts";
 import { checkGraphContract } from "../engine/graph-contract.ts";
+import {
+  type EncodedPair,
+  encodePair,
+  type LoglikelihoodConfig,
+  type LoglikelihoodRequest,
+  type LoglikelihoodResult,
+  scoreLoglikelihood,
+} from "../engine/loglikelihood.ts";
 import { RecurrentModel } from "../engine/recurrent-model.ts";
 import { PromptTokenizer } from "../engine/tokenizer.ts";
 
@@ -190,9 +198,27 @@ function encode(texts: string[]): number[][] {
   return texts.map((text) => loadedTokenizer.encodePrompt(text));
 }
 
+/** lm-eval's `_encode_pair` with this checkpoint's tokenizer. */
+function encodePairs(requests: LoglikelihoodRequest[], bos: boolean): EncodedPair[] {
+  if (!model || !tokenizer) throw new Error("evalsEngine.load() must be called first");
+  const { tokens } = model.manifest;
+  const loadedTokenizer = tokenizer;
+  return requests.map((request) => encodePair(loadedTokenizer, tokens, request, bos));
+}
+
+async function loglikelihood(
+  pairs: EncodedPair[],
+  config: LoglikelihoodConfig,
+): Promise<LoglikelihoodResult[]> {
+  if (!model) throw new Error("evalsEngine.load() must be called first");
+  return scoreLoglikelihood(model, pairs, config);
+}
+
 (globalThis as unknown as { evalsEngine: unknown }).evalsEngine = {
   load,
   generate,
   encode,
+  encodePairs,
+  loglikelihood,
   probeWebGpu,
 };

@@ -1,0 +1,134 @@
+// One loglikelihood task at every r on onnxruntime-node: build each document's requests, encode
+// them as lm-eval's HF model does, score them (shared contexts prefilled once), and turn each
+// document's log-probabilities into a sample record with lm-eval's metrics.
+import { flopsForSample } from "../../model/flops.ts";
+import type { LoadedCheckpoint } from "../../runner/engine/load-node.ts";
+import { encodePair, scoreLoglikelihood } from "../../runner/engine/loglikelihood.ts";
+import type { KvStrategy } from "../../runner/engine/recurrent-model.ts";
+import { loadGeneralTaskData } from "../data/general-datasets.ts";
+import { EvalsError } from "../errors.ts";
+import { buildDocumentRequests, loglikelihoodTaskHash } from "../tasks/loglikelihood/render.ts";
+import { scoreDocument } from "../tasks/loglikelihood/score.ts";
+import type { LoglikelihoodTaskDefinition } from "../tasks/loglikelihood/types.ts";
+import { sha256Hex } from "../tasks/render.ts";
+import { resultKey, type SampleRecord } from "./records.ts";
+
+export interface LoglikelihoodRunOptions {
+  recurrences: number[];
+  limit?: number;
+  numFewshot?: number;
+  kv: KvStrategy;
+  stateInit: "zeros" | "normal";
+  seed: number;
+  batchSize: number;
+  dataDir?: string;
+  /** One prefill per distinct context (default); false scores every pair alone. */
+  reuseContext?: boolean;
+  /** Fields every record of the run shares. */
+  record: Pick<SampleRecord, "backend" | "dtype" | "adapter" | "runner_version">;
+  checkpointGraphs: string[];
+  onProgress?: (event: { task: string; recurrences: number; done: number; total: number }) => void;
+}
+
+export async function runLoglikelihoodTask(
+  loaded: LoadedCheckpoint,
+  task: LoglikelihoodTaskDefinition,
+  options: LoglikelihoodRunOptions,
+): Promise<SampleRecord[]> {
+  if (options.stateInit !== "zeros") {
+    throw new EvalsError(
+      `${task.name} scores log-probabilities with the state initialised to zeros; run it with --state-init zeros`,
+    );
+  }
+  const { manifest } = loaded.model;
+  const data = await loadGeneralTaskData(task, {
+    dataDir: options.dataDir,
+    numFewshot: options.numFewshot,
+  });
+  const documents = await buildDocumentRequests(task, data.docs, data.fewshotPool, {
+    numFewshot: options.numFewshot,
+    limit: options.limit,
+    fewshotFromSameSplit: data.fewshotFromSameSplit,
+  });
+  const hash = await loglikelihoodTaskHash(task, options.numFewshot);
+  const encoded = documents.map((doc) =>
+    doc.requests.map((request) =>
+      encodePair(loaded.tokenizer, manifest.tokens, request, task.addBos),
+    ),
+  );
+  const promptHashes = await Promise.all(
+    documents.map((doc) => sha256Hex(JSON.stringify(doc.requests))),
+  );
+  const samples: SampleRecord[] = [];
+  // Documents go to the engine a few at a time, so shared contexts and batches stay together.
+  const docsPerCall = Math.max(1, options.batchSize);
+  for (const r of options.recurrences) {
+    for (let start = 0; start < documents.length; start += docsPerCall) {
+      const chunk = documents.slice(start, start + docsPerCall);
+      const pairs = encoded.slice(start, start + docsPerCall).flat();
+      const started = performance.now();
+      const results = await scoreLoglikelihood(loaded.model, pairs, {
+        recurrences: r,
+        kv: options.kv,
+        batchSize: options.batchSize,
+        reuseContext: options.reuseContext ?? true,
+      });
+      const ms = (performance.now() - started) / chunk.length;
+      let at = 0;
+      for (const [i, doc] of chunk.entries()) {
+        const own = results.slice(at, at + doc.requests.length);
+        at += doc.requests.length;
+        const score = scoreDocument(task, doc, own);
+        // A loglikelihood sample is prompt-only compute: every request's input tokens, once.
+        const flops = own.reduce(
+          (sum, res) => sum + flopsForSample(manifest, r, res.inputTokens, 0),
+          0,
+        );
+        samples.push({
+          key: await resultKey({
+            checkpointGraphs: options.checkpointGraphs,
+            taskHash: hash,
+            docHash: doc.docHash,
+            recurrences: r,
+            generation: { loglikelihood: true, addBos: task.addBos },
+            stateInit: options.stateInit,
+            seed: options.seed,
+            kv: options.kv,
+            dtype: manifest.dtype,
+          }),
+          task: task.name,
+          task_hash: hash,
+          doc_index: doc.docIndex,
+          doc_id: doc.docId,
+          doc_hash: doc.docHash,
+          recurrences: r,
+          prompt_hash: promptHashes[start + i],
+          completion: score.completion,
+          prompt_tokens: own.reduce((sum, res) => sum + res.inputTokens, 0),
+          generated_tokens: 0,
+          prompt_truncated: own.some((res) => res.truncated),
+          flops,
+          kv: options.kv,
+          state_init: options.stateInit,
+          seed: options.seed,
+          ...options.record,
+          ms: Math.round(ms),
+          extracted: score.extracted,
+          metrics: score.metrics,
+          loglikelihoods: own.map((res) => ({
+            logprob: res.logprob,
+            is_greedy: res.isGreedy,
+            tokens: res.continuationTokens,
+          })),
+        });
+      }
+      options.onProgress?.({
+        task: task.name,
+        recurrences: r,
+        done: Math.min(start + chunk.length, documents.length),
+        total: documents.length,
+      });
+    }
+  }
+  return samples;
+}

@@ -1,0 +1,312 @@
+// Loglikelihood requests as lm-eval's HF model scores them: (context, continuation) → the summed
+// log-probability of the continuation's tokens and whether each is the greedy (argmax) token.
+// Encoding follows `_encode_pair`; inputs are `(context + continuation)[-(max_length + 1):][:-1]`.
+// Batches run longest first. With context reuse, pairs whose contexts encode identically share
+// one prefill of the context; their continuations then run on (copies of) that cache.
+import type { Manifest } from "../../model/manifest.ts";
+import { ContextWindowExceededError, LoglikelihoodRequestError } from "./errors.ts";
+import { assertFinite, MAX_RECURRENCES } from "./generate.ts";
+import type { KvCache, KvStrategy, RecurrentModel } from "./recurrent-model.ts";
+import type { PromptTokenizer } from "./tokenizer.ts";
+
+export interface LoglikelihoodRequest {
+  context: string;
+  continuation: string;
+}
+
+export interface EncodedPair {
+  contextIds: number[];
+  continuationIds: number[];
+}
+
+export interface LoglikelihoodConfig {
+  recurrences: number;
+  kv: KvStrategy;
+  /** Rows per model call (pairs, or continuations of one shared context). */
+  batchSize: number;
+  /** One prefill per distinct context, then its continuations (same numbers, less compute). */
+  reuseContext: boolean;
+}
+
+export interface LoglikelihoodResult {
+  /** Σ log p(continuation token | everything before it). */
+  logprob: number;
+  /** Every continuation token is the argmax at its position (lm-eval's is_greedy). */
+  isGreedy: boolean;
+  /** Tokens fed to the model for this pair alone (after left truncation): the FLOPs count. */
+  inputTokens: number;
+  continuationTokens: number;
+  /** The context lost tokens on the left to fit the model's window. */
+  truncated: boolean;
+}
+
+/**
+ * lm-eval's `_encode_pair`: trailing whitespace of the context moves to the front of the
+ * continuation; the continuation's tokens are those of `encode(context + continuation)` after the
+ * first `len(encode(context))`. BOS is prepended to both encodings when `bos` is set. An empty
+ * context becomes the BOS (else EOS) token alone, as lm-eval's `prefix_token_id`.
+ */
+export function encodePair(
+  tokenizer: Pick<PromptTokenizer, "encodeText">,
+  tokens: Manifest["tokens"],
+  request: LoglikelihoodRequest,
+  bos: boolean,
+): EncodedPair {
+  let { context, continuation } = request;
+  if (context === "") {
+    const prefix = tokens.bos_token_id ?? tokens.eos_token_ids[0];
+    if (prefix === undefined)
+      throw new LoglikelihoodRequestError("an empty context needs a BOS or EOS token id");
+    return { contextIds: [prefix], continuationIds: tokenizer.encodeText(continuation, false) };
+  }
+  const spaces = context.length - context.trimEnd().length;
+  if (spaces > 0) {
+    continuation = context.slice(context.length - spaces) + continuation;
+    context = context.slice(0, context.length - spaces);
+  }
+  const whole = tokenizer.encodeText(context + continuation, bos);
+  const contextIds = tokenizer.encodeText(context, bos);
+  return { contextIds, continuationIds: whole.slice(contextIds.length) };
+}
+
+interface Window {
+  /** Model input: (context + continuation) cut to max_length + 1 on the left, minus the last. */
+  input: number[];
+  target: number[];
+  truncated: boolean;
+}
+
+function windowOf(pair: EncodedPair, maxLength: number, index: number): Window {
+  const target = pair.continuationIds;
+  if (target.length === 0) {
+    throw new LoglikelihoodRequestError(
+      `request ${index}: the continuation encodes to no tokens; give a non-empty continuation`,
+    );
+  }
+  if (target.length > maxLength) {
+    throw new ContextWindowExceededError(
+      `request ${index}: the continuation has ${target.length} tokens but the model has ${maxLength} positions`,
+    );
+  }
+  const whole = [...pair.contextIds, ...target];
+  const kept = whole.slice(-(maxLength + 1));
+  return { input: kept.slice(0, -1), target, truncated: kept.length < whole.length };
+}
+
+/** Scores encoded pairs; results are in request order. */
+export async function scoreLoglikelihood(
+  model: RecurrentModel,
+  pairs: readonly EncodedPair[],
+  config: LoglikelihoodConfig,
+): Promise<LoglikelihoodResult[]> {
+  const r = config.recurrences;
+  if (!Number.isInteger(r) || r < 1 || r > MAX_RECURRENCES) {
+    throw new LoglikelihoodRequestError(
+      `recurrences ${r} must be an integer from 1 to ${MAX_RECURRENCES}`,
+    );
+  }
+  if (!Number.isInteger(config.batchSize) || config.batchSize < 1)
+    throw new LoglikelihoodRequestError(
+      `batch size ${config.batchSize} must be a positive integer`,
+    );
+  const maxLength = model.manifest.architecture.max_position_embeddings;
+  const windows = pairs.map((pair, i) => windowOf(pair, maxLength, i));
+  const results: LoglikelihoodResult[] = new Array(pairs.length);
+  const alone: number[] = [];
+  const shared = new Map<string, number[]>();
+  for (const [i, window] of windows.entries()) {
+    if (!config.reuseContext || window.truncated) {
+      alone.push(i);
+      continue;
+    }
+    const key = pairs[i].contextIds.join(",");
+    shared.set(key, [...(shared.get(key) ?? []), i]);
+  }
+  for (const group of shared.values()) {
+    if (group.length === 1) alone.push(group[0]);
+    else
+      await scoreSharedContext(model, pairs[group[0]].contextIds, group, windows, config, results);
+  }
+  await scoreAlone(model, alone, windows, config, results);
+  return results;
+}
+
+/** Pairs scored independently, in batches of similar length, longest first (as lm-eval sorts). */
+async function scoreAlone(
+  model: RecurrentModel,
+  indices: number[],
+  windows: readonly Window[],
+  config: LoglikelihoodConfig,
+  results: LoglikelihoodResult[],
+): Promise<void> {
+  const order = [...indices].sort(
+    (a, b) => windows[b].input.length - windows[a].input.length || a - b,
+  );
+  const padId = BigInt(padIdOf(model.manifest));
+  for (let start = 0; start < order.length; start += config.batchSize) {
+    const rows = order.slice(start, start + config.batchSize).map((i) => windows[i]);
+    const batch = rows.length;
+    const longest = Math.max(...rows.map((w) => w.input.length));
+    // Left padding, masked; positions count from each row's first real token.
+    const inputIds = new BigInt64Array(batch * longest).fill(padId);
+    const mask = new BigInt64Array(batch * longest);
+    const positions = new BigInt64Array(batch * longest);
+    rows.forEach((w, b) => {
+      const pad = longest - w.input.length;
+      w.input.forEach((id, k) => {
+        inputIds[b * longest + pad + k] = BigInt(id);
+        mask[b * longest + pad + k] = 1n;
+        positions[b * longest + pad + k] = BigInt(k);
+      });
+    });
+    const keep = Math.max(...rows.map((w) => w.target.length));
+    const cache = model.newCache(batch, config.kv, config.recurrences);
+    const logits = await model.step(
+      { batch, inputIds, attentionMask: mask, positionIds: positions },
+      config.recurrences,
+      cache,
+      keep,
+      assertFinite,
+    );
+    model.releaseCache(cache);
+    const data = logits.data as Float32Array;
+    const vocab = model.manifest.architecture.vocab_size;
+    rows.forEach((w, b) => {
+      const m = w.target.length;
+      const at = (j: number) => rowOf(data, (b * keep + keep - m + j) * vocab, vocab);
+      results[order[start + b]] = { ...sumTargets(w.target, at), ...countsOf(w) };
+    });
+  }
+}
+
+/** One prefill of `contextIds`, then every continuation of the group on that cache. */
+async function scoreSharedContext(
+  model: RecurrentModel,
+  contextIds: readonly number[],
+  group: readonly number[],
+  windows: readonly Window[],
+  config: LoglikelihoodConfig,
+  results: LoglikelihoodResult[],
+): Promise<void> {
+  const vocab = model.manifest.architecture.vocab_size;
+  const n = contextIds.length;
+  const cache = model.newCache(1, config.kv, config.recurrences);
+  const prefill = await model.step(
+    {
+      batch: 1,
+      inputIds: BigInt64Array.from(contextIds.map(BigInt)),
+      attentionMask: new BigInt64Array(n).fill(1n),
+      positionIds: BigInt64Array.from(contextIds.map((_, k) => BigInt(k))),
+    },
+    config.recurrences,
+    cache,
+    1,
+    assertFinite,
+  );
+  const first = (prefill.data as Float32Array).slice(0, vocab);
+  // Row j of a continuation's logits predicts target token j + 1; token 0 comes from the prefill.
+  const rest = new Map<number, (j: number) => Float32Array>();
+  const followers = group.filter((i) => windows[i].target.length > 1);
+  for (let start = 0; start < followers.length; start += config.batchSize) {
+    const chunk = followers.slice(start, start + config.batchSize);
+    await runContinuations(model, cache, n, chunk, windows, config, rest);
+  }
+  model.releaseCache(cache);
+  for (const i of group) {
+    const w = windows[i];
+    const at = (j: number) => (j === 0 ? first : rest.get(i)!(j - 1));
+    results[i] = { ...sumTargets(w.target, at), ...countsOf(w) };
+  }
+}
+
+/**
+ * The continuations (all but their last token) after a prefilled context of n tokens: one call
+ * on a batch copy of the cache when it is on the CPU, else one call per continuation on a fork.
+ */
+async function runContinuations(
+  model: RecurrentModel,
+  cache: KvCache,
+  n: number,
+  chunk: readonly number[],
+  windows: readonly Window[],
+  config: LoglikelihoodConfig,
+  rows: Map<number, (j: number) => Float32Array>,
+): Promise<void> {
+  const vocab = model.manifest.architecture.vocab_size;
+  const padId = BigInt(padIdOf(model.manifest));
+  const run = async (indices: readonly number[], on: KvCache) => {
+    const batch = indices.length;
+    const seg = Math.max(...indices.map((i) => windows[i].target.length - 1));
+    // Right padding inside the new segment: real tokens never attend to the pads after them.
+    const inputIds = new BigInt64Array(batch * seg).fill(padId);
+    const mask = new BigInt64Array(batch * (n + seg));
+    const positions = new BigInt64Array(batch * seg);
+    indices.forEach((i, b) => {
+      const tokens = windows[i].target.slice(0, -1);
+      mask.fill(1n, b * (n + seg), b * (n + seg) + n + tokens.length);
+      for (let q = 0; q < seg; q++) {
+        inputIds[b * seg + q] = q < tokens.length ? BigInt(tokens[q]) : padId;
+        positions[b * seg + q] = BigInt(n + q);
+      }
+    });
+    const logits = await model.step(
+      { batch, inputIds, attentionMask: mask, positionIds: positions },
+      config.recurrences,
+      on,
+      seg,
+      assertFinite,
+    );
+    const data = logits.data as Float32Array;
+    for (const [b, i] of indices.entries()) {
+      rows.set(i, (j) => rowOf(data, (b * seg + j) * vocab, vocab));
+    }
+  };
+  const expanded = model.expandCache(cache, chunk.length);
+  if (expanded) {
+    await run(chunk, expanded);
+    model.releaseCache(expanded);
+    return;
+  }
+  for (const i of chunk) {
+    const fork = cache.fork();
+    await run([i], fork);
+    model.releaseCache(fork);
+  }
+}
+
+function rowOf(data: Float32Array, offset: number, vocab: number): Float32Array {
+  return data.subarray(offset, offset + vocab);
+}
+
+/** Σ log_softmax(row_j)[target_j] in double precision, and whether every target is the argmax. */
+function sumTargets(
+  target: readonly number[],
+  rowAt: (j: number) => Float32Array,
+): Pick<LoglikelihoodResult, "logprob" | "isGreedy"> {
+  let logprob = 0;
+  let isGreedy = true;
+  target.forEach((token, j) => {
+    const row = rowAt(j);
+    let best = 0;
+    for (let v = 1; v < row.length; v++) if (row[v] > row[best]) best = v;
+    let sum = 0;
+    for (let v = 0; v < row.length; v++) sum += Math.exp(row[v] - row[best]);
+    logprob += row[token] - row[best] - Math.log(sum);
+    if (best !== token) isGreedy = false;
+  });
+  return { logprob, isGreedy };
+}
+
+function countsOf(
+  w: Window,
+): Pick<LoglikelihoodResult, "inputTokens" | "continuationTokens" | "truncated"> {
+  return {
+    inputTokens: w.input.length,
+    continuationTokens: w.target.length,
+    truncated: w.truncated,
+  };
+}
+
+function padIdOf(manifest: Manifest): number {
+  return manifest.tokens.pad_token_id ?? manifest.tokens.eos_token_ids[0] ?? 0;
+}
