@@ -37,7 +37,9 @@ describe("EvalsClient", () => {
       files[name] = await sha256Hex(bytes);
       await submit.uploadBlob(files[name], bytes);
     }
-    await submit.registerDataset({ name: "gsm8k", files });
+    const dataset = await submit.registerDataset({ name: "gsm8k", files });
+    expect((await submit.listDatasets()).datasets).toContainEqual(dataset);
+    await expect(runner.listDatasets()).rejects.toMatchObject({ status: 403 });
     expect((await submit.listTasks()).tasks.map((t) => t.name)).toContain("gsm8k_cot_sean");
 
     const run = await submit.createRun({

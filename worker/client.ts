@@ -6,6 +6,7 @@ import {
   type Capabilities,
   type CheckpointRegister,
   CheckpointSchema,
+  DatasetListSchema,
   type DatasetRegister,
   DatasetSchema,
   ErrorSchema,
@@ -149,6 +150,10 @@ export class EvalsClient {
   }
   registerDataset(body: DatasetRegister) {
     return this.json("POST", "/api/datasets", DatasetSchema, body);
+  }
+  /** Registered datasets, newest first (the order the API picks them for runs); submit role. */
+  listDatasets() {
+    return this.json("GET", "/api/datasets", DatasetListSchema);
   }
   listTasks() {
     return this.json("GET", "/api/tasks", TaskListSchema);

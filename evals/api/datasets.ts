@@ -6,42 +6,18 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { z } from "zod";
-import { ApiError, type EvalsClient } from "../../worker/client.ts";
-import {
-  type Dataset,
-  DatasetListSchema,
-  ErrorSchema,
-  type TaskListSchema,
-} from "../../worker/protocol.ts";
+import type { EvalsClient } from "../../worker/client.ts";
+import type { Dataset, TaskListSchema } from "../../worker/protocol.ts";
 import { DatasetNotFoundError, dataRoots } from "../data/datasets.ts";
 import { hubDatasetFile } from "../data/hub-datasets.ts";
 import { EvalsError } from "../errors.ts";
 import { arithmeticDatasetFile } from "../tasks/arithmetic.ts";
 import { getTask } from "../tasks/registry.ts";
-import type { ApiTarget } from "./config.ts";
 
 type TaskInfo = z.infer<typeof TaskListSchema>["tasks"][number];
 type DatasetName = Dataset["name"];
 
 export class UnknownApiTaskError extends EvalsError {}
-
-/**
- * GET /api/datasets (submit role), newest first; the typed client has no method for it yet.
- * Cheap, so `evals submit` also calls it first to learn whether the token may submit at all.
- */
-export async function listDatasets(target: ApiTarget): Promise<Dataset[]> {
-  const res = await fetch(`${target.url}/api/datasets`, {
-    headers: target.token ? { authorization: `Bearer ${target.token}` } : {},
-  });
-  const body: unknown = await res.json().catch(() => null);
-  if (!res.ok) {
-    const error = ErrorSchema.safeParse(body);
-    throw error.success
-      ? new ApiError(res.status, error.data.error, error.data.detail)
-      : new ApiError(res.status, "http_error", res.statusText);
-  }
-  return DatasetListSchema.parse(body).datasets;
-}
 
 /** The file's bytes from the local data roots, or the hub cache for a test/train split. */
 async function localDatasetFile(
@@ -102,8 +78,8 @@ export interface RegisteredDataset {
 
 /**
  * Makes sure the API can build the prompts of `tasks`; uploads and registers what it lacks.
- * `held` is `listDatasets`' answer. Example:
- * `await ensureDatasets(client, await apiTasks(client, url, names), await listDatasets(target))`.
+ * `held` is `client.listDatasets()`'s answer. Example: `await ensureDatasets(client,
+ * await apiTasks(client, url, names), (await client.listDatasets()).datasets)`.
  */
 export async function ensureDatasets(
   client: EvalsClient,

@@ -2,12 +2,12 @@
 // state under .wrangler/), one runner in this process, and the dashboard the API serves. Prints
 // what to export for `evals submit`; Ctrl-C gives held shards back and stops everything.
 import { type Command, Option } from "commander";
-import { CheckpointCache, defaultCheckpointCacheDir } from "../../runner/cache/checkpoint-cache.ts";
-import { Runner } from "../../runner/runner.ts";
-import { createRunnerLog } from "../../runner/runner-log.ts";
+import { defaultCheckpointCacheDir } from "../../runner/cache/checkpoint-cache.ts";
+import type { Runner } from "../../runner/runner.ts";
 import { EvalsClient } from "../../worker/client.ts";
 import { startLocalApi } from "../../worker/dev.ts";
 import { parseInteger } from "./parse.ts";
+import { RUNNER_DEFAULTS, runnerFromOptions } from "./runner-from-options.ts";
 
 export function registerDevCommand(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function registerDevCommand(program: Command): void {
     .description("start the local API, a runner and the dashboard (Ctrl-C stops them)")
     .option("--port <n>", "API port", "8787")
     .option("--persist-to <dir>", "local D1/R2 state", ".wrangler/state")
-    .option("--pages <n>", "runner pages", "1")
+    .option("--pages <n>", "runner pages", RUNNER_DEFAULTS.pages)
     .addOption(
       new Option("--backend <backend>", "runner backend")
         .choices(["auto", "webgpu", "wasm", "node"])
@@ -37,22 +37,10 @@ export function registerDevCommand(program: Command): void {
       if (options.runner !== false) {
         const runnerToken = (await admin.createToken({ role: "runner", name: "evals dev runner" }))
           .token;
-        const log = createRunnerLog({ json: options.json === true });
-        runner = new Runner({
-          client: new EvalsClient({ baseUrl: api.url, token: runnerToken }),
-          cache: new CheckpointCache({
-            dir: options.cacheDir,
-            maxBytes: 20 * 2 ** 30,
-            headers: { authorization: `Bearer ${runnerToken}` },
-            onFetch: (event) => log({ event: "fetch", ...event }),
-          }),
-          log,
-          pages,
-          backend: options.backend,
-          chromium: options.chromium,
+        runner = runnerFromOptions(options, {
+          api: api.url,
+          token: runnerToken,
           once: false,
-          batchSize: 4,
-          shardTimeoutMs: 1_800_000,
           maxIdleMs: 2_000,
         });
       }

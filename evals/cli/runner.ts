@@ -1,11 +1,8 @@
 // `evals runner`: leases shards from an API and runs them in headless Chromium (or node).
 import { type Command, Option } from "commander";
-import { CheckpointCache, defaultCheckpointCacheDir } from "../../runner/cache/checkpoint-cache.ts";
-import { Runner } from "../../runner/runner.ts";
-import { createRunnerLog } from "../../runner/runner-log.ts";
-import { EvalsClient } from "../../worker/client.ts";
+import { defaultCheckpointCacheDir } from "../../runner/cache/checkpoint-cache.ts";
 import { EvalsError } from "../errors.ts";
-import { parseInteger } from "./parse.ts";
+import { RUNNER_DEFAULTS, runnerFromOptions } from "./runner-from-options.ts";
 
 export function registerRunnerCommand(program: Command): void {
   program
@@ -13,7 +10,7 @@ export function registerRunnerCommand(program: Command): void {
     .description("lease shards from an evals API and run them (Chromium: webgpu or wasm)")
     .option("--api <url>", "API base URL (or $EVALS_API)", process.env.EVALS_API)
     .option("--token <t>", "runner token (or $EVALS_TOKEN)")
-    .option("--pages <n>", "browser pages working in parallel", "1")
+    .option("--pages <n>", "browser pages working in parallel", RUNNER_DEFAULTS.pages)
     .addOption(
       new Option("--backend <backend>", "inference backend; auto prefers a hardware WebGPU")
         .choices(["auto", "webgpu", "wasm", "node"])
@@ -21,10 +18,18 @@ export function registerRunnerCommand(program: Command): void {
     )
     .option("--chromium <path>", "Chromium executable (default: Playwright's, else the system's)")
     .option("--cache-dir <dir>", "where checkpoint files are kept", defaultCheckpointCacheDir())
-    .option("--cache-max-gb <n>", "evict least-recently-used checkpoints above this size", "20")
-    .option("--batch-size <b>", "prompts generated together", "4")
+    .option(
+      "--cache-max-gb <n>",
+      "evict least-recently-used checkpoints above this size",
+      RUNNER_DEFAULTS.cacheMaxGb,
+    )
+    .option("--batch-size <b>", "prompts generated together", RUNNER_DEFAULTS.batchSize)
     .option("--threads <n>", "CPU threads per page (default: cores ÷ pages)")
-    .option("--shard-timeout <s>", "fail a shard still running after this many seconds", "1800")
+    .option(
+      "--shard-timeout <s>",
+      "fail a shard still running after this many seconds",
+      RUNNER_DEFAULTS.shardTimeout,
+    )
     .option("--once", "exit when the API has no work left instead of waiting")
     .option("--json", "one JSON event per line on stderr instead of prose")
     .action(async function runRunner(options) {
@@ -36,31 +41,7 @@ export function registerRunnerCommand(program: Command): void {
       }
       const token = (options.token as string | undefined) ?? process.env.EVALS_TOKEN;
       if (!token) throw new EvalsError("no runner token: pass --token <t> or set EVALS_TOKEN");
-      const log = createRunnerLog({ json: options.json === true });
-      const cacheGb = Number(options.cacheMaxGb);
-      if (!(cacheGb > 0))
-        throw new EvalsError(`--cache-max-gb "${options.cacheMaxGb}" must be > 0`);
-      const cache = new CheckpointCache({
-        dir: options.cacheDir,
-        maxBytes: cacheGb * 2 ** 30,
-        headers: { authorization: `Bearer ${token}` },
-        onFetch: (event) => log({ event: "fetch", ...event }),
-      });
-      const runner = new Runner({
-        client: new EvalsClient({ baseUrl: api, token }),
-        cache,
-        log,
-        pages: parseInteger(options.pages, "--pages", 1, 64),
-        backend: options.backend,
-        chromium: options.chromium,
-        once: options.once === true,
-        batchSize: parseInteger(options.batchSize, "--batch-size", 1, 1024),
-        threads:
-          options.threads === undefined
-            ? undefined
-            : parseInteger(options.threads, "--threads", 1, 64),
-        shardTimeoutMs: parseInteger(options.shardTimeout, "--shard-timeout", 1) * 1000,
-      });
+      const runner = runnerFromOptions(options, { api, token, once: options.once === true });
       let signals = 0;
       const onSignal = (signal: string) => {
         signals++;

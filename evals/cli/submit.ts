@@ -5,7 +5,7 @@ import { type Command, Option } from "commander";
 import type { RunDetail } from "../../worker/protocol.ts";
 import { resolveCheckpoint } from "../api/checkpoint-source.ts";
 import { runPageUrl } from "../api/config.ts";
-import { apiTasks, ensureDatasets, listDatasets } from "../api/datasets.ts";
+import { apiTasks, ensureDatasets } from "../api/datasets.ts";
 import { callApi } from "../api/errors.ts";
 import { type UploadSummary, uploadCheckpointFiles } from "../api/upload.ts";
 import { validateCheckpoint } from "../api/validate-checkpoint.ts";
@@ -87,7 +87,7 @@ export function registerSubmitCommand(program: Command): void {
     // Reachability, task names and the token before any export, hashing or upload.
     const taskInfos = await api("listing tasks", () => apiTasks(client, target.url, tasks));
     // Also the token's role: listing datasets needs the submit role that everything below needs.
-    const held = await api("listing datasets", () => listDatasets(target));
+    const held = (await api("listing datasets", () => client.listDatasets())).datasets;
 
     const resolved = await resolveCheckpoint(options.model, options.split, log);
     const checkpoint = await validateCheckpoint(resolved.dir);

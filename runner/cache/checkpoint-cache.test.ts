@@ -1,5 +1,5 @@
 // The cache's rules on a local folder; files are served by a fetch function over in-memory bytes
-// (the real HTTP path is covered end to end in tests/runner-e2e.test.ts).
+// (the real HTTP path is covered end to end in tests/runner-e2e.long.test.ts).
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
