@@ -250,6 +250,15 @@ export const RunDetailSchema = RunSummarySchema.extend({
   aggregates: z.array(AggregateSchema),
   /** Samples taken from earlier runs with the same result key (DESIGN §7). */
   reused_samples: z.number().int(),
+  /** Where the reused samples came from: the run that computed them and the runner that did. */
+  reused_from: z.array(
+    z.object({
+      run_id: z.string(),
+      runner: z.string().nullable(),
+      runner_name: z.string().nullable(),
+      samples: z.number().int(),
+    }),
+  ),
   /** Shards that failed at least once, with every reason reported. */
   failures: z.array(ShardFailureSchema),
 }).meta({ id: "RunDetail" });
@@ -261,6 +270,8 @@ export const RunListSchema = z.object({ runs: z.array(RunSummarySchema) });
 export const SampleSchema = SampleRecordSchema.extend({
   device: z.string().nullable(),
   reused: z.boolean(),
+  /** For a reused sample, the run that computed it and the runner (token id) that did. */
+  reused_from: z.object({ run_id: z.string(), runner: z.string().nullable() }).nullable(),
 }).meta({ id: "Sample" });
 export type Sample = z.infer<typeof SampleSchema>;
 

@@ -75,7 +75,12 @@ export function resultsCsv(run: RunDetail): string {
 function progressLine(run: RunDetail): string {
   const done = run.progress.reduce((sum, p) => sum + p.samples_done, 0);
   const total = run.progress.reduce((sum, p) => sum + p.samples_total, 0);
-  return `run ${run.id} (${run.checkpoint_name}) ${run.state}: ${done}/${total} samples`;
+  const lines = [`run ${run.id} (${run.checkpoint_name}) ${run.state}: ${done}/${total} samples`];
+  for (const source of run.reused_from ?? []) {
+    const runner = source.runner_name ?? source.runner ?? "unknown runner";
+    lines.push(`  ${source.samples} reused from run ${source.run_id} (runner ${runner})`);
+  }
+  return lines.join("\n");
 }
 
 export function registerResultsCommand(program: Command): void {

@@ -68,7 +68,10 @@ export async function postResults(
   const rows = await Promise.all(
     body.results.map(async (result) => {
       const doc = byId.get(result.doc_id)!;
-      const key = await sampleKey(task, run.config, run.graphs, shard.recurrences, doc.doc_hash);
+      const key = await sampleKey(task, run.config, run.identity, shard.recurrences, {
+        docHash: doc.doc_hash,
+        promptHash: doc.prompt_hash,
+      });
       const { record, correct } = scoreResult(run, task, doc, key, result);
       return {
         run_id: shard.run_id,

@@ -1,4 +1,5 @@
 // Runs: create (submit), list, read, cancel, publish, per-sample records and the lm-eval export.
+
 import { createRoute, z } from "@hono/zod-openapi";
 import { aggregateSamples } from "../../evals/run/aggregate.ts";
 import { getTask } from "../../evals/tasks/registry.ts";
@@ -25,6 +26,7 @@ import {
   runRecords,
   toSummary,
 } from "../runs/run-view.ts";
+import { storedSample } from "../runs/stored-sample.ts";
 
 const security = [{ bearer: [] }];
 const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
@@ -179,7 +181,7 @@ export const runRoutes = createRouter()
       binds.push(after.task, after.r, after.doc);
     }
     const { results } = await c.env.DB.prepare(
-      `SELECT task, recurrences, doc_index, record, reused FROM samples WHERE ${where.join(" AND ")}
+      `SELECT task, recurrences, doc_index, record, reused, reused_from_run, runner FROM samples WHERE ${where.join(" AND ")}
        ORDER BY task, recurrences, doc_index LIMIT ?`,
     )
       .bind(...binds, query.limit + 1)
@@ -189,13 +191,12 @@ export const runRoutes = createRouter()
         doc_index: number;
         record: string;
         reused: number;
+        reused_from_run: string | null;
+        runner: string | null;
       }>();
     const page = results.slice(0, query.limit);
     const last = page.at(-1);
-    const samplesOut: Sample[] = page.map((s) => {
-      const record = JSON.parse(s.record);
-      return { ...record, device: record.device ?? null, reused: s.reused === 1 };
-    });
+    const samplesOut: Sample[] = page.map(storedSample);
     return c.json(
       {
         samples: samplesOut,

@@ -66,7 +66,7 @@ export async function runAggregates(env: Env, row: RunRow): Promise<Aggregate[]>
 }
 
 export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
-  const [tasks, shards, samples, failures] = await env.DB.batch([
+  const [tasks, shards, samples, failures, sources] = await env.DB.batch([
     env.DB.prepare(
       "SELECT task, task_hash, dataset_id, num_fewshot, doc_count FROM run_tasks WHERE run_id = ? ORDER BY rowid",
     ).bind(row.id),
@@ -79,6 +79,11 @@ export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
     env.DB.prepare(
       `SELECT s.id AS shard_id, s.task, s.recurrences, s.doc_start, s.doc_end, s.state, f.at, f.runner, f.reason
        FROM shard_failures f JOIN shards s ON s.id = f.shard_id WHERE s.run_id = ? ORDER BY s.rowid, f.rowid`,
+    ).bind(row.id),
+    env.DB.prepare(
+      `SELECT s.reused_from_run AS run_id, s.runner, t.name AS runner_name, count(*) AS samples
+       FROM samples s LEFT JOIN tokens t ON t.id = s.runner
+       WHERE s.run_id = ? AND s.reused = 1 GROUP BY s.reused_from_run, s.runner ORDER BY samples DESC`,
     ).bind(row.id),
   ]);
   type Count = {
@@ -115,6 +120,10 @@ export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
     progress: [...progress.values()],
     aggregates: await runAggregates(env, row),
     reused_samples: reused,
+    reused_from: (sources.results as RunDetail["reused_from"]).map((source) => ({
+      ...source,
+      run_id: source.run_id ?? "unknown",
+    })),
     failures: groupFailures(failures.results as FailureRow[]),
   };
 }
