@@ -8,6 +8,8 @@ ALTER TABLE run_tasks ADD COLUMN dataset_files TEXT NOT NULL DEFAULT '{}';
 
 -- Leases that ran out (the runner vanished), budgeted apart from `failures` (the shard threw).
 ALTER TABLE shards ADD COLUMN expiries INTEGER NOT NULL DEFAULT 0;
+-- `vanished`: the lease ran out without a word; `threw`: the runner reported the shard failed.
+ALTER TABLE shard_failures ADD COLUMN kind TEXT NOT NULL DEFAULT 'threw';
 
 -- `incomplete` needs a new CHECK, which SQLite only takes by rebuilding the table.
 PRAGMA defer_foreign_keys = true;

@@ -199,7 +199,8 @@ export const RunCreateSchema = z
 export type RunCreate = z.input<typeof RunCreateSchema>;
 export type RunConfig = z.output<typeof RunCreateSchema>;
 
-export const RunStateSchema = z.enum(["active", "finished", "cancelled"]);
+/** `incomplete`: every shard ended, but some failed for good (see the run's `missing`). */
+export const RunStateSchema = z.enum(["active", "finished", "incomplete", "cancelled"]);
 export const ShardStateSchema = z.enum(["queued", "leased", "done", "failed", "cancelled"]);
 export type ShardState = z.infer<typeof ShardStateSchema>;
 
@@ -233,7 +234,23 @@ export const ShardFailureSchema = z.object({
   doc_start: z.number().int(),
   doc_end: z.number().int(),
   state: ShardStateSchema,
-  reasons: z.array(z.object({ at: isoTime, runner: z.string().nullable(), reason: z.string() })),
+  reasons: z.array(
+    z.object({
+      at: isoTime,
+      runner: z.string().nullable(),
+      reason: z.string(),
+      /** `vanished`: the lease ran out without a word; `threw`: the runner reported a failure. */
+      kind: z.enum(["vanished", "threw"]),
+    }),
+  ),
+});
+
+/** Documents of a failed shard that have no result, and why the shard was given up. */
+export const MissingSchema = z.object({
+  task: z.string(),
+  recurrences: z.number().int(),
+  doc_indices: z.array(z.number().int()),
+  why: z.string(),
 });
 
 export const RunDetailSchema = RunSummarySchema.extend({
@@ -261,6 +278,8 @@ export const RunDetailSchema = RunSummarySchema.extend({
   ),
   /** Shards that failed at least once, with every reason reported. */
   failures: z.array(ShardFailureSchema),
+  /** What an `incomplete` run lacks: (task, r, docs) of shards given up, and why. */
+  missing: z.array(MissingSchema),
 }).meta({ id: "RunDetail" });
 export type RunDetail = z.infer<typeof RunDetailSchema>;
 

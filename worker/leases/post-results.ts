@@ -91,11 +91,11 @@ export async function postResults(
 
   const values = SAMPLE_COLUMNS.map((column) => `json_extract(value, '$.${column}')`).join(", ");
   const stillHeld =
-    "EXISTS (SELECT 1 FROM shards WHERE id = ? AND lease_id = ? AND state = 'leased' AND deadline >= ?)";
+    "EXISTS (SELECT 1 FROM shards WHERE id = ? AND lease_id = ? AND state = 'leased')";
   const inserts = chunkJson(rows).map((chunk) =>
     env.DB.prepare(
       `INSERT OR IGNORE INTO samples (${SAMPLE_COLUMNS.join(", ")}) SELECT ${values} FROM json_each(?) WHERE ${stillHeld}`,
-    ).bind(chunk, shard.id, leaseId, now),
+    ).bind(chunk, shard.id, leaseId),
   );
   const countDone =
     "(SELECT count(*) FROM samples WHERE run_id = shards.run_id AND task = shards.task AND recurrences = shards.recurrences AND doc_index >= shards.doc_start AND doc_index < shards.doc_end)";

@@ -75,6 +75,19 @@ const cancel = createRoute({
   },
 });
 
+const retry = createRoute({
+  method: "post",
+  path: "/runs/{id}/retry",
+  summary:
+    "Put an incomplete run's failed shards back in the queue (submit) with fresh failure budgets",
+  security,
+  request: { params },
+  responses: {
+    200: { description: "active again", content: json(RunDetailSchema) },
+    ...errorResponses(401, 403, 404, 409),
+  },
+});
+
 const publish = createRoute({
   method: "post",
   path: "/runs/{id}/publish",
@@ -140,6 +153,25 @@ export const runRoutes = createRouter()
         "UPDATE shards SET state = 'cancelled' WHERE run_id = ? AND state IN ('queued', 'leased')",
       ).bind(row.id),
     ]);
+    return c.json(await runDetail(c.env, await readableRun(c.env, principal, row.id)), 200);
+  })
+  .openapi(retry, async function retryRun(c) {
+    const principal = requireRole(c, "submit");
+    const row = await readableRun(c.env, principal, c.req.valid("param").id);
+    if (row.state !== "incomplete" && row.state !== "active") {
+      throw conflict("run_not_incomplete", `run ${row.id} is ${row.state}; nothing to retry`);
+    }
+    const [requeued] = await c.env.DB.batch([
+      c.env.DB.prepare(
+        "UPDATE shards SET state = 'queued', failures = 0, expiries = 0 WHERE run_id = ? AND state = 'failed'",
+      ).bind(row.id),
+      c.env.DB.prepare(
+        "UPDATE runs SET state = 'active', finished_at = NULL WHERE id = ? AND state = 'incomplete' AND EXISTS (SELECT 1 FROM shards WHERE run_id = runs.id AND state = 'queued')",
+      ).bind(row.id),
+    ]);
+    if (!requeued.meta.changes) {
+      throw conflict("nothing_to_retry", `run ${row.id} has no failed shards`);
+    }
     return c.json(await runDetail(c.env, await readableRun(c.env, principal, row.id)), 200);
   })
   .openapi(publish, async function publishRun(c) {
