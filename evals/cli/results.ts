@@ -28,8 +28,8 @@ const CSV_HEADER = [
   "n",
   "accuracy",
   "stderr",
-  "ci95_low",
-  "ci95_high",
+  "wilson95_low",
+  "wilson95_high",
   "mean_flops",
   "mean_generated_tokens",
   "mean_prompt_tokens",
@@ -86,7 +86,9 @@ function progressLine(run: RunDetail): string {
 export function registerResultsCommand(program: Command): void {
   const command = program
     .command("results")
-    .description("a run's results: accuracy ± 95% CI, FLOPs and tokens per task and r")
+    .description(
+      "a run's results: accuracy with a 95% Wilson interval, FLOPs and tokens per task and r",
+    )
     .argument("<run>", "run id (evals runs lists them)")
     .addOption(
       new Option("--format <format>", "output format")

@@ -54,6 +54,8 @@ export const AggregateSchema = z.object({
     z.string(),
     z.object({ accuracy: z.number(), stderr: z.number(), ci95: z.tuple([z.number(), z.number()]) }),
   ),
+  /** Which interval `ci95` is: Wilson score (files written before it was said were Wald). */
+  interval: z.literal("wilson").optional(),
   mean_flops: z.number(),
   mean_generated_tokens: z.number(),
   mean_prompt_tokens: z.number(),
