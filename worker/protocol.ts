@@ -363,6 +363,11 @@ export type Lease = z.infer<typeof LeaseSchema>;
 
 export const HeartbeatSchema = z.object({ lease_id: z.string(), deadline: isoTime });
 
+/**
+ * A runner's report of one completion. Everything but the completion is a claim: counts are
+ * bounded by the prompt, the window and max_new_tokens (400 otherwise) and FLOPs are computed from
+ * them on the server; backend, device, runner_version and timings are stored as claimed.
+ */
 export const ResultInSchema = z.object({
   doc_id: z.string().min(1).max(200),
   recurrences: z.number().int().positive(),

@@ -80,7 +80,8 @@ export async function leaseShard(
     ).bind(leaseId, principal.tokenId, new Date(now).toISOString(), leaseId),
     // The claimed shard's documents that still lack a result (none when nothing was claimed).
     env.DB.prepare(
-      `SELECT d.doc_index, d.doc_id, d.prompt, d.doc_hash, d.prompt_hash, d.gold
+      `SELECT d.doc_index, d.doc_id, d.prompt, d.doc_hash, d.prompt_hash, d.gold,
+         length(CAST(d.prompt AS BLOB)) AS prompt_bytes
        FROM shards s JOIN run_docs d ON d.run_id = s.run_id AND d.task = s.task
          AND d.doc_index >= s.doc_start AND d.doc_index < s.doc_end
        WHERE s.lease_id = ? AND NOT EXISTS (

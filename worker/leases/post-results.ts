@@ -13,7 +13,7 @@ import { chunkJson } from "../storage/json-rows.ts";
 import { findLeasedShard, isHeld, type LeasedShard, notHeld } from "./held-lease.ts";
 import { recallLease } from "./lease-cache.ts";
 import { finishRuns } from "./lease-shard.ts";
-import { type RunDoc, scoreResult } from "./sample-record.ts";
+import { checkClaimedCounts, type RunDoc, scoreResult } from "./sample-record.ts";
 
 const SAMPLE_COLUMNS = [
   "run_id",
@@ -64,6 +64,9 @@ export async function postResults(
 
   const run = await loadRunContext(env, shard.run_id);
   const task = run.tasks.get(shard.task)!;
+  body.results.forEach((result, i) => {
+    checkClaimedCounts(result, byId.get(result.doc_id)!, run, task, `results.${i}`);
+  });
   const createdAt = new Date(now).toISOString();
   const rows = await Promise.all(
     body.results.map(async (result) => {
@@ -134,7 +137,7 @@ export async function postResults(
 
 async function shardDocs(env: Env, shard: LeasedShard): Promise<RunDoc[]> {
   const { results } = await env.DB.prepare(
-    "SELECT doc_index, doc_id, doc_hash, prompt_hash, gold FROM run_docs WHERE run_id = ? AND task = ? AND doc_index >= ? AND doc_index < ?",
+    "SELECT doc_index, doc_id, doc_hash, prompt_hash, gold, length(CAST(prompt AS BLOB)) AS prompt_bytes FROM run_docs WHERE run_id = ? AND task = ? AND doc_index >= ? AND doc_index < ?",
   )
     .bind(shard.run_id, shard.task, shard.doc_start, shard.doc_end)
     .all<RunDoc>();
