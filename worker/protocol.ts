@@ -173,11 +173,23 @@ export const StateInitSchema = z.enum(["zeros", "normal"]);
 export const DtypeSchema = z.enum(["fp32", "fp16"]);
 export const BackendSchema = z.enum(["node", "wasm", "webgpu"]);
 
+function distinct(values: readonly unknown[]): boolean {
+  return new Set(values).size === values.length;
+}
+
 export const RunCreateSchema = z
   .object({
     checkpoint: id,
-    tasks: z.array(z.string().min(1).max(100)).min(1).max(20),
-    recurrences: z.array(z.number().int().min(1).max(256)).min(1).max(32),
+    tasks: z
+      .array(z.string().min(1).max(100))
+      .min(1)
+      .max(20)
+      .refine(distinct, "each task may appear once"),
+    recurrences: z
+      .array(z.number().int().min(1).max(256))
+      .min(1)
+      .max(32)
+      .refine(distinct, "each recurrence value may appear once"),
     /** Only the first `limit` documents of each task (lm-eval's --limit). */
     limit: z.number().int().positive().nullable().default(null),
     num_fewshot: z.number().int().min(0).max(64).nullable().default(null),

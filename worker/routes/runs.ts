@@ -4,7 +4,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { aggregateSamples } from "../../evals/run/aggregate.ts";
 import { getTask } from "../../evals/tasks/registry.ts";
 import { requireRole } from "../auth/middleware.ts";
-import { hasRole } from "../auth/principal.ts";
 import { badRequest, conflict } from "../http-error.ts";
 import {
   RunCreateSchema,
@@ -18,6 +17,7 @@ import { createRouter, errorResponses } from "../router.ts";
 import { createRun } from "../runs/create-run.ts";
 import { lmEvalResults } from "../runs/lm-eval-export.ts";
 import {
+  ownedRun,
   RUN_COLUMNS,
   type RunRow,
   readableRun,
@@ -130,9 +130,19 @@ export const runRoutes = createRouter()
   })
   .openapi(list, async function listRuns(c) {
     const principal = c.get("principal");
-    const all = principal !== null && hasRole(principal, ["submit"]);
-    const { results } = await c.env.DB.prepare(
-      `SELECT ${RUN_COLUMNS} FROM runs r JOIN checkpoints c ON c.id = r.checkpoint_id ${all ? "" : "WHERE r.published = 1"} ORDER BY r.created_at DESC LIMIT 500`,
+    // Admins see every run; a submitter its own and the published ones; anyone the published ones.
+    const scope =
+      principal?.role === "admin"
+        ? ""
+        : principal?.role === "submit"
+          ? "WHERE r.published = 1 OR r.created_by = ?"
+          : "WHERE r.published = 1";
+    const statement = c.env.DB.prepare(
+      `SELECT ${RUN_COLUMNS} FROM runs r JOIN checkpoints c ON c.id = r.checkpoint_id ${scope} ORDER BY r.created_at DESC LIMIT 500`,
+    );
+    const { results } = await (principal?.role === "submit"
+      ? statement.bind(principal.tokenId)
+      : statement
     ).all<RunRow>();
     return c.json({ runs: results.map(toSummary) }, 200);
   })
@@ -142,7 +152,7 @@ export const runRoutes = createRouter()
   })
   .openapi(cancel, async function cancelRun(c) {
     const principal = requireRole(c, "submit");
-    const row = await readableRun(c.env, principal, c.req.valid("param").id);
+    const row = await ownedRun(c.env, principal, c.req.valid("param").id);
     if (row.state !== "active") throw conflict("run_not_active", `run ${row.id} is ${row.state}`);
     const now = new Date().toISOString();
     await c.env.DB.batch([
@@ -157,7 +167,7 @@ export const runRoutes = createRouter()
   })
   .openapi(retry, async function retryRun(c) {
     const principal = requireRole(c, "submit");
-    const row = await readableRun(c.env, principal, c.req.valid("param").id);
+    const row = await ownedRun(c.env, principal, c.req.valid("param").id);
     if (row.state !== "incomplete" && row.state !== "active") {
       throw conflict("run_not_incomplete", `run ${row.id} is ${row.state}; nothing to retry`);
     }
@@ -176,7 +186,7 @@ export const runRoutes = createRouter()
   })
   .openapi(publish, async function publishRun(c) {
     const principal = requireRole(c, "submit");
-    const row = await readableRun(c.env, principal, c.req.valid("param").id);
+    const row = await ownedRun(c.env, principal, c.req.valid("param").id);
     if (row.state !== "finished") {
       throw conflict(
         "run_not_finished",

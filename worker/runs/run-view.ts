@@ -2,9 +2,8 @@
 import { aggregateSamples } from "../../evals/run/aggregate.ts";
 import type { Aggregate, SampleRecord } from "../../evals/run/records.ts";
 import type { Principal } from "../auth/principal.ts";
-import { hasRole } from "../auth/principal.ts";
 import type { Env } from "../env.ts";
-import { notFound } from "../http-error.ts";
+import { forbidden, notFound } from "../http-error.ts";
 import type { RunDetail, RunSummary, ShardState } from "../protocol.ts";
 
 export interface RunRow {
@@ -16,12 +15,13 @@ export interface RunRow {
   published: number;
   verified: number;
   published_aggregates: string | null;
+  created_by: string;
   created_at: string;
   finished_at: string | null;
 }
 
 export const RUN_COLUMNS =
-  "r.id, r.checkpoint_id, c.name AS checkpoint_name, r.config, r.state, r.published, r.verified, r.published_aggregates, r.created_at, r.finished_at";
+  "r.id, r.checkpoint_id, c.name AS checkpoint_name, r.config, r.state, r.published, r.verified, r.published_aggregates, r.created_by, r.created_at, r.finished_at";
 
 export function toSummary(row: RunRow): RunSummary {
   return {
@@ -37,7 +37,23 @@ export function toSummary(row: RunRow): RunSummary {
   };
 }
 
-/** A run the caller may read: published runs are public, others need a submit token. */
+/** Admins, and the submit token that created the run (DESIGN §8: runs belong to their token). */
+export function ownsRun(principal: Principal | null, row: Pick<RunRow, "created_by">): boolean {
+  if (!principal) return false;
+  if (principal.role === "admin") return true;
+  return principal.role === "submit" && principal.tokenId === row.created_by;
+}
+
+/** A run the caller may change: its owner's or an admin's (published runs are read-only to others). */
+export async function ownedRun(env: Env, principal: Principal, runId: string): Promise<RunRow> {
+  const row = await readableRun(env, principal, runId);
+  if (!ownsRun(principal, row)) {
+    throw forbidden(`run ${runId} belongs to another submitter; only it or an admin may change it`);
+  }
+  return row;
+}
+
+/** A run the caller may read: published runs are public, others only to their owner and admins. */
 export async function readableRun(
   env: Env,
   principal: Principal | null,
@@ -48,7 +64,7 @@ export async function readableRun(
   )
     .bind(runId)
     .first<RunRow>();
-  const mayRead = row && (row.published === 1 || (principal && hasRole(principal, ["submit"])));
+  const mayRead = row && (row.published === 1 || ownsRun(principal, row));
   if (!mayRead) throw notFound("run", runId);
   return row;
 }
