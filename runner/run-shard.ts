@@ -3,6 +3,7 @@
 // two batches, not the shard). Scores are the API's business: the runner only reports what the model wrote.
 import { ApiError, type EvalsClient } from "../worker/client.ts";
 import type { Lease, ResultIn } from "../worker/protocol.ts";
+import { retryApi } from "./api-retry.ts";
 import type { EngineBackend } from "./backends.ts";
 import { fitPrompt } from "./engine/prompt-window.ts";
 import type { Heartbeat } from "./heartbeat.ts";
@@ -37,7 +38,11 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
   // Each batch's post runs while the next batch generates; at most one is in flight.
   let posting: Promise<ShardOutcome | null> = Promise.resolve(null);
   const post = (results: ResultIn[], generatedTokens: number) =>
-    client.postResults(lease.lease_id, results).then(
+    retryApi(() => client.postResults(lease.lease_id, results), {
+      what: `posting results of shard ${lease.shard.id}`,
+      onRetry: (detail, retryInMs) =>
+        job.log({ event: "api_unreachable", detail, retry_in_ms: retryInMs }),
+    }).then(
       () => {
         samples += results.length;
         tokens += generatedTokens;
@@ -76,7 +81,10 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
     if (job.shouldRelease()) {
       const lost = await posting;
       if (lost) return lost;
-      await client.releaseLease(lease.lease_id).catch(() => {});
+      await retryApi(() => client.releaseLease(lease.lease_id), {
+        what: `releasing shard ${lease.shard.id}`,
+        giveUpAfterMs: 30_000,
+      }).catch(() => {});
       return { kind: "released", samples, tokens };
     }
     const batch = lease.prompts.slice(start, start + job.batchSize);

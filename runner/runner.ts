@@ -8,6 +8,7 @@ import type { Browser } from "playwright-core";
 import { EvalsError } from "../evals/errors.ts";
 import { ApiError, type EvalsClient } from "../worker/client.ts";
 import type { Lease } from "../worker/protocol.ts";
+import { retryApi } from "./api-retry.ts";
 import { type EngineBackend, openBackend } from "./backends.ts";
 import { launchChromium } from "./browser/chromium.ts";
 import type { CheckpointCache } from "./cache/checkpoint-cache.ts";
@@ -19,6 +20,10 @@ import { RUNNER_VERSION } from "./version.ts";
 
 export class RunnerAuthError extends EvalsError {}
 export class ShardTimeoutError extends EvalsError {}
+export class RunnerApiUnreachableError extends EvalsError {}
+
+/** How long `--once` keeps asking an API that does not answer before it exits. */
+const ONCE_UNREACHABLE_MS = 20_000;
 
 export interface RunnerOptions {
   client: EvalsClient;
@@ -107,6 +112,7 @@ export class Runner {
     const free = [...slots].reverse();
     const nextFinished = () => new Promise<void>((done) => pool.once("next", () => done()));
     let idleMs = 0;
+    let unreachableSince: number | null = null;
     while (this.stopMode === "running") {
       if (free.length === 0) {
         await nextFinished();
@@ -122,12 +128,20 @@ export class Runner {
           );
         }
         if (error instanceof ApiError && error.status < 500) throw error;
-        idleMs = nextBackoff(idleMs, options.maxIdleMs);
         const detail = error instanceof Error ? error.message : String(error);
+        unreachableSince ??= Date.now();
+        // `--once` is for scripts and CI: an API that stays away ends it instead of waiting forever.
+        if (options.once && Date.now() - unreachableSince >= ONCE_UNREACHABLE_MS) {
+          throw new RunnerApiUnreachableError(
+            `the API at ${options.client.baseUrl} did not answer for ${ONCE_UNREACHABLE_MS / 1000} s (${detail}); is it running?`,
+          );
+        }
+        idleMs = nextBackoff(idleMs, options.maxIdleMs);
         options.log({ event: "api_unreachable", detail, retry_in_ms: idleMs });
         await this.sleep(idleMs);
         continue;
       }
+      unreachableSince = null;
       if (!lease) {
         if (options.once) {
           if (pool.pending === 0) break;
@@ -199,7 +213,10 @@ export class Runner {
       this.summary.failures++;
       const reason = `${chosen.backend}: ${error instanceof Error ? error.message : String(error)}`;
       options.log({ event: "shard_failed", page: slot.index, shard: lease.shard.id, reason });
-      await options.client.reportFailure(lease.lease_id, reason.slice(0, 4000)).catch(() => {});
+      await retryApi(() => options.client.reportFailure(lease.lease_id, reason.slice(0, 4000)), {
+        what: `reporting the failure of shard ${lease.shard.id}`,
+        giveUpAfterMs: 60_000,
+      }).catch(() => {});
       // The page may be hung or crashed: never reuse it after a failure.
       await this.discard(slot);
       options.log({ event: "page_replaced", page: slot.index, reason: "after a failed shard" });

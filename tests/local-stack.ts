@@ -20,6 +20,8 @@ export interface TestStack {
   submitToken: string;
   runnerToken: string;
   runner: EvalsClient;
+  /** Stops `wrangler dev` and starts it again on the same port and state (an API restart). */
+  restartApi(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,22 +38,28 @@ export async function freePort(): Promise<number> {
 
 export async function startTestStack(vars: Record<string, string> = {}): Promise<TestStack> {
   const persistTo = mkdtempSync(join(tmpdir(), "evals-stack-"));
-  const api = await startLocalApi({ port: await freePort(), persistTo, quiet: true, vars });
+  const port = await freePort();
+  const api = await startLocalApi({ port, persistTo, quiet: true, vars });
   const admin = new EvalsClient({ baseUrl: api.url, token: api.adminToken });
   const submitToken = (await admin.createToken({ role: "submit", name: "test-submit" })).token;
   const runnerToken = (await admin.createToken({ role: "runner", name: "test-runner" })).token;
-  return {
+  const stack: TestStack = {
     api,
     admin,
     submit: new EvalsClient({ baseUrl: api.url, token: submitToken }),
     submitToken,
     runnerToken,
     runner: new EvalsClient({ baseUrl: api.url, token: runnerToken }),
+    async restartApi() {
+      await stack.api.stop();
+      stack.api = await startLocalApi({ port, persistTo, quiet: true, vars });
+    },
     async stop() {
-      await api.stop();
+      await stack.api.stop();
       rmSync(persistTo, { recursive: true, force: true });
     },
   };
+  return stack;
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -99,14 +107,15 @@ export async function startStoriesStack(vars: Record<string, string> = {}): Prom
   const stack = await startTestStack(vars);
   const checkpointId = await uploadCheckpoint(stack.submit, checkpointDir);
   await registerGsm8k(stack.submit);
-  return {
-    ...stack,
+  const stopApi = stack.stop;
+  // The same object, so that `api` follows `restartApi()`.
+  return Object.assign(stack, {
     work,
     checkpointDir,
     checkpointId,
     async stop() {
-      await stack.stop();
+      await stopApi();
       rmSync(work, { recursive: true, force: true });
     },
-  };
+  });
 }

@@ -87,13 +87,13 @@ describe("evals runs", () => {
 });
 
 describe("evals results", () => {
-  it("prints the table: accuracy ± 95% CI, n, FLOPs, tokens and backends per r", async () => {
+  it("prints the table: accuracy with its 95% Wilson CI, n, FLOPs, tokens and backends per r", async () => {
     const result = await cli(["results", finished]);
     expect(result.code, result.stderr).toBe(0);
     for (const r of [1, 2]) {
       expect(result.stdout).toMatch(
         new RegExp(
-          `${TASK}\\s+${r}\\s+6\\s+exact_match,flexible-extract\\s+50\\.0% ± \\d+\\.\\d\\s+\\d\\.\\d{3}e\\+\\d+\\s+${10 + r}\\.0\\s+wasm`,
+          `${TASK}\\s+${r}\\s+6\\s+exact_match,flexible-extract\\s+50\\.0% \\(18\\.8–81\\.2\\)\\s+\\d\\.\\d{3}e\\+\\d+\\s+${10 + r}\\.0\\s+wasm`,
         ),
       );
     }
@@ -123,7 +123,7 @@ describe("evals results", () => {
     expect(result.code, result.stderr).toBe(0);
     const [header, ...rows] = result.stdout.trim().split("\n");
     expect(header).toBe(
-      "task,recurrences,metric,primary,n,accuracy,stderr,ci95_low,ci95_high,mean_flops,mean_generated_tokens,mean_prompt_tokens,backends",
+      "task,recurrences,metric,primary,n,accuracy,stderr,wilson95_low,wilson95_high,mean_flops,mean_generated_tokens,mean_prompt_tokens,backends",
     );
     const run = await stack.submit.getRun(finished);
     const metrics = Object.keys(run.aggregates[0].metrics);

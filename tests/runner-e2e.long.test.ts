@@ -190,7 +190,9 @@ describe("evals runner against a local API", { timeout: 300_000 }, () => {
 
     const samples = await stack.submit.allSamples(run.id);
     expect(samples.map((s) => s.doc_index).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect((await stack.submit.getRun(run.id)).failures).toEqual([]);
+    // The killed runner's expired lease is recorded as such, never as a failure of the shard.
+    const reasons = (await stack.submit.getRun(run.id)).failures.flatMap((f) => f.reasons);
+    expect(reasons.filter((r) => r.kind !== "vanished")).toEqual([]);
   });
 
   it("runs a shard on webgpu and says so in every record", async () => {

@@ -172,6 +172,10 @@ export class EvalsClient {
   cancelRun(id: string) {
     return this.json("POST", `/api/runs/${encodeURIComponent(id)}/cancel`, RunDetailSchema);
   }
+  /** Puts an incomplete run's failed shards back in the queue. */
+  retryRun(id: string) {
+    return this.json("POST", `/api/runs/${encodeURIComponent(id)}/retry`, RunDetailSchema);
+  }
   publishRun(id: string) {
     return this.json("POST", `/api/runs/${encodeURIComponent(id)}/publish`, RunDetailSchema);
   }

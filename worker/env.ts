@@ -9,6 +9,7 @@ export interface Env {
   EVALS_ADMIN_TOKEN?: string;
   LEASE_SECONDS?: string;
   MAX_SHARD_FAILURES?: string;
+  MAX_LEASE_EXPIRIES?: string;
 }
 
 export interface AppEnv {
@@ -22,4 +23,9 @@ export function leaseMillis(env: Env): number {
 
 export function maxShardFailures(env: Env): number {
   return Number(env.MAX_SHARD_FAILURES ?? "3");
+}
+
+/** Leases that may run out (runner vanished) before a shard is given up; apart from failures. */
+export function maxLeaseExpiries(env: Env): number {
+  return Number(env.MAX_LEASE_EXPIRIES ?? "10");
 }

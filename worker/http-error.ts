@@ -17,3 +17,4 @@ export const badRequest = (detail: string) => new HttpError(400, "invalid_reques
 export const notFound = (what: string, id: string) =>
   new HttpError(404, "not_found", `no ${what} with id "${id}"`);
 export const conflict = (error: string, detail: string) => new HttpError(409, error, detail);
+export const forbidden = (detail: string) => new HttpError(403, "forbidden", detail);

@@ -173,11 +173,23 @@ export const StateInitSchema = z.enum(["zeros", "normal"]);
 export const DtypeSchema = z.enum(["fp32", "fp16"]);
 export const BackendSchema = z.enum(["node", "wasm", "webgpu"]);
 
+function distinct(values: readonly unknown[]): boolean {
+  return new Set(values).size === values.length;
+}
+
 export const RunCreateSchema = z
   .object({
     checkpoint: id,
-    tasks: z.array(z.string().min(1).max(100)).min(1).max(20),
-    recurrences: z.array(z.number().int().min(1).max(256)).min(1).max(32),
+    tasks: z
+      .array(z.string().min(1).max(100))
+      .min(1)
+      .max(20)
+      .refine(distinct, "each task may appear once"),
+    recurrences: z
+      .array(z.number().int().min(1).max(256))
+      .min(1)
+      .max(32)
+      .refine(distinct, "each recurrence value may appear once"),
     /** Only the first `limit` documents of each task (lm-eval's --limit). */
     limit: z.number().int().positive().nullable().default(null),
     num_fewshot: z.number().int().min(0).max(64).nullable().default(null),
@@ -199,7 +211,8 @@ export const RunCreateSchema = z
 export type RunCreate = z.input<typeof RunCreateSchema>;
 export type RunConfig = z.output<typeof RunCreateSchema>;
 
-export const RunStateSchema = z.enum(["active", "finished", "cancelled"]);
+/** `incomplete`: every shard ended, but some failed for good (see the run's `missing`). */
+export const RunStateSchema = z.enum(["active", "finished", "incomplete", "cancelled"]);
 export const ShardStateSchema = z.enum(["queued", "leased", "done", "failed", "cancelled"]);
 export type ShardState = z.infer<typeof ShardStateSchema>;
 
@@ -233,7 +246,23 @@ export const ShardFailureSchema = z.object({
   doc_start: z.number().int(),
   doc_end: z.number().int(),
   state: ShardStateSchema,
-  reasons: z.array(z.object({ at: isoTime, runner: z.string().nullable(), reason: z.string() })),
+  reasons: z.array(
+    z.object({
+      at: isoTime,
+      runner: z.string().nullable(),
+      reason: z.string(),
+      /** `vanished`: the lease ran out without a word; `threw`: the runner reported a failure. */
+      kind: z.enum(["vanished", "threw"]),
+    }),
+  ),
+});
+
+/** Documents of a failed shard that have no result, and why the shard was given up. */
+export const MissingSchema = z.object({
+  task: z.string(),
+  recurrences: z.number().int(),
+  doc_indices: z.array(z.number().int()),
+  why: z.string(),
 });
 
 export const RunDetailSchema = RunSummarySchema.extend({
@@ -250,8 +279,19 @@ export const RunDetailSchema = RunSummarySchema.extend({
   aggregates: z.array(AggregateSchema),
   /** Samples taken from earlier runs with the same result key (DESIGN §7). */
   reused_samples: z.number().int(),
+  /** Where the reused samples came from: the run that computed them and the runner that did. */
+  reused_from: z.array(
+    z.object({
+      run_id: z.string(),
+      runner: z.string().nullable(),
+      runner_name: z.string().nullable(),
+      samples: z.number().int(),
+    }),
+  ),
   /** Shards that failed at least once, with every reason reported. */
   failures: z.array(ShardFailureSchema),
+  /** What an `incomplete` run lacks: (task, r, docs) of shards given up, and why. */
+  missing: z.array(MissingSchema),
 }).meta({ id: "RunDetail" });
 export type RunDetail = z.infer<typeof RunDetailSchema>;
 
@@ -261,6 +301,8 @@ export const RunListSchema = z.object({ runs: z.array(RunSummarySchema) });
 export const SampleSchema = SampleRecordSchema.extend({
   device: z.string().nullable(),
   reused: z.boolean(),
+  /** For a reused sample, the run that computed it and the runner (token id) that did. */
+  reused_from: z.object({ run_id: z.string(), runner: z.string().nullable() }).nullable(),
 }).meta({ id: "Sample" });
 export type Sample = z.infer<typeof SampleSchema>;
 
@@ -333,6 +375,11 @@ export type Lease = z.infer<typeof LeaseSchema>;
 
 export const HeartbeatSchema = z.object({ lease_id: z.string(), deadline: isoTime });
 
+/**
+ * A runner's report of one completion. Everything but the completion is a claim: counts are
+ * bounded by the prompt, the window and max_new_tokens (400 otherwise) and FLOPs are computed from
+ * them on the server; backend, device, runner_version and timings are stored as claimed.
+ */
 export const ResultInSchema = z.object({
   doc_id: z.string().min(1).max(200),
   recurrences: z.number().int().positive(),

@@ -28,8 +28,8 @@ const CSV_HEADER = [
   "n",
   "accuracy",
   "stderr",
-  "ci95_low",
-  "ci95_high",
+  "wilson95_low",
+  "wilson95_high",
   "mean_flops",
   "mean_generated_tokens",
   "mean_prompt_tokens",
@@ -75,13 +75,20 @@ export function resultsCsv(run: Pick<RunDetail, "aggregates">): string {
 function progressLine(run: RunDetail): string {
   const done = run.progress.reduce((sum, p) => sum + p.samples_done, 0);
   const total = run.progress.reduce((sum, p) => sum + p.samples_total, 0);
-  return `run ${run.id} (${run.checkpoint_name}) ${run.state}: ${done}/${total} samples`;
+  const lines = [`run ${run.id} (${run.checkpoint_name}) ${run.state}: ${done}/${total} samples`];
+  for (const source of run.reused_from ?? []) {
+    const runner = source.runner_name ?? source.runner ?? "unknown runner";
+    lines.push(`  ${source.samples} reused from run ${source.run_id} (runner ${runner})`);
+  }
+  return lines.join("\n");
 }
 
 export function registerResultsCommand(program: Command): void {
   const command = program
     .command("results")
-    .description("a run's results: accuracy ± 95% CI, FLOPs and tokens per task and r")
+    .description(
+      "a run's results: accuracy with a 95% Wilson interval, FLOPs and tokens per task and r",
+    )
     .argument("<run>", "run id (evals runs lists them)")
     .addOption(
       new Option("--format <format>", "output format")

@@ -41,4 +41,16 @@ export function registerRunsCommand(program: Command): void {
       `${formatTable(["run", "state", "checkpoint", "tasks", "r", "limit", "created (UTC)"], runs.map(runRow))}\n`,
     );
   });
+  const retry = command
+    .command("retry")
+    .description("put an incomplete run's failed shards back in the queue for runners")
+    .argument("<run>", "run id (evals runs lists them)");
+  apiOptions(retry).action(async function retryRun(runId: string, options) {
+    const { target, client } = connect(options, true);
+    const run = await callApi(target.url, `retrying run ${runId}`, () => client.retryRun(runId));
+    const queued = run.progress.reduce((sum, p) => sum + p.shards.queued, 0);
+    process.stdout.write(
+      `run ${run.id} ${run.state}: ${queued} shard(s) queued again\n${runPageUrl(target.url, run.id)}\n`,
+    );
+  });
 }

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { EvalsError } from "../errors.ts";
 import { cutAtUntil } from "../scoring/until.ts";
-import { summarizeAccuracy } from "../stats/accuracy.ts";
+import { formatAccuracy, summarizeAccuracy } from "../stats/accuracy.ts";
 import { getTask } from "../tasks/registry.ts";
 
 const LineSchema = z.object({
@@ -71,7 +71,7 @@ export function registerScoreCommand(program: Command): void {
       for (const [name, values] of totals) {
         const s = summarizeAccuracy(values);
         process.stderr.write(
-          `${task.name}  ${name.padEnd(32)} ${(100 * s.accuracy).toFixed(2)}% ± ${(100 * s.stderr).toFixed(2)} (n=${s.n})\n`,
+          `${task.name}  ${name.padEnd(32)} ${formatAccuracy(s, 2)} 95% Wilson CI (n=${s.n})\n`,
         );
       }
     });

@@ -1,7 +1,7 @@
-// Per (task, r) aggregates of sample records: accuracy ± CI for every metric, mean FLOPs and tokens;
-// lambada's perplexity as exp(−mean loglikelihood); and lm-eval's groups (mmlu and its four
-// categories) as size-weighted means of their subtasks.
-import { summarizeAccuracy } from "../stats/accuracy.ts";
+// Per (task, r) aggregates of sample records: accuracy, lm-eval's stderr and a 95% Wilson interval
+// for every metric, mean FLOPs and tokens; lambada's perplexity as exp(−mean loglikelihood); and
+// lm-eval's groups (mmlu and its four categories) as size-weighted means of their subtasks.
+import { CI95_METHOD, summarizeAccuracy } from "../stats/accuracy.ts";
 import { getLoglikelihoodTask, TASK_GROUPS } from "../tasks/loglikelihood/registry.ts";
 import { getTask } from "../tasks/registry.ts";
 import type { Aggregate, SampleRecord } from "./records.ts";
@@ -29,6 +29,7 @@ export function aggregateSamples(samples: readonly SampleRecord[]): Aggregate[] 
       n: group.length,
       primary_metric: primaryMetricOf(task, metricNames),
       metrics,
+      interval: CI95_METHOD,
       mean_flops: mean((s) => s.flops),
       mean_generated_tokens: mean((s) => s.generated_tokens),
       mean_prompt_tokens: mean((s) => s.prompt_tokens),

@@ -11,7 +11,8 @@ import { getTask } from "../tasks/registry.ts";
 import { buildRequests, sha256Hex, taskHash } from "../tasks/render.ts";
 import { aggregateSamples } from "./aggregate.ts";
 import { runLoglikelihoodTask } from "./loglikelihood-run.ts";
-import { type RunResults, resultKey, type SampleRecord } from "./records.ts";
+import type { RunResults, SampleRecord } from "./records.ts";
+import { checkpointIdentity, resultKey } from "./result-key.ts";
 
 export const RUNNER_VERSION = "evals-local/0.1.0";
 
@@ -43,6 +44,7 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
   const adapter = manifest.adapter
     ? `${manifest.adapter.init}${manifest.adapter.seed !== null ? `:seed=${manifest.adapter.seed}` : ""}`
     : "none";
+  const checkpoint = await checkpointIdentity(manifest);
   const decode = (ids: readonly number[]) => loaded.tokenizer.decode(ids);
   const samples: SampleRecord[] = [];
 
@@ -52,7 +54,7 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
       samples.push(
         ...(await runLoglikelihoodTask(loaded, general, {
           ...options,
-          checkpointGraphs: graphs,
+          checkpoint,
           record: {
             backend: "node",
             dtype: manifest.dtype,
@@ -105,9 +107,11 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
           const score = task.score(result.text, request.gold);
           samples.push({
             key: await resultKey({
-              checkpointGraphs: graphs,
+              checkpoint,
               taskHash: hash,
+              datasetFiles: [data.datasetHash],
               docHash: request.docHash,
+              promptHash: promptHashes[start + i],
               recurrences: r,
               generation: { until: task.until, maxNewTokens },
               stateInit: options.stateInit,

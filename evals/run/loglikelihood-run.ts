@@ -11,7 +11,8 @@ import { buildDocumentRequests, loglikelihoodTaskHash } from "../tasks/loglikeli
 import { scoreDocument } from "../tasks/loglikelihood/score.ts";
 import type { LoglikelihoodTaskDefinition } from "../tasks/loglikelihood/types.ts";
 import { sha256Hex } from "../tasks/render.ts";
-import { resultKey, type SampleRecord } from "./records.ts";
+import type { SampleRecord } from "./records.ts";
+import { resultKey } from "./result-key.ts";
 
 export interface LoglikelihoodRunOptions {
   recurrences: number[];
@@ -26,7 +27,8 @@ export interface LoglikelihoodRunOptions {
   reuseContext?: boolean;
   /** Fields every record of the run shares. */
   record: Pick<SampleRecord, "backend" | "dtype" | "adapter" | "runner_version">;
-  checkpointGraphs: string[];
+  /** `checkpointIdentity(manifest)` of the loaded checkpoint. */
+  checkpoint: string;
   onProgress?: (event: { task: string; recurrences: number; done: number; total: number }) => void;
 }
 
@@ -86,9 +88,11 @@ export async function runLoglikelihoodTask(
         );
         samples.push({
           key: await resultKey({
-            checkpointGraphs: options.checkpointGraphs,
+            checkpoint: options.checkpoint,
             taskHash: hash,
+            datasetFiles: [data.datasetHash],
             docHash: doc.docHash,
+            promptHash: promptHashes[start + i],
             recurrences: r,
             generation: { loglikelihood: true, addBos: task.addBos },
             stateInit: options.stateInit,

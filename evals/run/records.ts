@@ -1,7 +1,6 @@
 // The result records of a run (DESIGN §7): one per (task, doc, r), plus the run's configuration.
 // The same schema is written by `evals local` and read by `evals check` and `evals results`.
 import { z } from "zod";
-import { canonicalJson, sha256Hex } from "../tasks/render.ts";
 
 export const SampleRecordSchema = z.object({
   key: z.string(),
@@ -59,6 +58,8 @@ export const AggregateSchema = z.object({
     z.string(),
     z.object({ accuracy: z.number(), stderr: z.number(), ci95: z.tuple([z.number(), z.number()]) }),
   ),
+  /** Which interval `ci95` is: Wilson score (files written before it was said were Wald). */
+  interval: z.literal("wilson").optional(),
   mean_flops: z.number(),
   mean_generated_tokens: z.number(),
   mean_prompt_tokens: z.number(),
@@ -74,23 +75,3 @@ export const RunResultsSchema = z.object({
   samples: z.array(SampleRecordSchema),
 });
 export type RunResults = z.infer<typeof RunResultsSchema>;
-
-/**
- * DESIGN §7 result key: a result is reused only for the same checkpoint graphs, task version,
- * document, r, generation config, state init, KV strategy and dtype.
- */
-export function resultKey(parts: {
-  checkpointGraphs: readonly string[];
-  taskHash: string;
-  docHash: string;
-  recurrences: number;
-  generation:
-    | { until: readonly string[]; maxNewTokens: number }
-    | { loglikelihood: true; addBos: boolean };
-  stateInit: string;
-  seed: number;
-  kv: string;
-  dtype: string;
-}): Promise<string> {
-  return sha256Hex(canonicalJson(parts));
-}

@@ -1,5 +1,9 @@
-// The results table printed at the end of a run: accuracy ± 95% CI per (task, r), FLOPs, tokens.
+// The results table printed at the end of a run: accuracy and its 95% Wilson interval per
+// (task, r), FLOPs, tokens.
+import { formatAccuracy } from "../stats/accuracy.ts";
 import type { Aggregate } from "./records.ts";
+
+export const ACCURACY_HEADER = "accuracy (95% Wilson CI)";
 
 export function formatResultsTable(aggregates: readonly Aggregate[]): string {
   const header = [
@@ -7,20 +11,19 @@ export function formatResultsTable(aggregates: readonly Aggregate[]): string {
     "r",
     "n",
     "metric",
-    "accuracy ± 95% CI",
+    ACCURACY_HEADER,
     "mean FLOPs/sample",
     "mean gen tokens",
     "backend",
   ];
   const rows = aggregates.map((a) => {
     const m = a.metrics[a.primary_metric];
-    const half = m ? (m.ci95[1] - m.ci95[0]) / 2 : Number.NaN;
     return [
       a.task,
       String(a.recurrences),
       String(a.n),
       a.primary_metric,
-      m ? `${(100 * m.accuracy).toFixed(1)}% ± ${(100 * half).toFixed(1)}` : "-",
+      m ? formatAccuracy(m) : "-",
       a.mean_flops.toExponential(3),
       a.mean_generated_tokens.toFixed(1),
       a.backends.join(","),

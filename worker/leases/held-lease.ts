@@ -35,17 +35,19 @@ export async function findLeasedShard(
   return row;
 }
 
-/** True while `leaseId` is the shard's live lease. */
-export function isHeld(shard: LeasedShard, leaseId: string, now: number): boolean {
-  return shard.lease_id === leaseId && shard.state === "leased" && shard.deadline >= now;
+/**
+ * True while `leaseId` is the shard's lease. A lease past its deadline stays its runner's until the
+ * shard is handed to another (expiry is applied when leasing), so a runner that was cut off from
+ * the API for a while (an outage, a restart) picks up where it was instead of losing the shard.
+ */
+export function isHeld(shard: LeasedShard, leaseId: string, _now: number): boolean {
+  return shard.lease_id === leaseId && shard.state === "leased";
 }
 
 export function notHeld(shard: LeasedShard, leaseId: string): never {
   const why =
     shard.lease_id !== leaseId
       ? "it expired and the shard was leased again"
-      : shard.state === "leased"
-        ? "it expired"
-        : `the shard is ${shard.state}`;
+      : `the shard is ${shard.state}`;
   throw conflict("lease_not_held", `lease ${leaseId} is no longer held: ${why}`);
 }

@@ -14,9 +14,9 @@ export async function extendLease(
   const now = Date.now();
   const deadline = now + leaseMillis(env);
   const extended = await env.DB.prepare(
-    "UPDATE shards SET deadline = ? WHERE lease_id = ? AND holder = ? AND state = 'leased' AND deadline >= ? RETURNING id",
+    "UPDATE shards SET deadline = ? WHERE lease_id = ? AND holder = ? AND state = 'leased' RETURNING id",
   )
-    .bind(deadline, leaseId, principal.tokenId, now)
+    .bind(deadline, leaseId, principal.tokenId)
     .first();
   if (!extended) notHeld(await findLeasedShard(env, principal, leaseId), leaseId);
   return { lease_id: leaseId, deadline: new Date(deadline).toISOString() };
@@ -35,7 +35,7 @@ export async function reportFailure(
   const held = "lease_id = ? AND holder = ? AND state = 'leased'";
   const results = await env.DB.batch<{ state: ShardState; failures: number }>([
     env.DB.prepare(
-      `INSERT INTO shard_failures (shard_id, at, runner, reason) SELECT id, ?, holder, ? FROM shards WHERE ${held}`,
+      `INSERT INTO shard_failures (shard_id, at, runner, reason, kind) SELECT id, ?, holder, ?, 'threw' FROM shards WHERE ${held}`,
     ).bind(new Date(now).toISOString(), reason, leaseId, principal.tokenId),
     env.DB.prepare(
       `UPDATE shards SET state = CASE WHEN failures + 1 >= ? THEN 'failed' ELSE 'queued' END, failures = failures + 1 WHERE ${held} RETURNING state, failures`,

@@ -2,7 +2,7 @@
 // leases to the queue, then claims one queued shard with a single conditional UPDATE … RETURNING,
 // so two runners can never both hold a shard.
 import type { Principal } from "../auth/principal.ts";
-import { type Env, leaseMillis, maxShardFailures } from "../env.ts";
+import { type Env, leaseMillis, maxLeaseExpiries } from "../env.ts";
 import type { Capabilities, Lease } from "../protocol.ts";
 import { loadRunContext } from "../runs/run-context.ts";
 import { groupCommit } from "../storage/group-commit.ts";
@@ -18,25 +18,33 @@ export interface ClaimedShard {
   doc_end: number;
 }
 
-/** Statements that re-queue (or fail, after too many tries) shards whose lease ran out. */
+/**
+ * Statements that re-queue shards whose lease ran out. The runner vanished (killed, lost its
+ * network, the API restarted under it): that says nothing about the shard, so it is counted as an
+ * expiry with its own, larger budget (MAX_LEASE_EXPIRIES), never as one of the shard's failures.
+ */
 export function expireLeases(env: Env, now: number): D1PreparedStatement[] {
   const at = new Date(now).toISOString();
   return [
     env.DB.prepare(
-      "INSERT INTO shard_failures (shard_id, at, runner, reason) SELECT id, ?, holder, 'lease ' || lease_id || ' expired without results' FROM shards WHERE state = 'leased' AND deadline < ?",
+      "INSERT INTO shard_failures (shard_id, at, runner, reason, kind) SELECT id, ?, holder, 'runner vanished: lease ' || lease_id || ' expired without results', 'vanished' FROM shards WHERE state = 'leased' AND deadline < ?",
     ).bind(at, now),
     env.DB.prepare(
-      "UPDATE shards SET state = CASE WHEN failures + 1 >= ? THEN 'failed' ELSE 'queued' END, failures = failures + 1 WHERE state = 'leased' AND deadline < ?",
-    ).bind(maxShardFailures(env), now),
+      "UPDATE shards SET state = CASE WHEN expiries + 1 >= ? THEN 'failed' ELSE 'queued' END, expiries = expiries + 1 WHERE state = 'leased' AND deadline < ?",
+    ).bind(maxLeaseExpiries(env), now),
     finishRuns(env, now),
   ];
 }
 
-/** Marks active runs finished once none of their shards is queued or leased. */
+/**
+ * Ends active runs once none of their shards is queued or leased: `finished` when every shard is
+ * done, `incomplete` when one failed for good (DESIGN §7: never `finished` with results missing).
+ */
 export function finishRuns(env: Env, now: number, runId?: string): D1PreparedStatement {
   const scope = runId ? "id = ?" : "id IN (SELECT run_id FROM shards WHERE state = 'failed')";
   const statement = env.DB.prepare(
-    `UPDATE runs SET state = 'finished', finished_at = ? WHERE state = 'active' AND ${scope} AND NOT EXISTS (SELECT 1 FROM shards s WHERE s.run_id = runs.id AND s.state IN ('queued', 'leased'))`,
+    `UPDATE runs SET state = CASE WHEN EXISTS (SELECT 1 FROM shards s WHERE s.run_id = runs.id AND s.state = 'failed') THEN 'incomplete' ELSE 'finished' END, finished_at = ?
+     WHERE state = 'active' AND ${scope} AND NOT EXISTS (SELECT 1 FROM shards s WHERE s.run_id = runs.id AND s.state IN ('queued', 'leased'))`,
   );
   return runId
     ? statement.bind(new Date(now).toISOString(), runId)
@@ -72,7 +80,8 @@ export async function leaseShard(
     ).bind(leaseId, principal.tokenId, new Date(now).toISOString(), leaseId),
     // The claimed shard's documents that still lack a result (none when nothing was claimed).
     env.DB.prepare(
-      `SELECT d.doc_index, d.doc_id, d.prompt, d.doc_hash, d.prompt_hash, d.gold
+      `SELECT d.doc_index, d.doc_id, d.prompt, d.doc_hash, d.prompt_hash, d.gold,
+         length(CAST(d.prompt AS BLOB)) AS prompt_bytes
        FROM shards s JOIN run_docs d ON d.run_id = s.run_id AND d.task = s.task
          AND d.doc_index >= s.doc_start AND d.doc_index < s.doc_end
        WHERE s.lease_id = ? AND NOT EXISTS (

@@ -123,13 +123,87 @@ describe("leases", () => {
     const detail = await expectJson<RunDetail>(200, "GET", `/api/runs/${run.id}`, {
       token: world.submit,
     });
-    expect(detail.state).toBe("finished");
+    // Never `finished` with results missing: the run says what it lacks and why.
+    expect(detail.state).toBe("incomplete");
     expect(detail.failures[0]).toMatchObject({ state: "failed" });
-    expect(detail.failures[0].reasons.map((r) => r.reason)).toEqual([
-      "webgpu device lost (attempt 1)",
-      "webgpu device lost (attempt 2)",
-      "webgpu device lost (attempt 3)",
+    expect(detail.failures[0].reasons.map((r) => [r.kind, r.reason])).toEqual([
+      ["threw", "webgpu device lost (attempt 1)"],
+      ["threw", "webgpu device lost (attempt 2)"],
+      ["threw", "webgpu device lost (attempt 3)"],
     ]);
+    expect(detail.missing).toEqual([
+      {
+        task: "gsm8k_cot_sean",
+        recurrences: 1,
+        doc_indices: [0, 1],
+        why: expect.stringMatching(/3 failure\(s\) and 0 expired.*attempt 3/),
+      },
+    ]);
+    const publish = await call("POST", `/api/runs/${run.id}/publish`, { token: world.submit });
+    expect(publish.status).toBe(409);
+
+    // A retry puts the shard back with a fresh budget; finishing it makes the run `finished`.
+    const retried = await expectJson<RunDetail>(200, "POST", `/api/runs/${run.id}/retry`, {
+      token: world.submit,
+    });
+    expect(retried.state).toBe("active");
+    expect(retried.progress[0].shards).toMatchObject({ queued: 1, failed: 0 });
+    const held = (await lease(world.runner))!;
+    await postResults(world.runner, held.lease_id, completions(held, right));
+    const done = await expectJson<RunDetail>(200, "GET", `/api/runs/${run.id}`, {
+      token: world.submit,
+    });
+    expect(done.state).toBe("finished");
+    expect(done.missing).toEqual([]);
+    const again = await call("POST", `/api/runs/${run.id}/retry`, { token: world.submit });
+    expect(again.status).toBe(409);
+  });
+
+  it("counts an expired lease apart from failures, with its own larger budget", async () => {
+    const world = await setupWorld();
+    const run = await createRun(world, { limit: 2, shard_size: 2, recurrences: [1] });
+    // Three expiries would have failed the shard when they counted as failures (budget 3).
+    for (let i = 0; i < 9; i++) {
+      const held = (await lease(world.runner))!;
+      await expire(held.lease_id);
+    }
+    const last = (await lease(world.runner))!;
+    const { results } = await env.DB.prepare(
+      "SELECT failures, expiries, state FROM shards WHERE id = ?",
+    )
+      .bind(last.shard.id)
+      .all();
+    expect(results[0]).toEqual({ failures: 0, expiries: 9, state: "leased" });
+    await expire(last.lease_id);
+    expect(await lease(world.runner)).toBeNull();
+    const detail = await expectJson<RunDetail>(200, "GET", `/api/runs/${run.id}`, {
+      token: world.submit,
+    });
+    expect(detail.state).toBe("incomplete");
+    expect(detail.failures[0].reasons).toHaveLength(10);
+    expect(detail.failures[0].reasons.every((r) => r.kind === "vanished")).toBe(true);
+    expect(detail.missing).toEqual([
+      expect.objectContaining({
+        doc_indices: [0, 1],
+        why: expect.stringMatching(/0 failure\(s\) and 10 expired lease\(s\).*runner vanished/),
+      }),
+    ]);
+  });
+
+  it("keeps a lapsed lease its runner's until the shard is leased again", async () => {
+    const world = await setupWorld();
+    await createRun(world, { limit: 2, shard_size: 2, recurrences: [1] });
+    const held = (await lease(world.runner))!;
+    // The API was away longer than the lease (a restart): nobody took the shard meanwhile.
+    await expire(held.lease_id);
+    await expectJson(200, "POST", `/api/leases/${held.lease_id}/heartbeat`, {
+      token: world.runner,
+    });
+    await expire(held.lease_id);
+    const res = await postResults(world.runner, held.lease_id, completions(held, right));
+    expect(await res.json()).toMatchObject({ accepted: 2, shard_state: "done" });
+    const { results } = await env.DB.prepare("SELECT failures, expiries FROM shards").all();
+    expect(results).toEqual([{ failures: 0, expiries: 0 }]);
   });
 
   it("takes a released shard back without counting a failure", async () => {

@@ -13,7 +13,7 @@ import { chunkJson } from "../storage/json-rows.ts";
 import { findLeasedShard, isHeld, type LeasedShard, notHeld } from "./held-lease.ts";
 import { recallLease } from "./lease-cache.ts";
 import { finishRuns } from "./lease-shard.ts";
-import { type RunDoc, scoreResult } from "./sample-record.ts";
+import { checkClaimedCounts, type RunDoc, scoreResult } from "./sample-record.ts";
 
 const SAMPLE_COLUMNS = [
   "run_id",
@@ -64,11 +64,17 @@ export async function postResults(
 
   const run = await loadRunContext(env, shard.run_id);
   const task = run.tasks.get(shard.task)!;
+  body.results.forEach((result, i) => {
+    checkClaimedCounts(result, byId.get(result.doc_id)!, run, task, `results.${i}`);
+  });
   const createdAt = new Date(now).toISOString();
   const rows = await Promise.all(
     body.results.map(async (result) => {
       const doc = byId.get(result.doc_id)!;
-      const key = await sampleKey(task, run.config, run.graphs, shard.recurrences, doc.doc_hash);
+      const key = await sampleKey(task, run.config, run.identity, shard.recurrences, {
+        docHash: doc.doc_hash,
+        promptHash: doc.prompt_hash,
+      });
       const { record, correct } = scoreResult(run, task, doc, key, result);
       return {
         run_id: shard.run_id,
@@ -88,11 +94,11 @@ export async function postResults(
 
   const values = SAMPLE_COLUMNS.map((column) => `json_extract(value, '$.${column}')`).join(", ");
   const stillHeld =
-    "EXISTS (SELECT 1 FROM shards WHERE id = ? AND lease_id = ? AND state = 'leased' AND deadline >= ?)";
+    "EXISTS (SELECT 1 FROM shards WHERE id = ? AND lease_id = ? AND state = 'leased')";
   const inserts = chunkJson(rows).map((chunk) =>
     env.DB.prepare(
       `INSERT OR IGNORE INTO samples (${SAMPLE_COLUMNS.join(", ")}) SELECT ${values} FROM json_each(?) WHERE ${stillHeld}`,
-    ).bind(chunk, shard.id, leaseId, now),
+    ).bind(chunk, shard.id, leaseId),
   );
   const countDone =
     "(SELECT count(*) FROM samples WHERE run_id = shards.run_id AND task = shards.task AND recurrences = shards.recurrences AND doc_index >= shards.doc_start AND doc_index < shards.doc_end)";
@@ -131,7 +137,7 @@ export async function postResults(
 
 async function shardDocs(env: Env, shard: LeasedShard): Promise<RunDoc[]> {
   const { results } = await env.DB.prepare(
-    "SELECT doc_index, doc_id, doc_hash, prompt_hash, gold FROM run_docs WHERE run_id = ? AND task = ? AND doc_index >= ? AND doc_index < ?",
+    "SELECT doc_index, doc_id, doc_hash, prompt_hash, gold, length(CAST(prompt AS BLOB)) AS prompt_bytes FROM run_docs WHERE run_id = ? AND task = ? AND doc_index >= ? AND doc_index < ?",
   )
     .bind(shard.run_id, shard.task, shard.doc_start, shard.doc_end)
     .all<RunDoc>();

@@ -4,6 +4,7 @@
 import type { z } from "zod";
 import type { SampleRecord } from "../../evals/run/records.ts";
 import { flopsForSample } from "../../model/flops.ts";
+import { badRequest } from "../http-error.ts";
 import type { ResultInSchema } from "../protocol.ts";
 import type { RunContext, RunTask } from "../runs/run-context.ts";
 
@@ -13,6 +14,39 @@ export interface RunDoc {
   doc_hash: string;
   prompt_hash: string;
   gold: string;
+  /** UTF-8 length of the prompt: no tokenizer makes more tokens than bytes (+ BOS, + a prefix space). */
+  prompt_bytes: number;
+}
+
+/** Longest a single sample may claim to have taken (a day): timings are claims, kept sane. */
+const MAX_SAMPLE_MS = 86_400_000;
+
+/**
+ * Counts are the runner's claims and FLOPs are computed from them, so each is bounded by what the
+ * server knows: the prompt (its bytes), the model's window and the run's max_new_tokens.
+ */
+export function checkClaimedCounts(
+  result: z.output<typeof ResultInSchema>,
+  doc: RunDoc,
+  run: RunContext,
+  task: RunTask,
+  path: string,
+): void {
+  const window = run.checkpoint.manifest.architecture.max_position_embeddings;
+  const promptMax = Math.min(window, doc.prompt_bytes + 2);
+  if (result.prompt_tokens < 1 || result.prompt_tokens > promptMax) {
+    throw badRequest(
+      `${path}.prompt_tokens: ${result.prompt_tokens} is impossible for this prompt (${doc.prompt_bytes} bytes, window ${window}); expected 1–${promptMax}`,
+    );
+  }
+  if (result.generated_tokens > task.maxNewTokens) {
+    throw badRequest(
+      `${path}.generated_tokens: ${result.generated_tokens} exceeds the run's max_new_tokens (${task.maxNewTokens})`,
+    );
+  }
+  if (!Number.isFinite(result.timings.ms) || result.timings.ms > MAX_SAMPLE_MS) {
+    throw badRequest(`${path}.timings.ms: ${result.timings.ms} is not a plausible duration`);
+  }
 }
 
 export type StoredRecord = SampleRecord & { device: string | null };

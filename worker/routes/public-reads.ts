@@ -2,14 +2,16 @@
 // samples across r), the compact correctness matrix of a run (doc × r, primary metric), and the
 // public facts of checkpoints that have published runs (family, source, training recurrence).
 // Published runs are public; unpublished ones need a submit token, as everywhere else.
+
 import { createRoute, z } from "@hono/zod-openapi";
 import { getTask } from "../../evals/tasks/registry.ts";
 import { canonicalJson, sha256Hex } from "../../evals/tasks/render.ts";
 import type { Manifest } from "../../model/manifest.ts";
 import { notFound } from "../http-error.ts";
-import { type Sample, SampleSchema } from "../protocol.ts";
+import { SampleSchema } from "../protocol.ts";
 import { createRouter, errorResponses } from "../router.ts";
 import { readableRun } from "../runs/run-view.ts";
+import { type StoredSampleRow, storedSample } from "../runs/stored-sample.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
 
 const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
@@ -131,17 +133,14 @@ export const publicReadRoutes = createRouter()
         "SELECT doc_id, doc_hash, prompt, gold FROM run_docs WHERE run_id = ? AND task = ? AND doc_index = ?",
       ).bind(row.id, task, doc_index),
       c.env.DB.prepare(
-        "SELECT record, reused FROM samples WHERE run_id = ? AND task = ? AND doc_index = ? ORDER BY recurrences",
+        "SELECT record, reused, reused_from_run, runner FROM samples WHERE run_id = ? AND task = ? AND doc_index = ? ORDER BY recurrences",
       ).bind(row.id, task, doc_index),
     ]);
     const doc = docs.results[0] as
       | { doc_id: string; doc_hash: string; prompt: string; gold: string }
       | undefined;
     if (!doc) throw notFound("document", `${task}/${doc_index} in run ${row.id}`);
-    const records = (samples.results as { record: string; reused: number }[]).map((s): Sample => {
-      const record = JSON.parse(s.record);
-      return { ...record, device: record.device ?? null, reused: s.reused === 1 };
-    });
+    const records = (samples.results as StoredSampleRow[]).map(storedSample);
     return c.json({ task, doc_index, ...doc, samples: records }, 200);
   })
   .openapi(runOutcomes, async function showRunOutcomes(c) {

@@ -1,9 +1,9 @@
 // Runs: create (submit), list, read, cancel, publish, per-sample records and the lm-eval export.
+
 import { createRoute, z } from "@hono/zod-openapi";
 import { aggregateSamples } from "../../evals/run/aggregate.ts";
 import { getTask } from "../../evals/tasks/registry.ts";
 import { requireRole } from "../auth/middleware.ts";
-import { hasRole } from "../auth/principal.ts";
 import { badRequest, conflict } from "../http-error.ts";
 import {
   RunCreateSchema,
@@ -17,6 +17,7 @@ import { createRouter, errorResponses } from "../router.ts";
 import { createRun } from "../runs/create-run.ts";
 import { lmEvalResults } from "../runs/lm-eval-export.ts";
 import {
+  ownedRun,
   RUN_COLUMNS,
   type RunRow,
   readableRun,
@@ -25,6 +26,7 @@ import {
   runRecords,
   toSummary,
 } from "../runs/run-view.ts";
+import { storedSample } from "../runs/stored-sample.ts";
 
 const security = [{ bearer: [] }];
 const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
@@ -73,6 +75,19 @@ const cancel = createRoute({
   },
 });
 
+const retry = createRoute({
+  method: "post",
+  path: "/runs/{id}/retry",
+  summary:
+    "Put an incomplete run's failed shards back in the queue (submit) with fresh failure budgets",
+  security,
+  request: { params },
+  responses: {
+    200: { description: "active again", content: json(RunDetailSchema) },
+    ...errorResponses(401, 403, 404, 409),
+  },
+});
+
 const publish = createRoute({
   method: "post",
   path: "/runs/{id}/publish",
@@ -115,9 +130,19 @@ export const runRoutes = createRouter()
   })
   .openapi(list, async function listRuns(c) {
     const principal = c.get("principal");
-    const all = principal !== null && hasRole(principal, ["submit"]);
-    const { results } = await c.env.DB.prepare(
-      `SELECT ${RUN_COLUMNS} FROM runs r JOIN checkpoints c ON c.id = r.checkpoint_id ${all ? "" : "WHERE r.published = 1"} ORDER BY r.created_at DESC LIMIT 500`,
+    // Admins see every run; a submitter its own and the published ones; anyone the published ones.
+    const scope =
+      principal?.role === "admin"
+        ? ""
+        : principal?.role === "submit"
+          ? "WHERE r.published = 1 OR r.created_by = ?"
+          : "WHERE r.published = 1";
+    const statement = c.env.DB.prepare(
+      `SELECT ${RUN_COLUMNS} FROM runs r JOIN checkpoints c ON c.id = r.checkpoint_id ${scope} ORDER BY r.created_at DESC LIMIT 500`,
+    );
+    const { results } = await (principal?.role === "submit"
+      ? statement.bind(principal.tokenId)
+      : statement
     ).all<RunRow>();
     return c.json({ runs: results.map(toSummary) }, 200);
   })
@@ -127,7 +152,7 @@ export const runRoutes = createRouter()
   })
   .openapi(cancel, async function cancelRun(c) {
     const principal = requireRole(c, "submit");
-    const row = await readableRun(c.env, principal, c.req.valid("param").id);
+    const row = await ownedRun(c.env, principal, c.req.valid("param").id);
     if (row.state !== "active") throw conflict("run_not_active", `run ${row.id} is ${row.state}`);
     const now = new Date().toISOString();
     await c.env.DB.batch([
@@ -140,9 +165,28 @@ export const runRoutes = createRouter()
     ]);
     return c.json(await runDetail(c.env, await readableRun(c.env, principal, row.id)), 200);
   })
+  .openapi(retry, async function retryRun(c) {
+    const principal = requireRole(c, "submit");
+    const row = await ownedRun(c.env, principal, c.req.valid("param").id);
+    if (row.state !== "incomplete" && row.state !== "active") {
+      throw conflict("run_not_incomplete", `run ${row.id} is ${row.state}; nothing to retry`);
+    }
+    const [requeued] = await c.env.DB.batch([
+      c.env.DB.prepare(
+        "UPDATE shards SET state = 'queued', failures = 0, expiries = 0 WHERE run_id = ? AND state = 'failed'",
+      ).bind(row.id),
+      c.env.DB.prepare(
+        "UPDATE runs SET state = 'active', finished_at = NULL WHERE id = ? AND state = 'incomplete' AND EXISTS (SELECT 1 FROM shards WHERE run_id = runs.id AND state = 'queued')",
+      ).bind(row.id),
+    ]);
+    if (!requeued.meta.changes) {
+      throw conflict("nothing_to_retry", `run ${row.id} has no failed shards`);
+    }
+    return c.json(await runDetail(c.env, await readableRun(c.env, principal, row.id)), 200);
+  })
   .openapi(publish, async function publishRun(c) {
     const principal = requireRole(c, "submit");
-    const row = await readableRun(c.env, principal, c.req.valid("param").id);
+    const row = await ownedRun(c.env, principal, c.req.valid("param").id);
     if (row.state !== "finished") {
       throw conflict(
         "run_not_finished",
@@ -179,7 +223,7 @@ export const runRoutes = createRouter()
       binds.push(after.task, after.r, after.doc);
     }
     const { results } = await c.env.DB.prepare(
-      `SELECT task, recurrences, doc_index, record, reused FROM samples WHERE ${where.join(" AND ")}
+      `SELECT task, recurrences, doc_index, record, reused, reused_from_run, runner FROM samples WHERE ${where.join(" AND ")}
        ORDER BY task, recurrences, doc_index LIMIT ?`,
     )
       .bind(...binds, query.limit + 1)
@@ -189,13 +233,12 @@ export const runRoutes = createRouter()
         doc_index: number;
         record: string;
         reused: number;
+        reused_from_run: string | null;
+        runner: string | null;
       }>();
     const page = results.slice(0, query.limit);
     const last = page.at(-1);
-    const samplesOut: Sample[] = page.map((s) => {
-      const record = JSON.parse(s.record);
-      return { ...record, device: record.device ?? null, reused: s.reused === 1 };
-    });
+    const samplesOut: Sample[] = page.map(storedSample);
     return c.json(
       {
         samples: samplesOut,

@@ -1,6 +1,6 @@
 // Creating a run: prompts built server-side from registered datasets, result keys computed
 // (DESIGN §7), earlier results with the same key reused, shards planned; all in one D1 batch.
-import { resultKey } from "../../evals/run/records.ts";
+import { checkpointIdentity, resultKey } from "../../evals/run/result-key.ts";
 import { getTask, UnknownTaskError } from "../../evals/tasks/registry.ts";
 import { buildRequests, sha256Hex, TaskDataError, taskHash } from "../../evals/tasks/render.ts";
 import type { TaskDefinition, TaskDoc, TaskRequest } from "../../evals/tasks/types.ts";
@@ -10,7 +10,6 @@ import { badRequest, conflict } from "../http-error.ts";
 import type { RunConfig } from "../protocol.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
 import { insertRows } from "../storage/json-rows.ts";
-import { graphHashes } from "./checkpoint-files.ts";
 import { findReusableSamples } from "./reuse.ts";
 import { maxNewTokens } from "./run-context.ts";
 import { planShards } from "./shard-plan.ts";
@@ -20,6 +19,8 @@ export interface PreparedTask {
   task: TaskDefinition;
   taskHash: string;
   datasetId: string;
+  /** The dataset files the prompts were built from (name → sha256), pinned by the run. */
+  datasetFiles: Record<string, string>;
   numFewshot: number;
   maxNewTokens: number;
   requests: TaskRequest[];
@@ -40,7 +41,7 @@ export async function createRun(
   const resolved: RunConfig = { ...config, dtype };
   const runId = `run_${crypto.randomUUID()}`;
   const now = new Date().toISOString();
-  const graphs = graphHashes(checkpoint.manifest);
+  const identity = await checkpointIdentity(checkpoint.manifest);
 
   const statements: D1PreparedStatement[] = [
     env.DB.prepare(
@@ -51,7 +52,7 @@ export async function createRun(
   let pending = 0;
   for (const [index, name] of resolved.tasks.entries()) {
     const prepared = await prepareTask(env, name, index, resolved);
-    const keys = await sampleKeys(prepared, resolved, graphs);
+    const keys = await sampleKeys(prepared, resolved, identity);
     const reused = await findReusableSamples(env, [...keys.values()]);
     const reusedRows: Record<string, unknown>[] = [];
     for (const r of resolved.recurrences) {
@@ -71,6 +72,7 @@ export async function createRun(
           trusted: found.trusted,
           runner: found.runner,
           reused: 1,
+          reused_from_run: found.run_id,
           created_at: now,
         });
       }
@@ -99,12 +101,13 @@ export async function createRun(
     }
     statements.push(
       env.DB.prepare(
-        "INSERT INTO run_tasks (run_id, task, task_hash, dataset_id, num_fewshot, doc_count) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO run_tasks (run_id, task, task_hash, dataset_id, dataset_files, num_fewshot, doc_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ).bind(
         runId,
         name,
         prepared.taskHash,
         prepared.datasetId,
+        JSON.stringify(prepared.datasetFiles),
         prepared.numFewshot,
         prepared.requests.length,
       ),
@@ -137,6 +140,7 @@ export async function createRun(
           "trusted",
           "runner",
           "reused",
+          "reused_from_run",
           "created_at",
         ],
         reusedRows,
@@ -221,10 +225,13 @@ async function prepareTask(
     if (error instanceof TaskDataError) throw badRequest(`tasks.${index}: ${error.message}`);
     throw error;
   }
+  const datasetFiles: Record<string, string> = { [needed.docs]: files[needed.docs] };
+  if (needed.fewshot) datasetFiles[needed.fewshot] = files[needed.fewshot];
   return {
     task,
     taskHash: await taskHash(task, numFewshot),
     datasetId: dataset.id,
+    datasetFiles,
     numFewshot,
     maxNewTokens: maxNewTokens(task, config),
     requests,
@@ -233,13 +240,16 @@ async function prepareTask(
 }
 
 /** DESIGN §7 keys of every (r, doc) of a task, as `${r}:${docIndex}` → key. */
-async function sampleKeys(prepared: PreparedTask, config: RunConfig, graphs: string[]) {
+async function sampleKeys(prepared: PreparedTask, config: RunConfig, checkpoint: string) {
   const keys = new Map<string, string>();
   for (const r of config.recurrences) {
-    for (const request of prepared.requests) {
+    for (const [i, request] of prepared.requests.entries()) {
       keys.set(
         `${r}:${request.docIndex}`,
-        await sampleKey(prepared, config, graphs, r, request.docHash),
+        await sampleKey(prepared, config, checkpoint, r, {
+          docHash: request.docHash,
+          promptHash: prepared.promptHashes[i],
+        }),
       );
     }
   }
@@ -247,16 +257,18 @@ async function sampleKeys(prepared: PreparedTask, config: RunConfig, graphs: str
 }
 
 export function sampleKey(
-  prepared: Pick<PreparedTask, "task" | "taskHash" | "maxNewTokens">,
+  prepared: Pick<PreparedTask, "task" | "taskHash" | "maxNewTokens" | "datasetFiles">,
   config: RunConfig,
-  graphs: readonly string[],
+  checkpoint: string,
   recurrences: number,
-  docHash: string,
+  doc: { docHash: string; promptHash: string },
 ): Promise<string> {
   return resultKey({
-    checkpointGraphs: graphs,
+    checkpoint,
     taskHash: prepared.taskHash,
-    docHash,
+    datasetFiles: Object.values(prepared.datasetFiles),
+    docHash: doc.docHash,
+    promptHash: doc.promptHash,
     recurrences,
     generation: { until: prepared.task.until, maxNewTokens: prepared.maxNewTokens },
     stateInit: config.state_init,

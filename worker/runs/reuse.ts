@@ -9,6 +9,8 @@ export interface ReusableSample {
   correct: number;
   trusted: number;
   runner: string | null;
+  /** The run that computed it. */
+  run_id: string;
 }
 
 export async function findReusableSamples(
@@ -19,7 +21,7 @@ export async function findReusableSamples(
   if (keys.length === 0) return found;
   const statements = chunkJson(keys).map((chunk) =>
     env.DB.prepare(
-      "SELECT result_key, record, correct, trusted, runner FROM samples WHERE result_key IN (SELECT value FROM json_each(?)) AND reused = 0",
+      "SELECT result_key, record, correct, trusted, runner, run_id FROM samples WHERE result_key IN (SELECT value FROM json_each(?)) AND reused = 0",
     ).bind(chunk),
   );
   const results = await env.DB.batch<{
@@ -28,6 +30,7 @@ export async function findReusableSamples(
     correct: number;
     trusted: number;
     runner: string | null;
+    run_id: string;
   }>(statements);
   for (const { results: rows } of results) {
     for (const row of rows) {

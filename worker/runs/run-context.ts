@@ -1,16 +1,18 @@
 // What leasing and scoring need to know about a run: its config, tasks and checkpoint. All of it
 // is immutable once the run exists, so an isolate keeps what it read.
+
+import { checkpointIdentity } from "../../evals/run/result-key.ts";
 import { getTask } from "../../evals/tasks/registry.ts";
 import type { TaskDefinition } from "../../evals/tasks/types.ts";
 import type { Env } from "../env.ts";
 import { notFound } from "../http-error.ts";
 import type { Checkpoint, RunConfig } from "../protocol.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
-import { graphHashes } from "./checkpoint-files.ts";
 
 export interface RunTask {
   task: TaskDefinition;
   taskHash: string;
+  datasetFiles: Record<string, string>;
   numFewshot: number;
   maxNewTokens: number;
 }
@@ -19,7 +21,8 @@ export interface RunContext {
   id: string;
   config: RunConfig;
   checkpoint: Checkpoint;
-  graphs: string[];
+  /** `checkpointIdentity` of the run's checkpoint (the result key's checkpoint part). */
+  identity: string;
   tasks: Map<string, RunTask>;
 }
 
@@ -30,9 +33,9 @@ export async function loadRunContext(env: Env, runId: string): Promise<RunContex
   if (hit) return hit;
   const [run, tasks] = await env.DB.batch([
     env.DB.prepare("SELECT id, checkpoint_id, config FROM runs WHERE id = ?").bind(runId),
-    env.DB.prepare("SELECT task, task_hash, num_fewshot FROM run_tasks WHERE run_id = ?").bind(
-      runId,
-    ),
+    env.DB.prepare(
+      "SELECT task, task_hash, dataset_files, num_fewshot FROM run_tasks WHERE run_id = ?",
+    ).bind(runId),
   ]);
   const row = run.results[0] as { id: string; checkpoint_id: string; config: string } | undefined;
   if (!row) throw notFound("run", runId);
@@ -42,13 +45,21 @@ export async function loadRunContext(env: Env, runId: string): Promise<RunContex
     id: row.id,
     config,
     checkpoint,
-    graphs: graphHashes(checkpoint.manifest),
+    identity: await checkpointIdentity(checkpoint.manifest),
     tasks: new Map(
-      (tasks.results as { task: string; task_hash: string; num_fewshot: number }[]).map((t) => {
+      (
+        tasks.results as {
+          task: string;
+          task_hash: string;
+          dataset_files: string;
+          num_fewshot: number;
+        }[]
+      ).map((t) => {
         const task = getTask(t.task);
         const runTask = {
           task,
           taskHash: t.task_hash,
+          datasetFiles: JSON.parse(t.dataset_files),
           numFewshot: t.num_fewshot,
           maxNewTokens: maxNewTokens(task, config),
         };

@@ -2,9 +2,8 @@
 import { aggregateSamples } from "../../evals/run/aggregate.ts";
 import type { Aggregate, SampleRecord } from "../../evals/run/records.ts";
 import type { Principal } from "../auth/principal.ts";
-import { hasRole } from "../auth/principal.ts";
 import type { Env } from "../env.ts";
-import { notFound } from "../http-error.ts";
+import { forbidden, notFound } from "../http-error.ts";
 import type { RunDetail, RunSummary, ShardState } from "../protocol.ts";
 
 export interface RunRow {
@@ -16,12 +15,13 @@ export interface RunRow {
   published: number;
   verified: number;
   published_aggregates: string | null;
+  created_by: string;
   created_at: string;
   finished_at: string | null;
 }
 
 export const RUN_COLUMNS =
-  "r.id, r.checkpoint_id, c.name AS checkpoint_name, r.config, r.state, r.published, r.verified, r.published_aggregates, r.created_at, r.finished_at";
+  "r.id, r.checkpoint_id, c.name AS checkpoint_name, r.config, r.state, r.published, r.verified, r.published_aggregates, r.created_by, r.created_at, r.finished_at";
 
 export function toSummary(row: RunRow): RunSummary {
   return {
@@ -37,7 +37,23 @@ export function toSummary(row: RunRow): RunSummary {
   };
 }
 
-/** A run the caller may read: published runs are public, others need a submit token. */
+/** Admins, and the submit token that created the run (DESIGN §8: runs belong to their token). */
+export function ownsRun(principal: Principal | null, row: Pick<RunRow, "created_by">): boolean {
+  if (!principal) return false;
+  if (principal.role === "admin") return true;
+  return principal.role === "submit" && principal.tokenId === row.created_by;
+}
+
+/** A run the caller may change: its owner's or an admin's (published runs are read-only to others). */
+export async function ownedRun(env: Env, principal: Principal, runId: string): Promise<RunRow> {
+  const row = await readableRun(env, principal, runId);
+  if (!ownsRun(principal, row)) {
+    throw forbidden(`run ${runId} belongs to another submitter; only it or an admin may change it`);
+  }
+  return row;
+}
+
+/** A run the caller may read: published runs are public, others only to their owner and admins. */
 export async function readableRun(
   env: Env,
   principal: Principal | null,
@@ -48,7 +64,7 @@ export async function readableRun(
   )
     .bind(runId)
     .first<RunRow>();
-  const mayRead = row && (row.published === 1 || (principal && hasRole(principal, ["submit"])));
+  const mayRead = row && (row.published === 1 || ownsRun(principal, row));
   if (!mayRead) throw notFound("run", runId);
   return row;
 }
@@ -66,7 +82,7 @@ export async function runAggregates(env: Env, row: RunRow): Promise<Aggregate[]>
 }
 
 export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
-  const [tasks, shards, samples, failures] = await env.DB.batch([
+  const [tasks, shards, samples, failures, sources, missing] = await env.DB.batch([
     env.DB.prepare(
       "SELECT task, task_hash, dataset_id, num_fewshot, doc_count FROM run_tasks WHERE run_id = ? ORDER BY rowid",
     ).bind(row.id),
@@ -77,8 +93,24 @@ export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
       "SELECT task, recurrences, count(*) AS done, sum(reused) AS reused FROM samples WHERE run_id = ? GROUP BY task, recurrences",
     ).bind(row.id),
     env.DB.prepare(
-      `SELECT s.id AS shard_id, s.task, s.recurrences, s.doc_start, s.doc_end, s.state, f.at, f.runner, f.reason
+      `SELECT s.id AS shard_id, s.task, s.recurrences, s.doc_start, s.doc_end, s.state, f.at, f.runner, f.reason, f.kind
        FROM shard_failures f JOIN shards s ON s.id = f.shard_id WHERE s.run_id = ? ORDER BY s.rowid, f.rowid`,
+    ).bind(row.id),
+    env.DB.prepare(
+      `SELECT s.reused_from_run AS run_id, s.runner, t.name AS runner_name, count(*) AS samples
+       FROM samples s LEFT JOIN tokens t ON t.id = s.runner
+       WHERE s.run_id = ? AND s.reused = 1 GROUP BY s.reused_from_run, s.runner ORDER BY samples DESC`,
+    ).bind(row.id),
+    // Documents of failed shards that have no result: what an incomplete run lacks.
+    env.DB.prepare(
+      `SELECT s.id AS shard_id, s.task, s.recurrences, s.failures, s.expiries, d.doc_index,
+         (SELECT f.reason FROM shard_failures f WHERE f.shard_id = s.id ORDER BY f.rowid DESC LIMIT 1) AS last_reason
+       FROM shards s JOIN run_docs d ON d.run_id = s.run_id AND d.task = s.task
+         AND d.doc_index >= s.doc_start AND d.doc_index < s.doc_end
+       WHERE s.run_id = ? AND s.state = 'failed' AND NOT EXISTS (
+         SELECT 1 FROM samples x WHERE x.run_id = s.run_id AND x.task = s.task
+           AND x.recurrences = s.recurrences AND x.doc_index = d.doc_index)
+       ORDER BY s.rowid, d.doc_index`,
     ).bind(row.id),
   ]);
   type Count = {
@@ -115,8 +147,38 @@ export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
     progress: [...progress.values()],
     aggregates: await runAggregates(env, row),
     reused_samples: reused,
+    reused_from: (sources.results as RunDetail["reused_from"]).map((source) => ({
+      ...source,
+      run_id: source.run_id ?? "unknown",
+    })),
     failures: groupFailures(failures.results as FailureRow[]),
+    missing: groupMissing(missing.results as MissingRow[]),
   };
+}
+
+interface MissingRow {
+  shard_id: string;
+  task: string;
+  recurrences: number;
+  failures: number;
+  expiries: number;
+  doc_index: number;
+  last_reason: string | null;
+}
+
+function groupMissing(rows: MissingRow[]): RunDetail["missing"] {
+  const byShard = new Map<string, RunDetail["missing"][number]>();
+  for (const row of rows) {
+    const entry = byShard.get(row.shard_id) ?? {
+      task: row.task,
+      recurrences: row.recurrences,
+      doc_indices: [],
+      why: `given up after ${row.failures} failure(s) and ${row.expiries} expired lease(s); last: ${row.last_reason ?? "none recorded"}`,
+    };
+    entry.doc_indices.push(row.doc_index);
+    byShard.set(row.shard_id, entry);
+  }
+  return [...byShard.values()];
 }
 
 interface FailureRow {
@@ -129,13 +191,14 @@ interface FailureRow {
   at: string;
   runner: string | null;
   reason: string;
+  kind: "vanished" | "threw";
 }
 
 function groupFailures(rows: FailureRow[]): RunDetail["failures"] {
   const byShard = new Map<string, RunDetail["failures"][number]>();
-  for (const { at, runner, reason, ...shard } of rows) {
+  for (const { at, runner, reason, kind, ...shard } of rows) {
     const entry = byShard.get(shard.shard_id) ?? { ...shard, reasons: [] };
-    entry.reasons.push({ at, runner, reason });
+    entry.reasons.push({ at, runner, reason, kind });
     byShard.set(shard.shard_id, entry);
   }
   return [...byShard.values()];

@@ -13,10 +13,15 @@ export interface CheckpointFixture {
   files: Map<string, Uint8Array<ArrayBuffer>>;
 }
 
-/** `variant` changes the graph bytes, hence the graph hashes and every result key. */
+/**
+ * `variant` changes the graph bytes, hence the graph hashes and every result key. `blockData`,
+ * when given, puts the block's weights in `block.onnx.data` with that content (the graph file
+ * itself stays the same), as exports with external data do.
+ */
 export async function checkpointFixture(
   variant = "a",
   graphBytes = 256,
+  blockData?: string,
 ): Promise<CheckpointFixture> {
   const files = new Map<string, Uint8Array<ArrayBuffer>>();
   const file = async (name: string, size: number) => {
@@ -25,6 +30,13 @@ export async function checkpointFixture(
     return { file: name, sha256: await sha256Hex(bytes), bytes: bytes.length };
   };
   const graph = async (name: string) => ({ ...(await file(name, graphBytes)), externalData: null });
+  const withData = async (name: string) => {
+    if (blockData === undefined) return graph(name);
+    const bytes = new TextEncoder().encode(blockData);
+    files.set(`${name}.data`, bytes);
+    const data = { file: `${name}.data`, sha256: await sha256Hex(bytes), bytes: bytes.length };
+    return { ...(await file(name, graphBytes)), externalData: data };
+  };
   const tokenizer = await file("tokenizer.json", 64);
   const tokenizerConfig = await file("tokenizer_config.json", 32);
   const manifest: Manifest = {
@@ -61,7 +73,7 @@ export async function checkpointFixture(
     dtype: "fp32",
     graphs: {
       prelude: await graph("prelude.onnx"),
-      block: await graph("block.onnx"),
+      block: await withData("block.onnx"),
       coda: await graph("coda.onnx"),
     },
     tokenizer: {

@@ -19,7 +19,7 @@ const AGGREGATE_COLUMNS = [
   "r",
   "n",
   "accuracy",
-  "95% CI",
+  "95% Wilson CI",
   "mean FLOPs",
   "gen. tokens",
   "prompt tokens",

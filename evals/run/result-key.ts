@@ -1,0 +1,55 @@
+// DESIGN §7 result key: sha256 over everything that can change a completion. A result is reused
+// only when its key matches, so a byte left out here lets one checkpoint's samples leak into
+// another's run (two exports that differ only in `block.onnx.data` once did).
+import type { Manifest } from "../../model/manifest.ts";
+import { canonicalJson, sha256Hex } from "../tasks/render.ts";
+
+export interface ResultKeyParts {
+  /** `checkpointIdentity(manifest)`: files computed with plus computation-relevant fields. */
+  checkpoint: string;
+  /** `taskHash`: prompt template, few-shot config and count, filters, task version. */
+  taskHash: string;
+  /** sha256 of each dataset file the prompts were built from (documents and few-shot pool). */
+  datasetFiles: readonly string[];
+  docHash: string;
+  /** sha256 of the exact prompt text (few-shot exemplars included). */
+  promptHash: string;
+  recurrences: number;
+  /** Generation settings, or for loglikelihood tasks whether BOS is prepended. */
+  generation:
+    | { until: readonly string[]; maxNewTokens: number }
+    | { loglikelihood: true; addBos: boolean };
+  stateInit: string;
+  seed: number;
+  kv: string;
+  /** Precision the graphs run at (dtype or quantization). */
+  dtype: string;
+}
+
+export function resultKey(parts: ResultKeyParts): Promise<string> {
+  return sha256Hex(canonicalJson({ ...parts, datasetFiles: [...parts.datasetFiles].sort() }));
+}
+
+/**
+ * One hash naming a checkpoint as far as its completions go: every file the engine computes with
+ * (graphs, their external data, tokenizer files) and the manifest fields that steer computation.
+ * Left out on purpose: name, source, created_by, train_recurrence, parameter counts and the
+ * numeric check — none of them changes a single generated token.
+ */
+export function checkpointIdentity(manifest: Manifest): Promise<string> {
+  const files: [string, string][] = [];
+  for (const part of ["prelude", "block", "coda"] as const) {
+    const graph = manifest.graphs[part];
+    if (!graph) continue;
+    files.push([`${part}:${graph.file}`, graph.sha256]);
+    if (graph.externalData)
+      files.push([`${part}:${graph.externalData.file}`, graph.externalData.sha256]);
+  }
+  for (const [name, sha256] of Object.entries(manifest.tokenizer.files).sort()) {
+    files.push([`tokenizer:${name}`, sha256]);
+  }
+  const { architecture, layers, adapter, state_init, tokens, dtype } = manifest;
+  return sha256Hex(
+    canonicalJson({ files, architecture, layers, adapter, state_init, tokens, dtype }),
+  );
+}
