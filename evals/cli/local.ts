@@ -2,36 +2,21 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import cliProgress from "cli-progress";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { runLocal } from "../run/local-run.ts";
 import { formatResultsTable } from "../run/table.ts";
-import { getTask } from "../tasks/registry.ts";
-import { parseInteger, parseNameList, parseRecurrenceList } from "./parse.ts";
+import { parseInteger } from "./parse.ts";
+import { parseRunOptions, runOptions } from "./run-options.ts";
 
 export function registerLocalCommand(program: Command): void {
-  program
+  const command = program
     .command("local")
     .description(
       "evaluate a checkpoint in-process on onnxruntime-node and write the result records",
     )
-    .requiredOption("--model <ckpt>", "checkpoint directory (evals export --out)")
-    .option("--recurrences <list>", "recurrence counts, e.g. 1,4,16,32", "1")
-    .option("--tasks <list>", "tasks, e.g. gsm8k_cot_sean,gsm8k", "gsm8k_cot_sean")
-    .option("--limit <n>", "first n documents of each task")
-    .option("--num-fewshot <k>", "override the tasks' few-shot count")
-    .addOption(
-      new Option("--kv <strategy>", "KV cache strategy")
-        .choices(["full", "shared"])
-        .default("full"),
-    )
-    .addOption(
-      new Option("--state-init <init>", "initial state")
-        .choices(["zeros", "normal"])
-        .default("zeros"),
-    )
-    .option("--seed <n>", "seed of the initial state", "0")
+    .requiredOption("--model <ckpt>", "checkpoint directory (evals export --out)");
+  runOptions(command, { default: "1" })
     .option("--batch-size <b>", "prompts per batch", "4")
-    .option("--max-gen-toks <n>", "cap on generated tokens (below the task's own)")
     .option(
       "--data <dir>",
       "dataset directory (else $EVALS_DATA_DIR, ../shared/datasets, the HF cache)",
@@ -39,9 +24,7 @@ export function registerLocalCommand(program: Command): void {
     .option("--output <file.json>", "where to write the results (default .evals/runs/<time>.json)")
     .option("--json", "print the results JSON on stdout instead of the table")
     .action(async function runLocalCommand(options) {
-      const tasks = parseNameList(options.tasks, "--tasks");
-      for (const task of tasks) getTask(task);
-      const recurrences = parseRecurrenceList(options.recurrences);
+      const run = parseRunOptions(options);
       const progress = process.stderr.isTTY
         ? new cliProgress.SingleBar(
             { format: "{task} r={r} [{bar}] {value}/{total}", stream: process.stderr },
@@ -51,21 +34,15 @@ export function registerLocalCommand(program: Command): void {
       let current = "";
       const results = await runLocal({
         model: options.model,
-        tasks,
-        recurrences,
-        limit: options.limit === undefined ? undefined : parseInteger(options.limit, "--limit", 1),
-        numFewshot:
-          options.numFewshot === undefined
-            ? undefined
-            : parseInteger(options.numFewshot, "--num-fewshot", 0),
-        kv: options.kv,
-        stateInit: options.stateInit,
-        seed: parseInteger(options.seed, "--seed"),
+        tasks: run.tasks,
+        recurrences: run.recurrences,
+        limit: run.limit ?? undefined,
+        numFewshot: run.numFewshot ?? undefined,
+        kv: run.kv,
+        stateInit: run.stateInit,
+        seed: run.seed,
         batchSize: parseInteger(options.batchSize, "--batch-size", 1, 1024),
-        maxGenToks:
-          options.maxGenToks === undefined
-            ? undefined
-            : parseInteger(options.maxGenToks, "--max-gen-toks", 1),
+        maxGenToks: run.maxGenToks ?? undefined,
         dataDir: options.data,
         onProgress: ({ task, recurrences: r, done, total }) => {
           const key = `${task}/${r}`;

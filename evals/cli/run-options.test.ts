@@ -1,0 +1,49 @@
+// The options `evals submit` and `evals local` share: one declaration, lm-eval's underscore
+// spellings, and the one default that differs (--recurrences).
+import { Command } from "commander";
+import { describe, expect, it } from "vitest";
+import { EvalsError } from "../errors.ts";
+import { parseRunOptions, runOptions } from "./run-options.ts";
+
+function parse(args: string[], recurrences: { default?: string }) {
+  const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
+  let parsed: Record<string, string | undefined> = {};
+  runOptions(program.command("verb"), recurrences).action((options) => {
+    parsed = options;
+  });
+  program.parse(["node", "evals", "verb", ...args]);
+  return parseRunOptions(parsed);
+}
+
+describe("runOptions", () => {
+  it("gives both verbs the same defaults except --recurrences", () => {
+    const local = parse([], { default: "1" });
+    expect(local).toEqual({
+      tasks: ["gsm8k_cot_sean"],
+      recurrences: [1],
+      limit: null,
+      numFewshot: null,
+      kv: "full",
+      stateInit: "zeros",
+      seed: 0,
+      maxGenToks: null,
+    });
+    expect(() => parse([], {})).toThrow(/--recurrences/);
+    expect(parse(["--recurrences", "1,4"], {})).toEqual({ ...local, recurrences: [1, 4] });
+  });
+
+  it("accepts lm-eval's underscore spellings as aliases", () => {
+    const dashed = parse(["--num-fewshot", "3", "--max-gen-toks", "64"], { default: "1" });
+    const underscored = parse(["--num_fewshot", "3", "--max_gen_toks", "64"], { default: "1" });
+    expect(underscored).toEqual(dashed);
+    expect(dashed.numFewshot).toBe(3);
+    expect(dashed.maxGenToks).toBe(64);
+  });
+
+  it("names the flag of a bad value", () => {
+    expect(() => parse(["--limit", "0"], { default: "1" })).toThrow(/--limit 0 must be between 1/);
+    expect(() => parse(["--num_fewshot", "x"], { default: "1" })).toThrow(EvalsError);
+    expect(() => parse(["--tasks", "nope"], { default: "1" })).toThrow(/nope/);
+    expect(() => parse(["--kv", "half"], { default: "1" })).toThrow(/half/);
+  });
+});
