@@ -1,6 +1,7 @@
 // What `evals export` does: resolve the source (a directory, a hub id or a random preset), apply
 // the surgery and write the checkpoint.
 import { basename, resolve } from "node:path";
+import { defaultCheckpointName } from "./checkpoint-name.ts";
 import { adapterRecord, type ExportDtype, exportCheckpoint } from "./export.ts";
 import { resolveHubModel } from "./hub.ts";
 import type { Manifest } from "./manifest.ts";
@@ -22,6 +23,8 @@ export interface ExportRequest {
   adapter?: AdapterInit;
   seed?: number;
   dtype?: ExportDtype;
+  /** The manifest's name; default `<source> P·B·C <adapter>` (`defaultCheckpointName`). */
+  name?: string;
 }
 
 export async function exportModel(request: ExportRequest): Promise<Manifest> {
@@ -36,10 +39,13 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     randomPreset(request.random);
     const seed = request.seed ?? 0;
     const weights = recurrentFromLlama(randomLlamaSource(request.random, seed), surgery);
+    const adapter = adapterRecord(weights, surgery.adapter, surgery.seed);
     return exportCheckpoint(weights, {
       outDir: request.out,
       dtype,
-      name: `random-${request.random}-seed${seed}`,
+      name:
+        request.name ??
+        defaultCheckpointName(`random-${request.random}-seed${seed}`, weights.layers, adapter),
       source: {
         kind: "random",
         repo: null,
@@ -51,7 +57,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
       },
       tokenizer: { files: byteTokenizerFiles(weights.dims.vocabSize) },
       tokens: { bosTokenId: 1, eosTokenIds: [2], padTokenId: null, addBosToken: true },
-      adapter: adapterRecord(weights, surgery.adapter, surgery.seed),
+      adapter,
     });
   }
 
@@ -60,10 +66,17 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
   const source = loadSourceModel(dir);
   const weights = buildRecurrentWeights(source, surgery);
   const raven = source.config.family === "raven";
+  const adapter: Manifest["adapter"] = raven
+    ? weights.adapter
+      ? { init: "trained", std: null, seed: null }
+      : null
+    : adapterRecord(weights, surgery.adapter, surgery.seed);
   return exportCheckpoint(weights, {
     outDir: request.out,
     dtype,
-    name: hub ? hub.repo : basename(dir),
+    name:
+      request.name ??
+      defaultCheckpointName(hub ? hub.repo : basename(dir), weights.layers, adapter),
     source: {
       kind: hub ? "hf" : "path",
       repo: hub?.repo ?? null,
@@ -75,11 +88,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     },
     tokenizer: { dir },
     tokens: readTokenIds(dir, source.config.eosTokenIds),
-    adapter: raven
-      ? weights.adapter
-        ? { init: "trained", std: null, seed: null }
-        : null
-      : adapterRecord(weights, surgery.adapter, surgery.seed),
+    adapter,
     stateInit:
       raven && source.config.stateInitStd
         ? { kind: "trunc_normal", std: source.config.stateInitStd }
