@@ -23,6 +23,7 @@ let work: string;
 let env: NodeJS.ProcessEnv;
 let finished: string;
 let pending: string;
+let checkpointId: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "evals-results-cli-"));
@@ -30,6 +31,7 @@ beforeAll(async () => {
   await exportModel({ from: stories260kDir, out: ckpt, split: [1, 3, 1] });
   stack = await startTestStack();
   const checkpoint = await uploadCheckpoint(stack.submit, ckpt);
+  checkpointId = checkpoint;
   await registerGsm8k(stack.submit);
   const base = { checkpoint, tasks: [TASK], limit: 6, shard_size: 3 };
   finished = (await stack.submit.createRun({ ...base, recurrences: [1, 2] })).id;
@@ -58,12 +60,18 @@ describe("evals runs", () => {
     const result = await cli(["runs"]);
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/^run\s+state\s+checkpoint\s+tasks\s+r\s+limit\s+created \(UTC\)$/);
+    expect(lines[0]).toMatch(
+      /^run\s+state\s+checkpoint\s+hash\s+tasks\s+r\s+limit\s+created \(UTC\)$/,
+    );
     expect(lines[2]).toMatch(
-      new RegExp(`^${pending}\\s+active\\s+stories260k\\s+${TASK}\\s+8\\s+6`),
+      new RegExp(
+        `^${pending}\\s+active\\s+stories260k 1·3·1 random-s0\\s+[0-9a-f]{10}\\s+${TASK}\\s+8\\s+6`,
+      ),
     );
     expect(lines[3]).toMatch(
-      new RegExp(`^${finished}\\s+finished\\s+stories260k\\s+${TASK}\\s+1,2`),
+      new RegExp(
+        `^${finished}\\s+finished\\s+stories260k 1·3·1 random-s0\\s+[0-9a-f]{10}\\s+${TASK}\\s+1,2`,
+      ),
     );
   });
 
@@ -97,7 +105,9 @@ describe("evals results", () => {
         ),
       );
     }
-    expect(result.stdout).toContain(`run ${finished} (stories260k) finished: 12/12 samples`);
+    expect(result.stdout).toContain(
+      `run ${finished} (stories260k 1·3·1 random-s0, ${checkpointId.slice(0, 10)}) finished: 12/12 samples`,
+    );
     expect(result.stdout.trim().split("\n").at(-1)).toBe(`${stack.api.url}/run?id=${finished}`);
   });
 

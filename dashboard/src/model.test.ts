@@ -58,6 +58,7 @@ const checkpoint = (id: string, source: string, recurrent: boolean): PublicCheck
   source_id: source,
   train_recurrence: recurrent ? 4 : null,
   layers: { prelude: 1, block: recurrent ? 2 : 0, coda: 1 },
+  adapter: recurrent ? "random-s0" : null,
   recurrent,
   total_parameters: 1,
 });

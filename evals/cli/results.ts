@@ -75,7 +75,7 @@ export function resultsCsv(run: RunDetail): string {
 function progressLine(run: RunDetail): string {
   const done = run.progress.reduce((sum, p) => sum + p.samples_done, 0);
   const total = run.progress.reduce((sum, p) => sum + p.samples_total, 0);
-  return `run ${run.id} (${run.checkpoint_name}) ${run.state}: ${done}/${total} samples`;
+  return `run ${run.id} (${run.checkpoint_name}, ${run.checkpoint_id.slice(0, 10)}) ${run.state}: ${done}/${total} samples`;
 }
 
 export function registerResultsCommand(program: Command): void {

@@ -12,6 +12,7 @@ function runRow(run: RunSummary): string[] {
     run.id,
     run.state + (run.published ? ", published" : "") + (run.verified ? ", verified" : ""),
     run.checkpoint_name,
+    run.checkpoint_id.slice(0, 10),
     config.tasks.join(","),
     config.recurrences.join(","),
     config.limit === null || config.limit === undefined ? "all" : String(config.limit),
@@ -38,7 +39,7 @@ export function registerRunsCommand(program: Command): void {
       return;
     }
     process.stdout.write(
-      `${formatTable(["run", "state", "checkpoint", "tasks", "r", "limit", "created (UTC)"], runs.map(runRow))}\n`,
+      `${formatTable(["run", "state", "checkpoint", "hash", "tasks", "r", "limit", "created (UTC)"], runs.map(runRow))}\n`,
     );
   });
 }

@@ -12,7 +12,7 @@ import { validateCheckpoint } from "../api/validate-checkpoint.ts";
 import { waitForRun } from "../api/wait.ts";
 import { formatResultsTable } from "../run/table.ts";
 import { apiOptions, connect } from "./api-options.ts";
-import { parseInteger } from "./parse.ts";
+import { parseCheckpointName, parseInteger } from "./parse.ts";
 import { parseRunOptions, runOptions } from "./run-options.ts";
 
 function formatBytes(bytes: number): string {
@@ -46,6 +46,10 @@ export function registerSubmitCommand(program: Command): void {
     );
   runOptions(command, {})
     .option("--split <P,B,C>", "export a Hugging Face model first: prelude, block, coda layers")
+    .option(
+      "--name <name>",
+      "checkpoint name shown on the dashboard (default: the manifest's, e.g. 'stories260k 1·3·1 random-s0')",
+    )
     .option("--shard-size <n>", "documents per shard", "16")
     .option(
       "--data <dir>",
@@ -57,6 +61,7 @@ export function registerSubmitCommand(program: Command): void {
   apiOptions(command).action(async function submitRun(options) {
     const { tasks, recurrences, limit, numFewshot, kv, stateInit, seed, maxGenToks } =
       parseRunOptions(options);
+    const name = options.name === undefined ? null : parseCheckpointName(options.name);
     const shardSize = parseInteger(options.shardSize, "--shard-size", 1, 1000);
     const pollMs = parseInteger(options.poll, "--poll", 0, 3600) * 1000;
 
@@ -69,7 +74,8 @@ export function registerSubmitCommand(program: Command): void {
 
     const resolved = await resolveCheckpoint(options.model, options.split, log);
     const checkpoint = await validateCheckpoint(resolved.dir);
-    const { manifest } = checkpoint;
+    // --name renames the registered manifest only; the graphs and their hashes stay as exported.
+    const manifest = name ? { ...checkpoint.manifest, name } : checkpoint.manifest;
     const totalBytes = checkpoint.files.reduce((sum, f) => sum + f.bytes, 0);
     log(
       `checkpoint ${manifest.name} (${resolved.dir}): ${checkpoint.files.length} files, ` +

@@ -90,7 +90,7 @@ page("the leaderboard", async function renderLeaderboard(container) {
         cell: (row) =>
           h("input", {
             type: "checkbox",
-            "aria-label": `select ${row.model} for comparison`,
+            "aria-label": `select ${row.label} for comparison`,
             onchange: ((event: Event) => {
               if ((event.target as HTMLInputElement).checked) selected.add(row.runId);
               else selected.delete(row.runId);
@@ -107,9 +107,11 @@ page("the leaderboard", async function renderLeaderboard(container) {
             {},
             h("a", { href: runLink(row.runId) }, row.model),
             row.recurrent ? null : h("span", { className: "tag" }, "non-recurrent"),
-            row.source
-              ? h("div", { className: "muted small" }, `${row.family} · ${row.source}`)
-              : null,
+            h(
+              "div",
+              { className: "muted small checkpoint-facts" },
+              row.source ? `${row.facts} · ${row.source}` : row.facts,
+            ),
           ),
       },
       {
@@ -261,7 +263,7 @@ page("the leaderboard", async function renderLeaderboard(container) {
       .filter((row) => row.recurrent)
       .flatMap((row) =>
         row.points.map((p) => ({
-          series: row.model,
+          series: row.label,
           recurrences: p.recurrences,
           accuracy: p.accuracy,
           ci95: p.ci95,
@@ -272,7 +274,7 @@ page("the leaderboard", async function renderLeaderboard(container) {
     const baselines = rows
       .filter((row) => !row.recurrent)
       .map((row) => ({
-        label: row.model,
+        label: row.label,
         accuracy: row.best.accuracy,
         meanFlops: row.best.meanFlops,
       }));
