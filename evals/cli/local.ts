@@ -3,10 +3,11 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
+import { readCheckpoint } from "../../model/checkpoint.ts";
 import { runLocal } from "../run/local-run.ts";
 import { formatResultsTable } from "../run/table.ts";
 import { parseInteger } from "./parse.ts";
-import { parseRunOptions, runOptions } from "./run-options.ts";
+import { parseRunOptions, recurrencesForCheckpoint, runOptions } from "./run-options.ts";
 
 export function registerLocalCommand(program: Command): void {
   const command = program
@@ -25,6 +26,9 @@ export function registerLocalCommand(program: Command): void {
     .option("--json", "print the results JSON on stdout instead of the table")
     .action(async function runLocalCommand(options) {
       const run = parseRunOptions(options);
+      const { manifest } = await readCheckpoint(options.model);
+      const { recurrences, note } = recurrencesForCheckpoint(manifest, run.recurrences);
+      if (note) process.stderr.write(`${note}\n`);
       const progress = process.stderr.isTTY
         ? new cliProgress.SingleBar(
             { format: "{task} r={r} [{bar}] {value}/{total}", stream: process.stderr },
@@ -35,7 +39,7 @@ export function registerLocalCommand(program: Command): void {
       const results = await runLocal({
         model: options.model,
         tasks: run.tasks,
-        recurrences: run.recurrences,
+        recurrences,
         limit: run.limit ?? undefined,
         numFewshot: run.numFewshot ?? undefined,
         kv: run.kv,

@@ -3,7 +3,7 @@
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { EvalsError } from "../errors.ts";
-import { parseRunOptions, runOptions } from "./run-options.ts";
+import { parseRunOptions, recurrencesForCheckpoint, runOptions } from "./run-options.ts";
 
 function parse(args: string[], recurrences: { default?: string }) {
   const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
@@ -45,5 +45,27 @@ describe("runOptions", () => {
     expect(() => parse(["--num_fewshot", "x"], { default: "1" })).toThrow(EvalsError);
     expect(() => parse(["--tasks", "nope"], { default: "1" })).toThrow(/nope/);
     expect(() => parse(["--kv", "half"], { default: "1" })).toThrow(/half/);
+  });
+});
+
+describe("recurrencesForCheckpoint", () => {
+  const flat = { name: "stories260k 3·0·2", layers: { block: [] } };
+  const recurrent = { name: "stories260k 1·3·1 random-s0", layers: { block: [1, 2, 3] } };
+
+  it("runs a non-recurrent checkpoint once at r = 1 and says so", () => {
+    const { recurrences, note } = recurrencesForCheckpoint(flat, [1, 4, 16]);
+    expect(recurrences).toEqual([1]);
+    expect(note).toBe(
+      "stories260k 3·0·2 is non-recurrent (no block): r does not change its output, so it is evaluated once at r = 1 instead of r = 1,4,16",
+    );
+    expect(recurrencesForCheckpoint(flat, [8]).recurrences).toEqual([1]);
+    expect(recurrencesForCheckpoint(flat, [1])).toEqual({ recurrences: [1], note: null });
+  });
+
+  it("leaves a recurrent checkpoint's list alone", () => {
+    expect(recurrencesForCheckpoint(recurrent, [1, 4, 16])).toEqual({
+      recurrences: [1, 4, 16],
+      note: null,
+    });
   });
 });

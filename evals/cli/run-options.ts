@@ -72,3 +72,23 @@ export function parseRunOptions(options: Record<string, string | undefined>): Ru
     maxGenToks: optional("--max-gen-toks", options.maxGenToks ?? options.max_gen_toks, 1, 8192),
   };
 }
+
+/**
+ * A non-recurrent checkpoint (no block) computes the same thing at every r: evaluating it at
+ * several r repeats one evaluation and plots a flat "curve". Such checkpoints run r = 1 once; the
+ * returned note says so (null when nothing changed).
+ */
+export function recurrencesForCheckpoint(
+  manifest: { name: string; layers: { block: readonly number[] } },
+  recurrences: number[],
+): { recurrences: number[]; note: string | null } {
+  if (manifest.layers.block.length > 0 || (recurrences.length === 1 && recurrences[0] === 1)) {
+    return { recurrences, note: null };
+  }
+  return {
+    recurrences: [1],
+    note:
+      `${manifest.name} is non-recurrent (no block): r does not change its output, so it is ` +
+      `evaluated once at r = 1 instead of r = ${recurrences.join(",")}`,
+  };
+}

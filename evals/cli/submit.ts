@@ -13,7 +13,7 @@ import { waitForRun } from "../api/wait.ts";
 import { formatResultsTable } from "../run/table.ts";
 import { apiOptions, connect } from "./api-options.ts";
 import { parseCheckpointName, parseInteger } from "./parse.ts";
-import { parseRunOptions, runOptions } from "./run-options.ts";
+import { parseRunOptions, recurrencesForCheckpoint, runOptions } from "./run-options.ts";
 
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -59,8 +59,16 @@ export function registerSubmitCommand(program: Command): void {
     .option("--poll <seconds>", "with --wait: seconds between progress reads", "2")
     .option("--json", "print one JSON object on stdout (run id, url; results with --wait)");
   apiOptions(command).action(async function submitRun(options) {
-    const { tasks, recurrences, limit, numFewshot, kv, stateInit, seed, maxGenToks } =
-      parseRunOptions(options);
+    const {
+      tasks,
+      recurrences: requested,
+      limit,
+      numFewshot,
+      kv,
+      stateInit,
+      seed,
+      maxGenToks,
+    } = parseRunOptions(options);
     const name = options.name === undefined ? null : parseCheckpointName(options.name);
     const shardSize = parseInteger(options.shardSize, "--shard-size", 1, 1000);
     const pollMs = parseInteger(options.poll, "--poll", 0, 3600) * 1000;
@@ -76,6 +84,8 @@ export function registerSubmitCommand(program: Command): void {
     const checkpoint = await validateCheckpoint(resolved.dir);
     // --name renames the registered manifest only; the graphs and their hashes stay as exported.
     const manifest = name ? { ...checkpoint.manifest, name } : checkpoint.manifest;
+    const { recurrences, note } = recurrencesForCheckpoint(manifest, requested);
+    if (note) log(note);
     const totalBytes = checkpoint.files.reduce((sum, f) => sum + f.bytes, 0);
     log(
       `checkpoint ${manifest.name} (${resolved.dir}): ${checkpoint.files.length} files, ` +

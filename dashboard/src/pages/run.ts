@@ -81,7 +81,12 @@ page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container
           : null,
         checkpoint ? fact("adapter", checkpoint.adapter ?? "none") : null,
         fact("train r", checkpoint?.train_recurrence ? String(checkpoint.train_recurrence) : "—"),
-        fact("r", detail.config.recurrences.join(", ")),
+        fact(
+          "r",
+          checkpoint && !checkpoint.recurrent
+            ? `${detail.config.recurrences.join(", ")} (non-recurrent: no block, r has no effect)`
+            : detail.config.recurrences.join(", "),
+        ),
         fact(
           "documents",
           detail.tasks
