@@ -217,3 +217,19 @@ describe("evals runs and results refuse bad input with one line and exit 2", () 
     }
   });
 });
+
+describe("evals runs publish|cancel", () => {
+  it("cancels and publishes a run, and says its state", async () => {
+    // The runs' own submitter: another submit token may not change them.
+    const owner = { EVALS_TOKEN: stack.submitToken };
+    const cancelled = await cli(["runs", "cancel", pending], owner);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout.trim()).toBe(
+      `run ${pending} cancelled: ${stack.api.url}/run?id=${pending}`,
+    );
+    const published = await cli(["runs", "publish", finished], owner);
+    expect(published.code, published.stderr).toBe(0);
+    expect(published.stdout).toMatch(new RegExp(`^run ${finished} finished, published`));
+    expect((await stack.submit.getRun(finished)).published).toBe(true);
+  });
+});

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import cliProgress from "cli-progress";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { readCheckpoint } from "../../model/checkpoint.ts";
 import { runLocal } from "../run/local-run.ts";
 import { formatResultsTable } from "../run/table.ts";
@@ -23,6 +23,12 @@ export function registerLocalCommand(program: Command): void {
       "dataset directory (else $EVALS_DATA_DIR, ../shared/datasets, the HF cache)",
     )
     .option("--output <file.json>", "where to write the results (default .evals/runs/<time>.json)")
+    .addOption(new Option("--output_path <file.json>").hideHelp())
+    .option(
+      "--log-samples",
+      "also write every sample as one JSON line to <output>.samples.jsonl (lm-eval's --log_samples)",
+    )
+    .addOption(new Option("--log_samples").hideHelp())
     .option("--json", "print the results JSON on stdout instead of the table")
     .action(async function runLocalCommand(options) {
       const run = parseRunOptions(options);
@@ -65,13 +71,21 @@ export function registerLocalCommand(program: Command): void {
       progress?.stop();
       const output =
         options.output ??
+        options.output_path ??
         join(".evals", "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
       mkdirSync(dirname(output), { recursive: true });
       writeFileSync(output, `${JSON.stringify(results, null, 1)}\n`);
+      const samplesFile = output.replace(/\.json$/, "") + ".samples.jsonl";
+      if (options.logSamples || options.log_samples) {
+        writeFileSync(samplesFile, results.samples.map((s) => `${JSON.stringify(s)}\n`).join(""));
+      }
       if (options.json) {
         process.stdout.write(`${JSON.stringify(results)}\n`);
       } else {
-        process.stdout.write(`${formatResultsTable(results.aggregates)}\n\nrecords: ${output}\n`);
+        const logged = options.logSamples || options.log_samples ? `\nsamples: ${samplesFile}` : "";
+        process.stdout.write(
+          `${formatResultsTable(results.aggregates)}\n\nrecords: ${output}${logged}\n`,
+        );
       }
     });
 }

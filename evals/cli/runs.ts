@@ -42,4 +42,23 @@ export function registerRunsCommand(program: Command): void {
       `${formatTable(["run", "state", "checkpoint", "hash", "tasks", "r", "limit", "created (UTC)"], runs.map(runRow))}\n`,
     );
   });
+  runAction(command, "publish", "publish a finished run: public on the leaderboard and dashboard");
+  runAction(command, "cancel", "cancel a run: its queued shards are not leased again");
+}
+
+/** `evals runs publish|cancel <run>`: one state change with a submit token, one line back. */
+function runAction(runs: Command, verb: "publish" | "cancel", description: string): void {
+  const command = runs
+    .command(verb)
+    .description(description)
+    .argument("<run>", "run id (evals runs lists them)");
+  apiOptions(command).action(async function changeRun(runId: string, options) {
+    const { target, client } = connect(options, true);
+    const doing = verb === "publish" ? `publishing run ${runId}` : `cancelling run ${runId}`;
+    const run = await callApi(target.url, doing, () =>
+      verb === "publish" ? client.publishRun(runId) : client.cancelRun(runId),
+    );
+    const state = `${run.state}${run.published ? ", published" : ""}`;
+    process.stdout.write(`run ${run.id} ${state}: ${runPageUrl(target.url, run.id)}\n`);
+  });
 }
