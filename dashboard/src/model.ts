@@ -255,3 +255,15 @@ export function pairedDeltas(a: RunOutcomes, b: RunOutcomes): PairedDelta[] {
   }
   return out;
 }
+
+/** Tasks that check the pipeline rather than measure anything: never the leaderboard's default. */
+const PIPELINE_CHECKS = new Set(["arithmetic_word_problems"]);
+
+/**
+ * The leaderboard's task when the address names none: a real benchmark, the retrofit paper's
+ * `gsm8k_cot_sean` when it has runs, else the first benchmark listed, else whatever there is.
+ */
+export function defaultTask(tasks: readonly string[]): string | undefined {
+  if (tasks.includes("gsm8k_cot_sean")) return "gsm8k_cot_sean";
+  return tasks.find((t) => !PIPELINE_CHECKS.has(t)) ?? tasks[0];
+}

@@ -5,7 +5,13 @@ import { accuracyVsFlops, accuracyVsRecurrence, type SeriesPoint } from "../char
 import { add, h, query, runLink, setQuery, showMessage } from "../dom.ts";
 import { flops, percent, shortHash } from "../format.ts";
 import { page } from "../layout.ts";
-import { type LeaderboardRow, leaderboardRows, recurrenceColumns, sortRows } from "../model.ts";
+import {
+  defaultTask,
+  type LeaderboardRow,
+  leaderboardRows,
+  recurrenceColumns,
+  sortRows,
+} from "../model.ts";
 
 interface Column {
   key: string;
@@ -29,7 +35,9 @@ page("the leaderboard", async function renderLeaderboard(container) {
 
   const draw = () => {
     const params = query();
-    const task = tasks.includes(params.get("task") ?? "") ? params.get("task")! : tasks[0];
+    const task = tasks.includes(params.get("task") ?? "")
+      ? params.get("task")!
+      : defaultTask(tasks)!;
     const family = params.get("family") ?? "";
     const sort = params.get("sort") ?? "best";
     const dir = params.get("dir") === "asc" ? "asc" : "desc";
