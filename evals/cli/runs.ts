@@ -52,8 +52,9 @@ function runAction(runs: Command, verb: "publish" | "cancel", description: strin
     .command(verb)
     .description(description)
     .argument("<run>", "run id (evals runs lists them)");
-  apiOptions(command).action(async function changeRun(runId: string, options) {
-    const { target, client } = connect(options, true);
+  apiOptions(command).action(async function changeRun(runId: string, _options, self: Command) {
+    // `runs` declares --api/--token too and takes them wherever they stand: read both levels.
+    const { target, client } = connect(self.optsWithGlobals(), true);
     const doing = verb === "publish" ? `publishing run ${runId}` : `cancelling run ${runId}`;
     const run = await callApi(target.url, doing, () =>
       verb === "publish" ? client.publishRun(runId) : client.cancelRun(runId),
