@@ -1,11 +1,13 @@
-// Builds the dashboard's page scripts into dashboard/public/js (git-ignored), which the worker
-// serves as static assets beside the committed HTML and CSS (wrangler.toml `[assets]`).
+// Builds the dashboard's page scripts into dashboard/public/js and its HTML pages (both
+// git-ignored, from dashboard/pages.ts), which the worker serves as static assets beside the
+// committed CSS (wrangler.toml `[assets]`).
 //
 //   npm run build:dashboard            # once; `npm run api` and the dashboard tests build first
-import { readdirSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { PAGES, pageHtml } from "./pages.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const PUBLIC_DIR = join(here, "public");
@@ -30,6 +32,7 @@ export async function buildDashboard(options: { minify?: boolean } = {}): Promis
     metafile: true,
     logLevel: "warning",
   });
+  for (const spec of PAGES) writeFileSync(join(PUBLIC_DIR, spec.file), pageHtml(spec));
   return Object.keys(result.metafile.outputs);
 }
 

@@ -1,6 +1,7 @@
 // What `evals export` does: resolve the source (a directory, a hub id or a random preset), apply
 // the surgery and write the checkpoint.
 import { basename, resolve } from "node:path";
+import { defaultCheckpointName } from "./checkpoint-name.ts";
 import { SurgeryError } from "./errors.ts";
 import { adapterRecord, type ExportDtype, exportCheckpoint } from "./export.ts";
 import { resolveHubModel } from "./hub.ts";
@@ -25,6 +26,8 @@ export interface ExportRequest {
   dtype?: ExportDtype;
   /** Receives one line per thing the export read but chose not to use (the export log). */
   onNote?: (line: string) => void;
+  /** The manifest's name; default `<source> P·B·C <adapter>` (`defaultCheckpointName`). */
+  name?: string;
 }
 
 export async function exportModel(request: ExportRequest): Promise<Manifest> {
@@ -39,10 +42,13 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     randomPreset(request.random);
     const seed = request.seed ?? 0;
     const weights = recurrentFromLlama(randomLlamaSource(request.random, seed), surgery);
+    const adapter = adapterRecord(weights, surgery.adapter, surgery.seed);
     return exportCheckpoint(weights, {
       outDir: request.out,
       dtype,
-      name: `random-${request.random}-seed${seed}`,
+      name:
+        request.name ??
+        defaultCheckpointName(`random-${request.random}-seed${seed}`, weights.layers, adapter),
       source: {
         kind: "random",
         repo: null,
@@ -54,7 +60,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
       },
       tokenizer: { files: byteTokenizerFiles(weights.dims.vocabSize) },
       tokens: { bosTokenId: 1, eosTokenIds: [2], padTokenId: null, addBosToken: true },
-      adapter: adapterRecord(weights, surgery.adapter, surgery.seed),
+      adapter,
     });
   }
 
@@ -68,6 +74,11 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     );
   }
   const weights = buildRecurrentWeights(source, surgery);
+  const adapter: Manifest["adapter"] = raven
+    ? weights.adapter
+      ? { init: "trained", std: null, seed: null }
+      : null
+    : adapterRecord(weights, surgery.adapter, surgery.seed);
   const tokens = raven
     ? readRavenTokenIds(dir, { ...source.config, vocabSize: weights.dims.vocabSize })
     : { tokens: readTokenIds(dir, source.config.eosTokenIds), notes: [] };
@@ -75,7 +86,9 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
   return exportCheckpoint(weights, {
     outDir: request.out,
     dtype,
-    name: hub ? hub.repo : basename(dir),
+    name:
+      request.name ??
+      defaultCheckpointName(hub ? hub.repo : basename(dir), weights.layers, adapter),
     source: {
       kind: hub ? "hf" : "path",
       repo: hub?.repo ?? null,
@@ -87,11 +100,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     },
     tokenizer: { dir },
     tokens: tokens.tokens,
-    adapter: raven
-      ? weights.adapter
-        ? { init: "trained", std: null, seed: null }
-        : null
-      : adapterRecord(weights, surgery.adapter, surgery.seed),
+    adapter,
     stateInit:
       raven && source.config.stateInitStd
         ? { kind: "trunc_normal", std: source.config.stateInitStd }

@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { handOffCommand } from "./demo-handoff.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const shared = resolve(root, "../shared");
@@ -174,18 +175,32 @@ const submit = spawnSync(
     token,
     ...dataArgs,
   ],
-  { cwd: root, env, stdio: "inherit" },
+  { cwd: root, env, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" },
 );
+process.stdout.write(submit.stdout ?? "");
+// The table ends with "run <id> finished: <url>": publish that run so the dashboard lists it.
+const runId = /^run (run_\S+) \w+: /m.exec(submit.stdout ?? "")?.[1];
+const published =
+  runId &&
+  spawnSync(
+    process.execPath,
+    ["bin/evals.js", "runs", "publish", runId, "--api", api, "--token", token],
+    { cwd: root, env, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" },
+  );
 stack.kill("SIGINT");
 await stackExited;
 if (submit.status !== 0) {
   console.error(`demo: evals submit failed; the stack said:\n${stackOutput.slice(-4000)}`);
   process.exit(submit.status ?? 1);
 }
+if (!published || published.status !== 0) {
+  console.error(`demo: could not publish run ${runId ?? "(no run id in the output)"}`);
+  process.exit(1);
+}
 console.log(
   [
     "demo: a model this small with an untrained adapter scores ~0%; the table shows the pipeline and the FLOPs growing with r.",
-    `demo: to browse the run, start the stack again with its state and open the dashboard:`,
-    `        npx evals dev --persist-to ${join(demoDir, "state")}`,
+    `demo: run ${runId} is published in the demo's state. To browse it, run this and open the "run" link it prints:`,
+    `        ${handOffCommand(join(demoDir, "state"), runId, root)}`,
   ].join("\n"),
 );

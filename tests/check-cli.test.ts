@@ -81,6 +81,10 @@ describe("evals check", () => {
     expect(result.stdout).toMatch(
       /\| gsm8k_cot_sean \| 4 \| exact_match,flexible-extract \| 200 \| 50\.0% \| 50\.0% \| \+0\.0 \| 1\.00 \| ok \|/,
     );
+    // Exact two-sided McNemar with k one-way flips: p = 2 · 2^-k; p < 0.05 first at k = 6.
+    expect(result.stdout).toContain(
+      "Power: with 200 paired documents the smallest drop this check can detect at alpha 0.05 is 3.0 points (6 documents flipping one way)",
+    );
   });
 
   it("fails a significant drop and names the (task, r)", async () => {
@@ -112,6 +116,31 @@ describe("evals check", () => {
     expect(result.stdout).toMatch(/\| 4 \|.*\| -1\.0 \| 0\.625 \| ok \|/);
   });
 
+  it("evals results reads a local results file: table, CSV and lm-eval", async () => {
+    const table = await runCli(["results", baseline]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(
+      /gsm8k_cot_sean\s+4\s+200\s+exact_match,flexible-extract\s+50\.0% ±/,
+    );
+    const csv = await runCli(["results", baseline, "--format", "csv"]);
+    const [header, first] = csv.stdout.trim().split("\n");
+    expect(header.split(",").slice(0, 6)).toEqual([
+      "task",
+      "recurrences",
+      "metric",
+      "primary",
+      "n",
+      "accuracy",
+    ]);
+    // The metric name holds a comma, so CSV quotes it.
+    expect(first).toMatch(/^gsm8k_cot_sean,1,"exact_match,flexible-extract",true,200,0\.5,/);
+    const lm = await runCli(["results", baseline, "--format", "lm-eval", "--r", "4"]);
+    expect(lm.code, lm.stderr).toBe(0);
+    const exported = JSON.parse(lm.stdout);
+    expect(exported.results.gsm8k_cot_sean["exact_match,flexible-extract"]).toBe(0.5);
+    expect(exported["n-shot"].gsm8k_cot_sean).toBe(1);
+  });
+
   it("refuses files that are not run results", async () => {
     const bogus = join(work, "bogus.json");
     writeFileSync(bogus, JSON.stringify({ hello: 1 }));
@@ -136,6 +165,22 @@ describe("argument errors of the run verbs", () => {
     const result = await runCli(["local", "--model", work, "--tasks", "gsm9k"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/unknown task "gsm9k"; known tasks: gsm8k, gsm8k_cot/);
+  });
+
+  it("evals tasks lists names, versions, shots and metrics; --version prints the version", async () => {
+    const tasks = await runCli(["tasks", "--json"]);
+    expect(tasks.code, tasks.stderr).toBe(0);
+    const byName = new Map(
+      JSON.parse(tasks.stdout).tasks.map((t: { name: string }) => [t.name, t]),
+    );
+    // lm-eval's gsm8k_cot is 8-shot; minerva_math is 4-shot with exact_match and math_verify.
+    expect(byName.get("gsm8k_cot")).toMatchObject({ num_fewshot: 8, benchmark: true });
+    expect(byName.get("minerva_math")).toMatchObject({ num_fewshot: 4 });
+    expect((byName.get("minerva_math") as { metrics: string[] }).metrics).toContain("math_verify");
+    expect(byName.get("arithmetic_word_problems")).toMatchObject({ benchmark: false });
+    const version = await runCli(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it("evals score prints one JSON line per input and reports malformed lines by number", async () => {

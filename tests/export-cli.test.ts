@@ -58,8 +58,22 @@ describe("evals export from the command line", () => {
     expect(inspected.code).toBe(0);
     const report = JSON.parse(inspected.stdout);
     expect(report.manifest.layers.block).toEqual([1, 2, 3]);
+    // The default name tells this cut apart from others of the same model.
+    expect(report.manifest.name).toBe("stories260k 1·3·1 random-s0");
     expect(report.manifest.numeric_check.top5).toHaveLength(5);
     expect(report.costs.map((c: { recurrences: number }) => c.recurrences)).toEqual([1, 4, 16, 32]);
+  });
+
+  it("--name names the checkpoint; a blank name is refused", async () => {
+    const out = join(work, "named");
+    const args = ["export", "--random", "tiny", "--out", out];
+    const named = await runCli([...args, "--name", "tiny baseline A"]);
+    expect(named.code, named.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, "recurrent.json"), "utf8"));
+    expect(manifest.name).toBe("tiny baseline A");
+    const blank = await runCli([...args, "--name", "  "]);
+    expect(blank.code).toBe(2);
+    expect(blank.stderr.trim()).toBe('error: --name "  " must be 1 to 100 printable characters');
   });
 
   const truncated = () => {

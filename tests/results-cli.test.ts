@@ -23,6 +23,7 @@ let work: string;
 let env: NodeJS.ProcessEnv;
 let finished: string;
 let pending: string;
+let checkpointId: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "evals-results-cli-"));
@@ -30,6 +31,7 @@ beforeAll(async () => {
   await exportModel({ from: stories260kDir, out: ckpt, split: [1, 3, 1] });
   stack = await startTestStack();
   const checkpoint = await uploadCheckpoint(stack.submit, ckpt);
+  checkpointId = checkpoint;
   await registerGsm8k(stack.submit);
   const base = { checkpoint, tasks: [TASK], limit: 6, shard_size: 3 };
   finished = (await stack.submit.createRun({ ...base, recurrences: [1, 2] })).id;
@@ -58,12 +60,18 @@ describe("evals runs", () => {
     const result = await cli(["runs"]);
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/^run\s+state\s+checkpoint\s+tasks\s+r\s+limit\s+created \(UTC\)$/);
+    expect(lines[0]).toMatch(
+      /^run\s+state\s+checkpoint\s+hash\s+tasks\s+r\s+limit\s+created \(UTC\)$/,
+    );
     expect(lines[2]).toMatch(
-      new RegExp(`^${pending}\\s+active\\s+stories260k\\s+${TASK}\\s+8\\s+6`),
+      new RegExp(
+        `^${pending}\\s+active\\s+stories260k 1·3·1 random-s0\\s+[0-9a-f]{10}\\s+${TASK}\\s+8\\s+6`,
+      ),
     );
     expect(lines[3]).toMatch(
-      new RegExp(`^${finished}\\s+finished\\s+stories260k\\s+${TASK}\\s+1,2`),
+      new RegExp(
+        `^${finished}\\s+finished\\s+stories260k 1·3·1 random-s0\\s+[0-9a-f]{10}\\s+${TASK}\\s+1,2`,
+      ),
     );
   });
 
@@ -97,7 +105,9 @@ describe("evals results", () => {
         ),
       );
     }
-    expect(result.stdout).toContain(`run ${finished} (stories260k) finished: 12/12 samples`);
+    expect(result.stdout).toContain(
+      `run ${finished} (stories260k 1·3·1 random-s0, ${checkpointId.slice(0, 10)}) finished: 12/12 samples`,
+    );
     expect(result.stdout.trim().split("\n").at(-1)).toBe(`${stack.api.url}/run?id=${finished}`);
   });
 
@@ -205,5 +215,21 @@ describe("evals runs and results refuse bad input with one line and exit 2", () 
         /cannot reach the evals API at .*start a local one with `npm run api`/,
       );
     }
+  });
+});
+
+describe("evals runs publish|cancel", () => {
+  it("cancels and publishes a run, and says its state", async () => {
+    // The runs' own submitter: another submit token may not change them.
+    const owner = { EVALS_TOKEN: stack.submitToken };
+    const cancelled = await cli(["runs", "cancel", pending], owner);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout.trim()).toBe(
+      `run ${pending} cancelled: ${stack.api.url}/run?id=${pending}`,
+    );
+    const published = await cli(["runs", "publish", finished], owner);
+    expect(published.code, published.stderr).toBe(0);
+    expect(published.stdout).toMatch(new RegExp(`^run ${finished} finished, published`));
+    expect((await stack.submit.getRun(finished)).published).toBe(true);
   });
 });

@@ -111,13 +111,18 @@ describe("evals submit", () => {
     const config = join(work, "config.json");
     writeFileSync(config, JSON.stringify({ token: submitToken }));
     const out = parseJson(
-      await submit(["--model", ckpt, "--recurrences", "2", "--limit", "4", "--json"], {
-        EVALS_TOKEN: "",
-        EVALS_CONFIG: config,
-      }),
+      await submit(
+        ["--model", ckpt, "--recurrences", "2", "--limit", "4", "--name", "renamed", "--json"],
+        {
+          EVALS_TOKEN: "",
+          EVALS_CONFIG: config,
+        },
+      ),
     );
     expect(out.uploaded).toEqual([]);
     expect(out.already_present).toContain("block.onnx");
+    // --name renames the registered checkpoint; its files are the ones already held.
+    expect(out.checkpoint_name).toBe("renamed");
     expect(out.datasets_registered).toEqual([]);
     await stack.submit.cancelRun(out.run_id);
   });
@@ -144,6 +149,7 @@ describe("evals submit", () => {
     const first = parseJson(await submit([...args, "--limit", "2"], {}, cwd));
     expect(first.exported).toMatchObject({ from: stories260kDir, split: "1,3,1", cached: false });
     expect(first.exported.dir).toMatch(/^\.evals\/exports\/stories260k-1-3-1-[0-9a-f]{12}$/);
+    expect(first.checkpoint_name).toBe("stories260k 1·3·1 random-s0");
     const second = parseJson(await submit([...args, "--limit", "3"], {}, cwd));
     expect(second.exported).toMatchObject({ dir: first.exported.dir, cached: true });
     expect(second.checkpoint_id).toBe(first.checkpoint_id);

@@ -5,7 +5,7 @@
 //   npm run api -- --port 9000 --persist-to .wrangler/other
 //
 // The admin token comes from $EVALS_ADMIN_TOKEN, else .dev.vars (wrangler reads it), else one is
-// generated once and kept in .wrangler/evals-admin-token.
+// generated once per state directory and kept in <persist-to>/evals-admin-token.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -34,14 +34,18 @@ function offlineEnv(): NodeJS.ProcessEnv {
   };
 }
 
-function adminToken(): string {
+/**
+ * One admin token per state directory, kept beside that state, so two stacks with different
+ * `--persist-to` never share or overwrite each other's token.
+ */
+function adminToken(persistTo: string): string {
   if (process.env.EVALS_ADMIN_TOKEN) return process.env.EVALS_ADMIN_TOKEN;
   const devVars = join(root, ".dev.vars");
   const fromVars = existsSync(devVars)
     ? /^EVALS_ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(readFileSync(devVars, "utf8"))?.[1]
     : undefined;
   if (fromVars) return fromVars;
-  const saved = join(root, ".wrangler/evals-admin-token");
+  const saved = join(persistTo, "evals-admin-token");
   if (existsSync(saved)) return readFileSync(saved, "utf8").trim();
   mkdirSync(dirname(saved), { recursive: true });
   const token = `evt_admin_${crypto.randomUUID().replaceAll("-", "")}`;
@@ -94,7 +98,7 @@ export async function startLocalApi(
   // The worker serves the dashboard from its assets (wrangler.toml); build the page scripts first.
   await buildDashboard();
   await run(["d1", "migrations", "apply", "evals", "--local", "--persist-to", persistTo], quiet);
-  const token = adminToken();
+  const token = adminToken(persistTo);
   const child = spawn(
     wrangler,
     [

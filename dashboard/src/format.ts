@@ -39,3 +39,24 @@ export function shortHash(hash: string): string {
 export function count(n: number): string {
   return n.toLocaleString("en-US");
 }
+
+/** What tells checkpoints apart, in one line: flavour · P·B·C · adapter · hash. */
+export function checkpointFacts(
+  checkpointId: string,
+  checkpoint:
+    | {
+        family: string;
+        layers: { prelude: number; block: number; coda: number };
+        adapter: string | null;
+      }
+    | undefined,
+): string {
+  const parts = checkpoint
+    ? [
+        checkpoint.family,
+        `P·B·C ${checkpoint.layers.prelude}·${checkpoint.layers.block}·${checkpoint.layers.coda}`,
+        checkpoint.adapter ? `adapter ${checkpoint.adapter}` : "no adapter",
+      ]
+    : [];
+  return [...parts, shortHash(checkpointId)].join(" · ");
+}

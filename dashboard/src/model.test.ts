@@ -2,7 +2,14 @@
 import { describe, expect, it } from "vitest";
 import type { Leaderboard } from "../../worker/protocol.ts";
 import type { PublicCheckpoint, RunOutcomes } from "../../worker/routes/public-reads.ts";
-import { changesWithR, findBaseline, leaderboardRows, pairedDeltas, sortRows } from "./model.ts";
+import {
+  changesWithR,
+  defaultTask,
+  findBaseline,
+  leaderboardRows,
+  pairedDeltas,
+  sortRows,
+} from "./model.ts";
 
 const point = (r: number, accuracy: number) => ({
   recurrences: r,
@@ -58,6 +65,7 @@ const checkpoint = (id: string, source: string, recurrent: boolean): PublicCheck
   source_id: source,
   train_recurrence: recurrent ? 4 : null,
   layers: { prelude: 1, block: recurrent ? 2 : 0, coda: 1 },
+  adapter: recurrent ? "random-s0" : null,
   recurrent,
   total_parameters: 1,
 });
@@ -123,5 +131,16 @@ describe("dashboard model", () => {
     expect(r4.delta).toBeCloseTo(-1 / 3);
     expect(changesWithR(a.tasks[0].docs[1])).toBe(true);
     expect(changesWithR(a.tasks[0].docs[3])).toBe(false);
+  });
+});
+
+describe("defaultTask", () => {
+  it("is a real benchmark, never the arithmetic pipeline check", () => {
+    expect(defaultTask(["arithmetic_word_problems", "gsm8k", "gsm8k_cot_sean"])).toBe(
+      "gsm8k_cot_sean",
+    );
+    expect(defaultTask(["arithmetic_word_problems", "minerva_math"])).toBe("minerva_math");
+    expect(defaultTask(["arithmetic_word_problems"])).toBe("arithmetic_word_problems");
+    expect(defaultTask([])).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@
 import { type McNemarResult, mcnemarExact } from "../../evals/stats/mcnemar.ts";
 import type { Leaderboard, LeaderboardEntry } from "../../worker/protocol.ts";
 import type { PublicCheckpoint, RunOutcomes } from "../../worker/routes/public-reads.ts";
+import { checkpointFacts, shortHash } from "./format.ts";
 
 export interface RowPoint {
   recurrences: number;
@@ -16,6 +17,10 @@ export interface RowPoint {
 export interface LeaderboardRow {
   runId: string;
   model: string;
+  /** Unique among the rows: the name, plus the checkpoint hash when names repeat (plot legends). */
+  label: string;
+  /** flavour · P·B·C · adapter · checkpoint hash. */
+  facts: string;
   checkpointId: string;
   family: string;
   source: string;
@@ -43,7 +48,30 @@ export function leaderboardRows(
 ): LeaderboardRow[] {
   const byId = new Map(checkpoints.map((c) => [c.id, c]));
   const entries = board.tasks.find((t) => t.task === task)?.entries ?? [];
-  return entries.map((entry) => toRow(entry, byId.get(entry.checkpoint_id)));
+  const rows = entries.map((entry) => toRow(entry, byId.get(entry.checkpoint_id)));
+  return uniqueLabels(rows);
+}
+
+/**
+ * Legends key series by label: two checkpoints with one name get their hashes appended, and two
+ * runs of one checkpoint their run ids, so no two rows ever share a line.
+ */
+export function uniqueLabels<T extends { model: string; checkpointId: string; runId: string }>(
+  rows: T[],
+): (T & { label: string })[] {
+  const countBy = (key: (row: T) => string) => {
+    const counts = new Map<string, number>();
+    for (const row of rows) counts.set(key(row), (counts.get(key(row)) ?? 0) + 1);
+    return (row: T) => counts.get(key(row)) ?? 0;
+  };
+  const byName = countBy((row) => row.model);
+  const byCheckpoint = countBy((row) => row.checkpointId);
+  return rows.map((row) => {
+    let label = row.model;
+    if (byName(row) > 1) label += ` (${shortHash(row.checkpointId)})`;
+    if (byCheckpoint(row) > 1) label += ` [${row.runId.slice(-6)}]`;
+    return { ...row, label };
+  });
 }
 
 function toRow(entry: LeaderboardEntry, checkpoint: PublicCheckpoint | undefined): LeaderboardRow {
@@ -58,6 +86,8 @@ function toRow(entry: LeaderboardEntry, checkpoint: PublicCheckpoint | undefined
   return {
     runId: entry.run_id,
     model: entry.checkpoint_name,
+    label: entry.checkpoint_name,
+    facts: checkpointFacts(entry.checkpoint_id, checkpoint),
     checkpointId: entry.checkpoint_id,
     family: checkpoint?.family ?? "unknown",
     source: sourceLabel(checkpoint),
@@ -224,4 +254,16 @@ export function pairedDeltas(a: RunOutcomes, b: RunOutcomes): PairedDelta[] {
     }
   }
   return out;
+}
+
+/** Tasks that check the pipeline rather than measure anything: never the leaderboard's default. */
+const PIPELINE_CHECKS = new Set(["arithmetic_word_problems"]);
+
+/**
+ * The leaderboard's task when the address names none: a real benchmark, the retrofit paper's
+ * `gsm8k_cot_sean` when it has runs, else the first benchmark listed, else whatever there is.
+ */
+export function defaultTask(tasks: readonly string[]): string | undefined {
+  if (tasks.includes("gsm8k_cot_sean")) return "gsm8k_cot_sean";
+  return tasks.find((t) => !PIPELINE_CHECKS.has(t)) ?? tasks[0];
 }

@@ -1,14 +1,16 @@
 // `evals check`: exits 1 when a candidate run regressed significantly against a baseline run.
 // Each side is a results file (`evals local --output`, `evals results --format json`) or the id
 // of a run on an API, whose per-sample records are read page by page.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { describeApiFailure } from "../api/errors.ts";
 import { EvalsError } from "../errors.ts";
 import { compareRuns, formatCheckMarkdown } from "../run/check.ts";
-import { type RunResults, RunResultsSchema } from "../run/records.ts";
+import type { RunResults } from "../run/records.ts";
+import { mcnemarExact } from "../stats/mcnemar.ts";
 import { apiOptions, connect } from "./api-options.ts";
 import { parseNameList, parseRecurrenceList } from "./parse.ts";
+import { readResults } from "./results-file.ts";
 
 export function registerCheckCommand(program: Command): void {
   const command = program
@@ -43,10 +45,16 @@ export function registerCheckCommand(program: Command): void {
       );
     }
     const regressions = rows.filter((r) => r.regression);
+    const power = [...new Set(rows.map((r) => r.paired))]
+      .sort((a, b) => a - b)
+      .map((n) => ({
+        paired: n,
+        smallest_detectable_drop_points: smallestDetectableDrop(n, alpha),
+      }));
     process.stdout.write(
       options.json
-        ? `${JSON.stringify({ rows, regressions: regressions.length })}\n`
-        : `${formatCheckMarkdown(rows, checkOptions)}\n`,
+        ? `${JSON.stringify({ rows, regressions: regressions.length, power })}\n`
+        : `${formatCheckMarkdown(rows, checkOptions)}\n${power.map((p) => powerNote(p.paired, p.smallest_detectable_drop_points, alpha)).join("\n")}\n`,
     );
     if (regressions.length > 0) {
       process.stderr.write(
@@ -74,26 +82,25 @@ async function loadResults(
   }
 }
 
-function readResults(path: string, flag: string): RunResults {
-  if (!existsSync(path)) {
-    throw new EvalsError(
-      `${flag} ${path}: no such results file (give a file from evals local --output, or a run id like run_…)`,
-    );
+/**
+ * The smallest drop, in points, the exact McNemar test can call significant with `n` paired
+ * documents: k documents flipping from right to wrong and none the other way, for the least such
+ * k. Null when even n one-way flips are not significant. Smaller drops pass whatever they are.
+ */
+export function smallestDetectableDrop(n: number, alpha: number): number | null {
+  for (let k = 1; k <= n; k++) {
+    const before = Array.from({ length: n }, (_, i) => (i < k ? 1 : 0));
+    const after = new Array<number>(n).fill(0);
+    if (mcnemarExact(before, after).pValue < alpha) return (100 * k) / n;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (error) {
-    throw new EvalsError(`${flag} ${path}: cannot read results JSON (${(error as Error).message})`);
+  return null;
+}
+
+function powerNote(n: number, drop: number | null, alpha: number): string {
+  if (drop === null) {
+    return `Power: with ${n} paired documents no drop can be significant at alpha ${alpha}; evaluate more documents.`;
   }
-  const parsed = RunResultsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new EvalsError(
-      `${flag} ${path}: field ${issue.path.join(".")}: ${issue.message}; expected the output of evals local`,
-    );
-  }
-  return parsed.data;
+  return `Power: with ${n} paired documents the smallest drop this check can detect at alpha ${alpha} is ${drop.toFixed(1)} points (${Math.round((drop * n) / 100)} documents flipping one way); smaller drops always pass.`;
 }
 
 function parseNumber(text: string, flag: string, min: number, max: number): number {

@@ -12,6 +12,7 @@ import { registerRunnerCommand } from "./runner.ts";
 import { registerRunsCommand } from "./runs.ts";
 import { registerScoreCommand } from "./score.ts";
 import { registerSubmitCommand } from "./submit.ts";
+import { registerTasksCommand } from "./tasks.ts";
 
 export function registerCommands(program: Command): void {
   registerExportCommand(program);
@@ -25,5 +26,6 @@ export function registerCommands(program: Command): void {
   registerSubmitCommand(program);
   registerRunsCommand(program);
   registerResultsCommand(program);
+  registerTasksCommand(program);
   registerDevCommand(program);
 }

@@ -5,7 +5,7 @@ import { RANDOM_PRESETS } from "../../model/random.ts";
 import { parseLayerSpec, parseSplit } from "../../model/surgery.ts";
 import { addNumericCheck } from "../../runner/engine/numeric-check.ts";
 import { EvalsError } from "../errors.ts";
-import { parseInteger } from "./parse.ts";
+import { parseCheckpointName, parseInteger } from "./parse.ts";
 
 export function registerExportCommand(program: Command): void {
   program
@@ -18,6 +18,10 @@ export function registerExportCommand(program: Command): void {
       ),
     )
     .requiredOption("--out <dir>", "checkpoint directory to write")
+    .option(
+      "--name <name>",
+      "checkpoint name shown everywhere (default: source, P·B·C and adapter, e.g. 'stories260k 1·3·1 random-s0')",
+    )
     .option("--split <P,B,C>", "first P layers, the B layers before the coda, the last C layers")
     .option("--layers <spec>", "explicit source layers prelude:block:coda, e.g. 0-3:6-11:12-15")
     .addOption(
@@ -44,6 +48,7 @@ export function registerExportCommand(program: Command): void {
         seed: parseInteger(options.seed, "--seed"),
         dtype: options.dtype,
         onNote: (line) => process.stderr.write(`note: ${line}\n`),
+        name: options.name === undefined ? undefined : parseCheckpointName(options.name),
       });
       // Logits every other backend must reproduce before it is trusted with this checkpoint.
       await addNumericCheck(options.out);

@@ -16,7 +16,9 @@ export function registerGenerateCommand(program: Command): void {
     .option("--prompt <text>", "prompt text")
     .option("--prompts-file <file.jsonl>", 'one {"prompt": …, "seed"?: n} per line')
     .option("--recurrences <r>", "recurrences of the block per token (1–256)", "1")
-    .option("--max-new-tokens <n>", "tokens to generate at most", "64")
+    .option("--max-gen-toks <n>", "tokens to generate at most (lm-eval's max_gen_toks)", "64")
+    // One name for the token cap across verbs; the old spelling still works.
+    .addOption(new Option("--max-new-tokens <n>").hideHelp())
     .addOption(
       new Option("--state-init <init>", "initial state s_0")
         .choices(["zeros", "normal"])
@@ -56,7 +58,11 @@ export function registerGenerateCommand(program: Command): void {
       try {
         const config = {
           recurrences,
-          maxNewTokens: parseInteger(options.maxNewTokens, "--max-new-tokens", 1),
+          maxNewTokens: parseInteger(
+            options.maxNewTokens ?? options.maxGenToks,
+            options.maxNewTokens === undefined ? "--max-gen-toks" : "--max-new-tokens",
+            1,
+          ),
           kv: options.kv,
           stateInit: options.stateInit,
           stopIds: backend.stopIds,

@@ -1,10 +1,16 @@
 // Entry point of the `evals` command: every verb lives in its own file and registers itself here.
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { EvalsError } from "../errors.ts";
 import { registerCommands } from "./commands.ts";
 
+const { version } = JSON.parse(
+  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+) as { version: string };
+
 const program = new Command("evals")
   .description("Evaluate depth-recurrent language models: accuracy against recurrences and FLOPs")
+  .version(version, "-V, --version", "print the evals version")
   .option("--verbose", "print stack traces on errors")
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });

@@ -39,3 +39,12 @@ export function parseNameList(text: string, flag: string): string[] {
   if (names.some((n) => n === "")) throw new EvalsError(`${flag} "${text}" has an empty entry`);
   return names;
 }
+
+/** Parses `--name`: 1 to 100 printable characters, the checkpoint's name in every listing. */
+export function parseCheckpointName(text: string): string {
+  const name = text.trim();
+  if (name.length < 1 || name.length > 100 || /\p{Cc}/u.test(name)) {
+    throw new EvalsError(`--name "${text}" must be 1 to 100 printable characters`);
+  }
+  return name;
+}

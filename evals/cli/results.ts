@@ -1,13 +1,19 @@
 // `evals results <run>`: a run's aggregates as a table, the API's run JSON, CSV (one row per
 // task × r × metric), or lm-evaluation-harness's results layout (GET /api/runs/{id}/export).
+import { existsSync } from "node:fs";
+import { basename } from "node:path";
 import { type Command, Option } from "commander";
-import type { RunDetail } from "../../worker/protocol.ts";
+import type { RunConfig, RunDetail } from "../../worker/protocol.ts";
+import { lmEvalResults } from "../../worker/runs/lm-eval-export.ts";
 import { runPageUrl } from "../api/config.ts";
 import { ApiRequestError, callApi } from "../api/errors.ts";
 import { EvalsError } from "../errors.ts";
+import type { RunResults } from "../run/records.ts";
 import { formatResultsTable } from "../run/table.ts";
+import { getTask } from "../tasks/registry.ts";
 import { apiOptions, connect } from "./api-options.ts";
 import { parseInteger } from "./parse.ts";
+import { readResults } from "./results-file.ts";
 
 /** Left-aligned columns separated by two spaces, with a rule under the header. */
 export function formatTable(header: string[], rows: string[][]): string {
@@ -75,7 +81,9 @@ export function resultsCsv(run: Pick<RunDetail, "aggregates">): string {
 function progressLine(run: RunDetail): string {
   const done = run.progress.reduce((sum, p) => sum + p.samples_done, 0);
   const total = run.progress.reduce((sum, p) => sum + p.samples_total, 0);
-  const lines = [`run ${run.id} (${run.checkpoint_name}) ${run.state}: ${done}/${total} samples`];
+  const lines = [
+    `run ${run.id} (${run.checkpoint_name}, ${run.checkpoint_id.slice(0, 10)}) ${run.state}: ${done}/${total} samples`,
+  ];
   for (const source of run.reused_from ?? []) {
     const runner = source.runner_name ?? source.runner ?? "unknown runner";
     lines.push(`  ${source.samples} reused from run ${source.run_id} (runner ${runner})`);
@@ -89,7 +97,10 @@ export function registerResultsCommand(program: Command): void {
     .description(
       "a run's results: accuracy with a 95% Wilson interval, FLOPs and tokens per task and r",
     )
-    .argument("<run>", "run id (evals runs lists them)")
+    .argument(
+      "<run>",
+      "run id (evals runs lists them), or a results file from evals local --output",
+    )
     .addOption(
       new Option("--format <format>", "output format")
         .choices(["table", "json", "csv", "lm-eval"])
@@ -98,6 +109,10 @@ export function registerResultsCommand(program: Command): void {
     .option("--r <n>", "with --format lm-eval: only this recurrence count");
   apiOptions(command).action(async function showResults(runId: string, options) {
     const r = options.r === undefined ? undefined : parseInteger(options.r, "--r", 1, 256);
+    if (existsSync(runId) || runId.endsWith(".json")) {
+      process.stdout.write(localResults(readResults(runId, "<run>"), runId, options.format, r));
+      return;
+    }
     const { target, client } = connect(options, false);
     const read = async <T>(call: () => Promise<T>): Promise<T> => {
       try {
@@ -127,4 +142,58 @@ export function registerResultsCommand(program: Command): void {
       process.stdout.write(`${table}\n\n${progressLine(run)}\n${runPageUrl(target.url, run.id)}\n`);
     }
   });
+}
+
+/** `evals results file.json`: the same formats from a local results file, no API involved. */
+function localResults(results: RunResults, path: string, format: string, r?: number): string {
+  if (format === "json") return `${JSON.stringify(results)}\n`;
+  if (format === "csv") return resultsCsv(results);
+  if (format === "table") {
+    const { config } = results;
+    return `${formatResultsTable(results.aggregates)}\n\n${path}: ${config.checkpoint_name}, ${results.samples.length} samples, ${results.created_at}\n`;
+  }
+  if (r !== undefined && !results.aggregates.some((a) => a.recurrences === r)) {
+    throw new EvalsError(
+      `--r ${r}: ${path} has r = ${[...new Set(results.aggregates.map((a) => a.recurrences))].join(", ")}`,
+    );
+  }
+  const { config } = results;
+  const tasks = [...new Set(results.aggregates.map((a) => a.task))].map((name) => {
+    const task = getTask(name);
+    const numFewshot = config.num_fewshot ?? task.defaultNumFewshot;
+    const n = results.aggregates.find((a) => a.task === name)?.n ?? 0;
+    return {
+      task: name,
+      version: task.version,
+      numFewshot,
+      until: task.until,
+      maxGenToks: Math.min(task.maxGenToks, config.max_gen_toks ?? task.maxGenToks),
+      docCount: n,
+    };
+  });
+  const runConfig = {
+    checkpoint: config.checkpoint_name,
+    tasks: config.tasks,
+    recurrences: config.recurrences,
+    limit: config.limit,
+    num_fewshot: config.num_fewshot,
+    kv: config.kv,
+    state_init: config.state_init,
+    seed: config.seed,
+    dtype: config.dtype,
+    max_gen_toks: config.max_gen_toks,
+    shard_size: 0,
+  } as RunConfig;
+  const exported = lmEvalResults(
+    {
+      id: basename(path),
+      checkpointName: config.checkpoint_name,
+      config: runConfig,
+      createdAt: results.created_at,
+    },
+    tasks,
+    results.aggregates,
+    r,
+  );
+  return `${JSON.stringify(exported, null, 2)}\n`;
 }

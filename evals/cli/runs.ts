@@ -12,6 +12,7 @@ function runRow(run: RunSummary): string[] {
     run.id,
     run.state + (run.published ? ", published" : "") + (run.verified ? ", verified" : ""),
     run.checkpoint_name,
+    run.checkpoint_id.slice(0, 10),
     config.tasks.join(","),
     config.recurrences.join(","),
     config.limit === null || config.limit === undefined ? "all" : String(config.limit),
@@ -38,19 +39,41 @@ export function registerRunsCommand(program: Command): void {
       return;
     }
     process.stdout.write(
-      `${formatTable(["run", "state", "checkpoint", "tasks", "r", "limit", "created (UTC)"], runs.map(runRow))}\n`,
+      `${formatTable(["run", "state", "checkpoint", "hash", "tasks", "r", "limit", "created (UTC)"], runs.map(runRow))}\n`,
     );
   });
-  const retry = command
-    .command("retry")
-    .description("put an incomplete run's failed shards back in the queue for runners")
+  runAction(command, "publish", "publish a finished run: public on the leaderboard and dashboard");
+  runAction(command, "cancel", "cancel a run: its queued shards are not leased again");
+  runAction(
+    command,
+    "retry",
+    "put an incomplete run's failed shards back in the queue for runners",
+  );
+}
+
+const DOING = { publish: "publishing", cancel: "cancelling", retry: "retrying" } as const;
+
+/** `evals runs publish|cancel|retry <run>`: one state change with a submit token, one line back. */
+function runAction(runs: Command, verb: keyof typeof DOING, description: string): void {
+  const command = runs
+    .command(verb)
+    .description(description)
     .argument("<run>", "run id (evals runs lists them)");
-  apiOptions(retry).action(async function retryRun(runId: string, options) {
-    const { target, client } = connect(options, true);
-    const run = await callApi(target.url, `retrying run ${runId}`, () => client.retryRun(runId));
-    const queued = run.progress.reduce((sum, p) => sum + p.shards.queued, 0);
-    process.stdout.write(
-      `run ${run.id} ${run.state}: ${queued} shard(s) queued again\n${runPageUrl(target.url, run.id)}\n`,
+  apiOptions(command).action(async function changeRun(runId: string, _options, self: Command) {
+    // `runs` declares --api/--token too and takes them wherever they stand: read both levels.
+    const { target, client } = connect(self.optsWithGlobals(), true);
+    const run = await callApi(target.url, `${DOING[verb]} run ${runId}`, () =>
+      verb === "publish"
+        ? client.publishRun(runId)
+        : verb === "cancel"
+          ? client.cancelRun(runId)
+          : client.retryRun(runId),
     );
+    const state = `${run.state}${run.published ? ", published" : ""}`;
+    const queued =
+      verb === "retry"
+        ? `, ${run.progress.reduce((sum, p) => sum + p.shards.queued, 0)} shard(s) queued again`
+        : "";
+    process.stdout.write(`run ${run.id} ${state}${queued}: ${runPageUrl(target.url, run.id)}\n`);
   });
 }

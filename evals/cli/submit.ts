@@ -1,7 +1,7 @@
 // `evals submit`: validate a checkpoint here, upload what the API lacks, register it and the task
 // datasets, create a run; with --wait follow it to the end and print the results table.
 import cliProgress from "cli-progress";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import type { RunDetail } from "../../worker/protocol.ts";
 import { resolveCheckpoint } from "../api/checkpoint-source.ts";
 import { runPageUrl } from "../api/config.ts";
@@ -11,9 +11,9 @@ import { type UploadSummary, uploadCheckpointFiles } from "../api/upload.ts";
 import { validateCheckpoint } from "../api/validate-checkpoint.ts";
 import { waitForRun } from "../api/wait.ts";
 import { formatResultsTable } from "../run/table.ts";
-import { getTask } from "../tasks/registry.ts";
 import { apiOptions, connect } from "./api-options.ts";
-import { parseInteger, parseNameList, parseRecurrenceList } from "./parse.ts";
+import { parseCheckpointName, parseInteger } from "./parse.ts";
+import { parseRunOptions, recurrencesForCheckpoint, runOptions } from "./run-options.ts";
 
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -43,24 +43,13 @@ export function registerSubmitCommand(program: Command): void {
     .requiredOption(
       "--model <model>",
       "checkpoint directory, Hugging Face model directory or hf:org/name[@rev] (with --split)",
-    )
-    .requiredOption("--recurrences <list>", "recurrence counts, e.g. 1,4,16,32")
-    .option("--tasks <list>", "tasks, e.g. gsm8k_cot_sean,minerva_math", "gsm8k_cot_sean")
-    .option("--limit <n>", "first n documents of each task")
-    .option("--num-fewshot <k>", "override the tasks' few-shot count")
-    .addOption(
-      new Option("--kv <strategy>", "KV cache strategy")
-        .choices(["full", "shared"])
-        .default("full"),
-    )
-    .addOption(
-      new Option("--state-init <init>", "initial state")
-        .choices(["zeros", "normal"])
-        .default("zeros"),
-    )
-    .option("--seed <n>", "seed of the initial state", "0")
+    );
+  runOptions(command, {})
     .option("--split <P,B,C>", "export a Hugging Face model first: prelude, block, coda layers")
-    .option("--max-gen-toks <n>", "cap on generated tokens (below the task's own)")
+    .option(
+      "--name <name>",
+      "checkpoint name shown on the dashboard (default: the manifest's, e.g. 'stories260k 1·3·1 random-s0')",
+    )
     .option("--shard-size <n>", "documents per shard", "16")
     .option(
       "--data <dir>",
@@ -70,15 +59,17 @@ export function registerSubmitCommand(program: Command): void {
     .option("--poll <seconds>", "with --wait: seconds between progress reads", "2")
     .option("--json", "print one JSON object on stdout (run id, url; results with --wait)");
   apiOptions(command).action(async function submitRun(options) {
-    const tasks = parseNameList(options.tasks, "--tasks");
-    for (const task of tasks) getTask(task);
-    const recurrences = parseRecurrenceList(options.recurrences);
-    const optional = (flag: string, text: string | undefined, min: number, max?: number) =>
-      text === undefined ? null : parseInteger(text, flag, min, max);
-    const limit = optional("--limit", options.limit, 1);
-    const numFewshot = optional("--num-fewshot", options.numFewshot, 0, 64);
-    const maxGenToks = optional("--max-gen-toks", options.maxGenToks, 1, 8192);
-    const seed = parseInteger(options.seed, "--seed", 0, 2 ** 31);
+    const {
+      tasks,
+      recurrences: requested,
+      limit,
+      numFewshot,
+      kv,
+      stateInit,
+      seed,
+      maxGenToks,
+    } = parseRunOptions(options);
+    const name = options.name === undefined ? null : parseCheckpointName(options.name);
     const shardSize = parseInteger(options.shardSize, "--shard-size", 1, 1000);
     const pollMs = parseInteger(options.poll, "--poll", 0, 3600) * 1000;
 
@@ -91,7 +82,10 @@ export function registerSubmitCommand(program: Command): void {
 
     const resolved = await resolveCheckpoint(options.model, options.split, log);
     const checkpoint = await validateCheckpoint(resolved.dir);
-    const { manifest } = checkpoint;
+    // --name renames the registered manifest only; the graphs and their hashes stay as exported.
+    const manifest = name ? { ...checkpoint.manifest, name } : checkpoint.manifest;
+    const { recurrences, note } = recurrencesForCheckpoint(manifest, requested);
+    if (note) log(note);
     const totalBytes = checkpoint.files.reduce((sum, f) => sum + f.bytes, 0);
     log(
       `checkpoint ${manifest.name} (${resolved.dir}): ${checkpoint.files.length} files, ` +
@@ -140,8 +134,8 @@ export function registerSubmitCommand(program: Command): void {
         recurrences,
         limit,
         num_fewshot: numFewshot,
-        kv: options.kv,
-        state_init: options.stateInit,
+        kv,
+        state_init: stateInit,
         seed,
         shard_size: shardSize,
         max_gen_toks: maxGenToks,

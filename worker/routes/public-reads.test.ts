@@ -111,9 +111,11 @@ describe("dashboard reads", () => {
       family: "llama",
       recurrent: true,
       layers: { prelude: 1, block: 3, coda: 1 },
-      source: { kind: "path", path: "../shared/models/stories260k" },
+      adapter: "random-s0",
+      // The submitter's directory ("../shared/models/stories260k") is not public; its name is.
+      source: { kind: "path", path: "stories260k" },
     });
-    expect(flat).toMatchObject({ recurrent: false, layers: { block: 0 } });
+    expect(flat).toMatchObject({ recurrent: false, layers: { block: 0 }, adapter: null });
     expect(flat.source_id).toBe(recurrent.source_id);
 
     const doc2 = await call("GET", "/api/openapi.json");

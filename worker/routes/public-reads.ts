@@ -6,6 +6,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getTask } from "../../evals/tasks/registry.ts";
 import { canonicalJson, sha256Hex } from "../../evals/tasks/render.ts";
+import { adapterLabel } from "../../model/checkpoint-name.ts";
 import type { Manifest } from "../../model/manifest.ts";
 import { notFound } from "../http-error.ts";
 import { SampleSchema } from "../protocol.ts";
@@ -77,6 +78,8 @@ export const PublicCheckpointSchema = z
     }),
     /** False for a non-recurrent checkpoint (B = 0): the baseline of retrofits from the same source. */
     recurrent: z.boolean(),
+    /** `random-s0`, `identity`, `trained`; null without an adapter. */
+    adapter: z.string().nullable(),
     total_parameters: z.number().int(),
   })
   .meta({ id: "PublicCheckpoint" });
@@ -211,7 +214,8 @@ export async function publicCheckpoint(
     id,
     name: manifest.name,
     family: manifest.architecture.flavour,
-    source: { kind, repo, revision, path, preset, architecture },
+    // A submitter's local directory is theirs: only its last component is public.
+    source: { kind, repo, revision, path: lastPathComponent(path), preset, architecture },
     source_id: await sha256Hex(canonicalJson({ kind, repo, revision, path, preset, files })),
     train_recurrence: manifest.train_recurrence,
     layers: {
@@ -220,6 +224,11 @@ export async function publicCheckpoint(
       coda: manifest.layers.coda.length,
     },
     recurrent: manifest.layers.block.length > 0,
+    adapter: adapterLabel(manifest.adapter),
     total_parameters: totalParameters,
   };
+}
+
+function lastPathComponent(path: string | null): string | null {
+  return path?.split(/[\\/]/).filter(Boolean).at(-1) ?? null;
 }

@@ -4,7 +4,7 @@ import type { RunDetail, RunSummary } from "../../../worker/protocol.ts";
 import { api } from "../api.ts";
 import { accuracyVsRecurrence, type SeriesPoint } from "../charts.ts";
 import { add, h, headerRow, query, runLink, setQuery } from "../dom.ts";
-import { percent, points, pValue } from "../format.ts";
+import { checkpointFacts, percent, points, pValue, shortHash } from "../format.ts";
 import { page } from "../layout.ts";
 import { pairedDeltas } from "../model.ts";
 
@@ -15,8 +15,13 @@ page("this comparison", async function renderCompare(container) {
   const params = query();
   const a = params.get("a");
   const b = params.get("b");
-  const runs = await api.runs();
-  container.replaceChildren(picker(runs, a, b));
+  const [runs, checkpoints] = await Promise.all([api.runs(), api.checkpoints()]);
+  const facts = (run: RunSummary) =>
+    checkpointFacts(
+      run.checkpoint_id,
+      checkpoints.find((c) => c.id === run.checkpoint_id),
+    );
+  container.replaceChildren(picker(runs, a, b, facts));
   if (!a || !b) {
     add(
       container,
@@ -45,6 +50,13 @@ page("this comparison", async function renderCompare(container) {
       h("a", { href: runLink(runA.id) }, runA.checkpoint_name),
       " vs B ",
       h("a", { href: runLink(runB.id) }, runB.checkpoint_name),
+    ),
+    h(
+      "p",
+      { className: "muted small checkpoint-facts" },
+      `A: ${facts(runA)}`,
+      h("br", {}),
+      `B: ${facts(runB)}`,
     ),
   );
   if (!deltas.length) {
@@ -122,7 +134,7 @@ function seriesOf(run: RunDetail, task: string, label: string): SeriesPoint[] {
     .map((a) => {
       const m = a.metrics[a.primary_metric];
       return {
-        series: `${label}: ${run.checkpoint_name}`,
+        series: `${label}: ${run.checkpoint_name} (${shortHash(run.checkpoint_id)})`,
         recurrences: a.recurrences,
         accuracy: m?.accuracy ?? 0,
         ci95: m?.ci95 ?? [0, 0],
@@ -132,14 +144,19 @@ function seriesOf(run: RunDetail, task: string, label: string): SeriesPoint[] {
     });
 }
 
-function picker(runs: RunSummary[], a: string | null, b: string | null): HTMLElement {
+function picker(
+  runs: RunSummary[],
+  a: string | null,
+  b: string | null,
+  facts: (run: RunSummary) => string,
+): HTMLElement {
   const options = (selected: string | null) => [
     h("option", { value: "" }, "— pick a run —"),
     ...runs.map((run) =>
       h(
         "option",
         { value: run.id, selected: run.id === selected },
-        `${run.checkpoint_name} · r ${run.config.recurrences.join(",")} · ${run.config.tasks.join(",")}${run.published ? "" : " (unpublished)"}`,
+        `${run.checkpoint_name} · ${facts(run)} · r ${run.config.recurrences.join(",")} · ${run.config.tasks.join(",")}${run.published ? "" : " (unpublished)"}`,
       ),
     ),
   ];

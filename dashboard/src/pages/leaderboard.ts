@@ -5,7 +5,13 @@ import { accuracyVsFlops, accuracyVsRecurrence, type SeriesPoint } from "../char
 import { add, h, query, runLink, setQuery, showMessage } from "../dom.ts";
 import { flops, percent, shortHash } from "../format.ts";
 import { page } from "../layout.ts";
-import { type LeaderboardRow, leaderboardRows, recurrenceColumns, sortRows } from "../model.ts";
+import {
+  defaultTask,
+  type LeaderboardRow,
+  leaderboardRows,
+  recurrenceColumns,
+  sortRows,
+} from "../model.ts";
 
 interface Column {
   key: string;
@@ -29,7 +35,9 @@ page("the leaderboard", async function renderLeaderboard(container) {
 
   const draw = () => {
     const params = query();
-    const task = tasks.includes(params.get("task") ?? "") ? params.get("task")! : tasks[0];
+    const task = tasks.includes(params.get("task") ?? "")
+      ? params.get("task")!
+      : defaultTask(tasks)!;
     const family = params.get("family") ?? "";
     const sort = params.get("sort") ?? "best";
     const dir = params.get("dir") === "asc" ? "asc" : "desc";
@@ -90,7 +98,7 @@ page("the leaderboard", async function renderLeaderboard(container) {
         cell: (row) =>
           h("input", {
             type: "checkbox",
-            "aria-label": `select ${row.model} for comparison`,
+            "aria-label": `select ${row.label} for comparison`,
             onchange: ((event: Event) => {
               if ((event.target as HTMLInputElement).checked) selected.add(row.runId);
               else selected.delete(row.runId);
@@ -107,9 +115,11 @@ page("the leaderboard", async function renderLeaderboard(container) {
             {},
             h("a", { href: runLink(row.runId) }, row.model),
             row.recurrent ? null : h("span", { className: "tag" }, "non-recurrent"),
-            row.source
-              ? h("div", { className: "muted small" }, `${row.family} · ${row.source}`)
-              : null,
+            h(
+              "div",
+              { className: "muted small checkpoint-facts" },
+              row.source ? `${row.facts} · ${row.source}` : row.facts,
+            ),
           ),
       },
       {
@@ -261,7 +271,7 @@ page("the leaderboard", async function renderLeaderboard(container) {
       .filter((row) => row.recurrent)
       .flatMap((row) =>
         row.points.map((p) => ({
-          series: row.model,
+          series: row.label,
           recurrences: p.recurrences,
           accuracy: p.accuracy,
           ci95: p.ci95,
@@ -272,7 +282,7 @@ page("the leaderboard", async function renderLeaderboard(container) {
     const baselines = rows
       .filter((row) => !row.recurrent)
       .map((row) => ({
-        label: row.model,
+        label: row.label,
         accuracy: row.best.accuracy,
         meanFlops: row.best.meanFlops,
       }));

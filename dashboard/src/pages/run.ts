@@ -72,14 +72,21 @@ page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container
           "checkpoint",
           h("code", { title: detail.checkpoint_id }, shortHash(detail.checkpoint_id)),
         ),
+        checkpoint ? fact("flavour", checkpoint.family) : null,
         checkpoint
           ? fact(
-              "layers P/B/C",
-              `${checkpoint.layers.prelude}/${checkpoint.layers.block}/${checkpoint.layers.coda} (${checkpoint.family})`,
+              "layers P·B·C",
+              `${checkpoint.layers.prelude}·${checkpoint.layers.block}·${checkpoint.layers.coda}`,
             )
           : null,
+        checkpoint ? fact("adapter", checkpoint.adapter ?? "none") : null,
         fact("train r", checkpoint?.train_recurrence ? String(checkpoint.train_recurrence) : "—"),
-        fact("r", detail.config.recurrences.join(", ")),
+        fact(
+          "r",
+          checkpoint && !checkpoint.recurrent
+            ? `${detail.config.recurrences.join(", ")} (non-recurrent: no block, r has no effect)`
+            : detail.config.recurrences.join(", "),
+        ),
         fact(
           "documents",
           detail.tasks
