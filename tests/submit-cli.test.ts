@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { uploadCheckpointFiles } from "../evals/api/upload.ts";
+import { uploadCheckpointFiles } from "../evals/api-client/upload.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
 import { DEFAULT_PART_BYTES, MAX_SINGLE_PUT_BYTES, UploadSchema } from "../worker/protocol.ts";
 import { type CliResult, runCli } from "./cli.ts";

@@ -1,7 +1,7 @@
 // --api and --token for the verbs that talk to the coordinator, and the client they make.
 import type { Command } from "commander";
 import { EvalsClient } from "../../worker/client.ts";
-import { type ApiTarget, configPath, resolveApiTarget } from "../api/config.ts";
+import { type ApiTarget, configPath, resolveApiTarget } from "../api-client/config.ts";
 import { EvalsError } from "../errors.ts";
 
 /** Adds --api and --token, shared by the verbs that talk to the coordinator. */

@@ -3,7 +3,7 @@
 // of a run on an API, whose per-sample records are read page by page.
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { describeApiFailure } from "../api/errors.ts";
+import { describeApiFailure } from "../api-client/errors.ts";
 import { EvalsError } from "../errors.ts";
 import { compareRuns, formatCheckMarkdown } from "../run/check.ts";
 import type { RunResults } from "../run/records.ts";

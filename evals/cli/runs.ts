@@ -1,8 +1,8 @@
 // `evals runs`: the runs an API holds (all of them with a submit token, else the published ones).
 import type { Command } from "commander";
 import type { RunSummary } from "../../worker/protocol.ts";
-import { runPageUrl } from "../api/config.ts";
-import { callApi } from "../api/errors.ts";
+import { runPageUrl } from "../api-client/config.ts";
+import { callApi } from "../api-client/errors.ts";
 import { apiOptions, connect } from "./api-options.ts";
 import { formatTable } from "./results.ts";
 
