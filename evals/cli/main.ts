@@ -15,7 +15,7 @@ const program = new Command("evals")
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-registerCommands(program);
+await registerCommands(program, process.argv);
 
 try {
   await program.parseAsync(process.argv);
