@@ -2,6 +2,7 @@
 // and the runner. Field names are snake_case on the wire, like the result records (DESIGN §7).
 import { z } from "zod";
 import { AggregateSchema, SampleRecordSchema } from "../evals/run/records.ts";
+import { CheckpointProvenanceSchema } from "../model/checkpoint-provenance.ts";
 import { ManifestSchema } from "../model/manifest.ts";
 
 export const Sha256Schema = z
@@ -119,6 +120,8 @@ export const CheckpointSchema = z
     id: z.string(),
     name: z.string(),
     manifest: ManifestSchema,
+    /** Flavour, source, adapter and recurrences as every display names them (public-safe). */
+    provenance: CheckpointProvenanceSchema,
     files: z.array(CheckpointFileSchema),
     total_parameters: z.number().int(),
     max_tensor_bytes: z.number().int(),

@@ -45,17 +45,18 @@ export function checkpointFacts(
   checkpointId: string,
   checkpoint:
     | {
-        family: string;
         layers: { prelude: number; block: number; coda: number };
-        adapter: string | null;
+        provenance: { flavour: string; adapter: string };
       }
     | undefined,
 ): string {
   const parts = checkpoint
     ? [
-        checkpoint.family,
+        checkpoint.provenance.flavour,
         `P·B·C ${checkpoint.layers.prelude}·${checkpoint.layers.block}·${checkpoint.layers.coda}`,
-        checkpoint.adapter ? `adapter ${checkpoint.adapter}` : "no adapter",
+        checkpoint.provenance.adapter === "none"
+          ? "no adapter"
+          : `adapter ${checkpoint.provenance.adapter}`,
       ]
     : [];
   return [...parts, shortHash(checkpointId)].join(" · ");

@@ -2,13 +2,16 @@
 import { describe, expect, it } from "vitest";
 import type { Leaderboard } from "../../worker/protocol.ts";
 import type { PublicCheckpoint, RunOutcomes } from "../../worker/routes/public-reads.ts";
+import { checkpointFacts } from "./format.ts";
 import {
   changesWithR,
+  checkpointDetails,
   defaultTask,
   findBaseline,
   leaderboardRows,
   pairedDeltas,
   sortRows,
+  sourceLabel,
 } from "./model.ts";
 
 const point = (r: number, accuracy: number) => ({
@@ -68,6 +71,13 @@ const checkpoint = (id: string, source: string, recurrent: boolean): PublicCheck
   adapter: recurrent ? "random-s0" : null,
   recurrent,
   total_parameters: 1,
+  provenance: {
+    flavour: "llama",
+    source: `${source} (local)`,
+    adapter: recurrent ? "random seed=0" : "none",
+    train_recurrence: recurrent ? 4 : null,
+    config_default_recurrence: null,
+  },
 });
 const checkpoints = [
   checkpoint("ck-a", "src-1", true),
@@ -142,5 +152,69 @@ describe("defaultTask", () => {
     expect(defaultTask(["arithmetic_word_problems", "minerva_math"])).toBe("minerva_math");
     expect(defaultTask(["arithmetic_word_problems"])).toBe("arithmetic_word_problems");
     expect(defaultTask([])).toBeUndefined();
+  });
+});
+
+describe("checkpoint provenance on the pages", () => {
+  // A Huginn checkpoint as the API describes it: the flavour is the manifest's, never `llama`.
+  const huginn: PublicCheckpoint = {
+    ...checkpoint("ck-huginn", "unused", true),
+    family: "huginn",
+    source: {
+      kind: "hf",
+      repo: "tomg-group-umd/huginn-0125",
+      revision: "0123456789abcdef0123456789abcdef01234567",
+      path: null,
+      preset: null,
+      architecture: "RavenForCausalLM",
+    },
+    layers: { prelude: 2, block: 4, coda: 2 },
+    adapter: "trained",
+    train_recurrence: null,
+    provenance: {
+      flavour: "huginn",
+      source: "tomg-group-umd/huginn-0125@0123456789abcdef0123456789abcdef01234567",
+      adapter: "trained",
+      train_recurrence: null,
+      config_default_recurrence: 32,
+    },
+  };
+
+  it("shows flavour, split, adapter and source with its revision on a leaderboard row", () => {
+    const board: Leaderboard = {
+      tasks: [{ task: "gsm8k", entries: [entry("h", "ck-huginn", [[32, 0.4]])] }],
+    } as Leaderboard;
+    const [row] = leaderboardRows(board, [huginn], "gsm8k");
+    expect(row.family).toBe("huginn");
+    expect(row.facts).toBe("huginn · P·B·C 2·4·2 · adapter trained · ck-huginn");
+    expect(row.source).toBe("tomg-group-umd/huginn-0125@0123456789");
+    expect(
+      sourceLabel({ ...huginn, provenance: { ...huginn.provenance, source: "org/m@main" } }),
+    ).toBe("org/m@main");
+    expect(checkpointFacts("ck-a", checkpoints[0])).toBe(
+      "llama · P·B·C 1·2·1 · adapter random seed=0 · ck-a",
+    );
+    expect(checkpointFacts("ck-flat", checkpoints[2])).toBe(
+      "llama · P·B·C 1·0·1 · no adapter · ck-flat",
+    );
+  });
+
+  it("lists the run page's checkpoint facts, the config default r apart from the training r", () => {
+    expect(checkpointDetails(huginn)).toEqual([
+      ["flavour", "huginn"],
+      ["source", "tomg-group-umd/huginn-0125@0123456789abcdef0123456789abcdef01234567"],
+      ["layers P·B·C", "2·4·2"],
+      ["adapter", "trained"],
+      ["train r", "—"],
+      ["config default r", "32"],
+    ]);
+    expect(checkpointDetails(checkpoints[0])).toEqual([
+      ["flavour", "llama"],
+      ["source", "src-1 (local)"],
+      ["layers P·B·C", "1·2·1"],
+      ["adapter", "random seed=0"],
+      ["train r", "4"],
+    ]);
+    expect(checkpointDetails(undefined)).toEqual([["train r", "—"]]);
   });
 });

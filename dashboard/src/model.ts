@@ -32,12 +32,33 @@ export interface LeaderboardRow {
   best: RowPoint;
 }
 
+/** The source model and its revision (`repo@revision`, preset or folder name); commit ids shortened. */
 export function sourceLabel(checkpoint: PublicCheckpoint | undefined): string {
   if (!checkpoint) return "";
-  const s = checkpoint.source;
-  if (s.kind === "hf") return `${s.repo}${s.revision ? `@${s.revision.slice(0, 8)}` : ""}`;
-  if (s.kind === "random") return `random ${s.preset ?? ""}`.trim();
-  return s.path ?? s.architecture;
+  return checkpoint.provenance.source.replace(/@([0-9a-f]{40})$/, (_, commit: string) => {
+    return `@${shortHash(commit)}`;
+  });
+}
+
+/**
+ * The run page's facts about its checkpoint, as [name, value]: flavour, source model and revision,
+ * split, adapter, training r and, apart from it, the raven config's default r (retrofits inherit
+ * Huginn's 32, so it is no evidence of how the checkpoint was trained).
+ */
+export function checkpointDetails(checkpoint: PublicCheckpoint | undefined): [string, string][] {
+  if (!checkpoint) return [["train r", "—"]];
+  const { provenance, layers } = checkpoint;
+  const details: [string, string][] = [
+    ["flavour", provenance.flavour],
+    ["source", provenance.source],
+    ["layers P·B·C", `${layers.prelude}·${layers.block}·${layers.coda}`],
+    ["adapter", provenance.adapter],
+    ["train r", provenance.train_recurrence ? String(provenance.train_recurrence) : "—"],
+  ];
+  if (provenance.config_default_recurrence) {
+    details.push(["config default r", String(provenance.config_default_recurrence)]);
+  }
+  return details;
 }
 
 /** One row per published run of `task`. */
@@ -89,7 +110,7 @@ function toRow(entry: LeaderboardEntry, checkpoint: PublicCheckpoint | undefined
     label: entry.checkpoint_name,
     facts: checkpointFacts(entry.checkpoint_id, checkpoint),
     checkpointId: entry.checkpoint_id,
-    family: checkpoint?.family ?? "unknown",
+    family: checkpoint?.provenance.flavour ?? "unknown",
     source: sourceLabel(checkpoint),
     trainRecurrence: checkpoint?.train_recurrence ?? null,
     recurrent: checkpoint?.recurrent ?? true,

@@ -1,6 +1,7 @@
 // Checkpoints: register a manifest whose every file is already uploaded; list; show.
 import { createRoute, z } from "@hono/zod-openapi";
 import { canonicalJson, sha256Hex } from "../../evals/tasks/render.ts";
+import { ManifestSchema } from "../../model/manifest.ts";
 import { requireRole } from "../auth/middleware.ts";
 import { conflict } from "../http-error.ts";
 import { CheckpointListSchema, CheckpointRegisterSchema, CheckpointSchema } from "../protocol.ts";
@@ -104,9 +105,12 @@ export const checkpointRoutes = createRouter()
   .openapi(list, async function listCheckpoints(c) {
     requireRole(c, "submit");
     const { results } = await c.env.DB.prepare(
-      "SELECT id, name, total_parameters, max_tensor_bytes, created_at FROM checkpoints ORDER BY created_at DESC",
+      "SELECT id, name, manifest, total_parameters, max_tensor_bytes, created_at FROM checkpoints ORDER BY created_at DESC",
     ).all<CheckpointRow>();
-    return c.json({ checkpoints: results.map(describeCheckpointRow) }, 200);
+    const checkpoints = results.map((row) =>
+      describeCheckpointRow(row, ManifestSchema.parse(JSON.parse(row.manifest))),
+    );
+    return c.json({ checkpoints }, 200);
   })
   .openapi(show, async function showCheckpoint(c) {
     requireRole(c, "submit", "runner");

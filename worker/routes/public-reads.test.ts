@@ -5,7 +5,12 @@ import { describe, expect, it } from "vitest";
 import { call, expectJson } from "../testing/api.ts";
 import { checkpointFixture, registerCheckpoint } from "../testing/checkpoint-fixture.ts";
 import { completions, createRun, lease, postResults, setupWorld } from "../testing/world.ts";
-import type { PublicCheckpoint, RunDocument, RunOutcomes } from "./public-reads.ts";
+import {
+  type PublicCheckpoint,
+  publicCheckpoint,
+  type RunDocument,
+  type RunOutcomes,
+} from "./public-reads.ts";
 
 const golds = env.TEST_GSM8K_TEST.split("\n")
   .slice(0, 6)
@@ -115,7 +120,16 @@ describe("dashboard reads", () => {
       // The submitter's directory ("../shared/models/stories260k") is not public; its name is.
       source: { kind: "path", path: "stories260k" },
     });
+    expect(recurrent.provenance).toEqual({
+      flavour: "llama",
+      source: "stories260k (local)",
+      adapter: "random seed=0",
+      train_recurrence: null,
+      config_default_recurrence: null,
+    });
     expect(flat).toMatchObject({ recurrent: false, layers: { block: 0 }, adapter: null });
+    expect(flat.provenance.adapter).toBe("none");
+    expect(JSON.stringify(checkpoints)).not.toContain("../shared");
     expect(flat.source_id).toBe(recurrent.source_id);
 
     const doc2 = await call("GET", "/api/openapi.json");
@@ -127,5 +141,30 @@ describe("dashboard reads", () => {
         "/api/leaderboard/checkpoints",
       ]),
     );
+  });
+
+  it("names a raven checkpoint by its own flavour, repo@revision and config default r", async () => {
+    const { manifest } = await checkpointFixture("raven");
+    manifest.source = {
+      ...manifest.source,
+      kind: "hf",
+      repo: "org/retrofit-llama-3.2",
+      revision: "main",
+      path: null,
+      architecture: "RavenForCausalLM",
+    };
+    manifest.architecture.flavour = "retrofit-llama";
+    manifest.adapter = { init: "trained", std: null, seed: null };
+    manifest.config_default_recurrence = 32;
+    const card = await publicCheckpoint("c".repeat(64), 1000, manifest);
+    expect(card.family).toBe("retrofit-llama");
+    expect(card.source).toMatchObject({ repo: "org/retrofit-llama-3.2", revision: "main" });
+    expect(card.provenance).toEqual({
+      flavour: "retrofit-llama",
+      source: "org/retrofit-llama-3.2@main",
+      adapter: "trained",
+      train_recurrence: null,
+      config_default_recurrence: 32,
+    });
   });
 });

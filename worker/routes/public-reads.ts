@@ -7,6 +7,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { getTask } from "../../evals/tasks/registry.ts";
 import { canonicalJson, sha256Hex } from "../../evals/tasks/render.ts";
 import { adapterLabel } from "../../model/checkpoint-name.ts";
+import {
+  CheckpointProvenanceSchema,
+  checkpointProvenance,
+  lastPathComponent,
+} from "../../model/checkpoint-provenance.ts";
 import type { Manifest } from "../../model/manifest.ts";
 import { notFound } from "../http-error.ts";
 import { SampleSchema } from "../protocol.ts";
@@ -58,7 +63,7 @@ export const PublicCheckpointSchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    /** Architecture flavour of DESIGN §3 (`llama` | `olmo2` | `huginn`). */
+    /** The manifest's flavour: `llama`, `olmo2`, `retrofit-llama`, `retrofit-olmo2`, `huginn`. */
     family: z.string(),
     source: z.object({
       kind: z.string(),
@@ -81,6 +86,8 @@ export const PublicCheckpointSchema = z
     /** `random-s0`, `identity`, `trained`; null without an adapter. */
     adapter: z.string().nullable(),
     total_parameters: z.number().int(),
+    /** Flavour, source (`repo@revision`, preset or folder name), adapter, train and config default r. */
+    provenance: CheckpointProvenanceSchema,
   })
   .meta({ id: "PublicCheckpoint" });
 export type PublicCheckpoint = z.infer<typeof PublicCheckpointSchema>;
@@ -226,9 +233,6 @@ export async function publicCheckpoint(
     recurrent: manifest.layers.block.length > 0,
     adapter: adapterLabel(manifest.adapter),
     total_parameters: totalParameters,
+    provenance: checkpointProvenance(manifest),
   };
-}
-
-function lastPathComponent(path: string | null): string | null {
-  return path?.split(/[\\/]/).filter(Boolean).at(-1) ?? null;
 }

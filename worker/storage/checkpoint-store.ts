@@ -1,4 +1,5 @@
 // Registered checkpoints. Rows never change once written, so an isolate keeps the ones it read.
+import { checkpointProvenance } from "../../model/checkpoint-provenance.ts";
 import { type Manifest, ManifestSchema } from "../../model/manifest.ts";
 import type { Env } from "../env.ts";
 import { notFound } from "../http-error.ts";
@@ -26,7 +27,7 @@ export async function loadCheckpoint(env: Env, id: string): Promise<Checkpoint> 
   if (!row) throw notFound("checkpoint", id);
   const manifest = ManifestSchema.parse(JSON.parse(row.manifest));
   const checkpoint = {
-    ...describeCheckpointRow(row),
+    ...describeCheckpointRow(row, manifest),
     manifest,
     files: await filesWithSizes(env, manifest),
   };
@@ -50,7 +51,15 @@ async function filesWithSizes(env: Env, manifest: Manifest) {
   }));
 }
 
-export function describeCheckpointRow(row: Omit<CheckpointRow, "manifest">) {
+/** The record without its file list; `manifest` is the row's, parsed. */
+export function describeCheckpointRow(row: Omit<CheckpointRow, "manifest">, manifest: Manifest) {
   const { id, name, total_parameters, max_tensor_bytes, created_at } = row;
-  return { id, name, total_parameters, max_tensor_bytes, created_at };
+  return {
+    id,
+    name,
+    provenance: checkpointProvenance(manifest),
+    total_parameters,
+    max_tensor_bytes,
+    created_at,
+  };
 }

@@ -12,7 +12,7 @@ import {
 import { add, h, headerRow, query, samplesLink, showMessage } from "../dom.ts";
 import { count, flops, percent, shortHash } from "../format.ts";
 import { page } from "../layout.ts";
-import { type Baseline, findBaseline } from "../model.ts";
+import { type Baseline, checkpointDetails, findBaseline } from "../model.ts";
 
 const POLL_MS = 2000;
 const AGGREGATE_COLUMNS = [
@@ -72,15 +72,7 @@ page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container
           "checkpoint",
           h("code", { title: detail.checkpoint_id }, shortHash(detail.checkpoint_id)),
         ),
-        checkpoint ? fact("flavour", checkpoint.family) : null,
-        checkpoint
-          ? fact(
-              "layers P·B·C",
-              `${checkpoint.layers.prelude}·${checkpoint.layers.block}·${checkpoint.layers.coda}`,
-            )
-          : null,
-        checkpoint ? fact("adapter", checkpoint.adapter ?? "none") : null,
-        fact("train r", checkpoint?.train_recurrence ? String(checkpoint.train_recurrence) : "—"),
+        ...checkpointDetails(checkpoint).map(([name, value]) => fact(name, value)),
         fact(
           "r",
           checkpoint && !checkpoint.recurrent
