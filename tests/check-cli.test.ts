@@ -120,7 +120,7 @@ describe("evals check", () => {
     const table = await runCli(["results", baseline]);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(
-      /gsm8k_cot_sean\s+4\s+200\s+exact_match,flexible-extract\s+50\.0% ±/,
+      /gsm8k_cot_sean\s+4\s+200\s+exact_match,flexible-extract\s+50\.0% \(43\.1–56\.9\)/,
     );
     const csv = await runCli(["results", baseline, "--format", "csv"]);
     const [header, first] = csv.stdout.trim().split("\n");
