@@ -87,7 +87,7 @@ describe("evals local resume after SIGKILL", () => {
     expect(existsSync(journal)).toBe(false);
   }, 300_000);
 
-  it("checks --output before any work: a directory or an unwritable place is exit 2, one line", async () => {
+  it("checks --output before any work: a directory or an unwritable place is exit 2, one line; a failed run leaves no journal", async () => {
     const intoDir = await runCli(runArgs(work));
     expect(intoDir.code).toBe(2);
     expect(intoDir.stderr.trim().split("\n")).toHaveLength(1);
@@ -98,5 +98,18 @@ describe("evals local resume after SIGKILL", () => {
     expect(underFile.code).toBe(2);
     expect(underFile.stderr.trim().split("\n")).toHaveLength(1);
     expect(underFile.stderr).toMatch(/plain-file.*choose a writable path/);
+
+    // A run that fails before finishing a batch leaves no empty journal behind.
+    const failing = join(work, "failing.json");
+    const failed = await runCli([
+      ...runArgs(failing),
+      "--tasks",
+      "arc_easy",
+      "--state-init",
+      "normal",
+    ]);
+    expect(failed.code, failed.stderr).toBe(2);
+    expect(failed.stderr).toMatch(/--state-init zeros/);
+    expect(existsSync(join(work, "failing.partial.jsonl"))).toBe(false);
   }, 60_000);
 });

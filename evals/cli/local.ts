@@ -95,6 +95,10 @@ export function registerLocalCommand(program: Command): void {
             process.stderr.write(`${task} r=${r}: ${total} documents done\n`);
           }
         },
+      }).catch((error: unknown) => {
+        // A run that failed before finishing anything leaves no empty journal behind.
+        if (statSync(journalPath).size === 0) rmSync(journalPath, { force: true });
+        throw error;
       });
       progress?.stop();
       writeFileAtomic(output, `${JSON.stringify(results, null, 1)}\n`);
