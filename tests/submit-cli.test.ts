@@ -219,6 +219,20 @@ describe("evals submit refuses bad input with one line and exit 2", () => {
     writeFileSync(path, bytes);
     return dir;
   };
+  // NaN weights with hashes that match them, as an export from NaN weights would write.
+  const nanWeights = () => {
+    const dir = join(work, "nan-weights");
+    cpSync(ckpt, dir, { recursive: true });
+    const path = join(dir, "block.onnx.data");
+    const bytes = Buffer.alloc(readFileSync(path).length);
+    for (let i = 0; i + 4 <= bytes.length; i += 4) bytes.writeUInt32LE(0x7fc00000, i);
+    writeFileSync(path, bytes);
+    const manifestPath = join(dir, "recurrent.json");
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+    manifest.graphs.block.externalData.sha256 = createHash("sha256").update(bytes).digest("hex");
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    return dir;
+  };
   const wrongLayers = () => {
     const dir = join(work, "wrong-layers");
     cpSync(ckpt, dir, { recursive: true });
@@ -290,6 +304,12 @@ describe("evals submit refuses bad input with one line and exit 2", () => {
       () => ["--model", corrupted(), "--recurrences", "1"],
       {},
       /coda\.onnx\.data does not match its sha256/,
+    ],
+    [
+      "a checkpoint with NaN weights (before any upload)",
+      () => ["--model", nanWeights(), "--recurrences", "1"],
+      {},
+      /nan-weights\/block\.onnx\.data: the weights give NaN .*export the checkpoint again from finite weights/,
     ],
     [
       "a manifest the graphs disagree with",

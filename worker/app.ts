@@ -44,21 +44,72 @@ export function createApp(): OpenAPIHono<AppEnv> {
     },
   });
 
-  app.notFound((c) =>
-    c.json({ error: "not_found", detail: `no route ${c.req.method} ${c.req.path}` }, 404),
-  );
+  const allowed = allowedMethods(app);
+  app.notFound(function answerNoRoute(c) {
+    const allow = allowed(c.req.path);
+    if (allow.length > 0) {
+      return c.json(
+        {
+          error: "method_not_allowed",
+          detail: `${c.req.path} takes ${allow.join(", ")}, not ${c.req.method}`,
+        },
+        405,
+        { allow: allow.join(", ") },
+      );
+    }
+    return c.json({ error: "not_found", detail: `no route ${c.req.method} ${c.req.path}` }, 404);
+  });
   app.onError(function answerError(error, c) {
     if (error instanceof HttpError) {
       return c.json({ error: error.error, detail: error.detail }, error.status);
     }
     if (error instanceof HTTPException) {
-      // Hono's own refusals: malformed JSON (400), a body that is not JSON (415).
+      // Hono's own refusals: malformed JSON (400), a body that is not JSON (415; only JSON bodies
+      // are validated, so application/json is the type to name).
       const status = error.status;
-      const code = status === 415 ? "unsupported_media_type" : "invalid_request";
-      return c.json({ error: code, detail: error.message || "malformed request" }, status);
+      if (status === 415) {
+        const got = c.req.header("content-type") ?? "none";
+        return c.json(
+          {
+            error: "unsupported_media_type",
+            detail: `Content-Type must be application/json (got ${got})`,
+          },
+          415,
+        );
+      }
+      return c.json(
+        { error: "invalid_request", detail: error.message || "malformed request" },
+        status,
+      );
     }
     console.error(error);
     return c.json({ error: "internal", detail: "internal error; see the worker log" }, 500);
   });
   return app;
+}
+
+/**
+ * The methods the app's routes take on a path, so a known path asked with another method gets 405
+ * and `Allow` rather than 404. Built lazily: routes are all registered once the first request comes.
+ */
+function allowedMethods(app: OpenAPIHono<AppEnv>): (path: string) => string[] {
+  let table: { pattern: RegExp; method: string }[] | null = null;
+  return (path) => {
+    table ??= app.routes
+      .filter((route) => route.method !== "ALL")
+      .map((route) => ({
+        method: route.method,
+        pattern: new RegExp(
+          `^${route.path
+            .split("/")
+            .map((part) =>
+              part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+            )
+            .join("/")}$`,
+        ),
+      }));
+    const methods = new Set(table.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods].sort();
+  };
 }

@@ -5,9 +5,10 @@
 //   npm run api -- --port 9000 --persist-to .wrangler/other
 //
 // The admin token comes from $EVALS_ADMIN_TOKEN, else .dev.vars (wrangler reads it), else one is
-// generated once per state directory and kept in <persist-to>/evals-admin-token.
+// generated once per state directory and kept in <persist-to>/evals-admin-token. wrangler gets it
+// from an env file readable only by this user, never on its command line, where `ps` shows it.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -51,6 +52,20 @@ function adminToken(persistTo: string): string {
   const token = `evt_admin_${crypto.randomUUID().replaceAll("-", "")}`;
   writeFileSync(saved, `${token}\n`, { mode: 0o600 });
   return token;
+}
+
+/**
+ * The env files `wrangler dev` reads its secrets from: the project's .dev.vars when there is one
+ * (wrangler skips it once any env file is given), then <persist-to>/evals-admin.env with the token,
+ * which wins. Written 0600 each start, so the token never appears in a process's arguments.
+ */
+function adminEnvFiles(persistTo: string, token: string): string[] {
+  const file = join(persistTo, "evals-admin.env");
+  mkdirSync(persistTo, { recursive: true });
+  writeFileSync(file, `EVALS_ADMIN_TOKEN=${JSON.stringify(token)}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  const devVars = join(root, ".dev.vars");
+  return existsSync(devVars) ? [devVars, file] : [file];
 }
 
 function run(args: string[], quiet: boolean): Promise<void> {
@@ -99,6 +114,7 @@ export async function startLocalApi(
   await buildDashboard();
   await run(["d1", "migrations", "apply", "evals", "--local", "--persist-to", persistTo], quiet);
   const token = adminToken(persistTo);
+  const envFiles = adminEnvFiles(persistTo, token);
   const child = spawn(
     wrangler,
     [
@@ -109,8 +125,7 @@ export async function startLocalApi(
       String(port),
       "--persist-to",
       persistTo,
-      "--var",
-      `EVALS_ADMIN_TOKEN:${token}`,
+      ...envFiles.flatMap((file) => ["--env-file", file]),
       ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => [
         "--var",
         `${name}:${value}`,
@@ -119,7 +134,12 @@ export async function startLocalApi(
       "--log-level",
       quiet ? "error" : "info",
     ],
-    { cwd: root, env: offlineEnv(), stdio: quiet ? "ignore" : "inherit" },
+    {
+      cwd: root,
+      // Env files are read only while this is true (its default); a user's false must not win.
+      env: { ...offlineEnv(), CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true" },
+      stdio: quiet ? "ignore" : "inherit",
+    },
   );
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(url, child);

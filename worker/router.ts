@@ -40,4 +40,5 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: "unknown id",
   409: "conflicts with the current state",
   413: "body too large",
+  416: "the Range header asks for bytes the file does not have, or is not one bytes= range",
 };

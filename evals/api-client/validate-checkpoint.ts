@@ -1,10 +1,12 @@
 // Everything the API would refuse, checked before a byte is uploaded: the manifest's schema, every
 // file present with its size and sha256 (model/checkpoint.ts), and each graph's input and output
-// names against what the manifest's layer counts imply (runner/engine/graph-contract.ts).
+// names against what the manifest's layer counts imply (runner/engine/graph-contract.ts), and the
+// manifest's numeric check on onnxruntime-node (NaN weights are refused here, not by a runner).
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { type Checkpoint, checkpointFiles, readCheckpoint } from "../../model/checkpoint.ts";
 import { checkGraphContract } from "../../runner/engine/graph-contract.ts";
+import { verifyNumericCheck } from "../../runner/engine/numeric-check.ts";
 import { type GraphIo, readGraphIo } from "./graph-io.ts";
 
 export interface CheckpointUploadFile {
@@ -30,6 +32,7 @@ export async function validateCheckpoint(dir: string): Promise<ValidCheckpoint> 
     block: block ? await io(block) : null,
     coda: await io(coda),
   });
+  await verifyNumericCheck(checkpoint);
   const files = checkpointFiles(manifest).map(({ file, sha256 }) => {
     const path = join(dir, file);
     return { name: file, path, sha256, bytes: statSync(path).size };

@@ -1,15 +1,18 @@
 // `evals local`: the whole evaluation in-process on onnxruntime-node, no API needed.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import cliProgress from "cli-progress";
 import { type Command, Option } from "commander";
 import { readCheckpoint } from "../../model/checkpoint.ts";
+import { EvalsError } from "../errors.ts";
 import { lmEvalExport } from "../run/lm-eval-export.ts";
 import { runLocal } from "../run/local-run.ts";
+import { journalPathFor, openRunJournal } from "../run/run-journal.ts";
 import { formatResultsTable } from "../run/table.ts";
 import { parseInteger } from "./parse.ts";
 import { resultsCsv } from "./results.ts";
 import { parseRunOptions, recurrencesForCheckpoint, runOptions } from "./run-options.ts";
+import { writeFileAtomic } from "./write-atomic.ts";
 
 export function registerLocalCommand(program: Command): void {
   const command = program
@@ -24,7 +27,10 @@ export function registerLocalCommand(program: Command): void {
       "--data <dir>",
       "dataset directory (else $EVALS_DATA_DIR, ../shared/datasets, the HF cache)",
     )
-    .option("--output <file.json>", "where to write the results (default .evals/runs/<time>.json)")
+    .option(
+      "--output <file.json>",
+      "where to write the results (default .evals/runs/<time>.json); started again with the same file, the run resumes",
+    )
     .addOption(new Option("--output_path <file.json>").hideHelp())
     .option(
       "--log-samples",
@@ -46,6 +52,15 @@ export function registerLocalCommand(program: Command): void {
       const { manifest } = await readCheckpoint(options.model);
       const { recurrences, note } = recurrencesForCheckpoint(manifest, run.recurrences);
       if (note) process.stderr.write(`${note}\n`);
+      const output: string =
+        options.output ??
+        options.output_path ??
+        join(".evals", "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+      const journalPath = journalPathFor(output);
+      const journal = openOutput(output, journalPath);
+      if (journal.done.size > 0) {
+        process.stderr.write(`resuming: ${journal.done.size} records from ${journalPath}\n`);
+      }
       const progress = process.stderr.isTTY
         ? new cliProgress.SingleBar(
             { format: "{task} r={r} [{bar}] {value}/{total}", stream: process.stderr },
@@ -66,6 +81,7 @@ export function registerLocalCommand(program: Command): void {
         maxGenToks: run.maxGenToks ?? undefined,
         dataDir: options.data,
         reuseContext: options.contextReuse,
+        journal,
         onProgress: ({ task, recurrences: r, done, total }) => {
           const key = `${task}/${r}`;
           if (progress) {
@@ -79,18 +95,19 @@ export function registerLocalCommand(program: Command): void {
             process.stderr.write(`${task} r=${r}: ${total} documents done\n`);
           }
         },
+      }).catch((error: unknown) => {
+        // A run that failed before finishing anything leaves no empty journal behind.
+        if (statSync(journalPath).size === 0) rmSync(journalPath, { force: true });
+        throw error;
       });
       progress?.stop();
-      const output =
-        options.output ??
-        options.output_path ??
-        join(".evals", "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-      mkdirSync(dirname(output), { recursive: true });
-      writeFileSync(output, `${JSON.stringify(results, null, 1)}\n`);
+      writeFileAtomic(output, `${JSON.stringify(results, null, 1)}\n`);
       const samplesFile = output.replace(/\.json$/, "") + ".samples.jsonl";
       if (options.logSamples || options.log_samples) {
-        writeFileSync(samplesFile, results.samples.map((s) => `${JSON.stringify(s)}\n`).join(""));
+        writeFileAtomic(samplesFile, results.samples.map((s) => `${JSON.stringify(s)}\n`).join(""));
       }
+      // The results file now holds every record; a later run with this --output starts afresh.
+      rmSync(journalPath, { force: true });
       if (options.json) {
         process.stdout.write(`${JSON.stringify(results)}\n`);
       } else if (options.format === "csv") {
@@ -104,4 +121,20 @@ export function registerLocalCommand(program: Command): void {
         );
       }
     });
+}
+
+/** Checks `output` can be written before any work, and opens the run's journal beside it. */
+function openOutput(output: string, journalPath: string) {
+  if (existsSync(output) && !statSync(output).isFile()) {
+    throw new EvalsError(`--output ${output} is a directory; give a file name such as run.json`);
+  }
+  try {
+    mkdirSync(dirname(output), { recursive: true });
+  } catch (error) {
+    throw new EvalsError(
+      `--output ${output}: cannot create ${dirname(output)} (${(error as NodeJS.ErrnoException).code}); choose a writable path`,
+      { cause: error },
+    );
+  }
+  return openRunJournal(journalPath);
 }

@@ -89,7 +89,7 @@ export function registerSubmitCommand(program: Command): void {
     const totalBytes = checkpoint.files.reduce((sum, f) => sum + f.bytes, 0);
     log(
       `checkpoint ${manifest.name} (${resolved.dir}): ${checkpoint.files.length} files, ` +
-        `${formatBytes(totalBytes)}, hashes and graph inputs/outputs verified`,
+        `${formatBytes(totalBytes)}, hashes, graph inputs/outputs and numeric check verified`,
     );
 
     const bar = process.stderr.isTTY

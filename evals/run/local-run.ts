@@ -13,6 +13,7 @@ import { aggregateSamples } from "./aggregate.ts";
 import { runLoglikelihoodTask } from "./loglikelihood-run.ts";
 import type { RunResults, SampleRecord } from "./records.ts";
 import { checkpointIdentity, resultKey } from "./result-key.ts";
+import type { RunJournal } from "./run-journal.ts";
 
 export const RUNNER_VERSION = "evals-local/0.1.0";
 
@@ -32,6 +33,8 @@ export interface LocalRunOptions {
   threads?: number;
   /** Loglikelihood tasks: one prefill per shared context (default true). */
   reuseContext?: boolean;
+  /** Where finished records go as they finish, and where an interrupted run's come back from. */
+  journal?: RunJournal;
   onProgress?: (event: { task: string; recurrences: number; done: number; total: number }) => void;
 }
 
@@ -93,20 +96,9 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
       };
       for (let start = 0; start < requests.length; start += options.batchSize) {
         const batch = requests.slice(start, start + options.batchSize);
-        const started = performance.now();
-        const results = await generateBatch(
-          loaded.model,
-          batch.map((_, i) => ({ promptIds: encoded[start + i].ids, seed: options.seed })),
-          config,
-          decode,
-        );
-        const ms = (performance.now() - started) / batch.length;
-        for (const [i, result] of results.entries()) {
-          const request = batch[i];
-          const promptTokens = encoded[start + i].ids.length;
-          const score = task.score(result.text, request.gold);
-          samples.push({
-            key: await resultKey({
+        const keys = await Promise.all(
+          batch.map((request, i) =>
+            resultKey({
               checkpoint,
               taskHash: hash,
               datasetFiles: [data.datasetHash],
@@ -119,6 +111,36 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
               kv: options.kv,
               dtype: manifest.dtype,
             }),
+          ),
+        );
+        const progress = {
+          task: task.name,
+          recurrences: r,
+          done: Math.min(start + batch.length, requests.length),
+          total: requests.length,
+        };
+        // A batch is resumed whole or run whole, so its records never depend on where a run stopped.
+        const resumed = keys.map((key) => options.journal?.done.get(key));
+        if (resumed.every((record) => record !== undefined)) {
+          samples.push(...(resumed as SampleRecord[]));
+          options.onProgress?.(progress);
+          continue;
+        }
+        const started = performance.now();
+        const results = await generateBatch(
+          loaded.model,
+          batch.map((_, i) => ({ promptIds: encoded[start + i].ids, seed: options.seed })),
+          config,
+          decode,
+        );
+        const ms = (performance.now() - started) / batch.length;
+        const finished: SampleRecord[] = [];
+        for (const [i, result] of results.entries()) {
+          const request = batch[i];
+          const promptTokens = encoded[start + i].ids.length;
+          const score = task.score(result.text, request.gold);
+          finished.push({
+            key: keys[i],
             task: task.name,
             task_hash: hash,
             doc_index: request.docIndex,
@@ -143,12 +165,9 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
             metrics: score.metrics,
           });
         }
-        options.onProgress?.({
-          task: task.name,
-          recurrences: r,
-          done: Math.min(start + batch.length, requests.length),
-          total: requests.length,
-        });
+        options.journal?.append(finished);
+        samples.push(...finished);
+        options.onProgress?.(progress);
       }
     }
   }

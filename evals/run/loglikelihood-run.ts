@@ -13,6 +13,7 @@ import type { LoglikelihoodTaskDefinition } from "../tasks/loglikelihood/types.t
 import { sha256Hex } from "../tasks/render.ts";
 import type { SampleRecord } from "./records.ts";
 import { resultKey } from "./result-key.ts";
+import type { RunJournal } from "./run-journal.ts";
 
 export interface LoglikelihoodRunOptions {
   recurrences: number[];
@@ -29,6 +30,8 @@ export interface LoglikelihoodRunOptions {
   record: Pick<SampleRecord, "backend" | "dtype" | "adapter" | "runner_version">;
   /** `checkpointIdentity(manifest)` of the loaded checkpoint. */
   checkpoint: string;
+  /** Where finished records go as they finish, and where an interrupted run's come back from. */
+  journal?: RunJournal;
   onProgress?: (event: { task: string; recurrences: number; done: number; total: number }) => void;
 }
 
@@ -67,27 +70,9 @@ export async function runLoglikelihoodTask(
   for (const r of options.recurrences) {
     for (let start = 0; start < documents.length; start += docsPerCall) {
       const chunk = documents.slice(start, start + docsPerCall);
-      const pairs = encoded.slice(start, start + docsPerCall).flat();
-      const started = performance.now();
-      const results = await scoreLoglikelihood(loaded.model, pairs, {
-        recurrences: r,
-        kv: options.kv,
-        batchSize: options.batchSize,
-        reuseContext: options.reuseContext ?? true,
-      });
-      const ms = (performance.now() - started) / chunk.length;
-      let at = 0;
-      for (const [i, doc] of chunk.entries()) {
-        const own = results.slice(at, at + doc.requests.length);
-        at += doc.requests.length;
-        const score = scoreDocument(task, doc, own);
-        // A loglikelihood sample is prompt-only compute: every request's input tokens, once.
-        const flops = own.reduce(
-          (sum, res) => sum + flopsForSample(manifest, r, res.inputTokens, 0),
-          0,
-        );
-        samples.push({
-          key: await resultKey({
+      const keys = await Promise.all(
+        chunk.map((doc, i) =>
+          resultKey({
             checkpoint: options.checkpoint,
             taskHash: hash,
             datasetFiles: [data.datasetHash],
@@ -100,6 +85,43 @@ export async function runLoglikelihoodTask(
             kv: options.kv,
             dtype: manifest.dtype,
           }),
+        ),
+      );
+      const progress = {
+        task: task.name,
+        recurrences: r,
+        done: Math.min(start + chunk.length, documents.length),
+        total: documents.length,
+      };
+      // A chunk is resumed whole or scored whole, so its records never depend on where a run stopped.
+      const resumed = keys.map((key) => options.journal?.done.get(key));
+      if (resumed.every((record) => record !== undefined)) {
+        samples.push(...(resumed as SampleRecord[]));
+        options.onProgress?.(progress);
+        continue;
+      }
+      const pairs = encoded.slice(start, start + docsPerCall).flat();
+      const started = performance.now();
+      const results = await scoreLoglikelihood(loaded.model, pairs, {
+        recurrences: r,
+        kv: options.kv,
+        batchSize: options.batchSize,
+        reuseContext: options.reuseContext ?? true,
+      });
+      const ms = (performance.now() - started) / chunk.length;
+      let at = 0;
+      const finished: SampleRecord[] = [];
+      for (const [i, doc] of chunk.entries()) {
+        const own = results.slice(at, at + doc.requests.length);
+        at += doc.requests.length;
+        const score = scoreDocument(task, doc, own);
+        // A loglikelihood sample is prompt-only compute: every request's input tokens, once.
+        const flops = own.reduce(
+          (sum, res) => sum + flopsForSample(manifest, r, res.inputTokens, 0),
+          0,
+        );
+        finished.push({
+          key: keys[i],
           task: task.name,
           task_hash: hash,
           doc_index: doc.docIndex,
@@ -126,12 +148,9 @@ export async function runLoglikelihoodTask(
           })),
         });
       }
-      options.onProgress?.({
-        task: task.name,
-        recurrences: r,
-        done: Math.min(start + chunk.length, documents.length),
-        total: documents.length,
-      });
+      options.journal?.append(finished);
+      samples.push(...finished);
+      options.onProgress?.(progress);
     }
   }
   return samples;

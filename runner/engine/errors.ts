@@ -11,7 +11,10 @@ export class ContextWindowExceededError extends EvalsError {}
 export class GraphContractError extends EvalsError {}
 
 /** NaN or Inf appeared in a tensor; names the graph and the iteration. */
-export class NonFiniteValueError extends EvalsError {}
+export class NonFiniteValueError extends EvalsError {
+  /** The graph file whose output held the value, e.g. `block.onnx`, where the engine knows it. */
+  graph?: string;
+}
 
 /** A loglikelihood request the engine refuses (empty continuation, bad recurrence count). */
 export class LoglikelihoodRequestError extends EvalsError {}

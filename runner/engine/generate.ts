@@ -234,10 +234,12 @@ export function assertFinite(graph: string, data: Float32Array, iteration: numbe
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
       const where = iteration === null ? graph : `${graph} at recurrence ${iteration + 1}`;
-      throw new NonFiniteValueError(
+      const error = new NonFiniteValueError(
         `${Number.isNaN(data[i]) ? "NaN" : "Inf"} in the output of ${where}; the checkpoint's weights or ` +
           "the adapter scale make the state diverge (try fewer recurrences or check the export)",
       );
+      error.graph = graph;
+      throw error;
     }
   }
 }

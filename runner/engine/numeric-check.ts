@@ -2,29 +2,31 @@
 // stored in the manifest at export and reproduced by every backend before it runs real work.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readCheckpoint } from "../../model/checkpoint.ts";
+import { EvalsError } from "../../evals/errors.ts";
+import { type Checkpoint, readCheckpoint } from "../../model/checkpoint.ts";
 import { MANIFEST_FILE, type Manifest } from "../../model/manifest.ts";
+import { NonFiniteValueError } from "./errors.ts";
 import { generateBatch } from "./generate.ts";
 import { openNodeModel } from "./node-sessions.ts";
 
 const CHECK_TOKENS = 8;
+
+/** A checkpoint whose weights give NaN/Inf or other logits than its manifest's numeric check. */
+export class CheckpointNumericsError extends EvalsError {}
 
 /** Computes the check on onnxruntime-node and writes it into the checkpoint's manifest. */
 export async function addNumericCheck(
   dir: string,
 ): Promise<NonNullable<Manifest["numeric_check"]>> {
   const checkpoint = await readCheckpoint(dir);
-  const model = await openNodeModel(checkpoint);
   const { vocab_size: vocab } = checkpoint.manifest.architecture;
   const inputIds = Array.from({ length: CHECK_TOKENS }, (_, i) => (i * 7919 + 1) % vocab);
-  const recurrences = model.isRecurrent ? 2 : 1;
-  const [result] = await generateBatch(
-    model,
-    [{ promptIds: inputIds, seed: 0 }],
-    { recurrences, maxNewTokens: 1, kv: "full", stateInit: "zeros", stopIds: [], stopStrings: [] },
-    () => "",
-  );
-  const check = { input_ids: inputIds, recurrences, top5: result.top5 };
+  const recurrences = checkpoint.manifest.layers.block.length > 0 ? 2 : 1;
+  const check = {
+    input_ids: inputIds,
+    recurrences,
+    top5: await checkTop5(checkpoint, inputIds, recurrences),
+  };
   const path = join(dir, MANIFEST_FILE);
   const raw = JSON.parse(readFileSync(path, "utf8"));
   writeFileSync(path, `${JSON.stringify({ ...raw, numeric_check: check }, null, 2)}\n`);
@@ -46,4 +48,55 @@ export function numericCheckFailure(
     }
   }
   return null;
+}
+
+/**
+ * Runs the manifest's numeric check (or, for a manifest without one, the same fixed input) on
+ * onnxruntime-node, so a checkpoint with NaN weights or weights changed since export is refused
+ * before anything is uploaded.
+ */
+export async function verifyNumericCheck(checkpoint: Checkpoint): Promise<void> {
+  const { manifest, dir } = checkpoint;
+  const { vocab_size: vocab } = manifest.architecture;
+  const expected = manifest.numeric_check;
+  const inputIds =
+    expected?.input_ids ?? Array.from({ length: CHECK_TOKENS }, (_, i) => (i * 7919 + 1) % vocab);
+  const recurrences = expected?.recurrences ?? (manifest.layers.block.length > 0 ? 2 : 1);
+  let top5: [number, number][];
+  try {
+    top5 = await checkTop5(checkpoint, inputIds, recurrences);
+  } catch (error) {
+    if (!(error instanceof NonFiniteValueError)) throw error;
+    const graph = [manifest.graphs.prelude, manifest.graphs.block, manifest.graphs.coda].find(
+      (g) => g?.file === error.graph,
+    );
+    const file = join(dir, graph?.externalData?.file ?? graph?.file ?? "");
+    throw new CheckpointNumericsError(
+      `${file}: the weights give ${error.message.split(";")[0]} on the numeric check; ` +
+        "export the checkpoint again from finite weights (evals export) before submitting",
+      { cause: error },
+    );
+  }
+  const failure = expected ? numericCheckFailure(expected, top5) : null;
+  if (failure) {
+    throw new CheckpointNumericsError(
+      `${join(dir, MANIFEST_FILE)}: the weights no longer give the numeric check's logits (${failure}); ` +
+        "export the checkpoint again (evals export) before submitting",
+    );
+  }
+}
+
+async function checkTop5(
+  checkpoint: Checkpoint,
+  inputIds: number[],
+  recurrences: number,
+): Promise<[number, number][]> {
+  const model = await openNodeModel(checkpoint);
+  const [result] = await generateBatch(
+    model,
+    [{ promptIds: inputIds, seed: 0 }],
+    { recurrences, maxNewTokens: 1, kv: "full", stateInit: "zeros", stopIds: [], stopStrings: [] },
+    () => "",
+  );
+  return result.top5;
 }

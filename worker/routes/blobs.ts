@@ -1,6 +1,7 @@
 // Content-addressed blobs: PUT a file under its sha256 (verified), HEAD/GET it back.
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireRole } from "../auth/middleware.ts";
+import { parseByteRange } from "../byte-range.ts";
 import { badRequest, HttpError, notFound } from "../http-error.ts";
 import { BlobInfoSchema, MAX_SINGLE_PUT_BYTES, Sha256Schema } from "../protocol.ts";
 import { createRouter, errorResponses } from "../router.ts";
@@ -37,7 +38,7 @@ const get = createRoute({
   responses: {
     200: { description: "the bytes", content: { "application/octet-stream": binary } },
     206: { description: "a range of the bytes", content: { "application/octet-stream": binary } },
-    ...errorResponses(401, 404),
+    ...errorResponses(401, 404, 416),
   },
 });
 
@@ -76,17 +77,25 @@ export const blobRoutes = createRouter()
       headers.set("content-length", String(blob.bytes));
       return new Response(null, { status: 200, headers }) as never;
     }
-    const ranged = c.req.header("range") !== undefined;
-    const object = await c.env.BLOBS.get(blob.r2_key, ranged ? { range: c.req.raw.headers } : {});
-    if (!object) throw notFound("blob", sha256);
-    const range = object.range as { offset?: number; length?: number } | undefined;
-    if (ranged && range) {
-      const offset = range.offset ?? 0;
-      const length = range.length ?? blob.bytes - offset;
-      headers.set("content-range", `bytes ${offset}-${offset + length - 1}/${blob.bytes}`);
-      headers.set("content-length", String(length));
+    const rangeHeader = c.req.header("range");
+    if (rangeHeader !== undefined) {
+      const range = parseByteRange(rangeHeader, blob.bytes);
+      if ("refused" in range) {
+        return c.json({ error: "range_not_satisfiable", detail: range.refused }, 416, {
+          "content-range": `bytes */${blob.bytes}`,
+        }) as never;
+      }
+      const object = await c.env.BLOBS.get(blob.r2_key, { range });
+      if (!object) throw notFound("blob", sha256);
+      headers.set(
+        "content-range",
+        `bytes ${range.offset}-${range.offset + range.length - 1}/${blob.bytes}`,
+      );
+      headers.set("content-length", String(range.length));
       return new Response(object.body, { status: 206, headers }) as never;
     }
+    const object = await c.env.BLOBS.get(blob.r2_key);
+    if (!object) throw notFound("blob", sha256);
     headers.set("content-length", String(blob.bytes));
     return new Response(object.body, { status: 200, headers }) as never;
   });
