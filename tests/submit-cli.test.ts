@@ -34,7 +34,8 @@ beforeAll(async () => {
   ]);
   expect(exported.code, exported.stderr).toBe(0);
   stack = await startTestStack();
-  submitToken = (await stack.admin.createToken({ role: "submit", name: "submit-cli" })).token;
+  // Runs belong to the token that made them: the CLI submits with the token stack.submit reads with.
+  submitToken = stack.submitToken;
   // No config file from the machine running the tests: XDG_CONFIG_HOME points at an empty folder.
   env = {
     EVALS_API: stack.api.url,
@@ -172,6 +173,10 @@ describe("evals submit", () => {
       "8",
       "--shard-size",
       "3",
+      // A seed no other test uses: no sample of an earlier run (whose shards this loop may
+      // answer too) can be reused, so all six shards are this run's to answer.
+      "--seed",
+      "11",
       "--wait",
       "--poll",
       "1",
