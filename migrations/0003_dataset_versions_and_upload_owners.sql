@@ -15,3 +15,7 @@ INSERT INTO canonical_datasets (name, dataset_id, set_by, set_at)
   SELECT d.name, d.id, NULL, d.created_at FROM datasets d
   WHERE d.rowid = (SELECT x.rowid FROM datasets x WHERE x.name = d.name
                    ORDER BY x.created_at DESC, x.rowid DESC LIMIT 1);
+
+-- An upload belongs to the token that started it (DESIGN §8): others get 404, admins see all.
+-- Uploads from before this migration have no owner, so only admins reach them.
+ALTER TABLE uploads ADD COLUMN created_by TEXT;
