@@ -53,7 +53,7 @@ export async function createRun(
   for (const [index, name] of resolved.tasks.entries()) {
     const prepared = await prepareTask(env, name, index, resolved);
     const keys = await sampleKeys(prepared, resolved, identity);
-    const reused = await findReusableSamples(env, [...keys.values()]);
+    const reused = await findReusableSamples(env, [...keys.values()], principal.tokenId);
     const reusedRows: Record<string, unknown>[] = [];
     for (const r of resolved.recurrences) {
       for (const request of prepared.requests) {
