@@ -157,7 +157,10 @@ export function registerSubmitCommand(program: Command): void {
       reused_samples: created.reused_samples,
       uploaded: uploads.uploaded,
       already_present: uploads.present,
-      datasets_registered: datasets,
+      // A version that did not become canonical is named: this run pins it.
+      datasets_registered: datasets.map(({ name, added, id, canonical }) =>
+        canonical ? { name, added } : { name, added, pinned: id },
+      ),
       ...(resolved.exported ? { exported: { dir: resolved.dir, ...resolved.exported } } : {}),
     };
     if (!options.wait) {
