@@ -151,11 +151,18 @@ export const DatasetSchema = z
     name: DatasetNameSchema,
     files: z.record(z.string(), Sha256Schema),
     created_at: isoTime,
+    /** This version is the one runs of its name use unless they pin another. */
+    canonical: z.boolean(),
   })
   .meta({ id: "Dataset" });
 export type Dataset = z.infer<typeof DatasetSchema>;
 
 export const DatasetListSchema = z.object({ datasets: z.array(DatasetSchema) });
+
+/** Which registered version a dataset name means (admin). */
+export const CanonicalDatasetSchema = z
+  .object({ dataset: z.string().regex(/^[0-9a-f]{64}$/, "a dataset id (64 hex digits)") })
+  .meta({ id: "CanonicalDataset" });
 
 export const TaskInfoSchema = z.object({
   name: z.string(),
@@ -209,6 +216,10 @@ export const RunCreateSchema = z
     shard_size: z.number().int().min(1).max(1000).default(16),
     /** Caps generation below each task's max_gen_toks (quick runs); part of the result key. */
     max_gen_toks: z.number().int().min(1).max(8192).nullable().default(null),
+    /** Dataset name → the registered version to use instead of the canonical one. */
+    datasets: z
+      .partialRecord(DatasetNameSchema, z.string().regex(/^[0-9a-f]{64}$/, "a dataset id"))
+      .optional(),
   })
   .meta({ id: "RunCreate" });
 export type RunCreate = z.input<typeof RunCreateSchema>;
@@ -274,6 +285,10 @@ export const RunDetailSchema = RunSummarySchema.extend({
       task: z.string(),
       task_hash: z.string(),
       dataset_id: z.string(),
+      /** File name → sha256 of every dataset file the prompts were built from. */
+      dataset_files: z.record(z.string(), Sha256Schema),
+      /** The dataset version is (still) the canonical one for its name. */
+      canonical_data: z.boolean(),
       num_fewshot: z.number().int(),
       doc_count: z.number().int(),
     }),
@@ -445,6 +460,8 @@ export const LeaderboardEntrySchema = z.object({
   ),
   /** Every sample came from a trusted runner. */
   verified: z.boolean(),
+  /** The task's prompts were built from the canonical version of its dataset. */
+  canonical_data: z.boolean(),
 });
 export type LeaderboardEntry = z.infer<typeof LeaderboardEntrySchema>;
 

@@ -1,7 +1,8 @@
-// The task datasets a run needs on the server: the newest registered dataset of each name must
-// hold every file the run's tasks read (GET /api/tasks says which). Files it lacks are found
-// locally (--data, $EVALS_DATA_DIR, ../shared/datasets, the Hugging Face cache), uploaded, and
-// registered together with the files the server already had.
+// The task datasets a run needs on the server: the canonical dataset of each name must hold every
+// file the run's tasks read (GET /api/tasks says which). Files it lacks are found locally (--data,
+// $EVALS_DATA_DIR, ../shared/datasets, the Hugging Face cache), uploaded, and registered together
+// with the files the server already had, as a new version the run pins (only an admin makes a
+// version canonical).
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -73,6 +74,9 @@ export async function apiTasks(
 /** A dataset registered now, with the files the server lacked. */
 export interface RegisteredDataset {
   name: DatasetName;
+  /** The version's id: the run pins it unless it became canonical. */
+  id: string;
+  canonical: boolean;
   added: string[];
 }
 
@@ -87,14 +91,13 @@ export async function ensureDatasets(
   held: readonly Dataset[],
   dataDir?: string,
 ): Promise<RegisteredDataset[]> {
-  const newest = new Map<DatasetName, Dataset>();
-  // The API lists newest first, in the order it picks datasets for runs.
+  const canonical = new Map<DatasetName, Dataset>();
   for (const dataset of held) {
-    if (!newest.has(dataset.name)) newest.set(dataset.name, dataset);
+    if (dataset.canonical) canonical.set(dataset.name, dataset);
   }
   const registered: RegisteredDataset[] = [];
   for (const name of new Set(tasks.map((t) => t.dataset))) {
-    const files: Record<string, string> = { ...newest.get(name)?.files };
+    const files: Record<string, string> = { ...canonical.get(name)?.files };
     const added: string[] = [];
     for (const info of tasks.filter((t) => t.dataset === name)) {
       for (const file of info.dataset_files) {
@@ -106,8 +109,8 @@ export async function ensureDatasets(
       }
     }
     if (added.length === 0) continue;
-    await client.registerDataset({ name, files });
-    registered.push({ name, added });
+    const version = await client.registerDataset({ name, files });
+    registered.push({ name, id: version.id, canonical: version.canonical, added });
   }
   return registered;
 }

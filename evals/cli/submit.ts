@@ -124,8 +124,11 @@ export function registerSubmitCommand(program: Command): void {
     const datasets = await api("registering task datasets", () =>
       ensureDatasets(client, taskInfos, held, options.data),
     );
+    const pins: Record<string, string> = {};
     for (const dataset of datasets) {
-      log(`registered dataset ${dataset.name} with ${dataset.added.join(", ")}`);
+      const note = dataset.canonical ? "" : ` as version ${dataset.id}, which this run pins`;
+      log(`registered dataset ${dataset.name} with ${dataset.added.join(", ")}${note}`);
+      if (!dataset.canonical) pins[dataset.name] = dataset.id;
     }
     const created = await api("creating the run", () =>
       client.createRun({
@@ -139,6 +142,7 @@ export function registerSubmitCommand(program: Command): void {
         seed,
         shard_size: shardSize,
         max_gen_toks: maxGenToks,
+        ...(Object.keys(pins).length ? { datasets: pins } : {}),
       }),
     );
     const url = runPageUrl(target.url, created.id);
@@ -153,7 +157,10 @@ export function registerSubmitCommand(program: Command): void {
       reused_samples: created.reused_samples,
       uploaded: uploads.uploaded,
       already_present: uploads.present,
-      datasets_registered: datasets,
+      // A version that did not become canonical is named: this run pins it.
+      datasets_registered: datasets.map(({ name, added, id, canonical }) =>
+        canonical ? { name, added } : { name, added, pinned: id },
+      ),
       ...(resolved.exported ? { exported: { dir: resolved.dir, ...resolved.exported } } : {}),
     };
     if (!options.wait) {

@@ -1,12 +1,16 @@
 // Task datasets: JSONL files uploaded as blobs, registered under a dataset name with their hashes.
-import { createRoute, type z } from "@hono/zod-openapi";
+// A registered version never changes (its id hashes its name and files); which version a name
+// means is the canonical pointer, set by the first registration and moved only by an admin.
+import { createRoute, z } from "@hono/zod-openapi";
 import { getTask, listTasks } from "../../evals/tasks/registry.ts";
 import { canonicalJson, sha256Hex, TaskDataError } from "../../evals/tasks/render.ts";
 import { requireRole } from "../auth/middleware.ts";
-import { badRequest, conflict } from "../http-error.ts";
+import { badRequest, conflict, notFound } from "../http-error.ts";
 import {
+  CanonicalDatasetSchema,
   type Dataset,
   DatasetListSchema,
+  DatasetNameSchema,
   DatasetRegisterSchema,
   DatasetSchema,
   TaskListSchema,
@@ -23,7 +27,7 @@ const register = createRoute({
   path: "/datasets",
   summary: "Register a dataset (submit): its JSONL files, uploaded as blobs first",
   description:
-    "Every file must parse as JSON objects, one per line. Runs use the newest dataset of each name.",
+    "Every file must parse as JSON objects, one per line. Registering never changes what a name means: the first version of a name becomes canonical, later ones only when an admin says so (PUT /datasets/{name}/canonical); a run may pin any version in `datasets`.",
   security,
   request: { body: { content: json(DatasetRegisterSchema) } },
   responses: {
@@ -44,6 +48,21 @@ const list = createRoute({
   },
 });
 
+const setCanonical = createRoute({
+  method: "put",
+  path: "/datasets/{name}/canonical",
+  summary: "Make a registered version the one a dataset name means (admin)",
+  security,
+  request: {
+    params: z.object({ name: DatasetNameSchema }),
+    body: { content: json(CanonicalDatasetSchema) },
+  },
+  responses: {
+    200: { description: "the new canonical version", content: json(DatasetSchema) },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
 const tasks = createRoute({
   method: "get",
   path: "/tasks",
@@ -56,13 +75,24 @@ interface DatasetRow {
   name: Dataset["name"];
   files: string;
   created_at: string;
+  canonical: number;
 }
 
-const toDataset = (row: DatasetRow): Dataset => ({ ...row, files: JSON.parse(row.files) });
+const toDataset = (row: DatasetRow): Dataset => ({
+  id: row.id,
+  name: row.name,
+  files: JSON.parse(row.files),
+  created_at: row.created_at,
+  canonical: row.canonical === 1,
+});
+
+const SELECT_DATASETS = `SELECT d.id, d.name, d.files, d.created_at,
+  EXISTS (SELECT 1 FROM canonical_datasets c WHERE c.name = d.name AND c.dataset_id = d.id) AS canonical
+  FROM datasets d`;
 
 export const datasetRoutes = createRouter()
   .openapi(register, async function registerDataset(c) {
-    requireRole(c, "submit");
+    const principal = requireRole(c, "submit");
     const body = c.req.valid("json");
     const names = Object.keys(body.files);
     if (names.length === 0) throw badRequest("files: name at least one file");
@@ -84,28 +114,46 @@ export const datasetRoutes = createRouter()
     }
     const files = Object.fromEntries(names.sort().map((n) => [n, body.files[n]]));
     const id = await sha256Hex(canonicalJson({ name: body.name, files }));
-    const row: DatasetRow = {
-      id,
-      name: body.name,
-      files: JSON.stringify(files),
-      created_at: new Date().toISOString(),
-    };
-    const inserted = await c.env.DB.prepare(
-      "INSERT OR IGNORE INTO datasets (id, name, files, created_at) VALUES (?, ?, ?, ?)",
-    )
-      .bind(row.id, row.name, row.files, row.created_at)
-      .run();
-    const stored = await c.env.DB.prepare("SELECT * FROM datasets WHERE id = ?")
+    const now = new Date().toISOString();
+    const [inserted] = await c.env.DB.batch([
+      c.env.DB.prepare(
+        "INSERT OR IGNORE INTO datasets (id, name, files, created_at, registered_by) VALUES (?, ?, ?, ?, ?)",
+      ).bind(id, body.name, JSON.stringify(files), now, principal.tokenId),
+      // Only a name nobody has registered yet gets its meaning here.
+      c.env.DB.prepare(
+        "INSERT OR IGNORE INTO canonical_datasets (name, dataset_id, set_by, set_at) VALUES (?, ?, ?, ?)",
+      ).bind(body.name, id, principal.tokenId, now),
+    ]);
+    const stored = await c.env.DB.prepare(`${SELECT_DATASETS} WHERE d.id = ?`)
       .bind(id)
       .first<DatasetRow>();
-    return c.json(toDataset(stored ?? row), inserted.meta.changes ? 201 : 200);
+    return c.json(toDataset(stored!), inserted.meta.changes ? 201 : 200);
   })
   .openapi(list, async function listDatasets(c) {
     requireRole(c, "submit");
     const { results } = await c.env.DB.prepare(
-      "SELECT * FROM datasets ORDER BY created_at DESC",
+      `${SELECT_DATASETS} ORDER BY d.created_at DESC, d.rowid DESC`,
     ).all<DatasetRow>();
     return c.json({ datasets: results.map(toDataset) }, 200);
+  })
+  .openapi(setCanonical, async function setCanonicalDataset(c) {
+    const principal = requireRole(c, "admin");
+    const { name } = c.req.valid("param");
+    const { dataset } = c.req.valid("json");
+    const found = await c.env.DB.prepare("SELECT name FROM datasets WHERE id = ?")
+      .bind(dataset)
+      .first<{ name: string }>();
+    if (!found || found.name !== name) throw notFound(`${name} dataset`, dataset);
+    await c.env.DB.prepare(
+      `INSERT INTO canonical_datasets (name, dataset_id, set_by, set_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET dataset_id = excluded.dataset_id, set_by = excluded.set_by, set_at = excluded.set_at`,
+    )
+      .bind(name, dataset, principal.tokenId, new Date().toISOString())
+      .run();
+    const stored = await c.env.DB.prepare(`${SELECT_DATASETS} WHERE d.id = ?`)
+      .bind(dataset)
+      .first<DatasetRow>();
+    return c.json(toDataset(stored!), 200);
   })
   .openapi(tasks, function listTaskInfo(c) {
     const infos = listTasks().map((name) => {

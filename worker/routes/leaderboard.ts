@@ -1,5 +1,6 @@
 // The public leaderboard: per task, every published run's accuracy at each r, its best r, FLOPs,
-// and `verified` when every sample came from a trusted runner.
+// `verified` when every sample came from a trusted runner, and `canonical_data` unless the run's
+// prompts came from a dataset version that is not the canonical one.
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Aggregate } from "../../evals/run/records.ts";
 import { effectiveParameters } from "../../model/flops.ts";
@@ -34,6 +35,12 @@ export const leaderboardRoutes = createRouter()
       published_aggregates: string;
       verified: number;
     }>();
+    // (run, task) pairs whose prompts came from a dataset version that is not canonical (now).
+    const { results: offCanonical } = await c.env.DB.prepare(
+      `SELECT t.run_id, t.task FROM run_tasks t JOIN runs r ON r.id = t.run_id
+       WHERE r.published = 1 AND NOT EXISTS (SELECT 1 FROM canonical_datasets c WHERE c.dataset_id = t.dataset_id)`,
+    ).all<{ run_id: string; task: string }>();
+    const nonCanonical = new Set(offCanonical.map((t) => `${t.run_id}\u0000${t.task}`));
     const byTask = new Map<string, LeaderboardEntry[]>();
     for (const run of runs) {
       const { manifest } = await loadCheckpoint(c.env, run.checkpoint_id);
@@ -70,6 +77,7 @@ export const leaderboardRoutes = createRouter()
           best: { recurrences: best.recurrences, accuracy: best.accuracy, stderr: best.stderr },
           by_recurrence: byRecurrence,
           verified: run.verified === 1,
+          canonical_data: !nonCanonical.has(`${run.id}\u0000${taskName}`),
         });
         byTask.set(taskName, entries);
       }

@@ -258,10 +258,10 @@ export const runRoutes = createRouter()
       throw badRequest(`r: run ${row.id} ran r = ${config.recurrences.join(", ")}`);
     }
     const { results: tasks } = await c.env.DB.prepare(
-      "SELECT task, num_fewshot, doc_count FROM run_tasks WHERE run_id = ?",
+      "SELECT task, num_fewshot, doc_count, dataset_files FROM run_tasks WHERE run_id = ?",
     )
       .bind(row.id)
-      .all<{ task: string; num_fewshot: number; doc_count: number }>();
+      .all<{ task: string; num_fewshot: number; doc_count: number; dataset_files: string }>();
     const exportTasks = tasks.map((t) => {
       const task = getTask(t.task);
       return {
@@ -271,6 +271,7 @@ export const runRoutes = createRouter()
         until: task.until,
         maxGenToks: Math.min(task.maxGenToks, config.max_gen_toks ?? task.maxGenToks),
         docCount: t.doc_count,
+        datasetFiles: JSON.parse(t.dataset_files) as Record<string, string>,
       };
     });
     const run = {

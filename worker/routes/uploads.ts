@@ -2,6 +2,7 @@
 // server holds, PUT the missing ones, complete (the server hashes the whole object), or abort.
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireRole } from "../auth/middleware.ts";
+import type { Principal } from "../auth/principal.ts";
 import type { Env } from "../env.ts";
 import { badRequest, conflict, HttpError, notFound } from "../http-error.ts";
 import {
@@ -94,19 +95,22 @@ interface UploadRow {
   part_size: number;
   r2_upload_id: string;
   state: Upload["state"];
+  created_by: string | null;
 }
 
 const r2Key = (id: string) => `multipart/${id}`;
 const partCount = (row: Pick<UploadRow, "bytes" | "part_size">) =>
   Math.ceil(row.bytes / row.part_size);
 
-async function loadUpload(env: Env, id: string): Promise<UploadRow> {
+/** The upload, if the caller started it or is an admin; anyone else's is 404 (DESIGN §8). */
+async function loadUpload(env: Env, principal: Principal, id: string): Promise<UploadRow> {
   const row = await env.DB.prepare(
-    "SELECT id, sha256, bytes, part_size, r2_upload_id, state FROM uploads WHERE id = ?",
+    "SELECT id, sha256, bytes, part_size, r2_upload_id, state, created_by FROM uploads WHERE id = ?",
   )
     .bind(id)
     .first<UploadRow>();
-  if (!row) throw notFound("upload", id);
+  const mayUse = row && (principal.role === "admin" || row.created_by === principal.tokenId);
+  if (!mayUse) throw notFound("upload", id);
   return row;
 }
 
@@ -133,7 +137,7 @@ function requireOpen(row: UploadRow): void {
 
 export const uploadRoutes = createRouter()
   .openapi(create, async function createUpload(c) {
-    requireRole(c, "submit");
+    const principal = requireRole(c, "submit");
     const body = c.req.valid("json");
     const stored = await findBlob(c.env, body.sha256);
     if (stored) {
@@ -145,31 +149,46 @@ export const uploadRoutes = createRouter()
       };
       return c.json({ ...done, part_count: 0, state: "complete" as const, parts: [] }, 200);
     }
-    // A client that restarts asks again and continues where it stopped.
+    // A client that restarts asks again and continues where it stopped (its own uploads only).
     const open = await c.env.DB.prepare(
-      "SELECT id, sha256, bytes, part_size, r2_upload_id, state FROM uploads WHERE sha256 = ? AND bytes = ? AND part_size = ? AND state = 'open' ORDER BY created_at DESC LIMIT 1",
+      "SELECT id, sha256, bytes, part_size, r2_upload_id, state, created_by FROM uploads WHERE sha256 = ? AND bytes = ? AND part_size = ? AND state = 'open' AND created_by = ? ORDER BY created_at DESC LIMIT 1",
     )
-      .bind(body.sha256, body.bytes, body.part_size)
+      .bind(body.sha256, body.bytes, body.part_size, principal.tokenId)
       .first<UploadRow>();
     if (open) return c.json(await describe(c.env, open), 200);
     const id = `upl_${crypto.randomUUID()}`;
     const multipart = await c.env.BLOBS.createMultipartUpload(r2Key(id));
-    const row: UploadRow = { id, ...body, r2_upload_id: multipart.uploadId, state: "open" };
+    const row: UploadRow = {
+      id,
+      ...body,
+      r2_upload_id: multipart.uploadId,
+      state: "open",
+      created_by: principal.tokenId,
+    };
     await c.env.DB.prepare(
-      "INSERT INTO uploads (id, sha256, bytes, part_size, r2_upload_id, state, created_at) VALUES (?, ?, ?, ?, ?, 'open', ?)",
+      "INSERT INTO uploads (id, sha256, bytes, part_size, r2_upload_id, state, created_at, created_by) VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
     )
-      .bind(id, row.sha256, row.bytes, row.part_size, row.r2_upload_id, new Date().toISOString())
+      .bind(
+        id,
+        row.sha256,
+        row.bytes,
+        row.part_size,
+        row.r2_upload_id,
+        new Date().toISOString(),
+        row.created_by,
+      )
       .run();
     return c.json(await describe(c.env, row), 201);
   })
   .openapi(show, async function showUpload(c) {
-    requireRole(c, "submit");
-    return c.json(await describe(c.env, await loadUpload(c.env, c.req.valid("param").id)), 200);
+    const principal = requireRole(c, "submit");
+    const row = await loadUpload(c.env, principal, c.req.valid("param").id);
+    return c.json(await describe(c.env, row), 200);
   })
   .openapi(putPart, async function putUploadPart(c) {
-    requireRole(c, "submit");
+    const principal = requireRole(c, "submit");
     const { id, part } = c.req.valid("param");
-    const row = await loadUpload(c.env, id);
+    const row = await loadUpload(c.env, principal, id);
     requireOpen(row);
     const count = partCount(row);
     if (part > count) throw badRequest(`part: ${part} is past the last part (${count})`);
@@ -193,8 +212,8 @@ export const uploadRoutes = createRouter()
     return c.json({ part_number: part, bytes: length }, 200);
   })
   .openapi(complete, async function completeUpload(c) {
-    requireRole(c, "submit");
-    const row = await loadUpload(c.env, c.req.valid("param").id);
+    const principal = requireRole(c, "submit");
+    const row = await loadUpload(c.env, principal, c.req.valid("param").id);
     const already = await findBlob(c.env, row.sha256);
     if (already && row.state === "complete")
       return c.json({ sha256: row.sha256, bytes: row.bytes }, 200);
@@ -226,8 +245,8 @@ export const uploadRoutes = createRouter()
     return c.json({ sha256: row.sha256, bytes: row.bytes }, 200);
   })
   .openapi(abort, async function abortUpload(c) {
-    requireRole(c, "submit");
-    const row = await loadUpload(c.env, c.req.valid("param").id);
+    const principal = requireRole(c, "submit");
+    const row = await loadUpload(c.env, principal, c.req.valid("param").id);
     if (row.state === "open") {
       await c.env.BLOBS.resumeMultipartUpload(r2Key(row.id), row.r2_upload_id).abort();
       await c.env.DB.prepare("UPDATE uploads SET state = 'aborted' WHERE id = ?")

@@ -53,7 +53,7 @@ export async function createRun(
   for (const [index, name] of resolved.tasks.entries()) {
     const prepared = await prepareTask(env, name, index, resolved);
     const keys = await sampleKeys(prepared, resolved, identity);
-    const reused = await findReusableSamples(env, [...keys.values()]);
+    const reused = await findReusableSamples(env, [...keys.values()], principal.tokenId);
     const reusedRows: Record<string, unknown>[] = [];
     for (const r of resolved.recurrences) {
       for (const request of prepared.requests) {
@@ -190,11 +190,7 @@ async function prepareTask(
     if (error instanceof UnknownTaskError) throw badRequest(`tasks.${index}: ${error.message}`);
     throw error;
   }
-  const dataset = await env.DB.prepare(
-    "SELECT id, files FROM datasets WHERE name = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
-  )
-    .bind(task.dataset.name)
-    .first<{ id: string; files: string }>();
+  const dataset = await taskDataset(env, task.dataset.name, config.datasets?.[task.dataset.name]);
   if (!dataset) {
     throw conflict(
       "missing_dataset",
@@ -207,7 +203,7 @@ async function prepareTask(
   if (lacking.length) {
     throw conflict(
       "missing_dataset",
-      `the newest "${task.dataset.name}" dataset lacks ${lacking.join(", ")}, which ${name} needs; register it with those files`,
+      `the ${config.datasets?.[task.dataset.name] ? "pinned" : "canonical"} "${task.dataset.name}" dataset lacks ${lacking.join(", ")}, which ${name} needs; register it with those files`,
     );
   }
   const docs = await cachedJsonl(env, files[needed.docs], needed.docs);
@@ -237,6 +233,29 @@ async function prepareTask(
     requests,
     promptHashes: await Promise.all(requests.map((request) => sha256Hex(request.prompt))),
   };
+}
+
+/**
+ * The dataset version a run uses: the one it pins (`datasets` in the request, 400 when no such
+ * version of that name exists), else the canonical one (DESIGN §8: only an admin moves it).
+ */
+async function taskDataset(
+  env: Env,
+  name: string,
+  pinned: string | undefined,
+): Promise<{ id: string; files: string } | null> {
+  if (pinned) {
+    const row = await env.DB.prepare("SELECT id, files FROM datasets WHERE id = ? AND name = ?")
+      .bind(pinned, name)
+      .first<{ id: string; files: string }>();
+    if (!row) throw badRequest(`datasets.${name}: no ${name} dataset ${pinned} is registered`);
+    return row;
+  }
+  return env.DB.prepare(
+    "SELECT d.id, d.files FROM canonical_datasets c JOIN datasets d ON d.id = c.dataset_id WHERE c.name = ?",
+  )
+    .bind(name)
+    .first<{ id: string; files: string }>();
 }
 
 /** DESIGN §7 keys of every (r, doc) of a task, as `${r}:${docIndex}` → key. */

@@ -10,6 +10,8 @@ export interface ExportTask {
   until: string[];
   maxGenToks: number;
   docCount: number;
+  /** File name → sha256 of the dataset files the prompts were built from (the run pins them). */
+  datasetFiles?: Record<string, string>;
 }
 
 export function lmEvalResults(
@@ -53,7 +55,11 @@ export function lmEvalResults(
         max_gen_toks: task?.maxGenToks,
         do_sample: false,
       },
-      metadata: { version: task?.version ?? 0, recurrences: aggregate.recurrences },
+      metadata: {
+        version: task?.version ?? 0,
+        recurrences: aggregate.recurrences,
+        ...(task?.datasetFiles ? { dataset_files: task.datasetFiles } : {}),
+      },
     };
   }
   const { config } = run;

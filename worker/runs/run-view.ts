@@ -81,10 +81,18 @@ export async function runAggregates(env: Env, row: RunRow): Promise<Aggregate[]>
   return aggregateSamples(await runRecords(env, row.id));
 }
 
+/** A run_tasks row as read: the pinned files still JSON, the canonical check as 0/1. */
+type RunTaskRow = Omit<RunDetail["tasks"][number], "dataset_files" | "canonical_data"> & {
+  dataset_files: string;
+  canonical_data: number;
+};
+
 export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
   const [tasks, shards, samples, failures, sources, missing] = await env.DB.batch([
     env.DB.prepare(
-      "SELECT task, task_hash, dataset_id, num_fewshot, doc_count FROM run_tasks WHERE run_id = ? ORDER BY rowid",
+      `SELECT t.task, t.task_hash, t.dataset_id, t.dataset_files, t.num_fewshot, t.doc_count,
+         EXISTS (SELECT 1 FROM canonical_datasets c WHERE c.dataset_id = t.dataset_id) AS canonical_data
+       FROM run_tasks t WHERE t.run_id = ? ORDER BY t.rowid`,
     ).bind(row.id),
     env.DB.prepare(
       "SELECT task, recurrences, state, count(*) AS shards, sum(doc_end - doc_start) AS docs FROM shards WHERE run_id = ? GROUP BY task, recurrences, state",
@@ -143,7 +151,11 @@ export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
   }
   return {
     ...toSummary(row),
-    tasks: tasks.results as RunDetail["tasks"],
+    tasks: (tasks.results as RunTaskRow[]).map((t) => ({
+      ...t,
+      dataset_files: JSON.parse(t.dataset_files),
+      canonical_data: t.canonical_data === 1,
+    })),
     progress: [...progress.values()],
     aggregates: await runAggregates(env, row),
     reused_samples: reused,
