@@ -141,7 +141,9 @@ describe("faults", { timeout: 900_000 }, () => {
     const reasons = detail.failures.flatMap((f) => f.reasons);
     // A kill while a shard was held leaves one expired lease; nothing is ever a shard failure.
     expect(reasons.filter((r) => r.kind === "threw")).toEqual([]);
-    expect(reasons.length).toBeLessThanOrEqual(5);
+    // Each kill can leave one; a restart that outlasts the 2 s lease can lapse the working
+    // runner's lease too (seen once in CI: 6 with 5 kills and 2 restarts).
+    expect(reasons.length).toBeLessThanOrEqual(5 + restarts);
     expect(detail.failures.every((f) => f.state === "done")).toBe(true);
     const samples = await stack.submit.allSamples(run.id);
     expect(samples.filter((s) => s.reused)).toEqual([]);
