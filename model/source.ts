@@ -65,22 +65,10 @@ export function readLlamaLayer(
   index: number,
   dims: ModelDims,
 ): LayerWeights {
-  const h = dims.hiddenSize;
-  const q = dims.numHeads * dims.headDim;
-  const kv = dims.numKvHeads * dims.headDim;
-  const i = dims.intermediateSize;
-  const p = `model.layers.${index}`;
-  return {
-    inputNorm: tensors.read(`${p}.input_layernorm.weight`, [h]),
-    q: tensors.read(`${p}.self_attn.q_proj.weight`, [q, h]),
-    k: tensors.read(`${p}.self_attn.k_proj.weight`, [kv, h]),
-    v: tensors.read(`${p}.self_attn.v_proj.weight`, [kv, h]),
-    o: tensors.read(`${p}.self_attn.o_proj.weight`, [h, q]),
-    postNorm: tensors.read(`${p}.post_attention_layernorm.weight`, [h]),
-    gate: tensors.read(`${p}.mlp.gate_proj.weight`, [i, h]),
-    up: tensors.read(`${p}.mlp.up_proj.weight`, [i, h]),
-    down: tensors.read(`${p}.mlp.down_proj.weight`, [h, i]),
-  };
+  return readHfDecoderLayer(tensors, index, dims, {
+    inputNorm: "input_layernorm",
+    postNorm: "post_attention_layernorm",
+  });
 }
 
 /**
@@ -93,22 +81,38 @@ export function readOlmo2Layer(
   index: number,
   dims: ModelDims,
 ): LayerWeights {
+  const p = `model.layers.${index}`;
+  return {
+    ...readHfDecoderLayer(tensors, index, dims, {
+      inputNorm: "post_attention_layernorm",
+      postNorm: "post_feedforward_layernorm",
+    }),
+    qNorm: tensors.read(`${p}.self_attn.q_norm.weight`, [dims.numHeads * dims.headDim]),
+    kNorm: tensors.read(`${p}.self_attn.k_norm.weight`, [dims.numKvHeads * dims.headDim]),
+  };
+}
+
+/** The projections and MLP both HF layouts share, with the two norms named per family. */
+function readHfDecoderLayer(
+  tensors: SafetensorsCollection,
+  index: number,
+  dims: ModelDims,
+  norms: { inputNorm: string; postNorm: string },
+): LayerWeights {
   const h = dims.hiddenSize;
   const q = dims.numHeads * dims.headDim;
   const kv = dims.numKvHeads * dims.headDim;
   const i = dims.intermediateSize;
   const p = `model.layers.${index}`;
   return {
-    inputNorm: tensors.read(`${p}.post_attention_layernorm.weight`, [h]),
+    inputNorm: tensors.read(`${p}.${norms.inputNorm}.weight`, [h]),
     q: tensors.read(`${p}.self_attn.q_proj.weight`, [q, h]),
     k: tensors.read(`${p}.self_attn.k_proj.weight`, [kv, h]),
     v: tensors.read(`${p}.self_attn.v_proj.weight`, [kv, h]),
     o: tensors.read(`${p}.self_attn.o_proj.weight`, [h, q]),
-    postNorm: tensors.read(`${p}.post_feedforward_layernorm.weight`, [h]),
+    postNorm: tensors.read(`${p}.${norms.postNorm}.weight`, [h]),
     gate: tensors.read(`${p}.mlp.gate_proj.weight`, [i, h]),
     up: tensors.read(`${p}.mlp.up_proj.weight`, [i, h]),
     down: tensors.read(`${p}.mlp.down_proj.weight`, [h, i]),
-    qNorm: tensors.read(`${p}.self_attn.q_norm.weight`, [q]),
-    kNorm: tensors.read(`${p}.self_attn.k_norm.weight`, [kv]),
   };
 }
