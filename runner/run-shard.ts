@@ -1,5 +1,5 @@
 // One leased shard on one engine: tokenize, fit each prompt to the window, generate batch by
-// batch, and post each batch's completions while the next one generates (a crash loses at most
+// batch (or score a loglikelihood shard's requests batch by batch), and post each batch's completions while the next one generates (a crash loses at most
 // two batches, not the shard). Scores are the API's business: the runner only reports what the model wrote.
 import { ApiError, type EvalsClient } from "../worker/client.ts";
 import type { Lease, ResultIn } from "../worker/protocol.ts";
@@ -65,17 +65,8 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
         throw error;
       },
     );
-  const windows = (await engine.encode(lease.prompts.map((p) => p.prompt))).map((ids) =>
-    fitPrompt(ids, engine.manifest.architecture.max_position_embeddings, generation.max_new_tokens),
-  );
-  const config = {
-    recurrences: generation.recurrences,
-    maxNewTokens: generation.max_new_tokens,
-    kv: generation.kv,
-    stateInit: generation.state_init,
-    stopIds: engine.stopIds,
-    stopStrings: generation.until,
-  };
+  const computeBatch =
+    lease.kind === "loglikelihood" ? await loglikelihoodBatches(job) : await generationBatches(job);
   for (let start = 0; start < lease.prompts.length; start += job.batchSize) {
     if (heartbeat.lost) return { kind: "lease_lost", samples, tokens, detail: heartbeat.lost };
     if (job.shouldRelease()) {
@@ -87,7 +78,38 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
       }).catch(() => {});
       return { kind: "released", samples, tokens };
     }
-    const batch = lease.prompts.slice(start, start + job.batchSize);
+    const { results, tokens: batchTokens } = await computeBatch(start, start + job.batchSize);
+    const lost = await posting;
+    if (lost) return lost;
+    posting = post(results, batchTokens);
+    // Awaited at the next batch; until then a failure must not count as unhandled.
+    posting.catch(() => {});
+  }
+  const lost = await posting;
+  if (lost) return lost;
+  return { kind: "done", samples, tokens };
+}
+
+/** Results of the lease's documents [start, end) and the tokens they cost (for the log). */
+type BatchRunner = (start: number, end: number) => Promise<{ results: ResultIn[]; tokens: number }>;
+
+/** Generation: each prompt fitted to the window, completions generated batch by batch. */
+async function generationBatches(job: ShardJob): Promise<BatchRunner> {
+  const { lease, engine } = job;
+  const { generation } = lease;
+  const windows = (await engine.encode(lease.prompts.map((p) => p.prompt))).map((ids) =>
+    fitPrompt(ids, engine.manifest.architecture.max_position_embeddings, generation.max_new_tokens),
+  );
+  const config = {
+    recurrences: generation.recurrences,
+    maxNewTokens: generation.max_new_tokens,
+    kv: generation.kv,
+    stateInit: generation.state_init,
+    stopIds: engine.stopIds,
+    stopStrings: generation.until,
+  };
+  return async function generateDocs(start, end) {
+    const batch = lease.prompts.slice(start, end);
     const t0 = performance.now();
     const generated = await engine.generate(
       batch.map((_, i) => ({ promptIds: windows[start + i].ids, seed: generation.seed })),
@@ -106,16 +128,66 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
       runner_version: job.runnerVersion,
       timings: { ms: Math.round(msPerSample) },
     }));
-    const lost = await posting;
-    if (lost) return lost;
-    posting = post(
-      results,
-      generated.reduce((n, r) => n + r.ids.length, 0),
-    );
-    // Awaited at the next batch; until then a failure must not count as unhandled.
-    posting.catch(() => {});
-  }
-  const lost = await posting;
-  if (lost) return lost;
-  return { kind: "done", samples, tokens };
+    return { results, tokens: generated.reduce((n, r) => n + r.ids.length, 0) };
+  };
+}
+
+/**
+ * Loglikelihood: every request of the batch's documents scored in one engine call (contexts shared
+ * by a document's choices prefilled once); the runner posts log-probabilities, the API scores them.
+ */
+async function loglikelihoodBatches(job: ShardJob): Promise<BatchRunner> {
+  const { lease, engine } = job;
+  const { generation } = lease;
+  const requests = lease.prompts.map((p, i) => {
+    if (!p.requests?.length)
+      throw new LeaseContentError(`lease ${lease.lease_id}: document ${i} has no requests`);
+    return p.requests;
+  });
+  const encoded = await engine.encodePairs(requests.flat(), generation.add_bos);
+  const offsets = requests.map((_, i) => requests.slice(0, i).reduce((n, r) => n + r.length, 0));
+  const config = {
+    recurrences: generation.recurrences,
+    kv: generation.kv,
+    batchSize: job.batchSize,
+    reuseContext: true,
+  };
+  return async function scoreDocs(start, end) {
+    const batch = lease.prompts.slice(start, end);
+    const from = offsets[start];
+    const to = from + requests.slice(start, end).reduce((n, r) => n + r.length, 0);
+    const t0 = performance.now();
+    const scored = await engine.loglikelihood(encoded.slice(from, to), config);
+    const msPerSample = (performance.now() - t0) / batch.length;
+    let at = 0;
+    const results: ResultIn[] = batch.map((prompt, i) => {
+      const own = scored.slice(at, at + requests[start + i].length);
+      at += own.length;
+      return {
+        doc_id: prompt.doc_id,
+        recurrences: generation.recurrences,
+        completion: "",
+        prompt_tokens: own.reduce((n, r) => n + r.inputTokens, 0),
+        generated_tokens: 0,
+        prompt_truncated: own.some((r) => r.truncated),
+        backend: engine.name,
+        device: engine.adapter,
+        runner_version: job.runnerVersion,
+        timings: { ms: Math.round(msPerSample) },
+        loglikelihoods: own.map((r) => ({
+          logprob: r.logprob,
+          is_greedy: r.isGreedy,
+          input_tokens: r.inputTokens,
+          tokens: r.continuationTokens,
+          truncated: r.truncated,
+        })),
+      };
+    });
+    return { results, tokens: scored.reduce((n, r) => n + r.inputTokens, 0) };
+  };
+}
+
+/** A lease the runner cannot act on (an API that speaks another protocol version). */
+export class LeaseContentError extends Error {
+  override name = "LeaseContentError";
 }

@@ -134,7 +134,23 @@ export const CheckpointListSchema = z.object({
   checkpoints: z.array(CheckpointSchema.omit({ manifest: true, files: true })),
 });
 
-export const DatasetNameSchema = z.enum(["gsm8k", "math", "math500", "arithmetic"]);
+export const DatasetNameSchema = z.enum([
+  "gsm8k",
+  "math",
+  "math500",
+  "arithmetic",
+  // The loglikelihood tasks' datasets (lm-eval's general suite), one folder each.
+  "lambada_openai",
+  "hellaswag",
+  "arc_easy",
+  "arc_challenge",
+  "openbookqa",
+  "piqa",
+  "mmlu",
+  "social_iqa",
+  "winogrande",
+  "asdiv",
+]);
 
 export const DatasetRegisterSchema = z
   .object({
@@ -164,18 +180,32 @@ export const CanonicalDatasetSchema = z
   .object({ dataset: z.string().regex(/^[0-9a-f]{64}$/, "a dataset id (64 hex digits)") })
   .meta({ id: "CanonicalDataset" });
 
+/** `generate`: scored from completions; `loglikelihood`: from per-request log-probabilities. */
+export const TaskKindSchema = z.enum(["generate", "loglikelihood"]);
+export type TaskKind = z.infer<typeof TaskKindSchema>;
+
 export const TaskInfoSchema = z.object({
   name: z.string(),
+  kind: TaskKindSchema.default("generate"),
   version: z.number().int(),
   dataset: DatasetNameSchema,
   /** Files a registered dataset must hold for this task. */
   dataset_files: z.array(z.string()),
+  /** Files it needs besides those when run with --num-fewshot above 0. */
+  fewshot_files: z.array(z.string()).default([]),
   default_num_fewshot: z.number().int(),
+  /** 0 for loglikelihood tasks (nothing is generated). */
   max_gen_toks: z.number().int(),
   until: z.array(z.string()),
+  /** lm-eval's metric names, e.g. `exact_match,strict-match` or `acc_norm`. */
+  metrics: z.array(z.string()).default([]),
   primary_metric: z.string(),
 });
-export const TaskListSchema = z.object({ tasks: z.array(TaskInfoSchema) });
+export const TaskListSchema = z.object({
+  tasks: z.array(TaskInfoSchema),
+  /** lm-eval groups a run may name instead of their subtasks (mmlu → its 57 subjects). */
+  groups: z.record(z.string(), z.array(z.string())).default({}),
+});
 
 // ── runs ────────────────────────────────────────────────────────────────────
 export const KvSchema = z.enum(["full", "shared"]);
@@ -190,6 +220,7 @@ function distinct(values: readonly unknown[]): boolean {
 export const RunCreateSchema = z
   .object({
     checkpoint: id,
+    /** Task names or lm-eval groups (`mmlu`), which the run expands to their subtasks. */
     tasks: z
       .array(z.string().min(1).max(100))
       .min(1)
@@ -283,6 +314,10 @@ export const RunDetailSchema = RunSummarySchema.extend({
   tasks: z.array(
     z.object({
       task: z.string(),
+      kind: TaskKindSchema,
+      /** lm-eval's metric names for this task, headline first. */
+      metrics: z.array(z.string()),
+      primary_metric: z.string(),
       task_hash: z.string(),
       dataset_id: z.string(),
       /** File name → sha256 of every dataset file the prompts were built from. */
@@ -354,14 +389,24 @@ export type LeaseRequest = z.input<typeof LeaseRequestSchema>;
 
 export const GenerationConfigSchema = z.object({
   recurrences: z.number().int(),
+  /** Empty for loglikelihood shards. */
   until: z.array(z.string()),
+  /** 0 for loglikelihood shards. */
   max_new_tokens: z.number().int(),
   kv: KvSchema,
   state_init: StateInitSchema,
   seed: z.number().int(),
   dtype: DtypeSchema,
+  /** Loglikelihood shards: prepend BOS when encoding each pair (the paper's add_bos_token=True). */
+  add_bos: z.boolean().default(false),
 });
 export type GenerationConfig = z.infer<typeof GenerationConfigSchema>;
+
+/** One (context, continuation) pair of a loglikelihood document, as lm-eval builds it. */
+export const LoglikelihoodRequestSchema = z.object({
+  context: z.string(),
+  continuation: z.string(),
+});
 
 export const LeaseSchema = z
   .object({
@@ -376,9 +421,19 @@ export const LeaseSchema = z
       doc_start: z.number().int(),
       doc_end: z.number().int(),
     }),
-    /** Only the documents of the shard that have no result yet. */
+    /** `loglikelihood`: score each document's `requests` instead of generating from `prompt`. */
+    kind: TaskKindSchema.default("generate"),
+    /**
+     * Only the documents of the shard that have no result yet. `prompt` is the exact text the
+     * result key's prompt hash covers: for loglikelihood documents, their requests as JSON.
+     */
     prompts: z.array(
-      z.object({ doc_index: z.number().int(), doc_id: z.string(), prompt: z.string() }),
+      z.object({
+        doc_index: z.number().int(),
+        doc_id: z.string(),
+        prompt: z.string(),
+        requests: z.array(LoglikelihoodRequestSchema).optional(),
+      }),
     ),
     generation: GenerationConfigSchema,
     checkpoint: z.object({
@@ -392,6 +447,18 @@ export const LeaseSchema = z
 export type Lease = z.infer<typeof LeaseSchema>;
 
 export const HeartbeatSchema = z.object({ lease_id: z.string(), deadline: isoTime });
+
+/** A runner's numbers for one loglikelihood request. */
+export const LoglikelihoodOutSchema = z.object({
+  /** Σ log p(continuation token | before); finite (zod refuses NaN and ±Infinity). */
+  logprob: z.number().max(0.001),
+  is_greedy: z.boolean(),
+  /** Tokens fed to the model for this request (after left truncation): its FLOPs count. */
+  input_tokens: z.number().int().positive(),
+  /** Tokens of the continuation scored. */
+  tokens: z.number().int().positive(),
+  truncated: z.boolean().default(false),
+});
 
 /**
  * A runner's report of one completion. Everything but the completion is a claim: counts are
@@ -410,6 +477,11 @@ export const ResultInSchema = z.object({
   device: z.string().max(500).nullable().default(null),
   runner_version: z.string().min(1).max(100),
   timings: z.object({ ms: z.number().nonnegative() }),
+  /**
+   * Loglikelihood documents: one entry per request of the document, in the lease's order. The
+   * server decides acc/acc_norm/perplexity from these; token counts bound and price (FLOPs) them.
+   */
+  loglikelihoods: z.array(LoglikelihoodOutSchema).min(1).max(64).optional(),
 });
 export type ResultIn = z.input<typeof ResultInSchema>;
 

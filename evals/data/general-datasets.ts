@@ -3,8 +3,9 @@
 // which ../shared lacks in full — the Hugging Face dataset Rowan/hellaswag from the cache or hub.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { selectTaskRows, type TaskRows } from "../tasks/loglikelihood/task-rows.ts";
 import type { LoglikelihoodTaskDefinition } from "../tasks/loglikelihood/types.ts";
-import { sha256Hex } from "../tasks/render.ts";
+import { sha256Hex, TaskDataError } from "../tasks/render.ts";
 import type { TaskDoc } from "../tasks/types.ts";
 import { DatasetNotFoundError, dataRoots, readJsonl } from "./datasets.ts";
 import { readHubDataset } from "./hub-datasets.ts";
@@ -45,7 +46,7 @@ export async function loadGeneralTaskData(
   options: { dataDir?: string; numFewshot?: number } = {},
 ): Promise<GeneralTaskData> {
   const k = options.numFewshot ?? task.defaultNumFewshot;
-  const { name, split, subset } = task.dataset;
+  const { name, split } = task.dataset;
   const sameSplit = task.fewshot.split === split;
   const looked: string[] = [];
   let docs: TaskDoc[] | null = null;
@@ -90,19 +91,16 @@ export async function loadGeneralTaskData(
       `${task.name}: no ${task.fewshot.split} rows for few-shot examples`,
     );
   }
-  const only = (rows: TaskDoc[]) =>
-    subset ? rows.filter((row) => row[subset.field] === subset.value) : rows;
-  docs = only(docs);
-  if (docs.length === 0)
-    throw new DatasetNotFoundError(
-      `${task.name}: no rows of ${subset?.value ?? name} in ${source}`,
-    );
-  const fewshotPool = k === 0 ? null : sameSplit ? docs : only(pool ?? []);
+  let rows: TaskRows;
+  try {
+    rows = selectTaskRows(task, docs, pool, k, source);
+  } catch (error) {
+    if (error instanceof TaskDataError) throw new DatasetNotFoundError(error.message);
+    throw error;
+  }
   return {
-    docs,
-    fewshotPool,
-    fewshotFromSameSplit: sameSplit,
+    ...rows,
     source,
-    datasetHash: await sha256Hex(JSON.stringify([docs, fewshotPool])),
+    datasetHash: await sha256Hex(JSON.stringify([rows.docs, rows.fewshotPool])),
   };
 }

@@ -6,12 +6,12 @@ import { getTask } from "../tasks/registry.ts";
 import type { Aggregate, RunResults } from "./records.ts";
 
 /** lm-eval's metric key: generation metrics already carry their filter ("exact_match,strict-match"). */
-function metricKey(metric: string): [string, string] {
+export function metricKey(metric: string): [string, string] {
   const [base, filter = "none"] = metric.split(",");
   return [`${base},${filter}`, `${base}_stderr,${filter}`];
 }
 
-function taskInfo(name: string, numFewshot: number | null) {
+export function taskInfo(name: string, numFewshot: number | null) {
   const general = getLoglikelihoodTask(name);
   if (general) {
     return {
@@ -115,7 +115,7 @@ export function lmEvalExport(
 }
 
 /** A group's direct members at this r: mmlu lists its four categories, a category its subjects. */
-function groupMembers(group: Aggregate, all: readonly Aggregate[]): string[] {
+export function groupMembers(group: Aggregate, all: readonly Aggregate[]): string[] {
   const present = new Set(
     all.filter((a) => a.recurrences === group.recurrences).map((a) => a.task),
   );

@@ -92,23 +92,31 @@ export async function leaseShard(
   ]);
   const shard = results.at(-3)?.results[0] as ClaimedShard | undefined;
   if (!shard) return null;
-  const docs = results.at(-1)!.results as (RunDoc & { prompt: string })[];
+  const docs = results.at(-1)!.results as RunDoc[];
   rememberLease(leaseId, { shard, holder: principal.tokenId, docs });
   const run = await loadRunContext(env, shard.run_id);
   const task = run.tasks.get(shard.task)!;
+  const loglikelihood = task.kind === "loglikelihood";
   return {
     lease_id: leaseId,
     deadline: new Date(deadline).toISOString(),
     shard,
-    prompts: docs.map(({ doc_index, doc_id, prompt }) => ({ doc_index, doc_id, prompt })),
+    kind: task.kind,
+    prompts: docs.map(({ doc_index, doc_id, prompt }) => ({
+      doc_index,
+      doc_id,
+      prompt,
+      ...(loglikelihood ? { requests: JSON.parse(prompt) } : {}),
+    })),
     generation: {
       recurrences: shard.recurrences,
-      until: task.task.until,
-      max_new_tokens: task.maxNewTokens,
+      until: task.kind === "generate" ? task.task.until : [],
+      max_new_tokens: task.kind === "generate" ? task.maxNewTokens : 0,
       kv: run.config.kv,
       state_init: run.config.state_init,
       seed: run.config.seed,
       dtype: run.config.dtype ?? run.checkpoint.manifest.dtype,
+      add_bos: task.kind === "loglikelihood" && task.task.addBos,
     },
     checkpoint: {
       id: run.checkpoint.id,

@@ -13,6 +13,7 @@ import { chunkJson } from "../storage/json-rows.ts";
 import { findLeasedShard, isHeld, type LeasedShard, notHeld } from "./held-lease.ts";
 import { recallLease } from "./lease-cache.ts";
 import { finishRuns } from "./lease-shard.ts";
+import { checkLoglikelihoodResult, scoreLoglikelihoodResult } from "./loglikelihood-record.ts";
 import { checkClaimedCounts, type RunDoc, scoreResult } from "./sample-record.ts";
 
 const SAMPLE_COLUMNS = [
@@ -65,7 +66,9 @@ export async function postResults(
   const run = await loadRunContext(env, shard.run_id);
   const task = run.tasks.get(shard.task)!;
   body.results.forEach((result, i) => {
-    checkClaimedCounts(result, byId.get(result.doc_id)!, run, task, `results.${i}`);
+    const doc = byId.get(result.doc_id)!;
+    if (task.kind === "generate") checkClaimedCounts(result, doc, run, task, `results.${i}`);
+    else checkLoglikelihoodResult(result, doc, run, task, `results.${i}`);
   });
   const createdAt = new Date(now).toISOString();
   const rows = await Promise.all(
@@ -75,7 +78,10 @@ export async function postResults(
         docHash: doc.doc_hash,
         promptHash: doc.prompt_hash,
       });
-      const { record, correct } = scoreResult(run, task, doc, key, result);
+      const { record, correct } =
+        task.kind === "generate"
+          ? scoreResult(run, task, doc, key, result)
+          : scoreLoglikelihoodResult(run, task, doc, key, result);
       return {
         run_id: shard.run_id,
         task: shard.task,
@@ -137,7 +143,7 @@ export async function postResults(
 
 async function shardDocs(env: Env, shard: LeasedShard): Promise<RunDoc[]> {
   const { results } = await env.DB.prepare(
-    "SELECT doc_index, doc_id, doc_hash, prompt_hash, gold, length(CAST(prompt AS BLOB)) AS prompt_bytes FROM run_docs WHERE run_id = ? AND task = ? AND doc_index >= ? AND doc_index < ?",
+    "SELECT doc_index, doc_id, doc_hash, prompt, prompt_hash, gold, length(CAST(prompt AS BLOB)) AS prompt_bytes FROM run_docs WHERE run_id = ? AND task = ? AND doc_index >= ? AND doc_index < ?",
   )
     .bind(shard.run_id, shard.task, shard.doc_start, shard.doc_end)
     .all<RunDoc>();

@@ -6,13 +6,16 @@ import type { SampleRecord } from "../../evals/run/records.ts";
 import { flopsForSample } from "../../model/flops.ts";
 import { badRequest } from "../http-error.ts";
 import type { ResultInSchema } from "../protocol.ts";
-import type { RunContext, RunTask } from "../runs/run-context.ts";
+import type { GenerateRunTask, RunContext } from "../runs/run-context.ts";
 
 export interface RunDoc {
   doc_index: number;
   doc_id: string;
   doc_hash: string;
+  /** The prompt, or for a loglikelihood document the JSON of its requests. */
+  prompt: string;
   prompt_hash: string;
+  /** The raw reference, or for a loglikelihood document the JSON of {gold, choices}. */
   gold: string;
   /** UTF-8 length of the prompt: no tokenizer makes more tokens than bytes (+ BOS, + a prefix space). */
   prompt_bytes: number;
@@ -29,9 +32,14 @@ export function checkClaimedCounts(
   result: z.output<typeof ResultInSchema>,
   doc: RunDoc,
   run: RunContext,
-  task: RunTask,
+  task: GenerateRunTask,
   path: string,
 ): void {
+  if (result.loglikelihoods) {
+    throw badRequest(
+      `${path}.loglikelihoods: ${task.task.name} is a generation task; post the completion without log-probabilities`,
+    );
+  }
   const window = run.checkpoint.manifest.architecture.max_position_embeddings;
   const promptMax = Math.min(window, doc.prompt_bytes + 2);
   if (result.prompt_tokens < 1 || result.prompt_tokens > promptMax) {
@@ -44,6 +52,10 @@ export function checkClaimedCounts(
       `${path}.generated_tokens: ${result.generated_tokens} exceeds the run's max_new_tokens (${task.maxNewTokens})`,
     );
   }
+  checkTimings(result, path);
+}
+
+export function checkTimings(result: z.output<typeof ResultInSchema>, path: string): void {
   if (!Number.isFinite(result.timings.ms) || result.timings.ms > MAX_SAMPLE_MS) {
     throw badRequest(`${path}.timings.ms: ${result.timings.ms} is not a plausible duration`);
   }
@@ -53,7 +65,7 @@ export type StoredRecord = SampleRecord & { device: string | null };
 
 export function scoreResult(
   run: RunContext,
-  task: RunTask,
+  task: GenerateRunTask,
   doc: RunDoc,
   key: string,
   result: z.output<typeof ResultInSchema>,
@@ -95,7 +107,7 @@ export function scoreResult(
 }
 
 /** The checkpoint's adapter as `evals local` labels it (`random:seed=0`, `identity`, `none`). */
-function adapterLabel(run: RunContext): string {
+export function adapterLabel(run: RunContext): string {
   const adapter = run.checkpoint.manifest.adapter;
   if (!adapter) return "none";
   return adapter.seed !== null ? `${adapter.init}:seed=${adapter.seed}` : adapter.init;

@@ -2,7 +2,9 @@
 // A registered version never changes (its id hashes its name and files); which version a name
 // means is the canonical pointer, set by the first registration and moved only by an admin.
 import { createRoute, z } from "@hono/zod-openapi";
-import { getTask, listTasks } from "../../evals/tasks/registry.ts";
+import { catalogTaskNames, findTask } from "../../evals/tasks/catalog.ts";
+import { TASK_GROUPS } from "../../evals/tasks/loglikelihood/registry.ts";
+import { loglikelihoodDatasetFiles } from "../../evals/tasks/loglikelihood/task-rows.ts";
 import { canonicalJson, sha256Hex, TaskDataError } from "../../evals/tasks/render.ts";
 import { requireRole } from "../auth/middleware.ts";
 import { badRequest, conflict, notFound } from "../http-error.ts";
@@ -13,6 +15,7 @@ import {
   DatasetNameSchema,
   DatasetRegisterSchema,
   DatasetSchema,
+  type TaskInfoSchema,
   TaskListSchema,
 } from "../protocol.ts";
 import { createRouter, errorResponses } from "../router.ts";
@@ -156,19 +159,43 @@ export const datasetRoutes = createRouter()
     return c.json(toDataset(stored!), 200);
   })
   .openapi(tasks, function listTaskInfo(c) {
-    const infos = listTasks().map((name) => {
-      const task = getTask(name);
-      const files = taskDatasetFiles(task);
-      return {
-        name,
-        version: task.version,
-        dataset: task.dataset.name,
-        dataset_files: files.fewshot ? [files.docs, files.fewshot] : [files.docs],
-        default_num_fewshot: task.defaultNumFewshot,
-        max_gen_toks: task.maxGenToks,
-        until: task.until,
-        primary_metric: task.primaryMetric,
-      };
-    });
-    return c.json({ tasks: infos }, 200);
+    return c.json({ tasks: catalogTaskNames().map(taskInfo), groups: TASK_GROUPS }, 200);
   });
+
+/** What a client needs to know to submit a task: its kind, data files and metrics. */
+function taskInfo(name: string): z.output<typeof TaskInfoSchema> {
+  const found = findTask(name);
+  if (found.kind === "generate") {
+    const { task } = found;
+    const files = taskDatasetFiles(task);
+    return {
+      name,
+      kind: "generate",
+      version: task.version,
+      dataset: task.dataset.name,
+      dataset_files: files.fewshot ? [files.docs, files.fewshot] : [files.docs],
+      fewshot_files: [],
+      default_num_fewshot: task.defaultNumFewshot,
+      max_gen_toks: task.maxGenToks,
+      until: task.until,
+      metrics: [task.primaryMetric],
+      primary_metric: task.primaryMetric,
+    };
+  }
+  const { task } = found;
+  const zeroShot = loglikelihoodDatasetFiles(task, task.defaultNumFewshot);
+  const withShots = loglikelihoodDatasetFiles(task, 1);
+  return {
+    name,
+    kind: "loglikelihood",
+    version: task.version,
+    dataset: task.dataset.name,
+    dataset_files: [zeroShot.docs, ...(zeroShot.fewshot ? [zeroShot.fewshot] : [])],
+    fewshot_files: withShots.fewshot && !zeroShot.fewshot ? [withShots.fewshot] : [],
+    default_num_fewshot: task.defaultNumFewshot,
+    max_gen_toks: 0,
+    until: [],
+    metrics: [task.primaryMetric, ...task.metrics.filter((m) => m !== task.primaryMetric)],
+    primary_metric: task.primaryMetric,
+  };
+}

@@ -4,7 +4,7 @@
 // Published runs are public; unpublished ones need a submit token, as everywhere else.
 
 import { createRoute, z } from "@hono/zod-openapi";
-import { getTask } from "../../evals/tasks/registry.ts";
+import { primaryMetricOf } from "../../evals/tasks/catalog.ts";
 import { canonicalJson, sha256Hex } from "../../evals/tasks/render.ts";
 import { adapterLabel } from "../../model/checkpoint-name.ts";
 import {
@@ -204,7 +204,7 @@ export const publicReadRoutes = createRouter()
 
 function primaryMetric(task: string): string {
   try {
-    return getTask(task).primaryMetric;
+    return primaryMetricOf(task);
   } catch {
     return "exact_match";
   }

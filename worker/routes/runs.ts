@@ -2,7 +2,7 @@
 
 import { createRoute, z } from "@hono/zod-openapi";
 import { aggregateSamples } from "../../evals/run/aggregate.ts";
-import { getTask } from "../../evals/tasks/registry.ts";
+import { findTask } from "../../evals/tasks/catalog.ts";
 import { requireRole } from "../auth/middleware.ts";
 import { badRequest, conflict } from "../http-error.ts";
 import {
@@ -263,15 +263,20 @@ export const runRoutes = createRouter()
       .bind(row.id)
       .all<{ task: string; num_fewshot: number; doc_count: number; dataset_files: string }>();
     const exportTasks = tasks.map((t) => {
-      const task = getTask(t.task);
-      return {
+      const found = findTask(t.task);
+      const common = {
         task: t.task,
-        version: task.version,
+        version: found.task.version,
         numFewshot: t.num_fewshot,
-        until: task.until,
-        maxGenToks: Math.min(task.maxGenToks, config.max_gen_toks ?? task.maxGenToks),
         docCount: t.doc_count,
         datasetFiles: JSON.parse(t.dataset_files) as Record<string, string>,
+      };
+      if (found.kind === "loglikelihood") return { ...common, until: [], maxGenToks: 0 };
+      const task = found.task;
+      return {
+        ...common,
+        until: task.until,
+        maxGenToks: Math.min(task.maxGenToks, config.max_gen_toks ?? task.maxGenToks),
       };
     });
     const run = {

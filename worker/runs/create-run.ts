@@ -1,7 +1,18 @@
 // Creating a run: prompts built server-side from registered datasets, result keys computed
 // (DESIGN §7), earlier results with the same key reused, shards planned; all in one D1 batch.
 import { checkpointIdentity, resultKey } from "../../evals/run/result-key.ts";
-import { getTask, UnknownTaskError } from "../../evals/tasks/registry.ts";
+import { type CatalogTask, findTask } from "../../evals/tasks/catalog.ts";
+import { expandTaskGroups } from "../../evals/tasks/loglikelihood/registry.ts";
+import {
+  buildDocumentRequests,
+  loglikelihoodTaskHash,
+} from "../../evals/tasks/loglikelihood/render.ts";
+import {
+  loglikelihoodDatasetFiles,
+  selectTaskRows,
+} from "../../evals/tasks/loglikelihood/task-rows.ts";
+import type { LoglikelihoodTaskDefinition } from "../../evals/tasks/loglikelihood/types.ts";
+import { UnknownTaskError } from "../../evals/tasks/registry.ts";
 import { buildRequests, sha256Hex, TaskDataError, taskHash } from "../../evals/tasks/render.ts";
 import type { TaskDefinition, TaskDoc, TaskRequest } from "../../evals/tasks/types.ts";
 import type { Principal } from "../auth/principal.ts";
@@ -11,21 +22,20 @@ import type { RunConfig } from "../protocol.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
 import { insertRows } from "../storage/json-rows.ts";
 import { findReusableSamples } from "./reuse.ts";
-import { maxNewTokens } from "./run-context.ts";
+import { maxNewTokens, type RunTask } from "./run-context.ts";
 import { planShards } from "./shard-plan.ts";
 import { readJsonlBlob, taskDatasetFiles } from "./task-datasets.ts";
 
-export interface PreparedTask {
-  task: TaskDefinition;
-  taskHash: string;
+/**
+ * A task of a new run with its documents. Loglikelihood documents are stored like prompts: the
+ * `prompt` is the JSON of their (context, continuation) requests (what the prompt hash covers)
+ * and `gold` the JSON of the gold index and the choice texts that scoring needs.
+ */
+export type PreparedTask = RunTask & {
   datasetId: string;
-  /** The dataset files the prompts were built from (name → sha256), pinned by the run. */
-  datasetFiles: Record<string, string>;
-  numFewshot: number;
-  maxNewTokens: number;
   requests: TaskRequest[];
   promptHashes: string[];
-}
+};
 
 /** Validates the request against the checkpoint and datasets; returns the new run's id. */
 export async function createRun(
@@ -50,7 +60,7 @@ export async function createRun(
   ];
   const shardRows: Record<string, unknown>[] = [];
   let pending = 0;
-  for (const [index, name] of resolved.tasks.entries()) {
+  for (const { name, index } of expandedTasks(resolved.tasks)) {
     const prepared = await prepareTask(env, name, index, resolved);
     const keys = await sampleKeys(prepared, resolved, identity);
     const reused = await findReusableSamples(env, [...keys.values()], principal.tokenId);
@@ -177,59 +187,140 @@ export async function createRun(
   return runId;
 }
 
+/** Requested names with lm-eval groups expanded; `index` is the request's, for error paths. */
+function expandedTasks(names: readonly string[]): { name: string; index: number }[] {
+  const seen = new Set<string>();
+  const out: { name: string; index: number }[] = [];
+  for (const [index, requested] of names.entries()) {
+    for (const name of expandTaskGroups([requested])) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      out.push({ name, index });
+    }
+  }
+  return out;
+}
+
 async function prepareTask(
   env: Env,
   name: string,
   index: number,
   config: RunConfig,
 ): Promise<PreparedTask> {
-  let task: TaskDefinition;
+  let found: CatalogTask;
   try {
-    task = getTask(name);
+    found = findTask(name);
   } catch (error) {
     if (error instanceof UnknownTaskError) throw badRequest(`tasks.${index}: ${error.message}`);
     throw error;
   }
-  const dataset = await taskDataset(env, task.dataset.name, config.datasets?.[task.dataset.name]);
-  if (!dataset) {
-    throw conflict(
-      "missing_dataset",
-      `no "${task.dataset.name}" dataset is registered for ${name}; upload its files and POST /api/datasets`,
-    );
-  }
-  const files: Record<string, string> = JSON.parse(dataset.files);
-  const needed = taskDatasetFiles(task);
-  const lacking = [needed.docs, needed.fewshot].filter((f): f is string => f !== null && !files[f]);
-  if (lacking.length) {
-    throw conflict(
-      "missing_dataset",
-      `the ${config.datasets?.[task.dataset.name] ? "pinned" : "canonical"} "${task.dataset.name}" dataset lacks ${lacking.join(", ")}, which ${name} needs; register it with those files`,
-    );
-  }
-  const docs = await cachedJsonl(env, files[needed.docs], needed.docs);
-  const pool = needed.fewshot
-    ? await cachedJsonl(env, files[needed.fewshot], needed.fewshot)
-    : null;
-  const numFewshot = config.num_fewshot ?? task.defaultNumFewshot;
-  let requests: TaskRequest[];
   try {
-    requests = await buildRequests(task, docs, pool, {
-      numFewshot,
-      limit: config.limit ?? undefined,
-    });
+    return found.kind === "generate"
+      ? await prepareGenerateTask(env, found.task, config)
+      : await prepareLoglikelihoodTask(env, found.task, config);
   } catch (error) {
     if (error instanceof TaskDataError) throw badRequest(`tasks.${index}: ${error.message}`);
     throw error;
   }
-  const datasetFiles: Record<string, string> = { [needed.docs]: files[needed.docs] };
-  if (needed.fewshot) datasetFiles[needed.fewshot] = files[needed.fewshot];
+}
+
+/** The registered files a task needs, or 409 naming the ones its dataset lacks. */
+async function datasetFor(
+  env: Env,
+  task: { name: string; dataset: { name: string } },
+  config: RunConfig,
+  needed: (string | null)[],
+): Promise<{ id: string; files: Record<string, string> }> {
+  const pinned = config.datasets?.[task.dataset.name as keyof NonNullable<RunConfig["datasets"]>];
+  const dataset = await taskDataset(env, task.dataset.name, pinned);
+  if (!dataset) {
+    throw conflict(
+      "missing_dataset",
+      `no "${task.dataset.name}" dataset is registered for ${task.name}; upload its files and POST /api/datasets`,
+    );
+  }
+  const files: Record<string, string> = JSON.parse(dataset.files);
+  const lacking = needed.filter((f): f is string => f !== null && !files[f]);
+  if (lacking.length) {
+    throw conflict(
+      "missing_dataset",
+      `the ${pinned ? "pinned" : "canonical"} "${task.dataset.name}" dataset lacks ${lacking.join(", ")}, which ${task.name} needs; register it with those files`,
+    );
+  }
+  return { id: dataset.id, files };
+}
+
+/** Only the files a task read, name → sha256 (what the run pins). */
+function pinnedFiles(files: Record<string, string>, names: (string | null)[]) {
+  return Object.fromEntries(names.filter((f): f is string => f !== null).map((f) => [f, files[f]]));
+}
+
+async function prepareGenerateTask(
+  env: Env,
+  task: TaskDefinition,
+  config: RunConfig,
+): Promise<PreparedTask> {
+  const needed = taskDatasetFiles(task);
+  const dataset = await datasetFor(env, task, config, [needed.docs, needed.fewshot]);
+  const docs = await cachedJsonl(env, dataset.files[needed.docs], needed.docs);
+  const pool = needed.fewshot
+    ? await cachedJsonl(env, dataset.files[needed.fewshot], needed.fewshot)
+    : null;
+  const numFewshot = config.num_fewshot ?? task.defaultNumFewshot;
+  const requests = await buildRequests(task, docs, pool, {
+    numFewshot,
+    limit: config.limit ?? undefined,
+  });
   return {
+    kind: "generate",
     task,
     taskHash: await taskHash(task, numFewshot),
     datasetId: dataset.id,
-    datasetFiles,
+    datasetFiles: pinnedFiles(dataset.files, [needed.docs, needed.fewshot]),
     numFewshot,
     maxNewTokens: maxNewTokens(task, config),
+    requests,
+    promptHashes: await Promise.all(requests.map((request) => sha256Hex(request.prompt))),
+  };
+}
+
+async function prepareLoglikelihoodTask(
+  env: Env,
+  task: LoglikelihoodTaskDefinition,
+  config: RunConfig,
+): Promise<PreparedTask> {
+  if (config.state_init !== "zeros") {
+    throw badRequest(
+      `state_init: ${task.name} scores log-probabilities with the state initialised to zeros; create the run with state_init "zeros"`,
+    );
+  }
+  const numFewshot = config.num_fewshot ?? task.defaultNumFewshot;
+  const needed = loglikelihoodDatasetFiles(task, numFewshot);
+  const dataset = await datasetFor(env, task, config, [needed.docs, needed.fewshot]);
+  const fileRows = await cachedJsonl(env, dataset.files[needed.docs], needed.docs);
+  const poolRows = needed.fewshot
+    ? await cachedJsonl(env, dataset.files[needed.fewshot], needed.fewshot)
+    : null;
+  const rows = selectTaskRows(task, fileRows, poolRows, numFewshot, needed.docs);
+  const documents = await buildDocumentRequests(task, rows.docs, rows.fewshotPool, {
+    numFewshot,
+    limit: config.limit ?? undefined,
+    fewshotFromSameSplit: rows.fewshotFromSameSplit,
+  });
+  const requests: TaskRequest[] = documents.map((doc) => ({
+    docIndex: doc.docIndex,
+    docId: doc.docId,
+    docHash: doc.docHash,
+    prompt: JSON.stringify(doc.requests),
+    gold: JSON.stringify({ gold: doc.gold, choices: doc.choices }),
+  }));
+  return {
+    kind: "loglikelihood",
+    task,
+    taskHash: await loglikelihoodTaskHash(task, numFewshot),
+    datasetId: dataset.id,
+    datasetFiles: pinnedFiles(dataset.files, [needed.docs, needed.fewshot]),
+    numFewshot,
     requests,
     promptHashes: await Promise.all(requests.map((request) => sha256Hex(request.prompt))),
   };
@@ -276,7 +367,7 @@ async function sampleKeys(prepared: PreparedTask, config: RunConfig, checkpoint:
 }
 
 export function sampleKey(
-  prepared: Pick<PreparedTask, "task" | "taskHash" | "maxNewTokens" | "datasetFiles">,
+  prepared: RunTask,
   config: RunConfig,
   checkpoint: string,
   recurrences: number,
@@ -289,7 +380,10 @@ export function sampleKey(
     docHash: doc.docHash,
     promptHash: doc.promptHash,
     recurrences,
-    generation: { until: prepared.task.until, maxNewTokens: prepared.maxNewTokens },
+    generation:
+      prepared.kind === "generate"
+        ? { until: prepared.task.until, maxNewTokens: prepared.maxNewTokens }
+        : { loglikelihood: true, addBos: prepared.task.addBos },
     stateInit: config.state_init,
     seed: config.seed,
     kv: config.kv,

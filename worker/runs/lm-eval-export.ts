@@ -1,6 +1,8 @@
 // A run in lm-evaluation-harness's results JSON layout, so existing tooling reads our numbers.
 // lm-eval has no recurrence axis: with several r, each (task, r) becomes `task@r=<r>`.
+import { groupMembers, metricKey, taskInfo } from "../../evals/run/lm-eval-export.ts";
 import type { Aggregate } from "../../evals/run/records.ts";
+import { getLoglikelihoodTask, TASK_GROUPS } from "../../evals/tasks/loglikelihood/registry.ts";
 import type { RunConfig } from "../protocol.ts";
 
 export interface ExportTask {
@@ -32,8 +34,42 @@ export function lmEvalResults(
   const nShot: Record<string, number> = {};
   const nSamples: Record<string, { original: number; effective: number }> = {};
   const higherIsBetter: Record<string, Record<string, boolean>> = {};
+  const groups: Record<string, Record<string, string | number>> = {};
+  const groupSubtasks: Record<string, string[]> = {};
   for (const aggregate of chosen) {
     const key = name(aggregate);
+    if (aggregate.task in TASK_GROUPS || getLoglikelihoodTask(aggregate.task)) {
+      // lm-eval's loglikelihood metrics carry the filter "none": "acc,none", "acc_stderr,none".
+      const task = info.get(aggregate.task);
+      const lm = taskInfo(aggregate.task, run.config.num_fewshot);
+      const entry: Record<string, string | number> = { alias: key };
+      for (const [metric, value] of Object.entries(aggregate.metrics)) {
+        const [valueKey, stderrKey] = metricKey(metric);
+        entry[valueKey] = value.accuracy;
+        entry[stderrKey] = value.stderr;
+        higherIsBetter[key] = { ...higherIsBetter[key], [metric]: metric !== "perplexity" };
+      }
+      results[key] = entry;
+      versions[key] = task?.version ?? lm.version;
+      nShot[key] = task?.numFewshot ?? lm.numFewshot;
+      if (aggregate.task in TASK_GROUPS) {
+        groups[key] = entry;
+        groupSubtasks[key] = groupMembers(aggregate, chosen).map((m) =>
+          single ? m : `${m}@r=${aggregate.recurrences}`,
+        );
+        continue;
+      }
+      nSamples[key] = { original: task?.docCount ?? aggregate.n, effective: aggregate.n };
+      configs[key] = {
+        ...lm.config,
+        metadata: {
+          ...(lm.config?.metadata ?? {}),
+          recurrences: aggregate.recurrences,
+          ...(task?.datasetFiles ? { dataset_files: task.datasetFiles } : {}),
+        },
+      };
+      continue;
+    }
     const task = info.get(aggregate.task);
     const entry: Record<string, string | number> = { alias: key };
     for (const [metric, value] of Object.entries(aggregate.metrics)) {
@@ -63,9 +99,14 @@ export function lmEvalResults(
     };
   }
   const { config } = run;
+  const inGroup = new Set(Object.values(groupSubtasks).flat());
+  for (const key of Object.keys(results)) {
+    if (!(key in groupSubtasks) && !inGroup.has(key)) groupSubtasks[key] = [];
+  }
   return {
     results,
-    group_subtasks: Object.fromEntries(Object.keys(results).map((k) => [k, []])),
+    ...(Object.keys(groups).length > 0 ? { groups } : {}),
+    group_subtasks: groupSubtasks,
     configs,
     versions,
     "n-shot": nShot,

@@ -2,20 +2,34 @@
 // is immutable once the run exists, so an isolate keeps what it read.
 
 import { checkpointIdentity } from "../../evals/run/result-key.ts";
-import { getTask } from "../../evals/tasks/registry.ts";
+import { findTask } from "../../evals/tasks/catalog.ts";
+import type { LoglikelihoodTaskDefinition } from "../../evals/tasks/loglikelihood/types.ts";
 import type { TaskDefinition } from "../../evals/tasks/types.ts";
 import type { Env } from "../env.ts";
 import { notFound } from "../http-error.ts";
 import type { Checkpoint, RunConfig } from "../protocol.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
 
-export interface RunTask {
-  task: TaskDefinition;
+interface RunTaskCommon {
   taskHash: string;
   datasetFiles: Record<string, string>;
   numFewshot: number;
+}
+
+/** A generation task of a run: runners post completions, scored with the task's scorer. */
+export interface GenerateRunTask extends RunTaskCommon {
+  kind: "generate";
+  task: TaskDefinition;
   maxNewTokens: number;
 }
+
+/** A loglikelihood task of a run: runners post log-probabilities, scored with lm-eval's rules. */
+export interface LoglikelihoodRunTask extends RunTaskCommon {
+  kind: "loglikelihood";
+  task: LoglikelihoodTaskDefinition;
+}
+
+export type RunTask = GenerateRunTask | LoglikelihoodRunTask;
 
 export interface RunContext {
   id: string;
@@ -54,16 +68,24 @@ export async function loadRunContext(env: Env, runId: string): Promise<RunContex
           dataset_files: string;
           num_fewshot: number;
         }[]
-      ).map((t) => {
-        const task = getTask(t.task);
-        const runTask = {
-          task,
+      ).map((t): [string, RunTask] => {
+        const found = findTask(t.task);
+        const common = {
           taskHash: t.task_hash,
           datasetFiles: JSON.parse(t.dataset_files),
           numFewshot: t.num_fewshot,
-          maxNewTokens: maxNewTokens(task, config),
         };
-        return [t.task, runTask];
+        return [
+          t.task,
+          found.kind === "generate"
+            ? {
+                kind: "generate",
+                ...common,
+                task: found.task,
+                maxNewTokens: maxNewTokens(found.task, config),
+              }
+            : { kind: "loglikelihood", ...common, task: found.task },
+        ];
       }),
     ),
   };

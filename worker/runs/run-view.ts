@@ -1,6 +1,7 @@
 // Reading runs: summaries, the full detail (progress, aggregates, failures) and who may see them.
 import { aggregateSamples } from "../../evals/run/aggregate.ts";
 import type { Aggregate, SampleRecord } from "../../evals/run/records.ts";
+import { findTask } from "../../evals/tasks/catalog.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Env } from "../env.ts";
 import { forbidden, notFound } from "../http-error.ts";
@@ -82,10 +83,27 @@ export async function runAggregates(env: Env, row: RunRow): Promise<Aggregate[]>
 }
 
 /** A run_tasks row as read: the pinned files still JSON, the canonical check as 0/1. */
-type RunTaskRow = Omit<RunDetail["tasks"][number], "dataset_files" | "canonical_data"> & {
+type RunTaskRow = Omit<
+  RunDetail["tasks"][number],
+  "dataset_files" | "canonical_data" | "kind" | "metrics" | "primary_metric"
+> & {
   dataset_files: string;
   canonical_data: number;
 };
+
+/** A task's kind and lm-eval metric names (headline first), for pages that show a run. */
+export function taskMetrics(
+  name: string,
+): Pick<RunDetail["tasks"][number], "kind" | "metrics" | "primary_metric"> {
+  const found = findTask(name);
+  const primary = found.task.primaryMetric;
+  const others = found.kind === "loglikelihood" ? found.task.metrics : [];
+  return {
+    kind: found.kind,
+    metrics: [primary, ...others.filter((m) => m !== primary)],
+    primary_metric: primary,
+  };
+}
 
 export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
   const [tasks, shards, samples, failures, sources, missing] = await env.DB.batch([
@@ -153,6 +171,7 @@ export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
     ...toSummary(row),
     tasks: (tasks.results as RunTaskRow[]).map((t) => ({
       ...t,
+      ...taskMetrics(t.task),
       dataset_files: JSON.parse(t.dataset_files),
       canonical_data: t.canonical_data === 1,
     })),

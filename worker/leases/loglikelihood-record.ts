@@ -1,0 +1,118 @@
+// A runner's log-probabilities for one loglikelihood document become a scored DESIGN §7 record
+// here: the server decides acc / acc_norm / perplexity with lm-eval's rules (the same code as
+// `evals local`) and prices the sample as prompt-only compute from the claimed token counts.
+import type { z } from "zod";
+import { scoreDocument } from "../../evals/tasks/loglikelihood/score.ts";
+import { flopsForSample } from "../../model/flops.ts";
+import { badRequest } from "../http-error.ts";
+import type { ResultInSchema } from "../protocol.ts";
+import type { LoglikelihoodRunTask, RunContext } from "../runs/run-context.ts";
+import { adapterLabel, checkTimings, type RunDoc, type StoredRecord } from "./sample-record.ts";
+
+type ResultIn = z.output<typeof ResultInSchema>;
+type Request = { context: string; continuation: string };
+
+const bytes = (text: string) => new TextEncoder().encode(text).length;
+
+/**
+ * One entry per request of the document, in order, each within what its text can tokenize to
+ * (no tokenizer makes more tokens than UTF-8 bytes, + BOS, + a prefix space) and the window.
+ */
+export function checkLoglikelihoodResult(
+  result: ResultIn,
+  doc: RunDoc,
+  run: RunContext,
+  task: LoglikelihoodRunTask,
+  path: string,
+): void {
+  const requests: Request[] = JSON.parse(doc.prompt);
+  const posted = result.loglikelihoods;
+  if (!posted) {
+    throw badRequest(
+      `${path}.loglikelihoods: ${task.task.name} is a loglikelihood task; post {logprob, is_greedy, input_tokens, tokens} for each of the document's ${requests.length} requests`,
+    );
+  }
+  if (posted.length !== requests.length) {
+    throw badRequest(
+      `${path}.loglikelihoods: ${posted.length} entries for the ${requests.length} requests of ${doc.doc_id}; post one per request, in the lease's order`,
+    );
+  }
+  const window = run.checkpoint.manifest.architecture.max_position_embeddings;
+  posted.forEach((entry, i) => {
+    const most = bytes(requests[i].context + requests[i].continuation) + 2;
+    if (entry.input_tokens > Math.min(window, most)) {
+      throw badRequest(
+        `${path}.loglikelihoods.${i}.input_tokens: ${entry.input_tokens} is impossible for this request (at most ${Math.min(window, most)})`,
+      );
+    }
+    if (entry.tokens > most) {
+      throw badRequest(
+        `${path}.loglikelihoods.${i}.tokens: ${entry.tokens} is impossible for this continuation (at most ${most})`,
+      );
+    }
+  });
+  const inputTokens = posted.reduce((sum, entry) => sum + entry.input_tokens, 0);
+  if (result.prompt_tokens !== inputTokens) {
+    throw badRequest(
+      `${path}.prompt_tokens: ${result.prompt_tokens}, but the requests' input_tokens sum to ${inputTokens}`,
+    );
+  }
+  if (result.generated_tokens !== 0) {
+    throw badRequest(`${path}.generated_tokens: a loglikelihood document generates nothing (0)`);
+  }
+  checkTimings(result, path);
+}
+
+export function scoreLoglikelihoodResult(
+  run: RunContext,
+  task: LoglikelihoodRunTask,
+  doc: RunDoc,
+  key: string,
+  result: ResultIn,
+): { record: StoredRecord; correct: number } {
+  const { manifest } = run.checkpoint;
+  const posted = result.loglikelihoods!;
+  const { gold, choices }: { gold: number; choices: string[] } = JSON.parse(doc.gold);
+  const score = scoreDocument(
+    task.task,
+    { gold, choices },
+    posted.map((entry) => ({ logprob: entry.logprob, isGreedy: entry.is_greedy })),
+  );
+  const r = result.recurrences;
+  const record: StoredRecord = {
+    key,
+    task: task.task.name,
+    task_hash: task.taskHash,
+    doc_index: doc.doc_index,
+    doc_id: doc.doc_id,
+    doc_hash: doc.doc_hash,
+    recurrences: r,
+    prompt_hash: doc.prompt_hash,
+    completion: score.completion,
+    prompt_tokens: result.prompt_tokens,
+    generated_tokens: 0,
+    prompt_truncated: posted.some((entry) => entry.truncated),
+    // Prompt-only compute: every request's input tokens once, each at its own context length.
+    flops: posted.reduce(
+      (sum, entry) => sum + flopsForSample(manifest, r, entry.input_tokens, 0),
+      0,
+    ),
+    backend: result.backend,
+    kv: run.config.kv,
+    state_init: run.config.state_init,
+    seed: run.config.seed,
+    dtype: run.config.dtype ?? manifest.dtype,
+    adapter: adapterLabel(run),
+    runner_version: result.runner_version,
+    ms: result.timings.ms,
+    extracted: score.extracted,
+    metrics: score.metrics,
+    loglikelihoods: posted.map((entry) => ({
+      logprob: entry.logprob,
+      is_greedy: entry.is_greedy,
+      tokens: entry.tokens,
+    })),
+    device: result.device,
+  };
+  return { record, correct: (score.metrics[task.task.primaryMetric] ?? 0) > 0 ? 1 : 0 };
+}
