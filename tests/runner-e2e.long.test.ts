@@ -5,9 +5,11 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiTasks, ensureDatasets } from "../evals/api-client/datasets.ts";
 import { runLocal } from "../evals/run/local-run.ts";
 import type { RunCreate } from "../worker/protocol.ts";
 import { type CliResult, repoRoot, runCli } from "./cli.ts";
+import { GENERAL_SUITE, generalDataDir } from "./general-data.ts";
 import { type StoriesStack, startStoriesStack } from "./local-stack.ts";
 
 const TASK = "gsm8k_cot_sean";
@@ -145,6 +147,66 @@ describe("evals runner against a local API", { timeout: 300_000 }, () => {
     const missing = await runCli(["check", "--run", "run_nope", "--baseline", local, ...api]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/run_nope/);
+  });
+
+  it("runs the ten general tasks (--limit 8, r = 1, 4) on wasm; log-probs and metrics equal evals local's", async () => {
+    const dataDir = generalDataDir(join(stack.work, "general-data"), 8);
+    const tasks = await apiTasks(stack.submit, stack.api.url, GENERAL_SUITE);
+    const held = (await stack.submit.listDatasets()).datasets;
+    await ensureDatasets(stack.submit, tasks, held, dataDir);
+    const run = await stack.submit.createRun({
+      checkpoint: stack.checkpointId,
+      tasks: GENERAL_SUITE,
+      recurrences: [1, 4],
+      limit: 8,
+      shard_size: 8,
+    });
+    const result = await runCli(
+      runnerArgs(join(stack.work, "cache-wasm"), [
+        "--pages",
+        "2",
+        "--backend",
+        "wasm",
+        "--batch-size",
+        "8",
+        "--once",
+      ]),
+    );
+    expect(result.stderr).not.toContain("shard_failed");
+    expect(result.code, result.stderr).toBe(0);
+    expect((await stack.submit.getRun(run.id)).state).toBe("finished");
+
+    const local = await runLocal({
+      model: stack.checkpointDir,
+      tasks: GENERAL_SUITE,
+      recurrences: [1, 4],
+      limit: 8,
+      kv: "full",
+      stateInit: "zeros",
+      seed: 0,
+      batchSize: 8,
+      dataDir,
+    });
+    const expected = new Map(local.samples.map((s) => [`${s.doc_id}@${s.recurrences}`, s]));
+    const samples = await stack.submit.allSamples(run.id);
+    // 9 tasks × 8 documents + 57 MMLU subjects × 8, at two r.
+    expect(samples).toHaveLength((9 + 57) * 8 * 2);
+    expect(samples).toHaveLength(local.samples.length);
+    for (const sample of samples) {
+      const twin = expected.get(`${sample.doc_id}@${sample.recurrences}`)!;
+      expect(twin, `${sample.doc_id} r=${sample.recurrences}`).toBeDefined();
+      expect(sample.backend).toBe("wasm");
+      expect(sample.metrics).toEqual(twin.metrics);
+      expect(sample.extracted).toEqual(twin.extracted);
+      expect(sample.prompt_tokens).toBe(twin.prompt_tokens);
+      expect(sample.flops).toBe(twin.flops);
+      expect(sample.loglikelihoods).toHaveLength(twin.loglikelihoods!.length);
+      sample.loglikelihoods!.forEach((ll, i) => {
+        const want = twin.loglikelihoods![i];
+        expect(Math.abs(ll.logprob - want.logprob)).toBeLessThan(1e-3);
+        expect([ll.is_greedy, ll.tokens]).toEqual([want.is_greedy, want.tokens]);
+      });
+    }
   });
 
   it("detects a corrupted cached checkpoint file by its hash and fetches it again", async () => {

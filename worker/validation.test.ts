@@ -332,7 +332,7 @@ describe("malformed requests", () => {
         method: "POST",
         path: "/api/runs",
         token: S,
-        json: { ...runBody, tasks: ["gsm8k_cot_sean", "mmlu"] },
+        json: { ...runBody, tasks: ["gsm8k_cot_sean", "mmlu_pro"] },
         status: 400,
         detail: "tasks.1",
       },

@@ -10,6 +10,7 @@ import type { z } from "zod";
 import type { EvalsClient } from "../../worker/client.ts";
 import type { Dataset, TaskListSchema } from "../../worker/protocol.ts";
 import { DatasetNotFoundError, dataRoots } from "../data/datasets.ts";
+import { hubSplitRows } from "../data/general-datasets.ts";
 import { hubDatasetFile } from "../data/hub-datasets.ts";
 import { EvalsError } from "../errors.ts";
 import { arithmeticDatasetFile } from "../tasks/arithmetic.ts";
@@ -26,6 +27,7 @@ async function localDatasetFile(
   file: string,
   dataDir: string | undefined,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  if (info.kind === "loglikelihood") return localGeneralFile(info, file, dataDir);
   const task = getTask(info.name);
   const generated = task.dataset.name === "arithmetic" ? arithmeticDatasetFile(file) : null;
   if (generated !== null) return new Uint8Array(Buffer.from(generated));
@@ -53,14 +55,41 @@ async function localDatasetFile(
   );
 }
 
-/** The API's description of each task (GET /api/tasks); a task it lacks is refused by name. */
+/** A loglikelihood task's file: `<root>/<dataset>/<file>`, else (HellaSwag) the hub's split. */
+async function localGeneralFile(
+  info: TaskInfo,
+  file: string,
+  dataDir: string | undefined,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const looked: string[] = [];
+  for (const root of dataRoots(dataDir)) {
+    const path = join(root, info.dataset, file);
+    looked.push(path);
+    if (existsSync(path)) return new Uint8Array(readFileSync(path));
+  }
+  const rows = await hubSplitRows(info.dataset, file.replace(/\.jsonl$/, ""));
+  if (rows) {
+    const text = rows.map((row) => JSON.stringify(row)).join("\n");
+    return new Uint8Array(Buffer.from(`${text}\n`));
+  }
+  throw new DatasetNotFoundError(
+    `${info.name} needs ${info.dataset}/${file}, which the API lacks and which is not here ` +
+      `(looked in ${looked.join(", ")}); give --data <dir> or set EVALS_DATA_DIR`,
+  );
+}
+
+/**
+ * The API's description of each task (GET /api/tasks), lm-eval groups (mmlu) expanded to their
+ * subtasks as the API lists them; a task it lacks is refused by name.
+ */
 export async function apiTasks(
   client: EvalsClient,
   api: string,
   taskNames: readonly string[],
 ): Promise<TaskInfo[]> {
-  const known = (await client.listTasks()).tasks;
-  return taskNames.map((name) => {
+  const { tasks: known, groups } = await client.listTasks();
+  const expanded = [...new Set(taskNames.flatMap((name) => groups[name] ?? [name]))];
+  return expanded.map((name) => {
     const info = known.find((t) => t.name === name);
     if (!info) {
       throw new UnknownApiTaskError(
@@ -90,6 +119,7 @@ export async function ensureDatasets(
   tasks: readonly TaskInfo[],
   held: readonly Dataset[],
   dataDir?: string,
+  numFewshot: number | null = null,
 ): Promise<RegisteredDataset[]> {
   const canonical = new Map<DatasetName, Dataset>();
   for (const dataset of held) {
@@ -100,7 +130,8 @@ export async function ensureDatasets(
     const files: Record<string, string> = { ...canonical.get(name)?.files };
     const added: string[] = [];
     for (const info of tasks.filter((t) => t.dataset === name)) {
-      for (const file of info.dataset_files) {
+      const shots = numFewshot ?? info.default_num_fewshot;
+      for (const file of [...info.dataset_files, ...(shots > 0 ? info.fewshot_files : [])]) {
         if (files[file]) continue;
         const bytes = await localDatasetFile(info, file, dataDir);
         files[file] = createHash("sha256").update(bytes).digest("hex");

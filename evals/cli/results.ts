@@ -10,7 +10,8 @@ import { ApiRequestError, callApi } from "../api-client/errors.ts";
 import { EvalsError } from "../errors.ts";
 import type { RunResults } from "../run/records.ts";
 import { formatResultsTable } from "../run/table.ts";
-import { getTask } from "../tasks/registry.ts";
+import { findTask } from "../tasks/catalog.ts";
+import { TASK_GROUPS } from "../tasks/loglikelihood/registry.ts";
 import { apiOptions, connect } from "./api-options.ts";
 import { parseInteger } from "./parse.ts";
 import { readResults } from "./results-file.ts";
@@ -158,19 +159,23 @@ function localResults(results: RunResults, path: string, format: string, r?: num
     );
   }
   const { config } = results;
-  const tasks = [...new Set(results.aggregates.map((a) => a.task))].map((name) => {
-    const task = getTask(name);
-    const numFewshot = config.num_fewshot ?? task.defaultNumFewshot;
-    const n = results.aggregates.find((a) => a.task === name)?.n ?? 0;
-    return {
-      task: name,
-      version: task.version,
-      numFewshot,
-      until: task.until,
-      maxGenToks: Math.min(task.maxGenToks, config.max_gen_toks ?? task.maxGenToks),
-      docCount: n,
-    };
-  });
+  const names = [...new Set(results.aggregates.map((a) => a.task))];
+  // lm-eval groups (mmlu) are aggregates of their subtasks, not tasks of their own.
+  const tasks = names
+    .filter((name) => !(name in TASK_GROUPS))
+    .map((name) => {
+      const found = findTask(name);
+      const numFewshot = config.num_fewshot ?? found.task.defaultNumFewshot;
+      const n = results.aggregates.find((a) => a.task === name)?.n ?? 0;
+      const common = { task: name, version: found.task.version, numFewshot, docCount: n };
+      if (found.kind === "loglikelihood") return { ...common, until: [], maxGenToks: 0 };
+      const task = found.task;
+      return {
+        ...common,
+        until: task.until,
+        maxGenToks: Math.min(task.maxGenToks, config.max_gen_toks ?? task.maxGenToks),
+      };
+    });
   const runConfig = {
     checkpoint: config.checkpoint_name,
     tasks: config.tasks,

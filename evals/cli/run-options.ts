@@ -62,8 +62,9 @@ export function runOptions(command: Command, recurrences: { default?: string }):
 }
 
 /**
- * Parses and checks what `runOptions` declared; every error names its flag. The loglikelihood
- * tasks (and their groups, e.g. `mmlu`) run only in process so far, so only `evals local` allows them.
+ * Parses and checks what `runOptions` declared; every error names its flag. `loglikelihood`
+ * also accepts the loglikelihood tasks and their groups (e.g. `mmlu`), which `evals local` and
+ * `evals submit` run; a verb that only generates leaves it off.
  */
 export function parseRunOptions(
   options: Record<string, string | undefined>,

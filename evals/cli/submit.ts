@@ -68,7 +68,7 @@ export function registerSubmitCommand(program: Command): void {
       stateInit,
       seed,
       maxGenToks,
-    } = parseRunOptions(options);
+    } = parseRunOptions(options, { loglikelihood: true });
     const name = options.name === undefined ? null : parseCheckpointName(options.name);
     const shardSize = parseInteger(options.shardSize, "--shard-size", 1, 1000);
     const pollMs = parseInteger(options.poll, "--poll", 0, 3600) * 1000;
@@ -122,7 +122,7 @@ export function registerSubmitCommand(program: Command): void {
       client.registerCheckpoint({ manifest }),
     );
     const datasets = await api("registering task datasets", () =>
-      ensureDatasets(client, taskInfos, held, options.data),
+      ensureDatasets(client, taskInfos, held, options.data, numFewshot),
     );
     const pins: Record<string, string> = {};
     for (const dataset of datasets) {

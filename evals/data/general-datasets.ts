@@ -30,6 +30,12 @@ const HUB_SPLITS: Partial<Record<string, { repo: string; files: Record<string, s
   },
 };
 
+/** Rows of one split of a dataset the hub serves (HellaSwag), from the cache or hub; else null. */
+export async function hubSplitRows(dataset: string, split: string): Promise<TaskDoc[] | null> {
+  const hub = HUB_SPLITS[dataset];
+  return hub ? readHubDataset(hub.repo, hub.files[split]) : null;
+}
+
 /** Parsed files by path: MMLU's 57 subjects read the same test file. */
 const parsed = new Map<string, TaskDoc[]>();
 function readCached(path: string): TaskDoc[] {

@@ -1,18 +1,15 @@
 // A whole evaluation in-process on onnxruntime-node, without the API: tasks × recurrences over a
 // checkpoint, writing the same records the distributed path writes. For CPU-only CI and demos.
-import { flopsForSample } from "../../model/flops.ts";
-import { generateBatch } from "../../runner/engine/generate.ts";
 import { loadNodeCheckpoint } from "../../runner/engine/load-node.ts";
-import { fitPrompt } from "../../runner/engine/prompt-window.ts";
 import type { KvStrategy } from "../../runner/engine/recurrent-model.ts";
-import { loadTaskData } from "../data/datasets.ts";
 import { expandTaskGroups, getLoglikelihoodTask } from "../tasks/loglikelihood/registry.ts";
 import { getTask } from "../tasks/registry.ts";
-import { buildRequests, sha256Hex, taskHash } from "../tasks/render.ts";
 import { aggregateSamples } from "./aggregate.ts";
+import { runGenerationTask } from "./generation-run.ts";
+import type { LocalRunContext, ProgressEvent } from "./local-batches.ts";
 import { runLoglikelihoodTask } from "./loglikelihood-run.ts";
 import type { RunResults, SampleRecord } from "./records.ts";
-import { checkpointIdentity, resultKey } from "./result-key.ts";
+import { checkpointIdentity } from "./result-key.ts";
 import type { RunJournal } from "./run-journal.ts";
 
 export const RUNNER_VERSION = "evals-local/0.1.0";
@@ -35,7 +32,7 @@ export interface LocalRunOptions {
   reuseContext?: boolean;
   /** Where finished records go as they finish, and where an interrupted run's come back from. */
   journal?: RunJournal;
-  onProgress?: (event: { task: string; recurrences: number; done: number; total: number }) => void;
+  onProgress?: (event: ProgressEvent) => void;
 }
 
 export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
@@ -47,129 +44,23 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
   const adapter = manifest.adapter
     ? `${manifest.adapter.init}${manifest.adapter.seed !== null ? `:seed=${manifest.adapter.seed}` : ""}`
     : "none";
-  const checkpoint = await checkpointIdentity(manifest);
-  const decode = (ids: readonly number[]) => loaded.tokenizer.decode(ids);
+  const run: LocalRunContext = {
+    checkpoint: await checkpointIdentity(manifest),
+    kv: options.kv,
+    stateInit: options.stateInit,
+    seed: options.seed,
+    record: { backend: "node", dtype: manifest.dtype, adapter, runner_version: RUNNER_VERSION },
+    journal: options.journal,
+    onProgress: options.onProgress,
+  };
   const samples: SampleRecord[] = [];
-
-  for (const taskName of expandTaskGroups(options.tasks)) {
-    const general = getLoglikelihoodTask(taskName);
-    if (general) {
-      samples.push(
-        ...(await runLoglikelihoodTask(loaded, general, {
-          ...options,
-          checkpoint,
-          record: {
-            backend: "node",
-            dtype: manifest.dtype,
-            adapter,
-            runner_version: RUNNER_VERSION,
-          },
-        })),
-      );
-      continue;
-    }
-    const task = getTask(taskName);
-    const data = await loadTaskData(task, { dataDir: options.dataDir });
-    const requests = await buildRequests(task, data.docs, data.fewshotPool, {
-      numFewshot: options.numFewshot,
-      limit: options.limit,
-    });
-    const hash = await taskHash(task, options.numFewshot);
-    const maxNewTokens = Math.min(task.maxGenToks, options.maxGenToks ?? task.maxGenToks);
-    const encoded = requests.map((request) =>
-      fitPrompt(
-        loaded.tokenizer.encodePrompt(request.prompt),
-        manifest.architecture.max_position_embeddings,
-        maxNewTokens,
-      ),
+  for (const name of expandTaskGroups(options.tasks)) {
+    const general = getLoglikelihoodTask(name);
+    samples.push(
+      ...(general
+        ? await runLoglikelihoodTask(loaded, general, run, options)
+        : await runGenerationTask(loaded, getTask(name), run, options)),
     );
-    const promptHashes = await Promise.all(requests.map((r) => sha256Hex(r.prompt)));
-
-    for (const r of options.recurrences) {
-      const config = {
-        recurrences: r,
-        maxNewTokens,
-        kv: options.kv,
-        stateInit: options.stateInit,
-        stopIds: loaded.stopIds,
-        stopStrings: task.until,
-      };
-      for (let start = 0; start < requests.length; start += options.batchSize) {
-        const batch = requests.slice(start, start + options.batchSize);
-        const keys = await Promise.all(
-          batch.map((request, i) =>
-            resultKey({
-              checkpoint,
-              taskHash: hash,
-              datasetFiles: [data.datasetHash],
-              docHash: request.docHash,
-              promptHash: promptHashes[start + i],
-              recurrences: r,
-              generation: { until: task.until, maxNewTokens },
-              stateInit: options.stateInit,
-              seed: options.seed,
-              kv: options.kv,
-              dtype: manifest.dtype,
-            }),
-          ),
-        );
-        const progress = {
-          task: task.name,
-          recurrences: r,
-          done: Math.min(start + batch.length, requests.length),
-          total: requests.length,
-        };
-        // A batch is resumed whole or run whole, so its records never depend on where a run stopped.
-        const resumed = keys.map((key) => options.journal?.done.get(key));
-        if (resumed.every((record) => record !== undefined)) {
-          samples.push(...(resumed as SampleRecord[]));
-          options.onProgress?.(progress);
-          continue;
-        }
-        const started = performance.now();
-        const results = await generateBatch(
-          loaded.model,
-          batch.map((_, i) => ({ promptIds: encoded[start + i].ids, seed: options.seed })),
-          config,
-          decode,
-        );
-        const ms = (performance.now() - started) / batch.length;
-        const finished: SampleRecord[] = [];
-        for (const [i, result] of results.entries()) {
-          const request = batch[i];
-          const promptTokens = encoded[start + i].ids.length;
-          const score = task.score(result.text, request.gold);
-          finished.push({
-            key: keys[i],
-            task: task.name,
-            task_hash: hash,
-            doc_index: request.docIndex,
-            doc_id: request.docId,
-            doc_hash: request.docHash,
-            recurrences: r,
-            prompt_hash: promptHashes[start + i],
-            completion: result.text,
-            prompt_tokens: promptTokens,
-            generated_tokens: result.ids.length,
-            prompt_truncated: encoded[start + i].truncated,
-            flops: flopsForSample(manifest, r, promptTokens, result.ids.length),
-            backend: "node",
-            kv: options.kv,
-            state_init: options.stateInit,
-            seed: options.seed,
-            dtype: manifest.dtype,
-            adapter,
-            runner_version: RUNNER_VERSION,
-            ms: Math.round(ms),
-            extracted: score.extracted,
-            metrics: score.metrics,
-          });
-        }
-        options.journal?.append(finished);
-        samples.push(...finished);
-        options.onProgress?.(progress);
-      }
-    }
   }
 
   return {
