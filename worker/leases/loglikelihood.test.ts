@@ -271,12 +271,16 @@ describe("loglikelihood tasks through the API", () => {
       },
     });
     expect(normal.status).toBe(400);
-    expect(((await normal.json()) as { detail: string }).detail).toMatch(/state_init: arc_easy .* "zeros"/);
+    expect(((await normal.json()) as { detail: string }).detail).toMatch(
+      /state_init: arc_easy .* "zeros"/,
+    );
     const unknown = await call("POST", "/api/runs", {
       token: world.submit,
       json: { checkpoint: world.checkpoint, tasks: ["arc_easy", "hellaswag_x"], recurrences: [1] },
     });
     expect(unknown.status).toBe(400);
-    expect(((await unknown.json()) as { detail: string }).detail).toMatch(/tasks.1: unknown task "hellaswag_x"/);
+    expect(((await unknown.json()) as { detail: string }).detail).toMatch(
+      /tasks.1: unknown task "hellaswag_x"/,
+    );
   });
 });
