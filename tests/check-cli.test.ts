@@ -1,11 +1,13 @@
 // `evals check` on fabricated result files, and `evals score` / argument errors of the run verbs.
+// The binary runs for the first check (exit 0), the regression (exit 1) and --version; every other
+// case calls the same program in-process (tests/cli.ts).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { aggregateSamples } from "../evals/run/aggregate.ts";
 import type { RunResults, SampleRecord } from "../evals/run/records.ts";
-import { runCli } from "./cli.ts";
+import { runCli, runCliInProcess } from "./cli.ts";
 
 const work = mkdtempSync(join(tmpdir(), "evals-check-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -94,7 +96,14 @@ describe("evals check", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/regression: gsm8k_cot_sean r=4 \(-20\.0 points/);
     expect(result.stdout).toMatch(/\| gsm8k_cot_sean \| 1 \|.*\| ok \|/);
-    const json = await runCli(["check", "--run", dropped, "--baseline", baseline, "--json"]);
+    const json = await runCliInProcess([
+      "check",
+      "--run",
+      dropped,
+      "--baseline",
+      baseline,
+      "--json",
+    ]);
     expect(JSON.parse(json.stdout).regressions).toBe(1);
   });
 
@@ -103,7 +112,7 @@ describe("evals check", () => {
     const noisy = fabricate("noisy", 200, (i, r) =>
       r === 4 && (i === 0 || i === 2 || i === 4) ? false : r === 4 && i === 1 ? true : i % 2 === 0,
     );
-    const result = await runCli([
+    const result = await runCliInProcess([
       "check",
       "--run",
       noisy,
@@ -117,12 +126,12 @@ describe("evals check", () => {
   });
 
   it("evals results reads a local results file: table, CSV and lm-eval", async () => {
-    const table = await runCli(["results", baseline]);
+    const table = await runCliInProcess(["results", baseline]);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(
       /gsm8k_cot_sean\s+4\s+200\s+exact_match,flexible-extract\s+50\.0% \(43\.1–56\.9\)/,
     );
-    const csv = await runCli(["results", baseline, "--format", "csv"]);
+    const csv = await runCliInProcess(["results", baseline, "--format", "csv"]);
     const [header, first] = csv.stdout.trim().split("\n");
     expect(header.split(",").slice(0, 6)).toEqual([
       "task",
@@ -134,7 +143,7 @@ describe("evals check", () => {
     ]);
     // The metric name holds a comma, so CSV quotes it.
     expect(first).toMatch(/^gsm8k_cot_sean,1,"exact_match,flexible-extract",true,200,0\.5,/);
-    const lm = await runCli(["results", baseline, "--format", "lm-eval", "--r", "4"]);
+    const lm = await runCliInProcess(["results", baseline, "--format", "lm-eval", "--r", "4"]);
     expect(lm.code, lm.stderr).toBe(0);
     const exported = JSON.parse(lm.stdout);
     expect(exported.results.gsm8k_cot_sean["exact_match,flexible-extract"]).toBe(0.5);
@@ -144,7 +153,7 @@ describe("evals check", () => {
   it("refuses files that are not run results", async () => {
     const bogus = join(work, "bogus.json");
     writeFileSync(bogus, JSON.stringify({ hello: 1 }));
-    const result = await runCli(["check", "--run", bogus, "--baseline", baseline]);
+    const result = await runCliInProcess(["check", "--run", bogus, "--baseline", baseline]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--run .*bogus\.json: field format/);
   });
@@ -154,7 +163,7 @@ describe("argument errors of the run verbs", () => {
   it.each(["1,,4", "0", "-1", "abc", "257"])(
     "--recurrences %s → exit 2 with one line",
     async (value) => {
-      const result = await runCli(["local", "--model", work, "--recurrences", value]);
+      const result = await runCliInProcess(["local", "--model", work, "--recurrences", value]);
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/--recurrences/);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
@@ -162,13 +171,13 @@ describe("argument errors of the run verbs", () => {
   );
 
   it("names the known tasks for an unknown one", async () => {
-    const result = await runCli(["local", "--model", work, "--tasks", "gsm9k"]);
+    const result = await runCliInProcess(["local", "--model", work, "--tasks", "gsm9k"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/unknown task "gsm9k"; known tasks: gsm8k, gsm8k_cot/);
   });
 
   it("evals tasks lists names, versions, shots and metrics; --version prints the version", async () => {
-    const tasks = await runCli(["tasks", "--json"]);
+    const tasks = await runCliInProcess(["tasks", "--json"]);
     expect(tasks.code, tasks.stderr).toBe(0);
     const byName = new Map(
       JSON.parse(tasks.stdout).tasks.map((t: { name: string }) => [t.name, t]),
@@ -189,7 +198,7 @@ describe("argument errors of the run verbs", () => {
       input,
       `${JSON.stringify({ id: "a", completion: "So 18. The answer is 18.", gold: "x\n#### 18" })}\n`,
     );
-    const result = await runCli(["score", "--task", "gsm8k_cot", "--input", input]);
+    const result = await runCliInProcess(["score", "--task", "gsm8k_cot", "--input", input]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       id: "a",
@@ -202,7 +211,7 @@ describe("argument errors of the run verbs", () => {
     });
     expect(result.stderr).toMatch(/exact_match,flexible-extract\s+100\.00%/);
     writeFileSync(input, `${JSON.stringify({ completion: "x", gold: "y" })}\n{"completion": 3}\n`);
-    const bad = await runCli(["score", "--task", "gsm8k_cot", "--input", input]);
+    const bad = await runCliInProcess(["score", "--task", "gsm8k_cot", "--input", input]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/completions\.jsonl:2: field completion/);
   });

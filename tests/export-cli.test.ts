@@ -1,5 +1,7 @@
 // `evals export` and `evals inspect` through the real command line: bad input gets one line naming
 // the file or tensor, exit code 2, no stack trace, and no partial checkpoint left behind.
+// The binary runs for the first export; the other cases call the same program in-process
+// (tests/cli.ts).
 import {
   cpSync,
   existsSync,
@@ -16,7 +18,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openSafetensors } from "../model/safetensors.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
 import { type TestTensor, writeSafetensors } from "../model/testing/write-safetensors.ts";
-import { runCli } from "./cli.ts";
+import { runCli, runCliInProcess } from "./cli.ts";
 
 const work = mkdtempSync(join(tmpdir(), "evals-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -54,7 +56,7 @@ describe("evals export from the command line", () => {
     ]);
     expect(exported.code).toBe(0);
     expect(exported.stderr).toMatch(/P,B,C = 1,3,1/);
-    const inspected = await runCli(["inspect", out, "--json"]);
+    const inspected = await runCliInProcess(["inspect", out, "--json"]);
     expect(inspected.code).toBe(0);
     const report = JSON.parse(inspected.stdout);
     expect(report.manifest.layers.block).toEqual([1, 2, 3]);
@@ -67,11 +69,11 @@ describe("evals export from the command line", () => {
   it("--name names the checkpoint; a blank name is refused", async () => {
     const out = join(work, "named");
     const args = ["export", "--random", "tiny", "--out", out];
-    const named = await runCli([...args, "--name", "tiny baseline A"]);
+    const named = await runCliInProcess([...args, "--name", "tiny baseline A"]);
     expect(named.code, named.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(join(out, "recurrent.json"), "utf8"));
     expect(manifest.name).toBe("tiny baseline A");
-    const blank = await runCli([...args, "--name", "  "]);
+    const blank = await runCliInProcess([...args, "--name", "  "]);
     expect(blank.code).toBe(2);
     expect(blank.stderr.trim()).toBe('error: --name "  " must be 1 to 100 printable characters');
   });
@@ -149,7 +151,7 @@ describe("evals export from the command line", () => {
   it.each(cases)("refuses %s with one line and exit 2", async (_, makeSource, extra, message) => {
     const source = makeSource();
     const out = join(work, `out-${readdirSync(work).length}`);
-    const result = await runCli(["export", "--from", source, "--out", out, ...extra]);
+    const result = await runCliInProcess(["export", "--from", source, "--out", out, ...extra]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
@@ -161,7 +163,7 @@ describe("evals export from the command line", () => {
   it("refuses an unwritable --out and prints the stack only with --verbose", async () => {
     const blocker = join(work, "a-file");
     writeFileSync(blocker, "not a directory");
-    const result = await runCli([
+    const result = await runCliInProcess([
       "export",
       "--from",
       stories260kDir,
@@ -170,7 +172,7 @@ describe("evals export from the command line", () => {
     ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/cannot write to .*a-file.*writable --out/);
-    const verbose = await runCli([
+    const verbose = await runCliInProcess([
       "--verbose",
       "export",
       "--from",
@@ -183,8 +185,8 @@ describe("evals export from the command line", () => {
   });
 
   it("rejects unknown flags and bad values with exit 2", async () => {
-    expect((await runCli(["export", "--bogus"])).code).toBe(2);
-    const dtype = await runCli([
+    expect((await runCliInProcess(["export", "--bogus"])).code).toBe(2);
+    const dtype = await runCliInProcess([
       "export",
       "--from",
       stories260kDir,

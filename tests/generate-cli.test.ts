@@ -1,4 +1,6 @@
 // `evals generate` through the real command line: JSON records, and one-line errors with exit 2.
+// The binary runs for the first generation; the refusals call the same program in-process
+// (tests/cli.ts).
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +11,7 @@ import { openSafetensors } from "../model/safetensors.ts";
 import { sha256File } from "../model/source.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
 import { type TestTensor, writeSafetensors } from "../model/testing/write-safetensors.ts";
-import { runCli } from "./cli.ts";
+import { runCli, runCliInProcess } from "./cli.ts";
 
 const work = mkdtempSync(join(tmpdir(), "evals-gen-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -91,7 +93,7 @@ describe("evals generate", () => {
     ["an unknown backend", ["--prompt", "Hi", "--backend", "cuda"], /--backend/],
   ];
   it.each(cases)("refuses %s", async (_, args, message) => {
-    const result = await runCli(["generate", "--model", ckpt, ...args]);
+    const result = await runCliInProcess(["generate", "--model", ckpt, ...args]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
@@ -111,7 +113,7 @@ describe("evals generate", () => {
     block.externalData.sha256 = await sha256File(join(broken, "block.onnx.data"));
     block.externalData.bytes = readFileSync(join(broken, "block.onnx.data")).length;
     writeFileSync(join(broken, MANIFEST_FILE), JSON.stringify(manifest));
-    const result = await runCli(["generate", "--model", broken, "--prompt", "Hi"]);
+    const result = await runCliInProcess(["generate", "--model", broken, "--prompt", "Hi"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
       /block\.onnx disagrees with recurrent\.json \(3 block layers\): missing inputs past_key_values\.2\.key/,
@@ -125,7 +127,7 @@ describe("evals generate", () => {
     const bytes = readFileSync(path);
     bytes[bytes.length - 1] ^= 0xff;
     writeFileSync(path, bytes);
-    const result = await runCli(["generate", "--model", corrupt, "--prompt", "Hi"]);
+    const result = await runCliInProcess(["generate", "--model", corrupt, "--prompt", "Hi"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/coda\.onnx does not match its sha256/);
   });
@@ -141,7 +143,7 @@ describe("evals generate", () => {
     writeSafetensors(join(source, "model.safetensors"), tensors);
     const exploding = join(work, "exploding");
     await exportModel({ from: source, out: exploding, split: [1, 3, 1], seed: 1 });
-    const result = await runCli([
+    const result = await runCliInProcess([
       "generate",
       "--model",
       exploding,

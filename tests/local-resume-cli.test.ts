@@ -1,5 +1,6 @@
 // `evals local` killed mid-run (SIGKILL, no chance to clean up) and started again with the same
-// --output resumes from its journal and ends with the file an uninterrupted run writes.
+// --output resumes from its journal and ends with the file an uninterrupted run writes. The killed
+// run and its resumption are real processes; the uninterrupted run and the refusals run in-process.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +8,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportModel } from "../model/export-model.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
-import { repoRoot, runCli } from "./cli.ts";
+import { repoRoot, runCli, runCliInProcess } from "./cli.ts";
 
 const work = mkdtempSync(join(tmpdir(), "evals-local-resume-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -68,7 +69,7 @@ describe("evals local resume after SIGKILL", () => {
 
   it("ends with the same results file as an uninterrupted run", async () => {
     const whole = join(work, "whole.json");
-    const uninterrupted = await runCli(runArgs(whole));
+    const uninterrupted = await runCliInProcess(runArgs(whole));
     expect(uninterrupted.code, uninterrupted.stderr).toBe(0);
     expect(existsSync(join(work, "whole.partial.jsonl"))).toBe(false);
 
@@ -88,20 +89,20 @@ describe("evals local resume after SIGKILL", () => {
   }, 300_000);
 
   it("checks --output before any work: a directory or an unwritable place is exit 2, one line; a failed run leaves no journal", async () => {
-    const intoDir = await runCli(runArgs(work));
+    const intoDir = await runCliInProcess(runArgs(work));
     expect(intoDir.code).toBe(2);
     expect(intoDir.stderr.trim().split("\n")).toHaveLength(1);
     expect(intoDir.stderr).toMatch(/--output .* is a directory/);
 
     writeFileSync(join(work, "plain-file"), "");
-    const underFile = await runCli(runArgs(join(work, "plain-file", "run.json")));
+    const underFile = await runCliInProcess(runArgs(join(work, "plain-file", "run.json")));
     expect(underFile.code).toBe(2);
     expect(underFile.stderr.trim().split("\n")).toHaveLength(1);
     expect(underFile.stderr).toMatch(/plain-file.*choose a writable path/);
 
     // A run that fails before finishing a batch leaves no empty journal behind.
     const failing = join(work, "failing.json");
-    const failed = await runCli([
+    const failed = await runCliInProcess([
       ...runArgs(failing),
       "--tasks",
       "arc_easy",

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportModel } from "../model/export-model.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
-import { runCli } from "./cli.ts";
+import { runCli, runCliInProcess } from "./cli.ts";
 import { answerOneShard, gsm8kGolds } from "./fabricated-runner.ts";
 import {
   freePort,
@@ -52,12 +52,16 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+// The binary runs for the run list, the results table and cancel/publish; every other case calls
+// the same program in-process (tests/cli.ts).
+const binary = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
   runCli(args, { env: { ...env, ...extraEnv } });
+const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+  runCliInProcess(args, { env: { ...env, ...extraEnv } });
 
 describe("evals runs", () => {
   it("lists every run with a submit token, newest first", async () => {
-    const result = await cli(["runs"]);
+    const result = await binary(["runs"]);
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trim().split("\n");
     expect(lines[0]).toMatch(
@@ -96,7 +100,7 @@ describe("evals runs", () => {
 
 describe("evals results", () => {
   it("prints the table: accuracy with its 95% Wilson CI, n, FLOPs, tokens and backends per r", async () => {
-    const result = await cli(["results", finished]);
+    const result = await binary(["results", finished]);
     expect(result.code, result.stderr).toBe(0);
     for (const r of [1, 2]) {
       expect(result.stdout).toMatch(
@@ -222,7 +226,7 @@ describe("evals runs publish|cancel", () => {
   it("cancels and publishes a run, and says its state", async () => {
     // The runs' own submitter: another submit token may not change them.
     const owner = { EVALS_TOKEN: stack.submitToken };
-    const cancelled = await cli(["runs", "cancel", pending], owner);
+    const cancelled = await binary(["runs", "cancel", pending], owner);
     expect(cancelled.code, cancelled.stderr).toBe(0);
     expect(cancelled.stdout.trim()).toBe(
       `run ${pending} cancelled: ${stack.api.url}/run?id=${pending}`,

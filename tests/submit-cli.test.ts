@@ -7,9 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uploadCheckpointFiles } from "../evals/api-client/upload.ts";
+import { exportModel } from "../model/export-model.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
+import { addNumericCheck } from "../runner/engine/numeric-check.ts";
 import { DEFAULT_PART_BYTES, MAX_SINGLE_PUT_BYTES, UploadSchema } from "../worker/protocol.ts";
-import { type CliResult, runCli } from "./cli.ts";
+import { type CliResult, runCli, runCliInProcess } from "./cli.ts";
 import { answerOneShard, gsm8kGolds } from "./fabricated-runner.ts";
 import { freePort, startTestStack, type TestStack } from "./local-stack.ts";
 
@@ -23,16 +25,9 @@ let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "evals-submit-cli-"));
   ckpt = join(work, "ckpt");
-  const exported = await runCli([
-    "export",
-    "--from",
-    stories260kDir,
-    "--split",
-    "1,3,1",
-    "--out",
-    ckpt,
-  ]);
-  expect(exported.code, exported.stderr).toBe(0);
+  // What `evals export` writes, made in-process (tests/export-cli.test.ts runs that command).
+  await exportModel({ from: stories260kDir, out: ckpt, split: [1, 3, 1] });
+  await addNumericCheck(ckpt);
   stack = await startTestStack();
   // Runs belong to the token that made them: the CLI submits with the token stack.submit reads with.
   submitToken = stack.submitToken;
@@ -51,8 +46,11 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+// The binary runs for the first submit and for --wait; every other case calls the same program
+// in-process (tests/cli.ts).
+const submitBinary = (args: string[]) => runCli(["submit", ...args], { env });
 const submit = (args: string[], extraEnv: NodeJS.ProcessEnv = {}, cwd?: string) =>
-  runCli(["submit", ...args], { env: { ...env, ...extraEnv }, cwd });
+  runCliInProcess(["submit", ...args], { env: { ...env, ...extraEnv }, cwd });
 
 function parseJson(result: CliResult) {
   expect(result.code, result.stderr).toBe(0);
@@ -64,7 +62,7 @@ function parseJson(result: CliResult) {
 describe("evals submit", () => {
   it("validates, uploads, registers the dataset and creates a run with its shards (--json)", async () => {
     const out = parseJson(
-      await submit([
+      await submitBinary([
         "--model",
         ckpt,
         "--recurrences",
@@ -164,7 +162,7 @@ describe("evals submit", () => {
     // while `submit --wait` polls. Even documents are answered right, odd ones wrong.
     const golds = gsm8kGolds(8);
     let finished = false;
-    const waiting = submit([
+    const waiting = submitBinary([
       "--model",
       ckpt,
       "--recurrences",

@@ -1,43 +1,4 @@
-// Entry point of the `evals` command: every verb lives in its own file and registers itself here.
-import { readFileSync } from "node:fs";
-import { Command, CommanderError } from "commander";
-import { EvalsError } from "../errors.ts";
-import { registerCommands } from "./commands.ts";
+// Entry point of the `evals` command; the program itself is in program.ts, its verbs in commands.ts.
+import { runEvals } from "./program.ts";
 
-const { version } = JSON.parse(
-  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
-) as { version: string };
-
-const program = new Command("evals")
-  .description("Evaluate depth-recurrent language models: accuracy against recurrences and FLOPs")
-  .version(version, "-V, --version", "print the evals version")
-  .option("--verbose", "print stack traces on errors")
-  .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(text) });
-
-await registerCommands(program, process.argv);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  process.exitCode = exitCodeFor(error, program.opts().verbose === true);
-}
-
-function exitCodeFor(error: unknown, verbose: boolean): number {
-  if (error instanceof CommanderError) {
-    // help and version are "errors" to commander; usage mistakes are exit 2 like any bad input.
-    return error.exitCode === 0 ? 0 : 2;
-  }
-  if (error instanceof EvalsError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    if (verbose) process.stderr.write(`${error.stack}\n`);
-    return error.exitCode;
-  }
-  process.stderr.write(
-    `internal error: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
-  if (verbose || !(error instanceof Error))
-    process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
-  else process.stderr.write("run again with --verbose for the stack trace, and please report it\n");
-  return 1;
-}
+process.exitCode = await runEvals(process.argv);
