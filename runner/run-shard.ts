@@ -5,6 +5,7 @@ import { ApiError, type EvalsClient } from "../worker/client.ts";
 import type { Lease, ResultIn } from "../worker/protocol.ts";
 import { retryApi } from "./api-retry.ts";
 import type { EngineBackend } from "./backends.ts";
+import { batchesByLength } from "./engine/length-batches.ts";
 import { fitPrompt } from "./engine/prompt-window.ts";
 import type { Heartbeat } from "./heartbeat.ts";
 import type { RunnerLog } from "./runner-log.ts";
@@ -76,7 +77,11 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
     stopIds: engine.stopIds,
     stopStrings: generation.until,
   };
-  for (let start = 0; start < lease.prompts.length; start += job.batchSize) {
+  // Batches of similar prompt lengths pad less; the API keys each result by its doc, not order.
+  for (const indices of batchesByLength(
+    windows.map((w) => w.ids.length),
+    job.batchSize,
+  )) {
     if (heartbeat.lost) return { kind: "lease_lost", samples, tokens, detail: heartbeat.lost };
     if (job.shouldRelease()) {
       const lost = await posting;
@@ -87,10 +92,10 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
       }).catch(() => {});
       return { kind: "released", samples, tokens };
     }
-    const batch = lease.prompts.slice(start, start + job.batchSize);
+    const batch = indices.map((i) => lease.prompts[i]);
     const t0 = performance.now();
     const generated = await engine.generate(
-      batch.map((_, i) => ({ promptIds: windows[start + i].ids, seed: generation.seed })),
+      indices.map((i) => ({ promptIds: windows[i].ids, seed: generation.seed })),
       config,
     );
     const msPerSample = (performance.now() - t0) / batch.length;
@@ -98,9 +103,9 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
       doc_id: batch[i].doc_id,
       recurrences: generation.recurrences,
       completion: result.text,
-      prompt_tokens: windows[start + i].ids.length,
+      prompt_tokens: windows[indices[i]].ids.length,
       generated_tokens: result.ids.length,
-      prompt_truncated: windows[start + i].truncated,
+      prompt_truncated: windows[indices[i]].truncated,
       backend: engine.name,
       device: engine.adapter,
       runner_version: job.runnerVersion,

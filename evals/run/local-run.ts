@@ -2,6 +2,7 @@
 // checkpoint, writing the same records the distributed path writes. For CPU-only CI and demos.
 import { flopsForSample } from "../../model/flops.ts";
 import { generateBatch } from "../../runner/engine/generate.ts";
+import { batchesByLength } from "../../runner/engine/length-batches.ts";
 import { loadNodeCheckpoint } from "../../runner/engine/load-node.ts";
 import { fitPrompt } from "../../runner/engine/prompt-window.ts";
 import type { KvStrategy } from "../../runner/engine/recurrent-model.ts";
@@ -94,8 +95,15 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
         stopIds: loaded.stopIds,
         stopStrings: task.until,
       };
-      for (let start = 0; start < requests.length; start += options.batchSize) {
-        const batch = requests.slice(start, start + options.batchSize);
+      // Batches of similar prompt lengths pad less; records go out in document order.
+      const byDoc = new Array<SampleRecord>(requests.length);
+      let doneCount = 0;
+      const batches = batchesByLength(
+        encoded.map((e) => e.ids.length),
+        options.batchSize,
+      );
+      for (const indices of batches) {
+        const batch = indices.map((i) => requests[i]);
         const keys = await Promise.all(
           batch.map((request, i) =>
             resultKey({
@@ -103,7 +111,7 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
               taskHash: hash,
               datasetFiles: [data.datasetHash],
               docHash: request.docHash,
-              promptHash: promptHashes[start + i],
+              promptHash: promptHashes[indices[i]],
               recurrences: r,
               generation: { until: task.until, maxNewTokens },
               stateInit: options.stateInit,
@@ -113,23 +121,24 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
             }),
           ),
         );
+        doneCount += batch.length;
         const progress = {
           task: task.name,
           recurrences: r,
-          done: Math.min(start + batch.length, requests.length),
+          done: doneCount,
           total: requests.length,
         };
         // A batch is resumed whole or run whole, so its records never depend on where a run stopped.
         const resumed = keys.map((key) => options.journal?.done.get(key));
         if (resumed.every((record) => record !== undefined)) {
-          samples.push(...(resumed as SampleRecord[]));
+          for (const [i, record] of resumed.entries()) byDoc[indices[i]] = record as SampleRecord;
           options.onProgress?.(progress);
           continue;
         }
         const started = performance.now();
         const results = await generateBatch(
           loaded.model,
-          batch.map((_, i) => ({ promptIds: encoded[start + i].ids, seed: options.seed })),
+          indices.map((i) => ({ promptIds: encoded[i].ids, seed: options.seed })),
           config,
           decode,
         );
@@ -137,7 +146,7 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
         const finished: SampleRecord[] = [];
         for (const [i, result] of results.entries()) {
           const request = batch[i];
-          const promptTokens = encoded[start + i].ids.length;
+          const promptTokens = encoded[indices[i]].ids.length;
           const score = task.score(result.text, request.gold);
           finished.push({
             key: keys[i],
@@ -147,11 +156,11 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
             doc_id: request.docId,
             doc_hash: request.docHash,
             recurrences: r,
-            prompt_hash: promptHashes[start + i],
+            prompt_hash: promptHashes[indices[i]],
             completion: result.text,
             prompt_tokens: promptTokens,
             generated_tokens: result.ids.length,
-            prompt_truncated: encoded[start + i].truncated,
+            prompt_truncated: encoded[indices[i]].truncated,
             flops: flopsForSample(manifest, r, promptTokens, result.ids.length),
             backend: "node",
             kv: options.kv,
@@ -166,9 +175,10 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
           });
         }
         options.journal?.append(finished);
-        samples.push(...finished);
+        for (const [i, record] of finished.entries()) byDoc[indices[i]] = record;
         options.onProgress?.(progress);
       }
+      samples.push(...byDoc);
     }
   }
 
