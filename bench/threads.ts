@@ -2,9 +2,9 @@
 // 1 and 2 intra-op threads, with ORT's spinning pool and without, per backend; ratios against
 // 1 thread without spinning side by side. The defaults in runner/engine/node-sessions.ts and
 // runner/backends.ts come from these figures.
-// Usage: npx tsx bench/threads.ts [--backends node,wasm] [--new-tokens 16] [--repeats 3]
+// Usage: npx tsx bench/threads.ts [--backends node,wasm] [--new-tokens 16] [--repeats 5]
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { exportModel } from "../model/export-model.ts";
@@ -15,7 +15,7 @@ const { values } = parseArgs({
     backends: { type: "string", default: "node,wasm" },
     "new-tokens": { type: "string", default: "16" },
     "prompt-tokens": { type: "string", default: "32" },
-    repeats: { type: "string", default: "3" },
+    repeats: { type: "string", default: "5" },
   },
 });
 const NEW = Number(values["new-tokens"]);
@@ -39,60 +39,50 @@ await exportModel({ random: "small", out, split: [2, 4, 2], seed: 1 });
 const prompt = (b: number) =>
   Array.from({ length: PROMPT }, (_, i) => 3 + ((i * 31 + b * 7) % 4000));
 
-/** Median seconds per generated token (prefill included, as a real request has it). */
-async function secondsPerToken(
-  backend: Awaited<ReturnType<typeof openBackend>>,
-  batch: number,
-  r: number,
-): Promise<number> {
-  const requests = Array.from({ length: batch }, (_, b) => ({ promptIds: prompt(b), seed: b }));
-  const config = {
-    recurrences: r,
-    maxNewTokens: NEW,
-    kv: "full" as const,
-    stateInit: "zeros" as const,
-    stopIds: [],
-    stopStrings: [],
-  };
-  await backend.generate(requests.slice(0, 1), { ...config, maxNewTokens: 2 });
-  const times: number[] = [];
-  for (let k = 0; k < REPEATS; k++) {
-    const started = performance.now();
-    await backend.generate(requests, config);
-    times.push((performance.now() - started) / 1000 / NEW);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
-}
+const requestsOf = (batch: number) =>
+  Array.from({ length: batch }, (_, b) => ({ promptIds: prompt(b), seed: b }));
+const configOf = (r: number, maxNewTokens = NEW) => ({
+  recurrences: r,
+  maxNewTokens,
+  kv: "full" as const,
+  stateInit: "zeros" as const,
+  stopIds: [],
+  stopStrings: [],
+});
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 console.log(
-  `small random 2,4,2, prompt ${PROMPT}, ${NEW} new tokens, median of ${REPEATS}; ${cpus().length} cores (load ${(
-    await import("node:os")
-  )
-    .loadavg()[0]
-    .toFixed(1)} at start)`,
+  `small random 2,4,2, prompt ${PROMPT}, ${NEW} new tokens (prefill included), median of ${REPEATS}; ` +
+    `${cpus().length} cores, load ${loadavg()[0].toFixed(1)} at start`,
 );
 for (const name of values.backends.split(",") as BackendName[]) {
-  const seconds = new Map<string, number>();
-  for (const setting of SETTINGS) {
-    const backend = await openBackend(out, name, setting);
+  // Every setting is open at once and the repeats rotate through them, so a change in the
+  // machine's load (it is shared) falls on all settings alike.
+  const backends = [];
+  for (const setting of SETTINGS) backends.push(await openBackend(out, name, setting));
+  for (const backend of backends) await backend.generate(requestsOf(1), configOf(1, 2));
+  const seconds = new Map<string, number[]>();
+  for (let k = 0; k < REPEATS; k++) {
     for (const { batch, r } of SHAPES) {
-      seconds.set(
-        `${setting.threads}/${setting.spinning}/${batch}/${r}`,
-        await secondsPerToken(backend, batch, r),
-      );
+      for (const [i, setting] of SETTINGS.entries()) {
+        const started = performance.now();
+        await backends[i].generate(requestsOf(batch), configOf(r));
+        const key = `${setting.threads}/${setting.spinning}/${batch}/${r}`;
+        seconds.set(key, [...(seconds.get(key) ?? []), (performance.now() - started) / 1000 / NEW]);
+      }
     }
-    await backend.close();
   }
+  for (const backend of backends) await backend.close();
   console.log(
-    `\n${name}: s/token, and in brackets 1-thread-no-spin time ÷ this (above 1 = faster)`,
+    `\n${name}: s/token, and in brackets 1-thread-no-spin time ÷ this (above 1 = faster); load ${loadavg()[0].toFixed(1)} at end`,
   );
   console.log(
     `batch  r  ${SETTINGS.map((s) => `${s.threads}t ${s.spinning ? "spin" : "nospin"}`.padStart(17)).join("")}`,
   );
   for (const { batch, r } of SHAPES) {
-    const base = seconds.get(`1/false/${batch}/${r}`)!;
+    const base = median(seconds.get(`1/false/${batch}/${r}`)!);
     const cells = SETTINGS.map((s) => {
-      const t = seconds.get(`${s.threads}/${s.spinning}/${batch}/${r}`)!;
+      const t = median(seconds.get(`${s.threads}/${s.spinning}/${batch}/${r}`)!);
       return `${t.toFixed(4)} (${(base / t).toFixed(2)}×)`.padStart(17);
     });
     console.log(`${String(batch).padStart(5)} ${String(r).padStart(2)}  ${cells.join("")}`);

@@ -1,4 +1,5 @@
 // Opens a checkpoint's graphs with onnxruntime-node (external data resolves beside each graph).
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { Checkpoint } from "../../model/checkpoint.ts";
@@ -16,8 +17,11 @@ export interface NodeThreadOptions {
   spinning?: boolean;
 }
 
-/** 2 threads without spinning beat 1 thread on every shape bench/threads.ts measured here. */
-export const NODE_DEFAULT_THREADS = 2;
+/**
+ * 2 threads without spinning decode 1.4–2.4× faster than 1 thread on a loaded 2-core machine
+ * (bench/threads.ts, interleaved runs); spinning 2 threads are 0.27–0.48× of 1.
+ */
+export const NODE_DEFAULT_THREADS = Math.min(2, availableParallelism());
 
 export function nodeSessionOptions(
   options: NodeThreadOptions = {},
