@@ -1,10 +1,12 @@
 // Opens a checkpoint directory: validates recurrent.json and checks every file against its hash,
-// so a corrupted or hand-edited checkpoint is refused before any graph is run.
+// so a corrupted or hand-edited checkpoint is refused before any graph is run. A file is hashed
+// once and then trusted while its size and mtime stay the same (verified-files.ts).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CheckpointError } from "./errors.ts";
 import { MANIFEST_FILE, type Manifest, ManifestSchema } from "./manifest.ts";
 import { sha256File } from "./source.ts";
+import { VerifiedFiles } from "./verified-files.ts";
 
 export interface Checkpoint {
   dir: string;
@@ -55,21 +57,30 @@ export function checkpointFiles(
   return files;
 }
 
+/** Hashes each file unless it was hashed to the manifest's value and is unchanged since. */
 async function verifyFiles(dir: string, manifest: Manifest): Promise<void> {
-  for (const { file, sha256, bytes } of checkpointFiles(manifest)) {
-    const path = join(dir, file);
-    if (!existsSync(path))
-      throw new CheckpointError(`${path} is missing; the checkpoint is incomplete`);
-    if (bytes !== null && statSync(path).size !== bytes) {
-      throw new CheckpointError(
-        `${path} has ${statSync(path).size} bytes, the manifest says ${bytes}; re-export or re-download`,
-      );
+  const verified = VerifiedFiles.open(dir);
+  try {
+    for (const { file, sha256, bytes } of checkpointFiles(manifest)) {
+      const path = join(dir, file);
+      if (!existsSync(path))
+        throw new CheckpointError(`${path} is missing; the checkpoint is incomplete`);
+      const info = statSync(path);
+      if (bytes !== null && info.size !== bytes) {
+        throw new CheckpointError(
+          `${path} has ${info.size} bytes, the manifest says ${bytes}; re-export or re-download`,
+        );
+      }
+      if (verified.trusts(file, sha256, info)) continue;
+      const actual = await sha256File(path);
+      if (actual !== sha256) {
+        throw new CheckpointError(
+          `${path} does not match its sha256 in ${"recurrent.json"}; the file is corrupt or was changed`,
+        );
+      }
+      verified.remember(file, sha256, info);
     }
-    const actual = await sha256File(path);
-    if (actual !== sha256) {
-      throw new CheckpointError(
-        `${path} does not match its sha256 in ${"recurrent.json"}; the file is corrupt or was changed`,
-      );
-    }
+  } finally {
+    verified.save();
   }
 }

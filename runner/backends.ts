@@ -19,6 +19,7 @@ import {
   type LoglikelihoodResult,
   scoreLoglikelihood,
 } from "./engine/loglikelihood.ts";
+import { NODE_DEFAULT_THREADS } from "./engine/node-sessions.ts";
 
 export type BackendName = "node" | "wasm" | "webgpu";
 
@@ -40,16 +41,19 @@ export interface EngineBackend {
 export async function openBackend(
   checkpointDir: string,
   name: BackendName,
-  options: { threads?: number; chromium?: string; browser?: Browser } = {},
+  options: { threads?: number; spinning?: boolean; chromium?: string; browser?: Browser } = {},
 ): Promise<EngineBackend> {
   if (name === "node") {
-    const loaded = await loadNodeCheckpoint(checkpointDir, { threads: options.threads });
+    const loaded = await loadNodeCheckpoint(checkpointDir, {
+      threads: options.threads,
+      spinning: options.spinning,
+    });
     const decode = (ids: readonly number[]) => loaded.tokenizer.decode(ids);
     return {
       name,
       manifest: loaded.model.manifest,
       stopIds: loaded.stopIds,
-      adapter: `cpu threads=${options.threads ?? "auto"}`,
+      adapter: `cpu threads=${options.threads ?? NODE_DEFAULT_THREADS}`,
       encode: async (texts) => texts.map((text) => loaded.tokenizer.encodePrompt(text)),
       generate: (requests, config) => generateBatch(loaded.model, requests, config, decode),
       encodePairs: async (requests, bos) =>
@@ -61,6 +65,7 @@ export async function openBackend(
   const engine = await BrowserEngine.open(checkpointDir, {
     backend: name,
     threads: options.threads ?? 2,
+    spinning: options.spinning,
     chromium: options.chromium,
     browser: options.browser,
   });

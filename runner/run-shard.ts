@@ -5,6 +5,7 @@ import { ApiError, type EvalsClient } from "../worker/client.ts";
 import type { Lease, ResultIn } from "../worker/protocol.ts";
 import { retryApi } from "./api-retry.ts";
 import type { EngineBackend } from "./backends.ts";
+import { batchesByLength, batchesInOrder } from "./engine/length-batches.ts";
 import { fitPrompt } from "./engine/prompt-window.ts";
 import type { Heartbeat } from "./heartbeat.ts";
 import type { RunnerLog } from "./runner-log.ts";
@@ -65,9 +66,9 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
         throw error;
       },
     );
-  const computeBatch =
+  const work =
     lease.kind === "loglikelihood" ? await loglikelihoodBatches(job) : await generationBatches(job);
-  for (let start = 0; start < lease.prompts.length; start += job.batchSize) {
+  for (const indices of work.batches) {
     if (heartbeat.lost) return { kind: "lease_lost", samples, tokens, detail: heartbeat.lost };
     if (job.shouldRelease()) {
       const lost = await posting;
@@ -78,7 +79,7 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
       }).catch(() => {});
       return { kind: "released", samples, tokens };
     }
-    const { results, tokens: batchTokens } = await computeBatch(start, start + job.batchSize);
+    const { results, tokens: batchTokens } = await work.run(indices);
     const lost = await posting;
     if (lost) return lost;
     posting = post(results, batchTokens);
@@ -90,11 +91,15 @@ export async function runShard(job: ShardJob): Promise<ShardOutcome> {
   return { kind: "done", samples, tokens };
 }
 
-/** Results of the lease's documents [start, end) and the tokens they cost (for the log). */
-type BatchRunner = (start: number, end: number) => Promise<{ results: ResultIn[]; tokens: number }>;
+/** The lease's documents in batches (indices into `lease.prompts`), and how to run one batch. */
+interface ShardBatches {
+  batches: number[][];
+  /** Results of the documents at `indices` and the tokens they cost (for the log). */
+  run(indices: readonly number[]): Promise<{ results: ResultIn[]; tokens: number }>;
+}
 
 /** Generation: each prompt fitted to the window, completions generated batch by batch. */
-async function generationBatches(job: ShardJob): Promise<BatchRunner> {
+async function generationBatches(job: ShardJob): Promise<ShardBatches> {
   const { lease, engine } = job;
   const { generation } = lease;
   const windows = (await engine.encode(lease.prompts.map((p) => p.prompt))).map((ids) =>
@@ -108,11 +113,16 @@ async function generationBatches(job: ShardJob): Promise<BatchRunner> {
     stopIds: engine.stopIds,
     stopStrings: generation.until,
   };
-  return async function generateDocs(start, end) {
-    const batch = lease.prompts.slice(start, end);
+  // Batches of similar prompt lengths pad less; the API keys each result by its doc, not order.
+  const batches = batchesByLength(
+    windows.map((w) => w.ids.length),
+    job.batchSize,
+  );
+  async function run(indices: readonly number[]) {
+    const batch = indices.map((i) => lease.prompts[i]);
     const t0 = performance.now();
     const generated = await engine.generate(
-      batch.map((_, i) => ({ promptIds: windows[start + i].ids, seed: generation.seed })),
+      indices.map((i) => ({ promptIds: windows[i].ids, seed: generation.seed })),
       config,
     );
     const msPerSample = (performance.now() - t0) / batch.length;
@@ -120,23 +130,24 @@ async function generationBatches(job: ShardJob): Promise<BatchRunner> {
       doc_id: batch[i].doc_id,
       recurrences: generation.recurrences,
       completion: result.text,
-      prompt_tokens: windows[start + i].ids.length,
+      prompt_tokens: windows[indices[i]].ids.length,
       generated_tokens: result.ids.length,
-      prompt_truncated: windows[start + i].truncated,
+      prompt_truncated: windows[indices[i]].truncated,
       backend: engine.name,
       device: engine.adapter,
       runner_version: job.runnerVersion,
       timings: { ms: Math.round(msPerSample) },
     }));
     return { results, tokens: generated.reduce((n, r) => n + r.ids.length, 0) };
-  };
+  }
+  return { batches, run };
 }
 
 /**
  * Loglikelihood: every request of the batch's documents scored in one engine call (contexts shared
  * by a document's choices prefilled once); the runner posts log-probabilities, the API scores them.
  */
-async function loglikelihoodBatches(job: ShardJob): Promise<BatchRunner> {
+async function loglikelihoodBatches(job: ShardJob): Promise<ShardBatches> {
   const { lease, engine } = job;
   const { generation } = lease;
   const requests = lease.prompts.map((p, i) => {
@@ -152,16 +163,17 @@ async function loglikelihoodBatches(job: ShardJob): Promise<BatchRunner> {
     batchSize: job.batchSize,
     reuseContext: true,
   };
-  return async function scoreDocs(start, end) {
-    const batch = lease.prompts.slice(start, end);
-    const from = offsets[start];
-    const to = from + requests.slice(start, end).reduce((n, r) => n + r.length, 0);
+  async function run(indices: readonly number[]) {
+    const batch = indices.map((i) => lease.prompts[i]);
+    const pairs = indices.flatMap((i) =>
+      encoded.slice(offsets[i], offsets[i] + requests[i].length),
+    );
     const t0 = performance.now();
-    const scored = await engine.loglikelihood(encoded.slice(from, to), config);
+    const scored = await engine.loglikelihood(pairs, config);
     const msPerSample = (performance.now() - t0) / batch.length;
     let at = 0;
     const results: ResultIn[] = batch.map((prompt, i) => {
-      const own = scored.slice(at, at + requests[start + i].length);
+      const own = scored.slice(at, at + requests[indices[i]].length);
       at += own.length;
       return {
         doc_id: prompt.doc_id,
@@ -184,7 +196,9 @@ async function loglikelihoodBatches(job: ShardJob): Promise<BatchRunner> {
       };
     });
     return { results, tokens: scored.reduce((n, r) => n + r.inputTokens, 0) };
-  };
+  }
+  // The engine sorts a batch's requests longest first itself (as lm-eval does).
+  return { batches: batchesInOrder(lease.prompts.length, job.batchSize), run };
 }
 
 /** A lease the runner cannot act on (an API that speaks another protocol version). */

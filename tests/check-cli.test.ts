@@ -170,6 +170,12 @@ describe("argument errors of the run verbs", () => {
     },
   );
 
+  it("evals local refuses --threads 0 with one line, before any work", async () => {
+    const result = await runCli(["local", "--model", work, "--threads", "0"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toMatch(/^.*--threads 0 must be between 1 and 64[^\n]*$/);
+  });
+
   it("names the known tasks for an unknown one", async () => {
     const result = await runCliInProcess(["local", "--model", work, "--tasks", "gsm9k"]);
     expect(result.code).toBe(2);

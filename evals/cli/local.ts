@@ -24,6 +24,10 @@ export function registerLocalCommand(program: Command): void {
   runOptions(command, { default: "1" })
     .option("--batch-size <b>", "prompts per batch", "4")
     .option(
+      "--threads <n>",
+      "onnxruntime-node intra-op threads (default 2, or 1 on a 1-core machine)",
+    )
+    .option(
       "--data <dir>",
       "dataset directory (else $EVALS_DATA_DIR, ../shared/datasets, the HF cache)",
     )
@@ -49,6 +53,10 @@ export function registerLocalCommand(program: Command): void {
     )
     .action(async function runLocalCommand(options) {
       const run = parseRunOptions(options, { loglikelihood: true });
+      const threads =
+        options.threads === undefined
+          ? undefined
+          : parseInteger(options.threads, "--threads", 1, 64);
       const { manifest } = await readCheckpoint(options.model);
       const { recurrences, note } = recurrencesForCheckpoint(manifest, run.recurrences);
       if (note) process.stderr.write(`${note}\n`);
@@ -78,6 +86,7 @@ export function registerLocalCommand(program: Command): void {
         stateInit: run.stateInit,
         seed: run.seed,
         batchSize: parseInteger(options.batchSize, "--batch-size", 1, 1024),
+        threads,
         maxGenToks: run.maxGenToks ?? undefined,
         dataDir: options.data,
         reuseContext: options.contextReuse,

@@ -53,6 +53,7 @@ export async function runGenerationTask(
     docs,
     recurrences: options.recurrences,
     batchSize: options.batchSize,
+    promptLengths: docs.map((doc) => doc.window.ids.length),
     async compute(batch, r, head) {
       const config = {
         recurrences: r,

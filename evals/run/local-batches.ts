@@ -1,6 +1,7 @@
 // What every `evals local` task shares, whatever its kind: the fields each record of the run
 // carries, the DESIGN §7 key of each (doc, r), and the loop over documents in batches that resumes
 // a batch whole from the journal or computes it whole, appends it, and reports progress.
+import { batchesByLength, batchesInOrder } from "../../runner/engine/length-batches.ts";
 import type { KvStrategy } from "../../runner/engine/recurrent-model.ts";
 import type { SampleRecord } from "./records.ts";
 import { type ResultKeyParts, resultKey } from "./result-key.ts";
@@ -41,6 +42,8 @@ export interface TaskBatches<D extends BatchDoc> {
   docs: D[];
   recurrences: number[];
   batchSize: number;
+  /** Each document's prompt length in tokens: batches then group similar lengths (less padding). */
+  promptLengths?: number[];
   /**
    * Computes one batch at one r. `head(i, ms)` gives the record fields the run decides (key,
    * identity, settings, timing) for the batch's i-th document; the task adds what it computed.
@@ -72,9 +75,15 @@ export async function runTaskBatches<D extends BatchDoc>(
 ): Promise<SampleRecord[]> {
   const samples: SampleRecord[] = [];
   const { docs } = spec;
+  const batches = spec.promptLengths
+    ? batchesByLength(spec.promptLengths, spec.batchSize)
+    : batchesInOrder(docs.length, spec.batchSize);
   for (const r of spec.recurrences) {
-    for (let start = 0; start < docs.length; start += spec.batchSize) {
-      const batch = docs.slice(start, start + spec.batchSize);
+    // Records go out in document order whatever order the batches ran in.
+    const byDoc = new Array<SampleRecord>(docs.length);
+    let done = 0;
+    for (const indices of batches) {
+      const batch = indices.map((i) => docs[i]);
       const keys = await Promise.all(
         batch.map((doc) =>
           resultKey({
@@ -92,16 +101,17 @@ export async function runTaskBatches<D extends BatchDoc>(
           }),
         ),
       );
+      done += batch.length;
       const progress = {
         task: spec.task,
         recurrences: r,
-        done: Math.min(start + batch.length, docs.length),
+        done,
         total: docs.length,
       };
       // A batch is resumed whole or run whole, so its records never depend on where a run stopped.
       const resumed = keys.map((key) => run.journal?.done.get(key));
       if (resumed.every((record) => record !== undefined)) {
-        samples.push(...(resumed as SampleRecord[]));
+        for (const [i, record] of resumed.entries()) byDoc[indices[i]] = record as SampleRecord;
         run.onProgress?.(progress);
         continue;
       }
@@ -121,9 +131,10 @@ export async function runTaskBatches<D extends BatchDoc>(
         ms: Math.round(msPerDoc),
       }));
       run.journal?.append(finished);
-      samples.push(...finished);
+      for (const [i, record] of finished.entries()) byDoc[indices[i]] = record;
       run.onProgress?.(progress);
     }
+    samples.push(...byDoc);
   }
   return samples;
 }

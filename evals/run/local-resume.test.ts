@@ -52,14 +52,25 @@ describe("evals local resume (stories260k, a generation and a loglikelihood task
     whole = await runLocal({ ...options, journal: openRunJournal(wholeJournal) });
   }, 300_000);
 
-  it("journals every record as its batch finishes, in run order", () => {
+  it("journals every record as its batch finishes (shortest prompts first); results in document order", () => {
     expect(whole.samples).toHaveLength(2 * 3 * 2);
-    expect(journalLines(wholeJournal).map((s) => s.key)).toEqual(whole.samples.map((s) => s.key));
+    const journal = journalLines(wholeJournal);
+    expect(journal.map((s) => s.key).sort()).toEqual(whole.samples.map((s) => s.key).sort());
+    for (const task of ["gsm8k_cot_sean", "arc_easy"]) {
+      for (const r of [1, 2]) {
+        const docs = whole.samples.filter((s) => s.task === task && s.recurrences === r);
+        expect(docs.map((s) => s.doc_index)).toEqual([0, 1, 2]);
+      }
+    }
+    const generated = journal.filter((s) => s.task === "gsm8k_cot_sean" && s.recurrences === 1);
+    const lengths = generated.map((s) => s.prompt_tokens);
+    expect(lengths).toEqual([...lengths].sort((a, b) => a - b));
+    expect(new Set(lengths).size).toBe(3);
   });
 
   it("an interrupted run started again ends with the uninterrupted run's records", async () => {
-    // The state a kill leaves: the first two batches' records (gsm8k r=1: docs 0-1, then doc 2)
-    // and half a line of the next batch that the crash cut off.
+    // The state a kill leaves: the first two batches' records (gsm8k r=1: the two shortest
+    // prompts, then the longest) and half a line of the next batch that the crash cut off.
     const lines = readFileSync(wholeJournal, "utf8").split("\n");
     const interrupted = join(work, "interrupted.partial.jsonl");
     writeFileSync(interrupted, `${lines.slice(0, 3).join("\n")}\n${lines[3].slice(0, 40)}`);
@@ -68,7 +79,9 @@ describe("evals local resume (stories260k, a generation and a loglikelihood task
     // The finished batches came back from the journal as written, wall time included.
     expect(resumed.samples.slice(0, 3)).toEqual(whole.samples.slice(0, 3));
     // The journal now holds each record once: three resumed, then the rest as they ran again.
-    expect(journalLines(interrupted).map((s) => s.key)).toEqual(whole.samples.map((s) => s.key));
+    expect(journalLines(interrupted).map((s) => s.key)).toEqual(
+      journalLines(wholeJournal).map((s) => s.key),
+    );
   }, 300_000);
 
   it("a journal holding every record runs nothing", async () => {

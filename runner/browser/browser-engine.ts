@@ -46,6 +46,8 @@ interface PageEngine {
 export interface BrowserEngineOptions {
   backend: BrowserBackend;
   threads?: number;
+  /** Busy-waiting WASM pool threads (default off). */
+  spinning?: boolean;
   browser?: Browser;
   chromium?: string;
 }
@@ -76,7 +78,11 @@ export class BrowserEngine {
         .evaluate(
           ([u, m, o]) =>
             (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.load(u, m, o),
-          [url, manifest, { backend: options.backend, threads: options.threads ?? 1 }] as const,
+          [
+            url,
+            manifest,
+            { backend: options.backend, threads: options.threads ?? 1, spinning: options.spinning },
+          ] as const,
         )
         .catch((error: Error) => {
           throw new BackendUnavailableError(

@@ -1,7 +1,15 @@
 // The cache's rules on a local folder; files are served by a fetch function over in-memory bytes
 // (the real HTTP path is covered end to end in tests/runner-e2e.long.test.ts).
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -46,11 +54,41 @@ describe("CheckpointCache", () => {
     expect(requests).toHaveLength(2);
     expect(readdirSync(path).sort()).toEqual([
       ".last-used",
+      ".verified.json",
       "block.onnx",
       "recurrent.json",
       "tokenizer.json",
     ]);
     expect(JSON.parse(readFileSync(join(path, "recurrent.json"), "utf8"))).toEqual({ name: "m" });
+  });
+
+  it("a restarted cache trusts what was hashed; a file changed on disk is fetched again", async () => {
+    const files = [file("block.onnx", 100, 1), file("tokenizer.json", 10, 2)];
+    const path = await cache().acquire("ck1", files, {});
+    const block = join(path, "block.onnx");
+    // Touched with its bytes intact: hashed again by a new process (a new cache), kept.
+    const mtime = new Date("2026-01-02T03:04:05Z");
+    utimesSync(block, mtime, mtime);
+    await cache().acquire("ck1", files, {});
+    expect(requests).toHaveLength(2);
+    // Same size and mtime: used without being read, so even changed bytes pass.
+    writeFileSync(block, new Uint8Array(100).fill(7));
+    utimesSync(block, mtime, mtime);
+    await cache().acquire("ck1", files, {});
+    expect(requests).toHaveLength(2);
+    // A new mtime: hashed again, found wrong, downloaded again.
+    const later = new Date(mtime.getTime() + 2000);
+    utimesSync(block, later, later);
+    const reasons: string[] = [];
+    const store = new CheckpointCache({
+      dir,
+      maxBytes: 1e9,
+      fetch: async (url) => new Response(served.get(String(url))),
+      onFetch: (event) => reasons.push(`${event.file}: ${event.reason}`),
+    });
+    await store.acquire("ck1", files, {});
+    expect(reasons).toEqual([expect.stringMatching(/^block\.onnx: cached copy fails its sha256/)]);
+    expect(readFileSync(block)).toEqual(Buffer.from(new Uint8Array(100).fill(1)));
   });
 
   it("refuses bytes that do not match the sha256 and leaves nothing under the name", async () => {

@@ -3,9 +3,10 @@
 //
 // Layout: <dir>/<checkpoint id>/<file name> (a plain checkpoint directory the engines open: the
 // manifest the API sent is written as recurrent.json beside the downloaded files), plus
-// <dir>/<checkpoint id>/.last-used touched on every use. A file is trusted only after this
-// process hashed it (or wrote it); later uses compare size and mtime with what was hashed, so a
-// file changed on disk is hashed again and fetched again when it no longer matches.
+// <dir>/<checkpoint id>/.last-used touched on every use. A file is trusted only after it was hashed
+// (or written from a download whose hash matched); later uses, and the engines that open the
+// directory, compare size and mtime with what was hashed (.verified.json, model/verified-files.ts),
+// so a file changed on disk is hashed again and fetched again when it no longer matches.
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
@@ -14,6 +15,7 @@ import { isAbsolute, join, normalize, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { EvalsError } from "../../evals/errors.ts";
+import { VerifiedFiles } from "../../model/verified-files.ts";
 
 export class CheckpointDownloadError extends EvalsError {}
 
@@ -49,7 +51,6 @@ const LAST_USED = ".last-used";
 const MANIFEST = "recurrent.json";
 
 export class CheckpointCache {
-  private readonly verified = new Map<string, { size: number; mtimeMs: number }>();
   private readonly pending = new Map<string, Promise<string>>();
   private readonly inUse = new Map<string, number>();
 
@@ -98,10 +99,18 @@ export class CheckpointCache {
       `${JSON.stringify(manifest, null, 2)}\n`,
     );
     await rename(`${manifestPath}.${process.pid}.part`, manifestPath);
-    for (const file of files) {
-      const path = join(dir, safeName(file.name, "checkpoint file name"));
-      const problem = await this.check(path, file);
-      if (problem) await this.download(id, path, file, problem);
+    const verified = VerifiedFiles.open(dir);
+    try {
+      for (const file of files) {
+        const path = join(dir, safeName(file.name, "checkpoint file name"));
+        const problem = await this.check(path, file, verified);
+        if (problem) {
+          await this.download(id, path, file, problem);
+          verified.remember(file.name, file.sha256, await stat(path));
+        }
+      }
+    } finally {
+      verified.save();
     }
     const now = new Date();
     await writeFile(join(dir, LAST_USED), "");
@@ -110,16 +119,19 @@ export class CheckpointCache {
   }
 
   /** Why the file on disk cannot be used as is, or null when it can. */
-  private async check(path: string, file: CachedFile): Promise<string | null> {
+  private async check(
+    path: string,
+    file: CachedFile,
+    verified: VerifiedFiles,
+  ): Promise<string | null> {
     const info = await stat(path).catch(() => null);
     if (!info) return "not cached";
     if (info.size !== file.bytes)
       return `cached copy has ${info.size} bytes, expected ${file.bytes}`;
-    const known = this.verified.get(path);
-    if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return null;
+    if (verified.trusts(file.name, file.sha256, info)) return null;
     const actual = await sha256OfFile(path);
     if (actual !== file.sha256) return `cached copy fails its sha256 (${actual.slice(0, 12)}…)`;
-    this.verified.set(path, { size: info.size, mtimeMs: info.mtimeMs });
+    verified.remember(file.name, file.sha256, info);
     return null;
   }
 
@@ -160,8 +172,6 @@ export class CheckpointCache {
       await rm(partial, { force: true });
       throw error;
     }
-    const info = await stat(path);
-    this.verified.set(path, { size: info.size, mtimeMs: info.mtimeMs });
   }
 
   /** Removes least-recently-used checkpoints not in use until the cache fits its budget. */
@@ -185,8 +195,6 @@ export class CheckpointCache {
       if (total <= this.options.maxBytes) break;
       if (this.inUse.has(candidate.id) || this.pending.has(candidate.id)) continue;
       await rm(candidate.dir, { recursive: true, force: true });
-      for (const path of this.verified.keys())
-        if (path.startsWith(candidate.dir + sep)) this.verified.delete(path);
       total -= candidate.bytes;
     }
   }

@@ -111,6 +111,59 @@ describe("batches, KV strategies, state init and bad requests", () => {
     }
   });
 
+  it("finished rows leave the batch without changing any row's tokens", async () => {
+    // Four prompts of different lengths; each row gets a stop it meets at a different step, one
+    // a stop string, so the batch shrinks 4 → 3 → 2 → 1 while the longest row runs to the cap.
+    const requests = [prompts[1], prompts[4], prompts[8], prompts[6]].map((p, i) => ({
+      promptIds: loaded.tokenizer.encodePrompt(p),
+      seed: 200 + i,
+    }));
+    expect(new Set(requests.map((r) => r.promptIds.length)).size).toBe(4);
+    for (const [stateInit, kv] of [
+      ["zeros", "full"],
+      ["normal", "shared"],
+    ] as const) {
+      const config = { ...base, stateInit, kv };
+      const free = await generateBatch(loaded.model, requests, config, decode);
+      // Stops found in one row's free continuation only: row 0 ends by id early, row 1 by id
+      // later, row 2 by text, row 3 runs to the cap.
+      const others = (row: number) => free.filter((_, i) => i !== row);
+      const uniqueId = (row: number, from: number) =>
+        free[row].ids.find(
+          (id, k) => k >= from && others(row).every((other) => !other.ids.includes(id)),
+        );
+      const text = free[2].text;
+      const word = Array.from({ length: text.length - 3 }, (_, k) => text.slice(k + 3, k + 5)).find(
+        (piece) => piece.length === 2 && others(2).every((other) => !other.text.includes(piece)),
+      );
+      const stopIds = [uniqueId(0, 1), uniqueId(1, 6)];
+      expect(stopIds.every((id) => id !== undefined) && word !== undefined).toBe(true);
+      const stopping = { ...config, stopIds: stopIds as number[], stopStrings: [word!] };
+      const kept = await generateBatch(
+        loaded.model,
+        requests,
+        { ...stopping, dropFinished: false },
+        decode,
+      );
+      const dropped = await generateBatch(loaded.model, requests, stopping, decode);
+      expect(dropped).toEqual(kept);
+      const lengths = kept.map((r) => r.ids.length);
+      expect(new Set(lengths).size, `${lengths}`).toBeGreaterThanOrEqual(3);
+      expect(kept.map((r) => r.stopReason)).toEqual([
+        "stop_id",
+        "stop_id",
+        "stop_string",
+        "max_new_tokens",
+      ]);
+      // And each row is what the prompt gives alone (batch 1: nothing to drop, no padding).
+      for (const [i, request] of requests.entries()) {
+        const [alone] = await generateBatch(loaded.model, [request], stopping, decode);
+        expect(dropped[i].ids, `${stateInit} prompt ${i}`).toEqual(alone.ids);
+        expect(dropped[i].text).toBe(alone.text);
+      }
+    }
+  });
+
   it("normal state init is reproducible from the seed and differs across seeds", async () => {
     const promptIds = loaded.tokenizer.encodePrompt(prompts[3]);
     const config = { ...base, stateInit: "normal" as const };

@@ -24,6 +24,11 @@ export interface GenerationConfig {
   stopIds: readonly number[];
   /** Text that ends a row; the text is cut before the first one (lm-eval's `until`). */
   stopStrings: readonly string[];
+  /**
+   * Whether finished rows leave the batch (default true; CPU caches only). The tokens are the
+   * same either way; false keeps every row running until the last one stops.
+   */
+  dropFinished?: boolean;
 }
 
 export interface GenerationRequest {
@@ -108,19 +113,21 @@ export async function generateBatch(
       positions[b * longest + padding[b] + k] = BigInt(k);
     });
   });
-  const cache = model.newCache(batch, config.kv, config.recurrences);
+  let cache = model.newCache(batch, config.kv, config.recurrences);
   const check = (name: string, data: Float32Array, iteration: number | null) =>
     assertFinite(name, data, iteration);
+  // `rows` maps each row of the running batch to its request; finished rows leave it.
+  let rows = requests.map((_, b) => b);
   const initialState = (seq: number, real: (b: number, k: number) => boolean) => {
     if (config.stateInit === "zeros") return undefined;
-    const state = new Float32Array(batch * seq * h);
-    for (let b = 0; b < batch; b++) {
+    const state = new Float32Array(rows.length * seq * h);
+    rows.forEach((b, i) => {
       for (let k = 0; k < seq; k++) {
         if (!real(b, k)) continue;
-        const row = state.subarray((b * seq + k) * h, (b * seq + k + 1) * h);
+        const row = state.subarray((i * seq + k) * h, (i * seq + k + 1) * h);
         for (let j = 0; j < h; j++) row[j] = streams[b].truncatedNormal(stateStd);
       }
-    }
+    });
     return state;
   };
 
@@ -147,15 +154,15 @@ export async function generateBatch(
   const stopIds = new Set(config.stopIds);
 
   for (let step = 0; step < config.maxNewTokens; step++) {
-    const next = requests.map((_, b) => argmax(logitsRow(logits.data as Float32Array, b, vocab)));
-    for (let b = 0; b < batch; b++) {
-      if (done[b]) continue;
+    let next = rows.map((_, i) => argmax(logitsRow(logits.data as Float32Array, i, vocab)));
+    rows.forEach((b, i) => {
+      if (done[b]) return;
       const result = results[b];
-      result.ids.push(next[b]);
-      if (stopIds.has(next[b])) {
+      result.ids.push(next[i]);
+      if (stopIds.has(next[i])) {
         result.stopReason = "stop_id";
         done[b] = true;
-        continue;
+        return;
       }
       const text = decode(result.ids);
       const cut = firstStop(text, config.stopStrings);
@@ -163,16 +170,27 @@ export async function generateBatch(
         result.stopReason = "stop_string";
         done[b] = true;
       }
-    }
+    });
     if (done.every(Boolean) || step === config.maxNewTokens - 1) break;
-    for (let b = 0; b < batch; b++) mask[b].push(1);
-    const total = mask[0].length;
+    // Finished rows leave the batch, so later steps cost only the rows still generating.
+    const running = rows.flatMap((b, i) => (done[b] ? [] : [i]));
+    if (config.dropFinished !== false && running.length < rows.length) {
+      const smaller = model.selectRows(cache, running);
+      if (smaller) {
+        model.releaseCache(cache);
+        cache = smaller;
+        rows = running.map((i) => rows[i]);
+        next = running.map((i) => next[i]);
+      }
+    }
+    for (const b of rows) mask[b].push(1);
+    const total = mask[rows[0]].length;
     logits = await model.step(
       {
-        batch,
+        batch: rows.length,
         inputIds: BigInt64Array.from(next.map(BigInt)),
-        attentionMask: flatMask(mask),
-        positionIds: BigInt64Array.from(requests.map((_, b) => BigInt(total - 1 - padding[b]))),
+        attentionMask: flatMask(rows.map((b) => mask[b])),
+        positionIds: BigInt64Array.from(rows.map((b) => BigInt(total - 1 - padding[b]))),
         initialState: initialState(1, () => true),
       },
       config.recurrences,

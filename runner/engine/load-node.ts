@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readCheckpoint } from "../../model/checkpoint.ts";
-import { openNodeModel } from "./node-sessions.ts";
+import { type NodeThreadOptions, openNodeModel } from "./node-sessions.ts";
 import type { RecurrentModel } from "./recurrent-model.ts";
 import { PromptTokenizer } from "./tokenizer.ts";
 
@@ -15,7 +15,7 @@ export interface LoadedCheckpoint {
 
 export async function loadNodeCheckpoint(
   dir: string,
-  options: { threads?: number } = {},
+  options: NodeThreadOptions = {},
 ): Promise<LoadedCheckpoint> {
   const checkpoint = await readCheckpoint(dir);
   const model = await openNodeModel(checkpoint, options);

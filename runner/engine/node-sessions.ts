@@ -1,18 +1,44 @@
 // Opens a checkpoint's graphs with onnxruntime-node (external data resolves beside each graph).
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { Checkpoint } from "../../model/checkpoint.ts";
 import { checkGraphContract } from "./graph-contract.ts";
 import { RecurrentModel } from "./recurrent-model.ts";
 
+export interface NodeThreadOptions {
+  /** Intra-op threads; default NODE_DEFAULT_THREADS. */
+  threads?: number;
+  /**
+   * Whether idle pool threads busy-wait for work (ORT's default). Off by default: between the many
+   * small kernels of a decode step the spinning threads take the cores the working thread needs
+   * (bench/threads.ts measures it).
+   */
+  spinning?: boolean;
+}
+
+/**
+ * 2 threads without spinning decode 1.4–2.4× faster than 1 thread on a loaded 2-core machine
+ * (bench/threads.ts, interleaved runs); spinning 2 threads are 0.27–0.48× of 1.
+ */
+export const NODE_DEFAULT_THREADS = Math.min(2, availableParallelism());
+
+export function nodeSessionOptions(
+  options: NodeThreadOptions = {},
+): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: options.threads ?? NODE_DEFAULT_THREADS,
+    graphOptimizationLevel: "all",
+    // onnxruntime_session_options_config_keys.h: "session.intra_op.allow_spinning".
+    extra: { session: { intra_op: { allow_spinning: options.spinning ? "1" : "0" } } },
+  };
+}
+
 export async function openNodeModel(
   checkpoint: Checkpoint,
-  options: { threads?: number } = {},
+  options: NodeThreadOptions = {},
 ): Promise<RecurrentModel> {
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: options.threads ?? 0,
-    graphOptimizationLevel: "all",
-  };
+  const sessionOptions = nodeSessionOptions(options);
   const open = (file: string) =>
     ort.InferenceSession.create(join(checkpoint.dir, file), sessionOptions);
   const { graphs } = checkpoint.manifest;

@@ -204,6 +204,35 @@ export class RecurrentModel {
     return out;
   }
 
+  /**
+   * The cache of a smaller batch holding only `rows` (batch indices, in the new order), so rows
+   * that finished stop costing graph time. Null when the cache lives on a device (the caller then
+   * keeps the whole batch running).
+   */
+  selectRows(cache: KvCache, rows: readonly number[]): KvCache | null {
+    const layers = cache.layers();
+    if (layers.some((l) => l.key.location !== "cpu" || l.value.location !== "cpu")) return null;
+    const pick = (tensor: Ort.Tensor) => {
+      const [batch, ...rest] = tensor.dims;
+      const data = tensor.data as Float32Array;
+      const size = data.length / batch;
+      const out = new (data.constructor as Float32ArrayConstructor)(rows.length * size);
+      for (const [i, row] of rows.entries())
+        out.set(data.subarray(row * size, (row + 1) * size), i * size);
+      return new this.ort.Tensor(tensor.type as "float32", out, [rows.length, ...rest]);
+    };
+    const select = (list: LayerCache[]) =>
+      list.map((layer) => ({ key: pick(layer.key), value: pick(layer.value) }));
+    const out = new KvCache(
+      cache.strategy,
+      select(cache.prelude),
+      cache.block.map(select),
+      select(cache.coda),
+    );
+    out.length = cache.length;
+    return out;
+  }
+
   /** Frees every cache tensor held on the device (call when a batch is done). */
   releaseCache(cache: KvCache): void {
     for (const layer of cache.layers()) {

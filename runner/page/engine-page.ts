@@ -26,6 +26,8 @@ export type BrowserBackend = "wasm" | "webgpu";
 export interface LoadOptions {
   backend: BrowserBackend;
   threads: number;
+  /** Whether idle WASM pool threads busy-wait (ORT's default); see node-sessions.ts. */
+  spinning?: boolean;
 }
 
 export interface LoadReport {
@@ -161,6 +163,7 @@ async function load(
       graphOptimizationLevel: "all",
       externalData,
       preferredOutputLocation: deviceOutputs(graph),
+      extra: { session: { intra_op: { allow_spinning: options.spinning ? "1" : "0" } } },
     } as Ort.InferenceSession.SessionOptions);
   };
   // One at a time: the WebGPU EP refuses to create two sessions concurrently.
