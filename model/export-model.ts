@@ -3,7 +3,7 @@
 import { basename, resolve } from "node:path";
 import { defaultCheckpointName } from "./checkpoint-name.ts";
 import { SurgeryError } from "./errors.ts";
-import { adapterRecord, type ExportDtype, exportCheckpoint } from "./export.ts";
+import { adapterRecord, type ExportDtype, exportCheckpoint, quantSpecOf } from "./export.ts";
 import { resolveHubModel } from "./hub.ts";
 import type { Manifest } from "./manifest.ts";
 import { randomLlamaSource, randomPreset } from "./random.ts";
@@ -24,6 +24,8 @@ export interface ExportRequest {
   adapter?: AdapterInit;
   seed?: number;
   dtype?: ExportDtype;
+  /** q8/q4: weights per quantization block (default 32). */
+  quantBlockSize?: number;
   /** Receives one line per thing the export read but chose not to use (the export log). */
   onNote?: (line: string) => void;
   /** The manifest's name; default `<source> P·B·C <adapter>` (`defaultCheckpointName`). */
@@ -38,6 +40,9 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     seed: request.seed ?? 0,
   };
   const dtype = request.dtype ?? "fp32";
+  // Refuse bad quantization options before reading gigabytes of weights.
+  quantSpecOf(dtype, request.quantBlockSize);
+  const { quantBlockSize } = request;
   if (request.random) {
     randomPreset(request.random);
     const seed = request.seed ?? 0;
@@ -46,6 +51,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     return exportCheckpoint(weights, {
       outDir: request.out,
       dtype,
+      quantBlockSize,
       name:
         request.name ??
         defaultCheckpointName(`random-${request.random}-seed${seed}`, weights.layers, adapter),
@@ -86,6 +92,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
   return exportCheckpoint(weights, {
     outDir: request.out,
     dtype,
+    quantBlockSize,
     name:
       request.name ??
       defaultCheckpointName(hub ? hub.repo : basename(dir), weights.layers, adapter),

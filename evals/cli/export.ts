@@ -33,6 +33,13 @@ export function registerExportCommand(program: Command): void {
     .addOption(
       new Option("--dtype <dtype>", "weight storage").choices(["fp32", "fp16"]).default("fp32"),
     )
+    .addOption(
+      new Option(
+        "--quant <bits>",
+        "block-quantized weights for the browser (MatMulNBits; replaces --dtype)",
+      ).choices(["q8", "q4"]),
+    )
+    .option("--quant-block-size <n>", "weights per quantization block along K (default 32)")
     .action(async function runExport(options) {
       if (!options.from === !options.random) {
         throw new EvalsError("give exactly one of --from <model> or --random <preset>");
@@ -46,7 +53,11 @@ export function registerExportCommand(program: Command): void {
         layers: options.layers ? parseLayerSpec(options.layers) : undefined,
         adapter: options.adapter,
         seed: parseInteger(options.seed, "--seed"),
-        dtype: options.dtype,
+        dtype: quantDtype(options),
+        quantBlockSize:
+          options.quantBlockSize === undefined
+            ? undefined
+            : parseInteger(options.quantBlockSize, "--quant-block-size"),
         onNote: (line) => process.stderr.write(`note: ${line}\n`),
         name: options.name === undefined ? undefined : parseCheckpointName(options.name),
       });
@@ -59,4 +70,15 @@ export function registerExportCommand(program: Command): void {
           `in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
       );
     });
+}
+
+function quantDtype(options: {
+  dtype: string;
+  quant?: "q8" | "q4";
+}): "fp32" | "fp16" | "q8" | "q4" {
+  if (!options.quant) return options.dtype as "fp32" | "fp16";
+  if (options.dtype !== "fp32") {
+    throw new EvalsError(`give --quant ${options.quant} or --dtype ${options.dtype}, not both`);
+  }
+  return options.quant;
 }
