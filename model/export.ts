@@ -84,6 +84,7 @@ export async function exportCheckpoint(
         add_bos_token: options.tokens.addBosToken,
       },
       dtype: options.dtype,
+      fidelity: null,
       quantization: quant
         ? {
             bits: quant.bits,

@@ -1,6 +1,7 @@
 // `evals export`: a Hugging Face Llama or raven checkpoint (or a random preset) → recurrent checkpoint.
 import { type Command, Option } from "commander";
 import { exportModel } from "../../model/export-model.ts";
+import { DEFAULT_FIDELITY_PROMPTS, DEFAULT_FIDELITY_TOKENS } from "../../model/fidelity.ts";
 import { RANDOM_PRESETS } from "../../model/random.ts";
 import { parseLayerSpec, parseSplit } from "../../model/surgery.ts";
 import { addNumericCheck } from "../../runner/engine/numeric-check.ts";
@@ -40,6 +41,17 @@ export function registerExportCommand(program: Command): void {
       ).choices(["q8", "q4"]),
     )
     .option("--quant-block-size <n>", "weights per quantization block along K (default 32)")
+    .option(
+      "--fidelity-prompts <n>",
+      "lossy exports (fp16, q8, q4): GSM8K prompts to compare with fp32 on (0 skips)",
+      String(DEFAULT_FIDELITY_PROMPTS),
+    )
+    .option(
+      "--fidelity-tokens <n>",
+      "tokens of the fp32 greedy continuation scored per prompt",
+      String(DEFAULT_FIDELITY_TOKENS),
+    )
+    .option("--data <dir>", "dataset root holding gsm8k/test.jsonl for the fidelity prompts")
     .action(async function runExport(options) {
       if (!options.from === !options.random) {
         throw new EvalsError("give exactly one of --from <model> or --random <preset>");
@@ -58,11 +70,22 @@ export function registerExportCommand(program: Command): void {
           options.quantBlockSize === undefined
             ? undefined
             : parseInteger(options.quantBlockSize, "--quant-block-size"),
+        fidelity: {
+          prompts: parseInteger(options.fidelityPrompts, "--fidelity-prompts"),
+          tokens: parseInteger(options.fidelityTokens, "--fidelity-tokens"),
+          dataDir: options.data,
+        },
         onNote: (line) => process.stderr.write(`note: ${line}\n`),
         name: options.name === undefined ? undefined : parseCheckpointName(options.name),
       });
       // Logits every other backend must reproduce before it is trusted with this checkpoint.
       await addNumericCheck(options.out);
+      for (const row of manifest.fidelity?.per_recurrence ?? []) {
+        process.stderr.write(
+          `fidelity vs fp32 at r = ${row.recurrences}: top-1 agreement ${(100 * row.top1_agreement).toFixed(1)}%, ` +
+            `KL mean ${row.mean_kl.toExponential(2)} max ${row.max_kl.toExponential(2)} nats\n`,
+        );
+      }
       const { prelude, block, coda } = manifest.layers;
       process.stderr.write(
         `exported ${manifest.name} → ${options.out} (P,B,C = ${prelude.length},${block.length},${coda.length}; ` +
