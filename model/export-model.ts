@@ -1,9 +1,17 @@
 // What `evals export` does: resolve the source (a directory, a hub id or a random preset), apply
 // the surgery and write the checkpoint.
 import { basename, resolve } from "node:path";
+import type { TaskDoc } from "../evals/tasks/types.ts";
 import { defaultCheckpointName } from "./checkpoint-name.ts";
 import { SurgeryError } from "./errors.ts";
-import { adapterRecord, type ExportDtype, exportCheckpoint } from "./export.ts";
+import {
+  adapterRecord,
+  type ExportDtype,
+  type ExportOptions,
+  exportCheckpoint,
+  quantSpecOf,
+} from "./export.ts";
+import { addExportFidelity, type FidelityRequest, fidelityDocs } from "./export-fidelity.ts";
 import { resolveHubModel } from "./hub.ts";
 import type { Manifest } from "./manifest.ts";
 import { randomLlamaSource, randomPreset } from "./random.ts";
@@ -11,7 +19,7 @@ import { byteTokenizerFiles } from "./random-tokenizer.ts";
 import { hashSourceFiles, loadSourceModel } from "./source.ts";
 import { type AdapterInit, buildRecurrentWeights, recurrentFromLlama } from "./surgery.ts";
 import { readRavenTokenIds, readTokenIds } from "./tokenizer-info.ts";
-import type { LayerProvenance } from "./weights.ts";
+import type { LayerProvenance, RecurrentWeights } from "./weights.ts";
 
 export interface ExportRequest {
   /** A Hugging Face model directory or `hf:org/name[@revision]`. */
@@ -24,8 +32,15 @@ export interface ExportRequest {
   adapter?: AdapterInit;
   seed?: number;
   dtype?: ExportDtype;
+  /** q8/q4: weights per quantization block (default 32). */
+  quantBlockSize?: number;
   /** Receives one line per thing the export read but chose not to use (the export log). */
   onNote?: (line: string) => void;
+  /**
+   * Measure a lossy export (fp16, q8, q4) against the fp32 graphs and record it in the manifest
+   * (model/fidelity.ts); absent or 0 prompts: not measured.
+   */
+  fidelity?: FidelityRequest;
   /** The manifest's name; default `<source> P·B·C <adapter>` (`defaultCheckpointName`). */
   name?: string;
 }
@@ -38,14 +53,22 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     seed: request.seed ?? 0,
   };
   const dtype = request.dtype ?? "fp32";
+  // Refuse bad quantization options before reading gigabytes of weights.
+  quantSpecOf(dtype, request.quantBlockSize);
+  const fidelityPrompts =
+    dtype !== "fp32" && request.fidelity && request.fidelity.prompts > 0
+      ? await fidelityDocs(request.fidelity)
+      : null;
+  const { quantBlockSize } = request;
   if (request.random) {
     randomPreset(request.random);
     const seed = request.seed ?? 0;
     const weights = recurrentFromLlama(randomLlamaSource(request.random, seed), surgery);
     const adapter = adapterRecord(weights, surgery.adapter, surgery.seed);
-    return exportCheckpoint(weights, {
+    return exportWithFidelity(weights, fidelityPrompts, request, {
       outDir: request.out,
       dtype,
+      quantBlockSize,
       name:
         request.name ??
         defaultCheckpointName(`random-${request.random}-seed${seed}`, weights.layers, adapter),
@@ -83,9 +106,10 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     ? readRavenTokenIds(dir, { ...source.config, vocabSize: weights.dims.vocabSize })
     : { tokens: readTokenIds(dir, source.config.eosTokenIds), notes: [] };
   for (const note of [...source.config.notes, ...tokens.notes]) request.onNote?.(note);
-  return exportCheckpoint(weights, {
+  return exportWithFidelity(weights, fidelityPrompts, request, {
     outDir: request.out,
     dtype,
+    quantBlockSize,
     name:
       request.name ??
       defaultCheckpointName(hub ? hub.repo : basename(dir), weights.layers, adapter),
@@ -108,4 +132,15 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     configDefaultRecurrence: source.config.configDefaultRecurrence,
     flavour: source.config.flavour,
   });
+}
+
+async function exportWithFidelity(
+  weights: RecurrentWeights,
+  fidelityPrompts: TaskDoc[] | null,
+  request: ExportRequest,
+  options: ExportOptions,
+): Promise<Manifest> {
+  const manifest = await exportCheckpoint(weights, options);
+  if (!fidelityPrompts || !request.fidelity) return manifest;
+  return addExportFidelity(weights, options, fidelityPrompts, request.fidelity.tokens);
 }

@@ -12,15 +12,17 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { OutputError } from "./errors.ts";
+import { OutputError, SurgeryError } from "./errors.ts";
 import {
+  type Dtype,
   FORMAT_VERSION,
   type GraphFile,
   MANIFEST_FILE,
   type Manifest,
   ManifestSchema,
 } from "./manifest.ts";
-import { buildGraph, type GraphName } from "./onnx/recurrent-graphs.ts";
+import type { QuantSpec } from "./onnx/graph-builder.ts";
+import { buildGraph, embeddingQuantizable, type GraphName } from "./onnx/recurrent-graphs.ts";
 import { WeightSink } from "./onnx/weight-sink.ts";
 import { countParameters } from "./parameters.ts";
 import { sha256File, TOKENIZER_FILES } from "./source.ts";
@@ -28,11 +30,16 @@ import { adapterStd } from "./surgery.ts";
 import type { TokenIds } from "./tokenizer-info.ts";
 import type { RecurrentWeights } from "./weights.ts";
 
-export type ExportDtype = "fp32" | "fp16";
+export type ExportDtype = Dtype;
+
+/** Block size of q8/q4 exports unless `--quant-block-size` says otherwise. */
+export const DEFAULT_QUANT_BLOCK_SIZE = 32;
 
 export interface ExportOptions {
   outDir: string;
   dtype: ExportDtype;
+  /** q8/q4: weights per quantization block along K (default 32). */
+  quantBlockSize?: number;
   name: string;
   source: Manifest["source"];
   /** Where tokenizer files are copied from; or generated files (name → JSON) for random models. */
@@ -56,8 +63,9 @@ export async function exportCheckpoint(
     const graphs: Manifest["graphs"] = { prelude: null!, block: null, coda: null! };
     const names: GraphName[] =
       weights.block.length > 0 ? ["prelude", "block", "coda"] : ["prelude", "coda"];
+    const quant = quantSpecOf(options.dtype, options.quantBlockSize);
     for (const name of names)
-      graphs[name] = await writeGraph(name, weights, staging, options.dtype);
+      graphs[name] = await writeGraph(name, weights, staging, options.dtype, quant);
     const tokenizerFiles = await writeTokenizer(options.tokenizer, staging);
     const manifest = ManifestSchema.parse({
       format_version: FORMAT_VERSION,
@@ -76,6 +84,15 @@ export async function exportCheckpoint(
         add_bos_token: options.tokens.addBosToken,
       },
       dtype: options.dtype,
+      fidelity: null,
+      quantization: quant
+        ? {
+            bits: quant.bits,
+            block_size: quant.blockSize,
+            scheme: "asymmetric",
+            embedding: embeddingQuantizable(weights.dims.hiddenSize, quant) ? "block" : "fp16",
+          }
+        : null,
       graphs,
       tokenizer: { files: tokenizerFiles },
       parameters: countParameters(weights),
@@ -132,16 +149,35 @@ function prepareStaging(outDir: string): string {
   return staging;
 }
 
+/** The quantization of a q8/q4 export; null for fp32/fp16. */
+export function quantSpecOf(dtype: ExportDtype, blockSize?: number): QuantSpec | null {
+  if (dtype !== "q8" && dtype !== "q4") {
+    if (blockSize !== undefined) {
+      throw new SurgeryError(`--quant-block-size applies to --quant q8|q4, not to ${dtype}`);
+    }
+    return null;
+  }
+  const size = blockSize ?? DEFAULT_QUANT_BLOCK_SIZE;
+  if (!Number.isInteger(size) || size < 16 || (size & (size - 1)) !== 0) {
+    throw new SurgeryError(
+      `--quant-block-size ${size}: MatMulNBits needs a power of two ≥ 16 (e.g. 32, 64, 128)`,
+    );
+  }
+  return { bits: dtype === "q8" ? 8 : 4, blockSize: size };
+}
+
 async function writeGraph(
   name: GraphName,
   weights: RecurrentWeights,
   dir: string,
   dtype: ExportDtype,
+  quant: QuantSpec | null,
 ): Promise<GraphFile> {
   const file = `${name}.onnx`;
   const sink = new WeightSink(join(dir, `${file}.data`));
   try {
-    const bytes = buildGraph(name, weights, sink, dtype).encode();
+    const storage = dtype === "fp16" ? "fp16" : "fp32";
+    const bytes = buildGraph(name, weights, sink, storage, quant).encode();
     writeFileSync(join(dir, file), bytes);
   } finally {
     sink.close();

@@ -30,6 +30,39 @@ export const RopeSchema = z.object({
     .nullable(),
 });
 
+export const DtypeSchema = z.enum(["fp32", "fp16", "q8", "q4"]);
+export type Dtype = z.infer<typeof DtypeSchema>;
+
+export const QuantizationSchema = z.object({
+  bits: z.union([z.literal(4), z.literal(8)]),
+  block_size: z.number().int().min(16),
+  /** `asymmetric`: per-block scale and uint zero point, w ≈ (q − zero_point) · scale. */
+  scheme: z.literal("asymmetric"),
+  /** The embedding table: block-quantized (`GatherBlockQuantized`) or stored in fp16. */
+  embedding: z.enum(["block", "fp16"]),
+});
+
+/** Teacher-forced comparison of the exported graphs with the fp32 graphs, per recurrence. */
+export const FidelitySchema = z.object({
+  reference: z.literal("fp32"),
+  /** Where the prompts came from, e.g. `gsm8k test[0:32]`. */
+  prompts: z.string(),
+  prompt_count: count,
+  /** Tokens of the fp32 greedy continuation each prompt is scored over. */
+  continuation_tokens: count,
+  per_recurrence: z.array(
+    z.object({
+      recurrences: z.number().int().positive(),
+      /** Fraction of positions where both argmax tokens agree. */
+      top1_agreement: z.number().min(0).max(1),
+      /** KL(fp32 ‖ lossy) of the next-token distributions, in nats. */
+      mean_kl: z.number().nonnegative(),
+      max_kl: z.number().nonnegative(),
+    }),
+  ),
+});
+export type Fidelity = z.infer<typeof FidelitySchema>;
+
 export const ManifestSchema = z.object({
   format_version: z.literal(FORMAT_VERSION),
   name: z.string(),
@@ -95,7 +128,15 @@ export const ManifestSchema = z.object({
     pad_token_id: count.nullable(),
     add_bos_token: z.boolean(),
   }),
-  dtype: z.enum(["fp32", "fp16"]),
+  /**
+   * Weight precision: fp32, fp16 (stored half, computed fp32), or q8/q4 (linear layers
+   * block-quantized, `quantization` says how). The precision runs are compared at.
+   */
+  dtype: DtypeSchema,
+  /** How a q8/q4 checkpoint was quantized (model/graphs.md); absent for float checkpoints. */
+  quantization: QuantizationSchema.nullable().optional(),
+  /** Agreement of a lossy export with the fp32 reference, measured at export; absent if not. */
+  fidelity: FidelitySchema.nullable().optional(),
   graphs: z.object({
     prelude: GraphFileSchema,
     /** Null for a non-recurrent checkpoint (B = 0). */

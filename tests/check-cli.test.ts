@@ -17,6 +17,7 @@ function fabricate(
   name: string,
   docs: number,
   correct: (doc: number, r: number) => boolean,
+  dtype: SampleRecord["dtype"] = "fp32",
 ): string {
   const samples: SampleRecord[] = [];
   for (const r of [1, 4]) {
@@ -40,7 +41,7 @@ function fabricate(
         kv: "full",
         state_init: "zeros",
         seed: 0,
-        dtype: "fp32",
+        dtype,
         adapter: "random",
         runner_version: "test",
         ms: 1,
@@ -63,7 +64,7 @@ function fabricate(
       kv: "full",
       state_init: "zeros",
       seed: 0,
-      dtype: "fp32",
+      dtype,
       max_gen_toks: null,
     },
     aggregates: aggregateSamples(samples),
@@ -87,6 +88,24 @@ describe("evals check", () => {
     expect(result.stdout).toContain(
       "Power: with 200 paired documents the smallest drop this check can detect at alpha 0.05 is 3.0 points (6 documents flipping one way)",
     );
+  });
+
+  it("refuses runs of different precision unless --allow-precision-mismatch", async () => {
+    const q4 = fabricate("q4", 200, (i) => i % 2 === 0, "q4");
+    const refused = await runCli(["check", "--run", q4, "--baseline", baseline]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /candidate ran at q4 and the baseline at fp32 .*--allow-precision-mismatch/,
+    );
+    const allowed = await runCli([
+      "check",
+      "--run",
+      q4,
+      "--baseline",
+      baseline,
+      "--allow-precision-mismatch",
+    ]);
+    expect(allowed.code).toBe(0);
   });
 
   it("fails a significant drop and names the (task, r)", async () => {

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { AggregateSchema, SampleRecordSchema } from "../evals/run/records.ts";
 import { CheckpointProvenanceSchema } from "../model/checkpoint-provenance.ts";
-import { ManifestSchema } from "../model/manifest.ts";
+import { DtypeSchema, ManifestSchema } from "../model/manifest.ts";
 
 export const Sha256Schema = z
   .string()
@@ -210,7 +210,7 @@ export const TaskListSchema = z.object({
 // ── runs ────────────────────────────────────────────────────────────────────
 export const KvSchema = z.enum(["full", "shared"]);
 export const StateInitSchema = z.enum(["zeros", "normal"]);
-export const DtypeSchema = z.enum(["fp32", "fp16"]);
+export { DtypeSchema };
 export const BackendSchema = z.enum(["node", "wasm", "webgpu"]);
 
 function distinct(values: readonly unknown[]): boolean {

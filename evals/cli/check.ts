@@ -24,6 +24,10 @@ export function registerCheckCommand(program: Command): void {
     .option("--alpha <p>", "significance level of the McNemar test", "0.05")
     .option("--tasks <list>", "only these tasks")
     .option("--recurrences <list>", "only these recurrence counts")
+    .option(
+      "--allow-precision-mismatch",
+      "compare runs of different precision (e.g. q4 against fp32)",
+    )
     .option("--json", "print JSON instead of markdown");
   apiOptions(command).action(async function runCheck(options) {
     const maxDropPoints = parseNumber(options.maxDrop, "--max-drop", 0, 100);
@@ -33,6 +37,7 @@ export function registerCheckCommand(program: Command): void {
       alpha,
       tasks: options.tasks ? parseNameList(options.tasks, "--tasks") : undefined,
       recurrences: options.recurrences ? parseRecurrenceList(options.recurrences) : undefined,
+      allowPrecisionMismatch: Boolean(options.allowPrecisionMismatch),
     };
     const rows = compareRuns(
       await loadResults(options.run, "--run", options),

@@ -1,6 +1,7 @@
 // `evals export`: a Hugging Face Llama or raven checkpoint (or a random preset) → recurrent checkpoint.
 import { type Command, Option } from "commander";
 import { exportModel } from "../../model/export-model.ts";
+import { DEFAULT_FIDELITY_PROMPTS, DEFAULT_FIDELITY_TOKENS } from "../../model/fidelity.ts";
 import { RANDOM_PRESETS } from "../../model/random.ts";
 import { parseLayerSpec, parseSplit } from "../../model/surgery.ts";
 import { addNumericCheck } from "../../runner/engine/numeric-check.ts";
@@ -33,6 +34,24 @@ export function registerExportCommand(program: Command): void {
     .addOption(
       new Option("--dtype <dtype>", "weight storage").choices(["fp32", "fp16"]).default("fp32"),
     )
+    .addOption(
+      new Option(
+        "--quant <bits>",
+        "block-quantized weights for the browser (MatMulNBits; replaces --dtype)",
+      ).choices(["q8", "q4"]),
+    )
+    .option("--quant-block-size <n>", "weights per quantization block along K (default 32)")
+    .option(
+      "--fidelity-prompts <n>",
+      "lossy exports (fp16, q8, q4): GSM8K prompts to compare with fp32 on (0 skips)",
+      String(DEFAULT_FIDELITY_PROMPTS),
+    )
+    .option(
+      "--fidelity-tokens <n>",
+      "tokens of the fp32 greedy continuation scored per prompt",
+      String(DEFAULT_FIDELITY_TOKENS),
+    )
+    .option("--data <dir>", "dataset root holding gsm8k/test.jsonl for the fidelity prompts")
     .action(async function runExport(options) {
       if (!options.from === !options.random) {
         throw new EvalsError("give exactly one of --from <model> or --random <preset>");
@@ -46,12 +65,27 @@ export function registerExportCommand(program: Command): void {
         layers: options.layers ? parseLayerSpec(options.layers) : undefined,
         adapter: options.adapter,
         seed: parseInteger(options.seed, "--seed"),
-        dtype: options.dtype,
+        dtype: quantDtype(options),
+        quantBlockSize:
+          options.quantBlockSize === undefined
+            ? undefined
+            : parseInteger(options.quantBlockSize, "--quant-block-size"),
+        fidelity: {
+          prompts: parseInteger(options.fidelityPrompts, "--fidelity-prompts"),
+          tokens: parseInteger(options.fidelityTokens, "--fidelity-tokens"),
+          dataDir: options.data,
+        },
         onNote: (line) => process.stderr.write(`note: ${line}\n`),
         name: options.name === undefined ? undefined : parseCheckpointName(options.name),
       });
       // Logits every other backend must reproduce before it is trusted with this checkpoint.
       await addNumericCheck(options.out);
+      for (const row of manifest.fidelity?.per_recurrence ?? []) {
+        process.stderr.write(
+          `fidelity vs fp32 at r = ${row.recurrences}: top-1 agreement ${(100 * row.top1_agreement).toFixed(1)}%, ` +
+            `KL mean ${row.mean_kl.toExponential(2)} max ${row.max_kl.toExponential(2)} nats\n`,
+        );
+      }
       const { prelude, block, coda } = manifest.layers;
       process.stderr.write(
         `exported ${manifest.name} → ${options.out} (P,B,C = ${prelude.length},${block.length},${coda.length}; ` +
@@ -59,4 +93,15 @@ export function registerExportCommand(program: Command): void {
           `in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
       );
     });
+}
+
+function quantDtype(options: {
+  dtype: string;
+  quant?: "q8" | "q4";
+}): "fp32" | "fp16" | "q8" | "q4" {
+  if (!options.quant) return options.dtype as "fp32" | "fp16";
+  if (options.dtype !== "fp32") {
+    throw new EvalsError(`give --quant ${options.quant} or --dtype ${options.dtype}, not both`);
+  }
+  return options.quant;
 }

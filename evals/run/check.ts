@@ -1,15 +1,22 @@
 // The CI regression gate: per (task, r), an exact McNemar test on the documents both runs scored.
 // A (task, r) fails only when the drop is both significant and larger than the allowed points.
+
+import { EvalsError } from "../errors.ts";
 import { mcnemarExact } from "../stats/mcnemar.ts";
 import { getLoglikelihoodTask } from "../tasks/loglikelihood/registry.ts";
 import { getTask, listTasks } from "../tasks/registry.ts";
 import type { RunResults, SampleRecord } from "./records.ts";
+
+/** Two runs at different precisions (fp32, fp16, q8, q4), compared without being asked to. */
+export class PrecisionMismatchError extends EvalsError {}
 
 export interface CheckOptions {
   maxDropPoints: number;
   alpha: number;
   tasks?: string[];
   recurrences?: number[];
+  /** Compare runs whose paired documents ran at different precisions (dtype). */
+  allowPrecisionMismatch?: boolean;
 }
 
 export interface CheckRow {
@@ -44,6 +51,7 @@ export function compareRuns(
     const key = `${sample.task}\u0000${sample.recurrences}`;
     groups.set(key, [...(groups.get(key) ?? []), [sample, other]]);
   }
+  if (!options.allowPrecisionMismatch) refuseMixedPrecision([...groups.values()].flat());
   const rows: CheckRow[] = [];
   for (const pairs of groups.values()) {
     const [first] = pairs[0];
@@ -87,4 +95,19 @@ export function formatCheckMarkdown(rows: readonly CheckRow[], options: CheckOpt
     `A (task, r) fails when the drop exceeds ${options.maxDropPoints} points and p < ${options.alpha}.`,
   ];
   return lines.join("\n");
+}
+
+/**
+ * A drop between an fp32 run and a quantized one is partly quantization error, not the change
+ * under test, so a gate must not mix them silently.
+ */
+function refuseMixedPrecision(pairs: readonly [SampleRecord, SampleRecord][]): void {
+  const mixed = pairs.find(([c, b]) => c.dtype !== b.dtype);
+  if (!mixed) return;
+  const [candidate, baseline] = mixed;
+  throw new PrecisionMismatchError(
+    `the candidate ran at ${candidate.dtype} and the baseline at ${baseline.dtype} ` +
+      `(${candidate.task} r=${candidate.recurrences}, ${candidate.doc_id}); compare runs of the same ` +
+      "precision, or pass --allow-precision-mismatch to measure the precision's cost itself",
+  );
 }

@@ -1,6 +1,7 @@
 // The result records of a run (DESIGN §7): one per (task, doc, r), plus the run's configuration.
 // The same schema is written by `evals local` and read by `evals check` and `evals results`.
 import { z } from "zod";
+import { DtypeSchema } from "../../model/manifest.ts";
 
 export const SampleRecordSchema = z.object({
   key: z.string(),
@@ -20,7 +21,7 @@ export const SampleRecordSchema = z.object({
   kv: z.enum(["full", "shared"]),
   state_init: z.enum(["zeros", "normal"]),
   seed: z.number().int(),
-  dtype: z.enum(["fp32", "fp16"]),
+  dtype: DtypeSchema,
   adapter: z.string(),
   runner_version: z.string(),
   ms: z.number(),
@@ -44,7 +45,7 @@ export const RunConfigSchema = z.object({
   kv: z.enum(["full", "shared"]),
   state_init: z.enum(["zeros", "normal"]),
   seed: z.number().int(),
-  dtype: z.enum(["fp32", "fp16"]),
+  dtype: DtypeSchema,
   max_gen_toks: z.number().int().nullable(),
 });
 export type RunConfig = z.infer<typeof RunConfigSchema>;

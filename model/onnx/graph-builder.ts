@@ -1,9 +1,18 @@
 // A small builder for ONNX graphs: named inputs and outputs, initializers through a WeightSink,
 // and `op()` that returns the output name so graph code reads like the maths it computes.
 import { DataType, type NodeProto, onnx, type TensorProto, type ValueInfoProto } from "./proto.ts";
+import { type QuantBits, quantizeBlockwise } from "./quantize.ts";
 import type { FloatStorage, WeightSink } from "./weight-sink.ts";
 
 export const OPSET = 17;
+/** onnxruntime's contrib operators (MatMulNBits, GatherBlockQuantized), used by quantized graphs. */
+export const MS_DOMAIN = "com.microsoft";
+
+/** Block-wise weight quantization of a graph's linear layers (model/graphs.md). */
+export interface QuantSpec {
+  bits: QuantBits;
+  blockSize: number;
+}
 const IR_VERSION = 8;
 
 export type Dim = number | string;
@@ -16,11 +25,14 @@ export class GraphBuilder {
   private readonly outputs: ValueInfoProto[] = [];
   private readonly counters = new Map<string, number>();
   private readonly constants = new Map<string, string>();
+  private usesContribOps = false;
 
   constructor(
     readonly name: string,
     private readonly sink: WeightSink,
     readonly storage: FloatStorage,
+    /** When set, linear layers are `MatMulNBits` and the embedding `GatherBlockQuantized`. */
+    readonly quant: QuantSpec | null = null,
   ) {}
 
   input(name: string, elemType: number, dims: readonly Dim[]): string {
@@ -41,6 +53,59 @@ export class GraphBuilder {
     this.initializers.push(this.sink.floatTensor(name, data, dims, this.storage));
     if (this.storage === "fp32") return name;
     return this.op("Cast", [name], { to: DataType.FLOAT });
+  }
+
+  /** A float16 initializer, not cast: the graph converts what it reads from it. */
+  halfInitializer(name: string, data: Float32Array, dims: readonly number[]): string {
+    this.initializers.push(this.sink.floatTensor(name, data, dims, "fp16"));
+    return name;
+  }
+
+  /**
+   * x [.., K] · Wᵀ with W [N, K] (Hugging Face's [out, in] layout) quantized block-wise along K:
+   * one `MatMulNBits` node, whose B input is exactly this layout.
+   */
+  quantizedMatMul(x: string, name: string, w: Float32Array, n: number, k: number): string {
+    const { bits, blockSize } = this.requireQuant();
+    const q = quantizeBlockwise(w, n, k, bits, blockSize);
+    const blob = (blockSize * bits) / 8;
+    const inputs = [
+      this.raw(name, q.data, [n, q.blocks, blob], DataType.UINT8),
+      this.raw(`${name}.scales`, bytesOf(q.scales), [n * q.blocks], DataType.FLOAT),
+      this.raw(`${name}.zero_points`, q.zeroPoints, [q.zeroPoints.length], DataType.UINT8),
+    ];
+    // accuracy_level 0: the kernel's default (float accumulation of dequantized weights).
+    return this.contribOp("MatMulNBits", [x, ...inputs], {
+      K: k,
+      N: n,
+      bits,
+      block_size: blockSize,
+      accuracy_level: 0,
+    });
+  }
+
+  /**
+   * Rows of a [rows, cols] table gathered by `indices` and dequantized, from codes quantized
+   * block-wise along each row (`GatherBlockQuantized`). Requires cols to be a whole number of
+   * blocks, as the operator's packed data shape cannot express a padded last block.
+   */
+  quantizedGather(name: string, table: Float32Array, rows: number, cols: number, indices: string) {
+    const { bits, blockSize } = this.requireQuant();
+    if (cols % blockSize !== 0) throw new Error(`${name}: ${cols} columns is not whole blocks`);
+    const q = quantizeBlockwise(table, rows, cols, bits, blockSize);
+    const zpCols = q.zeroPoints.length / rows;
+    const inputs = [
+      this.raw(name, q.data, [rows, (cols * bits) / 8], DataType.UINT8),
+      indices,
+      this.raw(`${name}.scales`, bytesOf(q.scales), [rows, q.blocks], DataType.FLOAT),
+      this.raw(`${name}.zero_points`, q.zeroPoints, [rows, zpCols], DataType.UINT8),
+    ];
+    return this.contribOp("GatherBlockQuantized", inputs, {
+      gather_axis: 0,
+      quantize_axis: 1,
+      block_size: blockSize,
+      bits,
+    });
   }
 
   /** A float32 initializer kept in float32 whatever the export dtype (tables, not weights). */
@@ -102,12 +167,36 @@ export class GraphBuilder {
     return outputs;
   }
 
+  private contribOp(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Record<string, AttributeValue>,
+  ): string {
+    this.usesContribOps = true;
+    const [output] = this.opMulti(opType, inputs, 1, attributes);
+    this.nodes[this.nodes.length - 1].domain = MS_DOMAIN;
+    return output;
+  }
+
+  private raw(name: string, bytes: Uint8Array, dims: readonly number[], dataType: number): string {
+    this.initializers.push(this.sink.rawTensor(name, bytes, dims, dataType));
+    return name;
+  }
+
+  private requireQuant(): QuantSpec {
+    if (!this.quant) throw new Error(`graph ${this.name} is not quantized`);
+    return this.quant;
+  }
+
   /** Serialises the model. */
   encode(): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
       producerName: "evals",
-      opsetImport: [{ domain: "", version: OPSET }],
+      opsetImport: [
+        { domain: "", version: OPSET },
+        ...(this.usesContribOps ? [{ domain: MS_DOMAIN, version: 1 }] : []),
+      ],
       graph: onnx.GraphProto.create({
         name: this.name,
         node: this.nodes,
@@ -141,6 +230,10 @@ export class GraphBuilder {
     this.counters.set(prefix, n + 1);
     return `${prefix}_${n}`;
   }
+}
+
+function bytesOf(data: Float32Array): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function valueInfo(name: string, elemType: number, dims: readonly Dim[]): ValueInfoProto {

@@ -62,7 +62,10 @@ export function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number)
   return g.op("Mul", [g.op("Div", [x, rms]), weight]);
 }
 
-/** x [b, t, in] · Wᵀ, with W given in Hugging Face's [out, in] layout. */
+/**
+ * x [b, t, in] · Wᵀ, with W given in Hugging Face's [out, in] layout; a quantized graph stores W
+ * block-quantized as one MatMulNBits node.
+ */
 export function linear(
   g: GraphBuilder,
   x: string,
@@ -71,6 +74,7 @@ export function linear(
   outDim: number,
   inDim: number,
 ): string {
+  if (g.quant) return g.quantizedMatMul(x, name, w, outDim, inDim);
   return g.op("MatMul", [x, g.weight(name, transpose(w, outDim, inDim), [inDim, outDim])]);
 }
 

@@ -2,7 +2,7 @@
 // prelude layers), block (adapter + block layers = one recurrence), coda (coda layers, final norm,
 // lm_head). The recurrence loop itself is driven from TypeScript by the engine (DESIGN §3).
 import type { RecurrentWeights } from "../weights.ts";
-import { GraphBuilder } from "./graph-builder.ts";
+import { GraphBuilder, type QuantSpec } from "./graph-builder.ts";
 import { attentionContext, decoderLayer, linear, rmsNorm } from "./layers.ts";
 import { DataType } from "./proto.ts";
 import type { FloatStorage, WeightSink } from "./weight-sink.ts";
@@ -14,8 +14,9 @@ export function buildGraph(
   weights: RecurrentWeights,
   sink: WeightSink,
   storage: FloatStorage,
+  quant: QuantSpec | null = null,
 ): GraphBuilder {
-  const g = new GraphBuilder(name, sink, storage);
+  const g = new GraphBuilder(name, sink, storage, quant);
   if (name === "prelude") buildPrelude(g, weights);
   else if (name === "block") buildBlock(g, weights);
   else buildCoda(g, weights);
@@ -28,15 +29,34 @@ function buildPrelude(g: GraphBuilder, weights: RecurrentWeights): void {
   const { dims } = weights;
   const ids = g.input("input_ids", DataType.INT64, ["batch", "sequence"]);
   const ctx = attentionContext(g, dims);
-  let x = g.op("Gather", [
-    g.weight("embed_tokens", weights.embed, [dims.vocabSize, dims.hiddenSize]),
-    ids,
-  ]);
+  let x = embedding(g, weights, ids);
   if (dims.embedScale !== 1) x = g.op("Mul", [x, g.float([dims.embedScale])]);
   weights.prelude.forEach((layer, i) => {
     x = decoderLayer(g, x, layer, i, "prelude", dims, ctx);
   });
   g.output("e", x, DataType.FLOAT, hiddenDims(dims.hiddenSize));
+}
+
+/**
+ * The embedding lookup. Quantized graphs gather block-quantized rows (GatherBlockQuantized) when
+ * the hidden size is whole blocks, else keep the table in fp16: the table is too large for fp32.
+ */
+function embedding(g: GraphBuilder, weights: RecurrentWeights, ids: string): string {
+  const { vocabSize, hiddenSize } = weights.dims;
+  if (!g.quant) {
+    return g.op("Gather", [g.weight("embed_tokens", weights.embed, [vocabSize, hiddenSize]), ids]);
+  }
+  if (embeddingQuantizable(hiddenSize, g.quant)) {
+    return g.quantizedGather("embed_tokens", weights.embed, vocabSize, hiddenSize, ids);
+  }
+  // Gather the fp16 rows, then cast: a Cast of the whole table would be folded into an fp32 copy.
+  const table = g.halfInitializer("embed_tokens", weights.embed, [vocabSize, hiddenSize]);
+  return g.op("Cast", [g.op("Gather", [table, ids])], { to: DataType.FLOAT });
+}
+
+/** Whether a quantized export stores the embedding block-quantized (else fp16). */
+export function embeddingQuantizable(hiddenSize: number, quant: QuantSpec): boolean {
+  return hiddenSize % quant.blockSize === 0;
 }
 
 function buildBlock(g: GraphBuilder, weights: RecurrentWeights): void {

@@ -38,6 +38,16 @@ export class WeightSink {
         ? new Uint8Array(floatToHalf(data).buffer)
         : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const dataType = storage === "fp16" ? DataType.FLOAT16 : DataType.FLOAT;
+    return this.rawTensor(name, bytes, dims, dataType);
+  }
+
+  /** An initializer of any element type from its little-endian bytes (e.g. packed uint8 codes). */
+  rawTensor(
+    name: string,
+    bytes: Uint8Array,
+    dims: readonly number[],
+    dataType: number,
+  ): TensorProto {
     if (bytes.byteLength < EXTERNAL_THRESHOLD_BYTES) {
       return onnx.TensorProto.create({ name, dims: [...dims], dataType, rawData: bytes.slice() });
     }

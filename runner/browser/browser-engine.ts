@@ -24,6 +24,7 @@ import type {
   LoglikelihoodResult,
 } from "../engine/loglikelihood.ts";
 import { numericCheckFailure } from "../engine/numeric-check.ts";
+import { wasmMemoryRefusal } from "../memory-ceiling.ts";
 import { buildEnginePage } from "../page/build.ts";
 import type { BrowserBackend, LoadReport } from "../page/engine-page.ts";
 import { type StaticServer, startStaticServer } from "../serve/static-server.ts";
@@ -182,15 +183,8 @@ export class BrowserEngine {
 
 /** Refuses, before loading anything, a checkpoint the backend cannot run (DESIGN §9 limits). */
 function preflight(manifest: Manifest, backend: BrowserBackend): void {
-  const files = [manifest.graphs.prelude, manifest.graphs.block, manifest.graphs.coda].flatMap(
-    (g) => (g ? [g] : []),
-  );
-  const weightBytes = files.reduce((n, g) => n + g.bytes + (g.externalData?.bytes ?? 0), 0);
-  if (weightBytes > 4 * 2 ** 30) {
-    throw new BackendUnavailableError(
-      `${backend}: the checkpoint's graphs hold ${(weightBytes / 2 ** 30).toFixed(1)} GiB of weights; onnxruntime-web cannot load more than ~4 GiB (use --dtype fp16 or a smaller model)`,
-    );
-  }
+  const refusal = wasmMemoryRefusal(manifest, backend);
+  if (refusal) throw new BackendUnavailableError(refusal);
   if (backend === "webgpu") {
     // A single tensor above the adapter's maxBufferSize fails at run time; SwiftShader allows 1 GiB.
     const largest = manifest.architecture.vocab_size * manifest.architecture.hidden_size * 4;

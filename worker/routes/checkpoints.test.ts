@@ -71,3 +71,24 @@ describe("checkpoint provenance in the API", () => {
     expect(JSON.stringify(checkpoints)).not.toContain("/home/ann");
   });
 });
+
+describe("quantized checkpoints in the API", () => {
+  it("records a q4 manifest's quantization and export-time fidelity as submitted", async () => {
+    const submit = await makeToken("submit");
+    const fixture = await checkpointFixture("q4");
+    const quantization = { bits: 4, block_size: 32, scheme: "asymmetric", embedding: "block" };
+    const fidelity = {
+      reference: "fp32",
+      prompts: "gsm8k test[0:32]",
+      prompt_count: 32,
+      continuation_tokens: 64,
+      per_recurrence: [{ recurrences: 1, top1_agreement: 0.97, mean_kl: 0.01, max_kl: 0.3 }],
+    };
+    Object.assign(fixture.manifest, { dtype: "q4", quantization, fidelity });
+    const id = await registerCheckpoint(submit, fixture);
+    const record = await expectJson<Checkpoint>(200, "GET", `/api/checkpoints/${id}`, {
+      token: submit,
+    });
+    expect(record.manifest).toMatchObject({ dtype: "q4", quantization, fidelity });
+  });
+});

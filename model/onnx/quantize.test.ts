@@ -1,0 +1,214 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { openNodeModel } from "../../runner/engine/node-sessions.ts";
+import { readCheckpoint } from "../checkpoint.ts";
+import { exportModel } from "../export-model.ts";
+import { referenceLogits } from "../reference.ts";
+import { loadSourceModel } from "../source.ts";
+import { buildRecurrentWeights } from "../surgery.ts";
+import { ortLogits, toleranceRatio } from "../testing/ort-logits.ts";
+import { STORY_PROMPTS, stories260kDir, stories260kTokenizer } from "../testing/stories.ts";
+import { openWasmModelInNode } from "../testing/wasm-in-node.ts";
+import type { LayerWeights, RecurrentWeights } from "../weights.ts";
+import { type QuantBits, quantizeBlockwise } from "./quantize.ts";
+
+// Unpacks codes and zero points as onnxruntime's MatMulNBits spec lays them out — B [N, blocks,
+// blockSize·bits/8] with the first of two 4-bit codes in the low nibble, zero points one row of
+// ceil(blocks·bits/8) bytes per N — and dequantizes by the spec's formula (q − zero_point)·scale.
+function dequantize(
+  q: ReturnType<typeof quantizeBlockwise>,
+  cols: number,
+  bits: QuantBits,
+  blockSize: number,
+): Float32Array {
+  const nibble = (bytes: Uint8Array, i: number) =>
+    bits === 8 ? bytes[i] : i % 2 === 0 ? bytes[i >> 1] & 0x0f : bytes[i >> 1] >> 4;
+  const zpRow = Math.ceil((q.blocks * bits) / 8);
+  const out = new Float32Array(q.rows * cols);
+  for (let n = 0; n < q.rows; n++) {
+    for (let k = 0; k < cols; k++) {
+      const block = Math.floor(k / blockSize);
+      const code = nibble(q.data, (n * q.blocks + block) * blockSize + (k % blockSize));
+      const zeroPoint = nibble(q.zeroPoints.subarray(n * zpRow), block);
+      out[n * cols + k] = (code - zeroPoint) * q.scales[n * q.blocks + block];
+    }
+  }
+  return out;
+}
+
+describe("quantizeBlockwise", () => {
+  // One 32-weight block: min −1.5, max 3.0, so 4 bits give scale 4.5/15 = 0.3 and zero point
+  // round(1.5/0.3) = 5; 8 bits give scale 4.5/255 and zero point round(1.5·255/4.5) = 85.
+  const block = new Float32Array(32);
+  block.set([-1.5, 3.0, 0, 0.31, 0.44, -0.16]);
+
+  it("4 bits: scale, zero point and low-nibble-first codes of a hand-computed block", () => {
+    const q = quantizeBlockwise(block, 1, 32, 4, 32);
+    expect(q.scales[0]).toBeCloseTo(0.3, 7);
+    expect([...q.zeroPoints]).toEqual([5]);
+    // codes: −1.5→0, 3.0→15, 0→5, 0.31→6, 0.44→round(1.467)+5=6, −0.16→round(−0.533)+5=4
+    expect([...q.data.subarray(0, 3)]).toEqual([0x00 | (15 << 4), 5 | (6 << 4), 6 | (4 << 4)]);
+    expect(q.data.length).toBe(16);
+    expect([...q.data.subarray(3)]).toEqual(new Array(13).fill(0x55)); // zeros are code 5
+    const back = dequantize(q, 32, 4, 32);
+    expect([...back.subarray(0, 6)].map((v) => Number(v.toFixed(4)))).toEqual([
+      -1.5, 3, 0, 0.3, 0.3, -0.3,
+    ]);
+  });
+
+  it("8 bits: one byte per code, error at most half a step", () => {
+    const q = quantizeBlockwise(block, 1, 32, 8, 32);
+    expect(q.scales[0]).toBeCloseTo(4.5 / 255, 7);
+    expect([...q.zeroPoints]).toEqual([85]);
+    expect([...q.data.subarray(0, 4)]).toEqual([0, 255, 85, 85 + Math.round(0.31 / (4.5 / 255))]);
+    const back = dequantize(q, 32, 8, 32);
+    for (let i = 0; i < 32; i++) {
+      expect(Math.abs(back[i] - block[i])).toBeLessThanOrEqual(4.5 / 255 / 2 + 1e-7);
+    }
+  });
+
+  it("a partial last block is padded with zeros and zero points pack two per byte per row", () => {
+    const w = Float32Array.from({ length: 2 * 40 }, (_, i) => Math.sin(i * 0.7) * (1 + (i % 5)));
+    const q = quantizeBlockwise(w, 2, 40, 4, 32);
+    expect(q.blocks).toBe(2);
+    expect(q.data.length).toBe(2 * 2 * 16);
+    expect(q.zeroPoints.length).toBe(2); // one byte holds the row's two zero points
+    const back = dequantize(q, 40, 4, 32);
+    for (let i = 0; i < w.length; i++) {
+      const scale = q.scales[Math.floor(i / 40) * 2 + Math.floor((i % 40) / 32)];
+      expect(Math.abs(back[i] - w[i])).toBeLessThanOrEqual(scale / 2 + 1e-6);
+    }
+  });
+
+  it("is deterministic and rejects a block size MatMulNBits cannot take", () => {
+    const w = Float32Array.from({ length: 64 }, (_, i) => Math.cos(i));
+    expect(quantizeBlockwise(w, 2, 32, 4, 16)).toEqual(quantizeBlockwise(w, 2, 32, 4, 16));
+    expect(() => quantizeBlockwise(w, 2, 32, 4, 24)).toThrow(/power of two/);
+    expect(() => quantizeBlockwise(w, 2, 32, 4, 8)).toThrow(/power of two/);
+  });
+});
+
+const work = mkdtempSync(join(tmpdir(), "evals-quant-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function top1Agreement(a: Float32Array, b: Float32Array, vocab: number): number {
+  const argmax = (x: Float32Array, at: number) => {
+    let best = at;
+    for (let i = at; i < at + vocab; i++) if (x[i] > x[best]) best = i;
+    return best - at;
+  };
+  let same = 0;
+  for (let at = 0; at < a.length; at += vocab) same += argmax(a, at) === argmax(b, at) ? 1 : 0;
+  return same / (a.length / vocab);
+}
+
+/** Every linear weight replaced by its quantized-then-dequantized value (norms untouched). */
+function dequantizedWeights(w: RecurrentWeights, bits: QuantBits, blockSize: number) {
+  const d = w.dims;
+  const round = (a: Float32Array, rows: number, cols: number) =>
+    dequantize(quantizeBlockwise(a, rows, cols, bits, blockSize), cols, bits, blockSize);
+  const qDim = d.numHeads * d.headDim;
+  const kvDim = d.numKvHeads * d.headDim;
+  const h = d.hiddenSize;
+  const layer = (l: LayerWeights): LayerWeights => ({
+    ...l,
+    q: round(l.q, qDim, h),
+    k: round(l.k, kvDim, h),
+    v: round(l.v, kvDim, h),
+    o: round(l.o, h, qDim),
+    gate: round(l.gate, d.intermediateSize, h),
+    up: round(l.up, d.intermediateSize, h),
+    down: round(l.down, h, d.intermediateSize),
+  });
+  const embed = round(w.embed, d.vocabSize, h);
+  return {
+    ...w,
+    embed,
+    head: w.tiedEmbeddings ? embed : round(w.head, d.vocabSize, h),
+    prelude: w.prelude.map(layer),
+    block: w.block.map(layer),
+    coda: w.coda.map(layer),
+    adapter: w.adapter && round(w.adapter, h, 2 * h),
+  };
+}
+
+describe("q8/q4 exports (MatMulNBits, GatherBlockQuantized)", () => {
+  const tokenizer = stories260kTokenizer();
+  const ids = tokenizer.encode(STORY_PROMPTS[2]).ids;
+  const surgery = { split: [1, 3, 1] as [number, number, number], seed: 3 };
+  const weights = buildRecurrentWeights(loadSourceModel(stories260kDir), surgery);
+
+  for (const dtype of ["q8", "q4"] as const) {
+    it(`${dtype}: onnxruntime-node and -web (wasm) compute the reference forward of the dequantized weights`, async () => {
+      const out = join(work, dtype);
+      const manifest = await exportModel({ from: stories260kDir, out, ...surgery, dtype });
+      expect(manifest.dtype).toBe(dtype);
+      expect(manifest.quantization).toEqual({
+        bits: dtype === "q8" ? 8 : 4,
+        block_size: 32,
+        scheme: "asymmetric",
+        embedding: "block",
+      });
+      const checkpoint = await readCheckpoint(out);
+      const expected = referenceLogits(
+        dequantizedWeights(weights, manifest.quantization!.bits, 32),
+        ids,
+        {
+          recurrences: 2,
+        },
+      );
+      const node = await ortLogits(await openNodeModel(checkpoint), ids, 2);
+      expect(toleranceRatio(node, expected, 2e-3, 2e-3)).toBeLessThanOrEqual(1);
+      const wasm = await ortLogits(await openWasmModelInNode(checkpoint), ids, 2);
+      expect(toleranceRatio(wasm, node, 1e-4, 1e-4)).toBeLessThanOrEqual(1);
+      // And close to the fp32 model: q8 picks the same next token at (nearly) every position.
+      if (dtype === "q8") {
+        const fp32 = referenceLogits(weights, ids, { recurrences: 2 });
+        expect(top1Agreement(node, fp32, manifest.architecture.vocab_size)).toBeGreaterThanOrEqual(
+          0.9,
+        );
+      }
+    });
+  }
+
+  it("--quant-block-size 64 and 128 (embedding then fp16); a bad block size is refused", async () => {
+    const manifest = await exportModel({
+      from: stories260kDir,
+      out: join(work, "q4-64"),
+      ...surgery,
+      dtype: "q4",
+      quantBlockSize: 64,
+    });
+    expect(manifest.quantization?.block_size).toBe(64);
+    // 128 is not a divisor of the hidden size (64): the embedding falls back to fp16 rows.
+    const out = join(work, "q4-128");
+    const fp16Embedding = await exportModel({
+      from: stories260kDir,
+      out,
+      ...surgery,
+      dtype: "q4",
+      quantBlockSize: 128,
+    });
+    expect(fp16Embedding.quantization?.embedding).toBe("fp16");
+    const logits = await ortLogits(await openNodeModel(await readCheckpoint(out)), ids, 1);
+    expect(logits.every(Number.isFinite)).toBe(true);
+    await expect(
+      exportModel({
+        from: stories260kDir,
+        out: join(work, "bad"),
+        dtype: "q4",
+        quantBlockSize: 48,
+      }),
+    ).rejects.toThrow(/--quant-block-size 48: .*power of two/);
+    await expect(
+      exportModel({
+        from: stories260kDir,
+        out: join(work, "bad"),
+        dtype: "fp16",
+        quantBlockSize: 64,
+      }),
+    ).rejects.toThrow(/--quant-block-size applies to --quant/);
+  });
+});
