@@ -105,7 +105,7 @@ describe("evals results", () => {
     for (const r of [1, 2]) {
       expect(result.stdout).toMatch(
         new RegExp(
-          `${TASK}\\s+${r}\\s+6\\s+exact_match,flexible-extract\\s+50\\.0% \\(18\\.8–81\\.2\\)\\s+\\d\\.\\d{3}e\\+\\d+\\s+${10 + r}\\.0\\s+wasm`,
+          `${TASK}\\s+${r}\\s+6\\s+exact_match,flexible-extract\\s+50\\.0% \\(18\\.8–81\\.2\\)\\s+\\d\\.\\d{3}e\\+\\d+\\s+${10 + r}\\.0\\s+0/6\\s+wasm`,
         ),
       );
     }
@@ -150,15 +150,18 @@ describe("evals results", () => {
     expect(rows.filter((row) => row.includes(",false,"))).toHaveLength(2 * (metrics.length - 1));
   });
 
-  it("--format lm-eval is the API's export, one key per r, or one r with --r", async () => {
+  it("--format lm-eval is the API's export: one results file per r, r in model_args", async () => {
+    // lm-eval results hold one model configuration: a run with two r needs one picked.
     const all = await cli(["results", finished, "--format", "lm-eval"]);
-    expect(all.code, all.stderr).toBe(0);
-    const exported = JSON.parse(all.stdout);
-    expect(Object.keys(exported.results).sort()).toEqual([`${TASK}@r=1`, `${TASK}@r=2`]);
-    expect(exported.results[`${TASK}@r=2`]["exact_match,flexible-extract"]).toBe(0.5);
+    expect(all.code).toBe(2);
+    expect(all.stderr).toMatch(/ran r = 1, 2; .*pick one: \?r=2/);
     const one = await cli(["results", finished, "--format", "lm-eval", "--r", "2"]);
     expect(one.code, one.stderr).toBe(0);
-    expect(Object.keys(JSON.parse(one.stdout).results)).toEqual([TASK]);
+    const exported = JSON.parse(one.stdout);
+    expect(Object.keys(exported.results)).toEqual([TASK]);
+    expect(exported.results[TASK]["exact_match,flexible-extract"]).toBe(0.5);
+    expect(exported.config.model_args).toContain("mean_recurrence=2");
+    expect(exported.configs[TASK].metadata.mean_recurrence).toBe(2);
   });
 });
 

@@ -193,12 +193,12 @@ describe("evals submit", () => {
     expect(answered.filter((id) => id === runId)).toHaveLength(6);
     const lines = result.stdout.trim().split("\n");
     expect(lines[0]).toMatch(
-      /^task\s+r\s+n\s+metric\s+accuracy \(95% Wilson CI\)\s+mean FLOPs\/sample\s+mean gen tokens\s+backend$/,
+      /^task\s+r\s+n\s+metric\s+accuracy \(95% Wilson CI\)\s+mean FLOPs\/sample\s+mean gen tokens\s+truncated prompts\s+backend$/,
     );
     for (const r of [1, 4]) {
       expect(result.stdout).toMatch(
         new RegExp(
-          `${TASK}\\s+${r}\\s+8\\s+exact_match,flexible-extract\\s+50\\.0% \\(21\\.5–78\\.5\\)\\s+\\d\\.\\d{3}e\\+\\d+\\s+${10 + r}\\.0\\s+wasm`,
+          `${TASK}\\s+${r}\\s+8\\s+exact_match,flexible-extract\\s+50\\.0% \\(21\\.5–78\\.5\\)\\s+\\d\\.\\d{3}e\\+\\d+\\s+${10 + r}\\.0\\s+0/8\\s+wasm`,
         ),
       );
     }

@@ -240,6 +240,24 @@ const ROWS: Row[] = [
     expect: ownRunRead,
   },
   {
+    method: "GET",
+    path: "/api/runs/{id}/search",
+    url: (f) => `/api/runs/${f.run}/search?task=gsm8k_cot_sean&q=eggs`,
+    expect: ownRunRead,
+  },
+  {
+    method: "GET",
+    path: "/api/runs/{id}/export/samples",
+    url: (f) => `/api/runs/${f.run}/export/samples?task=gsm8k_cot_sean`,
+    expect: ownRunRead,
+  },
+  {
+    method: "GET",
+    path: "/api/runs/{id}/samples/download",
+    url: (f) => `/api/runs/${f.run}/samples/download?format=csv`,
+    expect: ownRunRead,
+  },
+  {
     method: "POST",
     path: "/api/leases",
     url: () => "/api/leases",

@@ -10,6 +10,8 @@ export interface Env {
   LEASE_SECONDS?: string;
   MAX_SHARD_FAILURES?: string;
   MAX_LEASE_EXPIRIES?: string;
+  /** Commit the deployed worker was built from, for exports' `git_hash` (a wrangler var). */
+  EVALS_GIT_HASH?: string;
 }
 
 export interface AppEnv {

@@ -1,17 +1,14 @@
 // `evals results <run>`: a run's aggregates as a table, the API's run JSON, CSV (one row per
 // task × r × metric), or lm-evaluation-harness's results layout (GET /api/runs/{id}/export).
 import { existsSync } from "node:fs";
-import { basename } from "node:path";
 import { type Command, Option } from "commander";
-import type { RunConfig, RunDetail } from "../../worker/protocol.ts";
-import { lmEvalResults } from "../../worker/runs/lm-eval-export.ts";
+import type { RunDetail } from "../../worker/protocol.ts";
 import { runPageUrl } from "../api-client/config.ts";
 import { ApiRequestError, callApi } from "../api-client/errors.ts";
 import { EvalsError } from "../errors.ts";
+import { LmEvalRecurrenceError, lmEvalExport } from "../run/lm-eval-export.ts";
 import type { RunResults } from "../run/records.ts";
 import { formatResultsTable } from "../run/table.ts";
-import { findTask } from "../tasks/catalog.ts";
-import { TASK_GROUPS } from "../tasks/loglikelihood/registry.ts";
 import { apiOptions, connect } from "./api-options.ts";
 import { parseInteger } from "./parse.ts";
 import { readResults } from "./results-file.ts";
@@ -153,52 +150,12 @@ function localResults(results: RunResults, path: string, format: string, r?: num
     const { config } = results;
     return `${formatResultsTable(results.aggregates)}\n\n${path}: ${config.checkpoint_name}, ${results.samples.length} samples, ${results.created_at}\n`;
   }
-  if (r !== undefined && !results.aggregates.some((a) => a.recurrences === r)) {
-    throw new EvalsError(
-      `--r ${r}: ${path} has r = ${[...new Set(results.aggregates.map((a) => a.recurrences))].join(", ")}`,
-    );
+  let exported: ReturnType<typeof lmEvalExport>;
+  try {
+    exported = lmEvalExport(results, r);
+  } catch (error) {
+    if (error instanceof LmEvalRecurrenceError) throw new EvalsError(`${path}: ${error.message}`);
+    throw error;
   }
-  const { config } = results;
-  const names = [...new Set(results.aggregates.map((a) => a.task))];
-  // lm-eval groups (mmlu) are aggregates of their subtasks, not tasks of their own.
-  const tasks = names
-    .filter((name) => !(name in TASK_GROUPS))
-    .map((name) => {
-      const found = findTask(name);
-      const numFewshot = config.num_fewshot ?? found.task.defaultNumFewshot;
-      const n = results.aggregates.find((a) => a.task === name)?.n ?? 0;
-      const common = { task: name, version: found.task.version, numFewshot, docCount: n };
-      if (found.kind === "loglikelihood") return { ...common, until: [], maxGenToks: 0 };
-      const task = found.task;
-      return {
-        ...common,
-        until: task.until,
-        maxGenToks: Math.min(task.maxGenToks, config.max_gen_toks ?? task.maxGenToks),
-      };
-    });
-  const runConfig = {
-    checkpoint: config.checkpoint_name,
-    tasks: config.tasks,
-    recurrences: config.recurrences,
-    limit: config.limit,
-    num_fewshot: config.num_fewshot,
-    kv: config.kv,
-    state_init: config.state_init,
-    seed: config.seed,
-    dtype: config.dtype,
-    max_gen_toks: config.max_gen_toks,
-    shard_size: 0,
-  } as RunConfig;
-  const exported = lmEvalResults(
-    {
-      id: basename(path),
-      checkpointName: config.checkpoint_name,
-      config: runConfig,
-      createdAt: results.created_at,
-    },
-    tasks,
-    results.aggregates,
-    r,
-  );
   return `${JSON.stringify(exported, null, 2)}\n`;
 }

@@ -7,6 +7,7 @@ import { resolveCheckpoint } from "../api-client/checkpoint-source.ts";
 import { runPageUrl } from "../api-client/config.ts";
 import { apiTasks, ensureDatasets } from "../api-client/datasets.ts";
 import { callApi } from "../api-client/errors.ts";
+import { checkPromptFit } from "../api-client/prompt-fit.ts";
 import { type UploadSummary, uploadCheckpointFiles } from "../api-client/upload.ts";
 import { validateCheckpoint } from "../api-client/validate-checkpoint.ts";
 import { waitForRun } from "../api-client/wait.ts";
@@ -91,6 +92,19 @@ export function registerSubmitCommand(program: Command): void {
       `checkpoint ${manifest.name} (${resolved.dir}): ${checkpoint.files.length} files, ` +
         `${formatBytes(totalBytes)}, hashes, graph inputs/outputs and numeric check verified`,
     );
+    // Prompts that do not fit the window are cut by every runner: said before the run, not after.
+    try {
+      const fit = await checkPromptFit(resolved.dir, manifest, {
+        tasks,
+        limit,
+        numFewshot,
+        maxGenToks,
+        dataDir: options.data,
+      });
+      for (const line of fit) log(line);
+    } catch (error) {
+      log(`note: prompt lengths not checked (${error instanceof Error ? error.message : error})`);
+    }
 
     const bar = process.stderr.isTTY
       ? new cliProgress.SingleBar(

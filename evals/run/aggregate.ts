@@ -33,6 +33,7 @@ export function aggregateSamples(samples: readonly SampleRecord[]): Aggregate[] 
       mean_flops: mean((s) => s.flops),
       mean_generated_tokens: mean((s) => s.generated_tokens),
       mean_prompt_tokens: mean((s) => s.prompt_tokens),
+      truncated: group.filter((s) => s.prompt_truncated).length,
       backends: [...new Set(group.map((s) => s.backend))].sort(),
     });
   }
@@ -101,6 +102,7 @@ export function groupAggregates(aggregates: readonly Aggregate[]): Aggregate[] {
         mean_flops: weighted((a) => a.mean_flops),
         mean_generated_tokens: weighted((a) => a.mean_generated_tokens),
         mean_prompt_tokens: weighted((a) => a.mean_prompt_tokens),
+        truncated: parts.reduce((sum, a) => sum + (a.truncated ?? 0), 0),
         backends: [...new Set(parts.flatMap((a) => a.backends))].sort(),
       });
     }

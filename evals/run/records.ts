@@ -64,6 +64,8 @@ export const AggregateSchema = z.object({
   mean_flops: z.number(),
   mean_generated_tokens: z.number(),
   mean_prompt_tokens: z.number(),
+  /** Samples whose prompt was cut to the model's window (absent in files written before it). */
+  truncated: z.number().int().optional(),
   backends: z.array(z.string()),
 });
 export type Aggregate = z.infer<typeof AggregateSchema>;

@@ -1,9 +1,11 @@
 // The results table printed at the end of a run: accuracy and its 95% Wilson interval per
-// (task, r), FLOPs, tokens.
+// (task, r), FLOPs, tokens, and how many prompts did not fit the model's window.
 import { formatAccuracy } from "../stats/accuracy.ts";
 import type { Aggregate } from "./records.ts";
 
 export const ACCURACY_HEADER = "accuracy (95% Wilson CI)";
+/** Prompts cut to the model's window (lm-eval keeps their last tokens): never silent. */
+export const TRUNCATED_HEADER = "truncated prompts";
 
 export function formatResultsTable(aggregates: readonly Aggregate[]): string {
   const header = [
@@ -14,6 +16,7 @@ export function formatResultsTable(aggregates: readonly Aggregate[]): string {
     ACCURACY_HEADER,
     "mean FLOPs/sample",
     "mean gen tokens",
+    TRUNCATED_HEADER,
     "backend",
   ];
   const rows = aggregates.map((a) => {
@@ -26,6 +29,7 @@ export function formatResultsTable(aggregates: readonly Aggregate[]): string {
       m ? formatAccuracy(m) : "-",
       a.mean_flops.toExponential(3),
       a.mean_generated_tokens.toFixed(1),
+      a.truncated === undefined ? "-" : `${a.truncated}/${a.n}`,
       a.backends.join(","),
     ];
   });

@@ -4,7 +4,7 @@
 // Published runs are public; unpublished ones need a submit token, as everywhere else.
 
 import { createRoute, z } from "@hono/zod-openapi";
-import { primaryMetricOf } from "../../evals/tasks/catalog.ts";
+import { findTask, primaryMetricOf } from "../../evals/tasks/catalog.ts";
 import { canonicalJson, sha256Hex } from "../../evals/tasks/render.ts";
 import { adapterLabel } from "../../model/checkpoint-name.ts";
 import {
@@ -14,8 +14,10 @@ import {
 } from "../../model/checkpoint-provenance.ts";
 import type { Manifest } from "../../model/manifest.ts";
 import { notFound } from "../http-error.ts";
-import { SampleSchema } from "../protocol.ts";
+import { type RunConfig, SampleSchema } from "../protocol.ts";
 import { createRouter, errorResponses } from "../router.ts";
+import { promptSeen } from "../runs/prompt-seen.ts";
+import { maxNewTokens } from "../runs/run-context.ts";
 import { readableRun } from "../runs/run-view.ts";
 import { type StoredSampleRow, storedSample } from "../runs/stored-sample.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
@@ -33,6 +35,17 @@ export const RunDocumentSchema = z
     gold: z.string(),
     /** The document's samples, one per r that has a result, in r order. */
     samples: z.array(SampleSchema),
+    /**
+     * When a sample's prompt was cut to the model's window: the kept window decoded with the
+     * checkpoint's tokenizer (null when not truncated, or the tokenizer could not be read).
+     */
+    prompt_seen: z
+      .object({
+        text: z.string(),
+        kept_tokens: z.number().int(),
+        dropped_tokens: z.number().int(),
+      })
+      .nullable(),
   })
   .meta({ id: "RunDocument" });
 export type RunDocument = z.infer<typeof RunDocumentSchema>;
@@ -44,6 +57,8 @@ export const RunOutcomesSchema = z
         task: z.string(),
         primary_metric: z.string(),
         recurrences: z.array(z.number().int()),
+        /** The run's generation cap for this task: a sample that reached it was cut off. */
+        max_new_tokens: z.number().int().nullable().optional(),
         docs: z.array(
           z.object({
             doc_index: z.number().int(),
@@ -51,6 +66,13 @@ export const RunOutcomesSchema = z
             doc_hash: z.string(),
             /** Aligned with `recurrences`: 1 correct, 0 wrong, null no result yet. */
             correct: z.array(z.union([z.literal(0), z.literal(1), z.null()])),
+            // The three flags below are always sent; optional only for callers built before them.
+            /** Aligned with `recurrences`, 1 where that sample's prompt was cut to the window. */
+            truncated: z.array(z.union([z.literal(0), z.literal(1), z.null()])).optional(),
+            /** Aligned with `recurrences`, 1 where generation stopped at the token cap. */
+            capped: z.array(z.union([z.literal(0), z.literal(1), z.null()])).optional(),
+            /** Aligned with `recurrences`, 1 where the sample was reused from an earlier run. */
+            reused: z.array(z.union([z.literal(0), z.literal(1), z.null()])).optional(),
           }),
         ),
       }),
@@ -127,6 +149,24 @@ const runOutcomes = createRoute({
   },
 });
 
+export const RunSearchSchema = z
+  .object({ task: z.string(), q: z.string(), doc_indices: z.array(z.number().int()) })
+  .meta({ id: "RunSearch" });
+
+const runSearch = createRoute({
+  method: "get",
+  path: "/runs/{id}/search",
+  summary: "Documents of one task whose prompt, gold or any completion contains `q` (any case)",
+  request: {
+    params: z.object({ id: z.string().max(200) }),
+    query: z.object({ task: z.string().max(100), q: z.string().min(1).max(200) }),
+  },
+  responses: {
+    200: { description: "matching documents", content: json(RunSearchSchema) },
+    ...errorResponses(400, 401, 404),
+  },
+});
+
 const publishedCheckpoints = createRoute({
   method: "get",
   path: "/leaderboard/checkpoints",
@@ -151,12 +191,17 @@ export const publicReadRoutes = createRouter()
       | undefined;
     if (!doc) throw notFound("document", `${task}/${doc_index} in run ${row.id}`);
     const records = (samples.results as StoredSampleRow[]).map(storedSample);
-    return c.json({ task, doc_index, ...doc, samples: records }, 200);
+    const cap = generationCap(task, JSON.parse(row.config));
+    const seen =
+      cap !== null && records.some((r) => r.prompt_truncated)
+        ? await promptSeen(c.env, await loadCheckpoint(c.env, row.checkpoint_id), doc.prompt, cap)
+        : null;
+    return c.json({ task, doc_index, ...doc, samples: records, prompt_seen: seen }, 200);
   })
   .openapi(runOutcomes, async function showRunOutcomes(c) {
     const row = await readableRun(c.env, c.get("principal"), c.req.valid("param").id);
     const only = c.req.valid("query").task;
-    const config = JSON.parse(row.config) as { recurrences: number[] };
+    const config = JSON.parse(row.config) as RunConfig;
     const recurrences = [...config.recurrences].sort((a, b) => a - b);
     const taskFilter = only ? " AND task = ?" : "";
     const binds = only ? [row.id, only] : [row.id];
@@ -165,29 +210,83 @@ export const publicReadRoutes = createRouter()
         `SELECT task, doc_index, doc_id, doc_hash FROM run_docs WHERE run_id = ?${taskFilter} ORDER BY task, doc_index`,
       ).bind(...binds),
       c.env.DB.prepare(
-        `SELECT task, doc_index, recurrences, correct FROM samples WHERE run_id = ?${taskFilter}`,
+        `SELECT task, doc_index, recurrences, correct, reused,
+           json_extract(record, '$.prompt_truncated') AS truncated,
+           json_extract(record, '$.generated_tokens') AS generated
+         FROM samples WHERE run_id = ?${taskFilter}`,
       ).bind(...binds),
     ]);
     type DocRow = { task: string; doc_index: number; doc_id: string; doc_hash: string };
-    type SampleRow = { task: string; doc_index: number; recurrences: number; correct: number };
+    type SampleRow = {
+      task: string;
+      doc_index: number;
+      recurrences: number;
+      correct: number;
+      reused: number;
+      truncated: number | null;
+      generated: number;
+    };
+    type Flags = (0 | 1 | null)[];
+    type Doc = RunOutcomes["tasks"][number]["docs"][number] & {
+      truncated: Flags;
+      capped: Flags;
+      reused: Flags;
+    };
     const byTask = new Map<string, RunOutcomes["tasks"][number]>();
-    const slots = new Map<string, (0 | 1 | null)[]>();
+    const slots = new Map<string, Doc>();
     for (const d of docs.results as DocRow[]) {
       let entry = byTask.get(d.task);
       if (!entry) {
-        entry = { task: d.task, primary_metric: primaryMetric(d.task), recurrences, docs: [] };
+        entry = {
+          task: d.task,
+          primary_metric: primaryMetric(d.task),
+          recurrences,
+          max_new_tokens: generationCap(d.task, config),
+          docs: [],
+        };
         byTask.set(d.task, entry);
       }
-      const correct = recurrences.map(() => null);
-      slots.set(`${d.task}\u0000${d.doc_index}`, correct);
-      entry.docs.push({ doc_index: d.doc_index, doc_id: d.doc_id, doc_hash: d.doc_hash, correct });
+      const empty = () => recurrences.map(() => null);
+      const doc: Doc = {
+        doc_index: d.doc_index,
+        doc_id: d.doc_id,
+        doc_hash: d.doc_hash,
+        correct: empty(),
+        truncated: empty(),
+        capped: empty(),
+        reused: empty(),
+      };
+      slots.set(`${d.task}\u0000${d.doc_index}`, doc);
+      entry.docs.push(doc);
     }
+    const bit = (value: unknown) => (value ? 1 : 0);
     for (const s of samples.results as SampleRow[]) {
-      const slot = slots.get(`${s.task}\u0000${s.doc_index}`);
+      const doc = slots.get(`${s.task}\u0000${s.doc_index}`);
       const at = recurrences.indexOf(s.recurrences);
-      if (slot && at >= 0) slot[at] = s.correct ? 1 : 0;
+      if (!doc || at < 0) continue;
+      const cap = byTask.get(s.task)?.max_new_tokens ?? null;
+      doc.correct[at] = bit(s.correct);
+      doc.truncated[at] = bit(s.truncated);
+      doc.capped[at] = bit(cap !== null && s.generated >= cap);
+      doc.reused[at] = bit(s.reused);
     }
     return c.json({ tasks: [...byTask.values()] }, 200);
+  })
+  .openapi(runSearch, async function searchRun(c) {
+    const row = await readableRun(c.env, c.get("principal"), c.req.valid("param").id);
+    const { task, q } = c.req.valid("query");
+    const needle = q.toLowerCase();
+    const { results } = await c.env.DB.prepare(
+      `SELECT d.doc_index FROM run_docs d WHERE d.run_id = ?1 AND d.task = ?2 AND (
+         instr(lower(d.prompt), ?3) > 0 OR instr(lower(d.gold), ?3) > 0 OR EXISTS (
+           SELECT 1 FROM samples s WHERE s.run_id = d.run_id AND s.task = d.task
+             AND s.doc_index = d.doc_index
+             AND instr(lower(json_extract(s.record, '$.completion')), ?3) > 0))
+       ORDER BY d.doc_index`,
+    )
+      .bind(row.id, task, needle)
+      .all<{ doc_index: number }>();
+    return c.json({ task, q, doc_indices: results.map((r) => r.doc_index) }, 200);
   })
   .openapi(publishedCheckpoints, async function listPublishedCheckpoints(c) {
     const { results } = await c.env.DB.prepare(
@@ -201,6 +300,16 @@ export const publicReadRoutes = createRouter()
     );
     return c.json({ checkpoints }, 200);
   });
+
+/** The run's max_new_tokens for a generation task; null for loglikelihood tasks. */
+function generationCap(task: string, config: RunConfig): number | null {
+  try {
+    const found = findTask(task);
+    return found.kind === "generate" ? maxNewTokens(found.task, config) : null;
+  } catch {
+    return null;
+  }
+}
 
 function primaryMetric(task: string): string {
   try {

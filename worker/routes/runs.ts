@@ -1,8 +1,7 @@
-// Runs: create (submit), list, read, cancel, publish, per-sample records and the lm-eval export.
+// Runs: create (submit), list, read, cancel, publish, per-sample records; downloads in run-exports.ts.
 
 import { createRoute, z } from "@hono/zod-openapi";
 import { aggregateSamples } from "../../evals/run/aggregate.ts";
-import { findTask } from "../../evals/tasks/catalog.ts";
 import { requireRole } from "../auth/middleware.ts";
 import { badRequest, conflict } from "../http-error.ts";
 import {
@@ -15,18 +14,17 @@ import {
 } from "../protocol.ts";
 import { createRouter, errorResponses } from "../router.ts";
 import { createRun } from "../runs/create-run.ts";
-import { lmEvalResults } from "../runs/lm-eval-export.ts";
 import {
   ownedRun,
   RUN_COLUMNS,
   type RunRow,
   readableRun,
-  runAggregates,
   runDetail,
   runRecords,
   toSummary,
 } from "../runs/run-view.ts";
 import { storedSample } from "../runs/stored-sample.ts";
+import { runExportRoutes } from "./run-exports.ts";
 
 const security = [{ bearer: [] }];
 const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
@@ -107,17 +105,6 @@ const samples = createRoute({
   request: { params, query: SampleQuerySchema },
   responses: {
     200: { description: "page", content: json(SamplePageSchema) },
-    ...errorResponses(400, 401, 404),
-  },
-});
-
-const exportRun = createRoute({
-  method: "get",
-  path: "/runs/{id}/export",
-  summary: "The run in lm-evaluation-harness's results JSON layout (`r` picks one recurrence)",
-  request: { params, query: z.object({ r: z.coerce.number().int().positive().optional() }) },
-  responses: {
-    200: { description: "lm-eval results", content: json(z.record(z.string(), z.unknown())) },
     ...errorResponses(400, 401, 404),
   },
 });
@@ -250,43 +237,8 @@ export const runRoutes = createRouter()
       200,
     );
   })
-  .openapi(exportRun, async function exportRunRoute(c) {
-    const row = await readableRun(c.env, c.get("principal"), c.req.valid("param").id);
-    const { r } = c.req.valid("query");
-    const config = JSON.parse(row.config);
-    if (r !== undefined && !config.recurrences.includes(r)) {
-      throw badRequest(`r: run ${row.id} ran r = ${config.recurrences.join(", ")}`);
-    }
-    const { results: tasks } = await c.env.DB.prepare(
-      "SELECT task, num_fewshot, doc_count, dataset_files FROM run_tasks WHERE run_id = ?",
-    )
-      .bind(row.id)
-      .all<{ task: string; num_fewshot: number; doc_count: number; dataset_files: string }>();
-    const exportTasks = tasks.map((t) => {
-      const found = findTask(t.task);
-      const common = {
-        task: t.task,
-        version: found.task.version,
-        numFewshot: t.num_fewshot,
-        docCount: t.doc_count,
-        datasetFiles: JSON.parse(t.dataset_files) as Record<string, string>,
-      };
-      if (found.kind === "loglikelihood") return { ...common, until: [], maxGenToks: 0 };
-      const task = found.task;
-      return {
-        ...common,
-        until: task.until,
-        maxGenToks: Math.min(task.maxGenToks, config.max_gen_toks ?? task.maxGenToks),
-      };
-    });
-    const run = {
-      id: row.id,
-      checkpointName: row.checkpoint_name,
-      config,
-      createdAt: row.created_at,
-    };
-    return c.json(lmEvalResults(run, exportTasks, await runAggregates(c.env, row), r), 200);
-  });
+  // Downloads: lm-eval's results and samples, the run's samples as JSONL and CSV.
+  .route("/", runExportRoutes);
 
 interface Cursor {
   task: string;

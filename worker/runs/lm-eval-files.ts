@@ -1,0 +1,136 @@
+// What the lm-eval export of a run needs from storage: the run's tasks with their dataset sizes
+// and rows (the pinned files in R2), its documents and its records; the layout itself is
+// evals/run/lm-eval-export.ts, shared with the CLI.
+import {
+  type LmEvalTask,
+  type LoggedDoc,
+  lmEvalResults,
+  lmEvalSampleLines,
+  lmEvalTaskHash,
+} from "../../evals/run/lm-eval-export.ts";
+import type { SampleRecord } from "../../evals/run/records.ts";
+import { getTask } from "../../evals/tasks/registry.ts";
+import type { TaskDoc } from "../../evals/tasks/types.ts";
+import type { Env } from "../env.ts";
+import { badRequest } from "../http-error.ts";
+import type { RunConfig } from "../protocol.ts";
+import { loadCheckpoint } from "../storage/checkpoint-store.ts";
+import { maxNewTokens } from "./run-context.ts";
+import { type RunRow, runAggregates } from "./run-view.ts";
+import { readJsonlBlob, taskDatasetFiles } from "./task-datasets.ts";
+
+interface ExportTaskRow {
+  task: string;
+  num_fewshot: number;
+  dataset_files: string;
+}
+
+interface LoadedTask extends LmEvalTask {
+  rows: TaskDoc[] | null;
+}
+
+/** The r an export is for: the one asked for, else the run's only r (400 when it has several). */
+export function exportRecurrence(config: RunConfig, r: number | undefined, runId: string): number {
+  const all = [...config.recurrences].sort((a, b) => a - b);
+  if (r !== undefined) {
+    if (!all.includes(r)) throw badRequest(`r: run ${runId} ran r = ${all.join(", ")}`);
+    return r;
+  }
+  if (all.length === 1) return all[0];
+  throw badRequest(
+    `r: run ${runId} ran r = ${all.join(", ")}; an lm-eval results file holds one model configuration (mean_recurrence is a model argument), so pick one: ?r=${all.at(-1)}`,
+  );
+}
+
+async function loadTasks(env: Env, row: RunRow, config: RunConfig): Promise<LoadedTask[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT task, num_fewshot, dataset_files FROM run_tasks WHERE run_id = ? ORDER BY rowid",
+  )
+    .bind(row.id)
+    .all<ExportTaskRow>();
+  return Promise.all(
+    results.map(async (t) => {
+      const task = getTask(t.task);
+      const files = JSON.parse(t.dataset_files) as Record<string, string>;
+      const docsFile = taskDatasetFiles(task).docs;
+      // The whole split, for n-samples.original and each logged sample's `doc`.
+      const rows = files[docsFile]
+        ? await readJsonlBlob(env, files[docsFile], docsFile).catch(() => null)
+        : null;
+      return {
+        task: t.task,
+        numFewshot: t.num_fewshot,
+        datasetSize: rows?.length ?? null,
+        maxGenToks: maxNewTokens(task, config),
+        datasetFiles: files,
+        rows,
+      };
+    }),
+  );
+}
+
+async function taskLines(
+  env: Env,
+  row: RunRow,
+  task: LoadedTask,
+  r: number,
+): Promise<Record<string, unknown>[]> {
+  const [docs, samples] = await env.DB.batch([
+    env.DB.prepare(
+      "SELECT doc_index, prompt, gold FROM run_docs WHERE run_id = ? AND task = ? ORDER BY doc_index",
+    ).bind(row.id, task.task),
+    env.DB.prepare(
+      "SELECT record FROM samples WHERE run_id = ? AND task = ? AND recurrences = ? ORDER BY doc_index",
+    ).bind(row.id, task.task, r),
+  ]);
+  const definition = getTask(task.task);
+  const logged = new Map<number, LoggedDoc>();
+  for (const d of docs.results as { doc_index: number; prompt: string; gold: string }[]) {
+    logged.set(d.doc_index, {
+      ...d,
+      doc: task.rows?.[d.doc_index] ?? { [definition.goldField]: d.gold },
+    });
+  }
+  const records = (samples.results as { record: string }[]).map(
+    (s) => JSON.parse(s.record) as SampleRecord,
+  );
+  return lmEvalSampleLines(task.task, records, logged, task.maxGenToks);
+}
+
+/** The results file of run `row` at `r`, with lm-eval's task hashes over its logged samples. */
+export async function lmEvalResultsOf(env: Env, row: RunRow, r: number) {
+  const config = JSON.parse(row.config) as RunConfig;
+  const [tasks, aggregates, checkpoint] = await Promise.all([
+    loadTasks(env, row, config),
+    runAggregates(env, row),
+    loadCheckpoint(env, row.checkpoint_id),
+  ]);
+  const hashes: Record<string, string> = {};
+  for (const task of tasks) {
+    hashes[task.task] = await lmEvalTaskHash(await taskLines(env, row, task, r));
+  }
+  return lmEvalResults(
+    {
+      id: row.id,
+      modelName: row.checkpoint_name,
+      checkpointId: row.checkpoint_id,
+      config,
+      createdAt: row.created_at,
+      finishedAt: row.finished_at,
+      gitHash: env.EVALS_GIT_HASH ?? null,
+      maxLength: checkpoint.manifest.architecture.max_position_embeddings,
+    },
+    tasks,
+    aggregates,
+    r,
+    hashes,
+  );
+}
+
+/** lm-eval's `samples_<task>_<date>.jsonl` lines for one task of run `row` at `r`. */
+export async function lmEvalSamplesOf(env: Env, row: RunRow, task: string, r: number) {
+  const config = JSON.parse(row.config) as RunConfig;
+  const loaded = (await loadTasks(env, row, config)).find((t) => t.task === task);
+  if (!loaded) throw badRequest(`task: run ${row.id} has no task "${task}"`);
+  return taskLines(env, row, loaded, r);
+}
