@@ -38,6 +38,14 @@ export interface EngineBackend {
   close(): Promise<void>;
 }
 
+/**
+ * Threads an engine gets unless told: node 2 without spinning (bench/threads.ts: 1.4–2.4× of 1
+ * thread); WASM 1, since 2 WASM threads decode the `small` graphs at 0.61–0.73× of 1 there.
+ */
+export function defaultThreads(backend: BackendName): number {
+  return backend === "node" ? NODE_DEFAULT_THREADS : 1;
+}
+
 export async function openBackend(
   checkpointDir: string,
   name: BackendName,
@@ -64,7 +72,7 @@ export async function openBackend(
   }
   const engine = await BrowserEngine.open(checkpointDir, {
     backend: name,
-    threads: options.threads ?? 2,
+    threads: options.threads ?? defaultThreads(name),
     spinning: options.spinning,
     chromium: options.chromium,
     browser: options.browser,

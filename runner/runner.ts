@@ -9,7 +9,7 @@ import { EvalsError } from "../evals/errors.ts";
 import { ApiError, type EvalsClient } from "../worker/client.ts";
 import type { Lease } from "../worker/protocol.ts";
 import { retryApi } from "./api-retry.ts";
-import { type EngineBackend, openBackend } from "./backends.ts";
+import { defaultThreads, type EngineBackend, openBackend } from "./backends.ts";
 import { launchChromium } from "./browser/chromium.ts";
 import type { CheckpointCache } from "./cache/checkpoint-cache.ts";
 import { type BackendChoice, type ChosenBackend, chooseBackend } from "./capabilities.ts";
@@ -35,7 +35,7 @@ export interface RunnerOptions {
   /** Exit once the API has no work left instead of waiting for more. */
   once: boolean;
   batchSize: number;
-  /** CPU threads per page (wasm) or per engine (node); default: the cores split over the pages. */
+  /** CPU threads per page (wasm) or per engine (node); default: the backend's, at most cores ÷ pages. */
   threads?: number;
   /** A shard still running after this long is failed and its page replaced. */
   shardTimeoutMs: number;
@@ -241,7 +241,12 @@ export class Runner {
     const t0 = performance.now();
     const browser = chosen.backend === "node" ? undefined : await this.liveBrowser();
     slot.engine = await openBackend(dir, chosen.backend, {
-      threads: this.options.threads ?? Math.max(1, Math.floor(cpus().length / this.options.pages)),
+      threads:
+        this.options.threads ??
+        Math.max(
+          1,
+          Math.min(defaultThreads(chosen.backend), Math.floor(cpus().length / this.options.pages)),
+        ),
       browser,
     });
     log({

@@ -35,7 +35,7 @@ export function registerGenerateCommand(program: Command): void {
         .choices(["node", "wasm", "webgpu"])
         .default("node"),
     )
-    .option("--threads <n>", "CPU / WASM threads")
+    .option("--threads <n>", "CPU / WASM threads (default: node 2, wasm 1)")
     .option("--chromium <path>", "Chromium for the wasm and webgpu backends")
     .option("--stop <text...>", "stop strings (the text is cut before the first)")
     .option("--batch-size <b>", "prompts per batch", "1")

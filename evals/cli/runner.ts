@@ -24,7 +24,10 @@ export function registerRunnerCommand(program: Command): void {
       RUNNER_DEFAULTS.cacheMaxGb,
     )
     .option("--batch-size <b>", "prompts generated together", RUNNER_DEFAULTS.batchSize)
-    .option("--threads <n>", "CPU threads per page (default: cores ÷ pages)")
+    .option(
+      "--threads <n>",
+      "CPU threads per page (default: node 2, wasm 1, at most cores ÷ pages)",
+    )
     .option(
       "--shard-timeout <s>",
       "fail a shard still running after this many seconds",

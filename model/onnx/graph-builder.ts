@@ -26,6 +26,8 @@ export class GraphBuilder {
   private readonly counters = new Map<string, number>();
   private readonly constants = new Map<string, string>();
   private usesContribOps = false;
+  /** Values that became graph outputs, by the name ops were given them under. */
+  private readonly renamed = new Map<string, string>();
 
   constructor(
     readonly name: string,
@@ -40,8 +42,23 @@ export class GraphBuilder {
     return name;
   }
 
+  /**
+   * Declares `value` a graph output named `name`. The node that computes `value` writes it under
+   * `name` directly (later ops naming `value` read `name`): an Identity per output would copy every
+   * KV cache once more per step. An Identity remains only where there is no such node to rename
+   * (a graph input, an initializer, a value already output under another name).
+   */
   output(name: string, value: string, elemType: number, dims: readonly Dim[]): void {
-    this.op("Identity", [value], {}, name);
+    const current = this.renamed.get(value) ?? value;
+    const producer = this.nodes.find((node) => node.output.includes(current));
+    if (!producer || this.outputs.some((o) => o.name === current)) {
+      this.op("Identity", [current], {}, name);
+    } else {
+      producer.output = producer.output.map((o) => (o === current ? name : o));
+      for (const node of this.nodes)
+        node.input = node.input.map((input) => (input === current ? name : input));
+      this.renamed.set(value, name);
+    }
     this.outputs.push(valueInfo(name, elemType, dims));
   }
 
@@ -159,7 +176,7 @@ export class GraphBuilder {
       onnx.NodeProto.create({
         name: id,
         opType,
-        input: [...inputs],
+        input: inputs.map((input) => this.renamed.get(input) ?? input),
         output: outputs,
         attribute: Object.entries(attributes).map(([key, value]) => attribute(key, value)),
       }),
