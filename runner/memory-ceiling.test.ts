@@ -4,7 +4,7 @@ import { WASM_HEAP_BYTES, wasmMemoryEstimate, wasmMemoryRefusal } from "./memory
 
 // The Llama-3.2-1B shape split 4,8,4 (1.24B parameters, tied 128256×2048 embedding), with the
 // graph file sizes its exports have: fp32 4 bytes per parameter, fp16 2 (plus the untied copy of
-// the head each graph stores), q4 ≈ 0.64 (codes, scales, zero points).
+// the head each graph stores), q4 ≈ 0.71 (codes, scales, zero points, norms: measured 0.99 GiB).
 const PARAMETERS = 1_235_814_400;
 const EMBEDDING = 128256 * 2048;
 function llama1b(dtype: Manifest["dtype"], fileBytes: number): Manifest {
@@ -50,13 +50,13 @@ describe("the WASM memory ceiling", () => {
   });
 
   it("admits the q4 1.2B checkpoint and small checkpoints", () => {
-    const q4 = llama1b("q4", withHead * 0.64);
+    const q4 = llama1b("q4", withHead * 0.71);
     expect(wasmMemoryRefusal(q4, "wasm")).toBeNull();
     expect(wasmMemoryEstimate(q4).total).toBeLessThan(3 * 2 ** 30);
   });
 
   it("a q4 checkpoint that is still too large is told to use node", () => {
-    const huge = llama1b("q4", withHead * 0.64 * 4);
+    const huge = llama1b("q4", withHead * 0.71 * 4);
     expect(wasmMemoryRefusal(huge, "wasm")).toMatch(
       /too large for WASM even at 4 bits: run it with --backend node/,
     );

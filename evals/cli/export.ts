@@ -57,6 +57,18 @@ export function registerExportCommand(program: Command): void {
         throw new EvalsError("give exactly one of --from <model> or --random <preset>");
       }
       const started = performance.now();
+      const dtype = quantDtype(options);
+      const fidelity = {
+        prompts: parseInteger(options.fidelityPrompts, "--fidelity-prompts", 0),
+        tokens: parseInteger(options.fidelityTokens, "--fidelity-tokens", 1),
+        dataDir: options.data,
+      };
+      if (dtype !== "fp32" && fidelity.prompts > 0) {
+        process.stderr.write(
+          `note: after the export, the ${dtype} graphs are compared with fp32 on ${fidelity.prompts} GSM8K prompts × ` +
+            `${fidelity.tokens} tokens at each r of 1, 4, 32 the checkpoint supports (minutes to hours for a 1B model; --fidelity-prompts 0 skips)\n`,
+        );
+      }
       const manifest = await exportModel({
         from: options.from,
         random: options.random,
@@ -65,16 +77,12 @@ export function registerExportCommand(program: Command): void {
         layers: options.layers ? parseLayerSpec(options.layers) : undefined,
         adapter: options.adapter,
         seed: parseInteger(options.seed, "--seed"),
-        dtype: quantDtype(options),
+        dtype,
         quantBlockSize:
           options.quantBlockSize === undefined
             ? undefined
             : parseInteger(options.quantBlockSize, "--quant-block-size"),
-        fidelity: {
-          prompts: parseInteger(options.fidelityPrompts, "--fidelity-prompts"),
-          tokens: parseInteger(options.fidelityTokens, "--fidelity-tokens"),
-          dataDir: options.data,
-        },
+        fidelity,
         onNote: (line) => process.stderr.write(`note: ${line}\n`),
         name: options.name === undefined ? undefined : parseCheckpointName(options.name),
       });
