@@ -314,6 +314,7 @@ export interface Baseline {
   model: string;
   accuracy: number;
   meanFlops: number;
+  ci95: [number, number];
 }
 
 /**
@@ -338,6 +339,7 @@ export function findBaseline(
       model: entry.checkpoint_name,
       accuracy: best.accuracy,
       meanFlops: best.mean_flops,
+      ci95: best.ci95,
     };
   };
   if (preferRunId) {
