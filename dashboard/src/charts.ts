@@ -46,6 +46,23 @@ export interface BaselinePoint {
  */
 let plotCount = 0;
 
+/**
+ * Plot labels each mark's <g> with its type ("rule", "line"), which ARIA forbids on an element with
+ * no role: the drawing becomes one image named by its title instead (the caption and the legend
+ * carry the words).
+ */
+function asImage<T extends Element>(plot: T, title: string): T {
+  for (const g of plot.querySelectorAll("g[aria-label], g[aria-description]")) {
+    g.removeAttribute("aria-label");
+    g.removeAttribute("aria-description");
+  }
+  // With a legend Plot returns a <figure>: the drawing is its own <svg> child.
+  const svg = plot.tagName.toLowerCase() === "svg" ? plot : plot.querySelector(":scope > svg");
+  svg?.setAttribute("role", "img");
+  if (svg && !svg.getAttribute("aria-label")) svg.setAttribute("aria-label", title);
+  return plot;
+}
+
 function slot(container: HTMLElement, name: string, title: string) {
   const fig = document.createElement("figure");
   fig.className = "plot";
@@ -142,7 +159,7 @@ export function accuracyVsRecurrence(
       }),
     ],
   });
-  add(fig, svg);
+  add(fig, asImage(svg, title));
   return fig;
 }
 
@@ -176,7 +193,7 @@ function legend(entries: { label: string; color: string; baseline: boolean }[]):
         "li",
         { "data-legend": entry.baseline ? "baseline" : "series" },
         swatch,
-        entry.baseline ? `${entry.label} (non-recurrent baseline)` : entry.label,
+        entry.baseline ? `${entry.label} · baseline` : entry.label,
       );
     }),
   );
@@ -304,7 +321,7 @@ export function accuracyVsFlops(
   });
   add(
     fig,
-    svg,
+    asImage(svg, title),
     legend([
       ...seriesNames.map((label) => ({ label, color: colorOf(label), baseline: false })),
       ...baselineNames.map((label) => ({ label, color: colorOf(label), baseline: true })),
@@ -355,6 +372,6 @@ export function tokensVsRecurrence(container: HTMLElement, points: SeriesPoint[]
       }),
     ],
   });
-  add(fig, svg);
+  add(fig, asImage(svg, "Mean generated tokens against recurrences"));
   return fig;
 }

@@ -73,7 +73,12 @@ export function equalFlopsTable(
   ];
   return h(
     "div",
-    { className: "table-wrap" },
+    {
+      className: "table-wrap",
+      role: "region",
+      tabindex: 0,
+      "aria-label": `Accuracy at equal FLOPs`,
+    },
     h(
       "table",
       { className: "equal-flops" },

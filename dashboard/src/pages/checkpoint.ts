@@ -85,7 +85,7 @@ function taskTable(title: string, curves: TaskCurve[], rs: number[]): HTMLElemen
     h("h2", {}, title),
     h(
       "div",
-      { className: "table-wrap" },
+      { className: "table-wrap", role: "region", tabindex: 0, "aria-label": `${title}` },
       h(
         "table",
         { className: "checkpoint-tasks", "data-suite": curves[0].general ? "general" : "math" },

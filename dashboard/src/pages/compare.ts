@@ -98,7 +98,12 @@ page("this comparison", async function renderCompare(container) {
       h("h2", {}, task),
       h(
         "div",
-        { className: "table-wrap" },
+        {
+          className: "table-wrap",
+          role: "region",
+          tabindex: 0,
+          "aria-label": `Paired comparison of ${task}`,
+        },
         h(
           "table",
           { className: "compare", "data-task": task },

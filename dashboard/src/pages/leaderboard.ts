@@ -386,7 +386,12 @@ page("the leaderboard", async function renderLeaderboard(container) {
       const rank = ranks(group);
       return h(
         "div",
-        { className: "table-wrap" },
+        {
+          className: "table-wrap",
+          role: "region",
+          tabindex: 0,
+          "aria-label": `Leaderboard table ${index + 1}`,
+        },
         h(
           "table",
           {
