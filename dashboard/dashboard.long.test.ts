@@ -124,6 +124,28 @@ beforeAll(async () => {
   browser = await launchChromium();
 });
 
+/**
+ * One <h1>, every plot captioned, and no serious or critical axe-core violation (axe injected from
+ * node_modules, run on the page as it is).
+ */
+async function expectAccessible(page: Page, label: string): Promise<void> {
+  expect(await page.locator("h1").count(), `${label}: one h1`).toBe(1);
+  const uncaptioned = await page
+    .locator("figure.plot")
+    .evaluateAll((figs) => figs.filter((f) => !f.querySelector("figcaption")?.textContent).length);
+  expect(uncaptioned, `${label}: plots without a caption`).toBe(0);
+  await page.addScriptTag({ path: join(root, "node_modules/axe-core/axe.min.js") });
+  const violations = await page.evaluate(async () => {
+    type Result = { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
+    const { axe } = window as unknown as { axe: { run: () => Promise<Result> } };
+    const result = await axe.run();
+    return result.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  expect(violations, label).toEqual([]);
+}
+
 /** `62.5% (30.6%–86.3%)`: k of n and its 95% Wilson score interval, computed here from the formula. */
 function wilsonText(k: number, n: number): string {
   const z = 1.959963984540054;
@@ -222,6 +244,7 @@ describe("dashboard", () => {
               .length,
         );
       expect(clipped).toBe(0);
+      await expectAccessible(page, `leaderboard ${viewport}`);
       await screenshot(page, `leaderboard-${viewport}`);
       expect(errors).toEqual([]);
       await context.close();
@@ -312,6 +335,7 @@ describe("dashboard", () => {
       9,
     );
     expect(await page.locator('select[name="mode"]').inputValue()).toBe("flops");
+    await expectAccessible(page, "compare at equal FLOPs");
     await screenshot(page, "compare-equal-flops-laptop");
     expect(errors).toEqual([]);
     await context.close();
@@ -350,58 +374,30 @@ describe("dashboard", () => {
         .locator('table[data-suite="general"] tr[data-task="arc_easy"] td')
         .allTextContents(),
     ).toEqual(["acc_norm", "50.0%", "62.5%", "62.5%", "75.0%"]);
+    await expectAccessible(page, "checkpoint");
     await screenshot(page, "checkpoint-laptop");
     expect(errors).toEqual([]);
     await context.close();
   });
 
-  it("accessibility and layout: one h1, labelled plots, no serious axe violation, dark mode, 1366 px and phone", async () => {
-    const pages = [
-      ["leaderboard", "/", "table.leaderboard"],
-      ["compare", `/compare?a=${seeded.runs.a}&b=${seeded.runs.b}`, "table.compare"],
-      ["checkpoint", `/checkpoint?id=${seeded.checkpoints.a}`, 'figure[data-plot="general-vs-r"]'],
-      ["flops", "/flops", "pre.formula"],
-    ] as const;
-    for (const scheme of ["light", "dark"] as const) {
-      for (const [name, path, ready] of pages) {
-        for (const viewport of scheme === "dark"
-          ? (["phone"] as const)
-          : (["wide", "phone"] as const)) {
-          const context = await browser.newContext({
-            viewport: VIEWPORTS[viewport],
-            colorScheme: scheme,
-          });
-          const page = await context.newPage();
-          await page.goto(`${api.url}${path}`);
-          await page.locator(ready).first().waitFor();
-          expect(await page.locator("h1").count(), `${name}: one h1`).toBe(1);
-          const unlabelled = await page
-            .locator("figure.plot")
-            .evaluateAll(
-              (figs) => figs.filter((f) => !f.querySelector("figcaption")?.textContent).length,
-            );
-          expect(unlabelled).toBe(0);
-          await page.addScriptTag({ path: join(root, "node_modules/axe-core/axe.min.js") });
-          const violations = await page.evaluate(async () => {
-            const result = await (
-              window as unknown as {
-                axe: {
-                  run: () => Promise<{
-                    violations: { id: string; impact: string; nodes: { target: string[] }[] }[];
-                  }>;
-                };
-              }
-            ).axe.run();
-            return result.violations
-              .filter((v) => v.impact === "serious" || v.impact === "critical")
-              .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-          });
-          expect(violations, `${name} ${viewport} ${scheme}`).toEqual([]);
-          if (scheme === "dark" || name === "flops")
-            await screenshot(page, `${name}-${viewport}-${scheme}`);
-          await context.close();
-        }
-      }
+  it("accessibility: the FLOPs page, and the leaderboard in dark mode on a phone", async () => {
+    for (const [path, ready, viewport, scheme] of [
+      ["/flops", "pre.formula", "wide", "light"],
+      ["/", 'figure[data-plot="accuracy-vs-flops"]', "phone", "dark"],
+    ] as const) {
+      const context = await browser.newContext({
+        viewport: VIEWPORTS[viewport],
+        colorScheme: scheme,
+      });
+      const page = await context.newPage();
+      await page.goto(`${api.url}${path}`);
+      await page.locator(ready).first().waitFor();
+      expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+        scheme === "dark" ? "rgb(21, 24, 28)" : "rgb(255, 255, 255)",
+      );
+      await expectAccessible(page, `${path} ${viewport} ${scheme}`);
+      await screenshot(page, `${path === "/" ? "leaderboard" : "flops"}-${viewport}-${scheme}`);
+      await context.close();
     }
   });
 
@@ -479,7 +475,7 @@ describe("dashboard", () => {
       const b = Array.from({ length: DOCS }, (_, i) => Number(CORRECT.b[r].includes(i)));
       return mcnemarExact(a, b);
     };
-    for (const viewport of ["laptop", "phone"] as const) {
+    for (const viewport of ["wide", "phone"] as const) {
       const { page, context, errors } = await open(
         `/compare?a=${seeded.runs.a}&b=${seeded.runs.b}`,
         viewport,
@@ -500,6 +496,7 @@ describe("dashboard", () => {
       ).toBe(expected(8).pValue);
       expect(await marks(page, "accuracy-vs-r", "accuracy").count()).toBe(8);
       await expectInside(page, "accuracy-vs-r", "accuracy");
+      await expectAccessible(page, `compare ${viewport}`);
       await screenshot(page, `compare-${viewport}`);
       expect(errors).toEqual([]);
       await context.close();

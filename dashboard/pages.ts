@@ -25,10 +25,10 @@ export const PAGES: PageSpec[] = [
       <h1>How FLOPs are counted</h1>
       <p>The FLOPs axis of every plot is the <strong>mean FLOPs per sample</strong> of a run at one r, computed on the server from the checkpoint's parameter counts and each sample's token counts (<code>model/flops.ts</code>).</p>
       <p>One token at context length <var>t</var> (it attends to <var>t</var> positions, itself included) costs</p>
-      <pre class="formula">FLOPs(t) = 2·(P_prelude + P_coda + P_head) + 2·r·(P_block + P_adapter)
+      <pre class="formula" tabindex="0">FLOPs(t) = 2·(P_prelude + P_coda + P_head) + 2·r·(P_block + P_adapter)
          + 4·t·n_heads·head_dim·(L_prelude + L_coda + r·L_block)</pre>
       <p>where <var>P</var> are parameter counts, <var>L</var> layer counts and <var>r</var> the number of recurrences: a matrix multiply costs 2 FLOPs per weight, and attention 4 per position per head dimension per layer (scores and the weighted sum). A sample processes each of its <var>n</var> = prompt + generated tokens once, the <var>k</var>-th at context length <var>k</var>:</p>
-      <pre class="formula">FLOPs(sample) = n·[2·(P_prelude + P_coda + P_head) + 2·r·(P_block + P_adapter)]
+      <pre class="formula" tabindex="0">FLOPs(sample) = n·[2·(P_prelude + P_coda + P_head) + 2·r·(P_block + P_adapter)]
               + 4·n_heads·head_dim·(L_prelude + L_coda + r·L_block)·n(n+1)/2</pre>
       <p>A checkpoint with no recurrent block ignores r. Loglikelihood tasks generate nothing: a sample is the compute of its requests' input tokens. Embedding lookups, norms and the softmax are not counted.</p>
       <p><a href="/">Back to the leaderboard</a></p>
