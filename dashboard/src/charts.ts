@@ -119,7 +119,8 @@ export function accuracyVsRecurrence(
   points: SeriesPoint[],
   title = "Accuracy against recurrences (95% CI)",
 ): HTMLElement {
-  const several = new Set(points.map((p) => p.series)).size > 1;
+  const names = [...new Set(points.map((p) => p.series))];
+  const several = names.length > 1;
   const { fig, width } = slot(container, "accuracy-vs-r", title);
   const x = dodged(points);
   const svg = Plot.plot({
@@ -129,7 +130,12 @@ export function accuracyVsRecurrence(
     ariaLabel: title,
     x: recurrenceAxis(points.map((p) => p.recurrences)),
     y: accuracyAxis(points, []),
-    color: { legend: several },
+    // The palette and order of the FLOPs plot, so one run has one colour on the page.
+    color: {
+      domain: names,
+      range: names.map((_, i) => PALETTE[i % PALETTE.length]),
+      legend: several,
+    },
     marks: [
       Plot.ruleY([0]),
       Plot.ruleX(points, {

@@ -47,37 +47,46 @@ export function equalFlopsTable(
   curves: readonly NamedCurve[],
   delta: "later-first" | "first-later",
 ): HTMLElement {
-  const rows = compareAtEqualFlops(curves.map((c) => c.curve));
+  const range = (c: NamedCurve) => {
+    const xs = c.curve.map((p) => p.flops);
+    return xs.length > 1 ? `${flops(Math.min(...xs))}–${flops(Math.max(...xs))}` : flops(xs[0]);
+  };
+  const all = compareAtEqualFlops(curves.map((c) => c.curve));
+  // Curves never read at any of these budgets get a sentence instead of an empty column.
+  const kept = curves
+    .map((curve, i) => ({ curve, i }))
+    .filter(({ i }) => i === 0 || all.some((row) => row.values[i] && row.values[0]));
+  const rows = all
+    .map((row) => ({ flops: row.flops, values: kept.map(({ i }) => row.values[i]) }))
+    .filter((row) => row.values[0] && row.values.slice(1).some((v) => v));
+  const left = curves.filter((c) => !kept.some((k) => k.curve === c));
+  const unmatched = left.length
+    ? h(
+        "p",
+        { className: "muted small equal-flops-unmatched" },
+        `Not matched (no FLOPs value where both can be read without extrapolating): ${left
+          .map((c) => `${c.label} at ${range(c)}`)
+          .join("; ")}, against ${curves[0].label} at ${range(curves[0])}.`,
+      )
+    : null;
   if (!rows.length) {
     return h(
-      "p",
-      { className: "message equal-flops-empty" },
-      `No FLOPs budget where two of these can be read without extrapolating: ${curves
-        .map((c) => {
-          const xs = c.curve.map((p) => p.flops);
-          return `${c.label} ${flops(Math.min(...xs))}–${flops(Math.max(...xs))}`;
-        })
-        .join("; ")}.`,
+      "div",
+      {},
+      h("p", { className: "message equal-flops-empty" }, "Nothing to match."),
+      unmatched,
     );
   }
-  const [first, ...later] = curves;
-  const labels = [
-    "FLOPs per sample",
-    first.label,
-    ...later.flatMap((c) => [
-      c.label,
-      delta === "later-first"
-        ? `Δ (${c.label} − ${first.label})`
-        : `Δ (${first.label} − ${c.label})`,
-    ]),
-  ];
-  return h(
+  const [first, ...later] = kept.map((k) => k.curve);
+  const deltaLabel = delta === "later-first" ? "Δ (B − A)" : "Δ (recurrent − baseline)";
+  const labels = ["FLOPs per sample", first.label, ...later.flatMap((c) => [c.label, deltaLabel])];
+  const table = h(
     "div",
     {
       className: "table-wrap",
       role: "region",
       tabindex: 0,
-      "aria-label": `Accuracy at equal FLOPs`,
+      "aria-label": "Accuracy at equal FLOPs",
     },
     h(
       "table",
@@ -114,6 +123,7 @@ export function equalFlopsTable(
       ),
     ),
   );
+  return h("div", {}, table, unmatched);
 }
 
 /** Non-recurrent rows cut from the same source model as `row`'s checkpoint. */
