@@ -1,4 +1,4 @@
-// The five pages share one head: same stylesheet, viewport and colour schemes, each its own title
+// The pages share one head: same stylesheet, viewport and colour schemes, each its own title
 // and script, and the files the build writes are exactly these.
 import { describe, expect, it } from "vitest";
 import { PAGES, pageHtml } from "./pages.ts";
@@ -15,7 +15,15 @@ describe("dashboard pages", () => {
     expect(heads[0]).toContain('<meta name="color-scheme" content="light dark">');
     expect(heads[0]).toContain('<link rel="stylesheet" href="/style.css">');
     expect(PAGES.map((p) => p.file).sort()).toEqual(
-      ["404.html", "compare.html", "index.html", "run.html", "samples.html"].sort(),
+      [
+        "404.html",
+        "checkpoint.html",
+        "compare.html",
+        "flops.html",
+        "index.html",
+        "run.html",
+        "samples.html",
+      ].sort(),
     );
     for (const page of PAGES) {
       const html = pageHtml(page);

@@ -1,4 +1,4 @@
-// The dashboard's five HTML pages, written from one head, header and footer at build time so a
+// The dashboard's HTML pages, written from one head, header and footer at build time so a
 // change to the shared parts (stylesheet, nav, colour scheme) reaches every page at once.
 
 export interface PageSpec {
@@ -16,6 +16,24 @@ export const PAGES: PageSpec[] = [
   { file: "run.html", title: "Run", script: "run" },
   { file: "samples.html", title: "Samples", script: "samples" },
   { file: "compare.html", title: "Compare", script: "compare" },
+  { file: "checkpoint.html", title: "Checkpoint", script: "checkpoint" },
+  {
+    file: "flops.html",
+    title: "How FLOPs are counted",
+    // The formula of model/flops.ts (flopsPerToken, flopsForSample), written out for readers of the plots.
+    body: `<article class="prose">
+      <h1>How FLOPs are counted</h1>
+      <p>The FLOPs axis of every plot is the <strong>mean FLOPs per sample</strong> of a run at one r, computed on the server from the checkpoint's parameter counts and each sample's token counts (<code>model/flops.ts</code>).</p>
+      <p>One token at context length <var>t</var> (it attends to <var>t</var> positions, itself included) costs</p>
+      <pre class="formula" tabindex="0">FLOPs(t) = 2·(P_prelude + P_coda + P_head) + 2·r·(P_block + P_adapter)
+         + 4·t·n_heads·head_dim·(L_prelude + L_coda + r·L_block)</pre>
+      <p>where <var>P</var> are parameter counts, <var>L</var> layer counts and <var>r</var> the number of recurrences: a matrix multiply costs 2 FLOPs per weight, and attention 4 per position per head dimension per layer (scores and the weighted sum). A sample processes each of its <var>n</var> = prompt + generated tokens once, the <var>k</var>-th at context length <var>k</var>:</p>
+      <pre class="formula" tabindex="0">FLOPs(sample) = n·[2·(P_prelude + P_coda + P_head) + 2·r·(P_block + P_adapter)]
+              + 4·n_heads·head_dim·(L_prelude + L_coda + r·L_block)·n(n+1)/2</pre>
+      <p>A checkpoint with no recurrent block ignores r. Loglikelihood tasks generate nothing: a sample is the compute of its requests' input tokens. Embedding lookups, norms and the softmax are not counted.</p>
+      <p><a href="/">Back to the leaderboard</a></p>
+    </article>`,
+  },
   {
     file: "404.html",
     title: "Not found",

@@ -66,6 +66,11 @@ export const api = {
     getJson<{ checkpoints: PublicCheckpoint[] }>("/api/leaderboard/checkpoints").then(
       (body) => body.checkpoints,
     ),
+  /** Each task's name and generation cap (max_gen_toks). */
+  tasks: () =>
+    getJson<{ tasks: { name: string; max_gen_toks: number }[] }>("/api/tasks").then(
+      (body) => body.tasks,
+    ),
   runs: () => getJson<{ runs: RunSummary[] }>("/api/runs").then((body) => body.runs),
   run: (id: string) => getJson<RunDetail>(`/api/runs/${enc(id)}`),
   outcomes: (id: string, task?: string) =>

@@ -1,15 +1,21 @@
 // The dashboard's pure parts: leaderboard sorting, baseline discovery, changed documents, pairing.
 import { describe, expect, it } from "vitest";
-import type { Leaderboard } from "../../worker/protocol.ts";
+import type { Leaderboard, RunDetail } from "../../worker/protocol.ts";
 import type { PublicCheckpoint, RunOutcomes } from "../../worker/routes/public-reads.ts";
 import { checkpointFacts } from "./format.ts";
 import {
+  accuracyAtFlops,
   changesWithR,
+  checkpointCurves,
   checkpointDetails,
+  comparableGroups,
+  compareAtEqualFlops,
+  defaultRecurrence,
   defaultTask,
   findBaseline,
   leaderboardRows,
   pairedDeltas,
+  pointAt,
   sortRows,
   sourceLabel,
 } from "./model.ts";
@@ -151,6 +157,8 @@ describe("defaultTask", () => {
       "gsm8k_cot_sean",
     );
     expect(defaultTask(["arithmetic_word_problems", "minerva_math"])).toBe("minerva_math");
+    expect(defaultTask(["arc_easy", "arithmetic_word_problems", "gsm8k"])).toBe("gsm8k");
+    expect(defaultTask(["arithmetic_word_problems", "arc_easy"])).toBe("arc_easy");
     expect(defaultTask(["arithmetic_word_problems"])).toBe("arithmetic_word_problems");
     expect(defaultTask([])).toBeUndefined();
   });
@@ -217,5 +225,186 @@ describe("checkpoint provenance on the pages", () => {
       ["train r", "4"],
     ]);
     expect(checkpointDetails(undefined)).toEqual([["train r", "—"]]);
+  });
+});
+
+describe("the headline r and comparable groups", () => {
+  // Run a: r 1, 4 (n 10); b: r 1 (n 10); flat: non-recurrent, r 1 only.
+  const detail = (run: string, tasks: Partial<RunDetail["tasks"][number]>, cap: number | null) =>
+    ({
+      id: run,
+      config: { max_gen_toks: cap, num_fewshot: null },
+      tasks: [
+        {
+          task: "gsm8k",
+          task_hash: "t",
+          dataset_id: "ds-1",
+          dataset_files: {},
+          canonical_data: true,
+          num_fewshot: 8,
+          doc_count: 10,
+          ...tasks,
+        },
+      ],
+      aggregates: [],
+    }) as unknown as RunDetail;
+
+  it("defaults to the largest r every recurrent run has; a non-recurrent run fits any r", () => {
+    const rows = leaderboardRows(board, checkpoints, "gsm8k");
+    expect(defaultRecurrence(rows)).toBe(1);
+    expect(defaultRecurrence(rows.filter((r) => r.runId !== "b"))).toBe(4);
+    // No r shared by all: the r most runs have.
+    const [a, , flat] = rows;
+    const c = { ...a, runId: "c", points: [a.points[1]] };
+    const d = { ...a, runId: "d", points: [{ ...a.points[1], recurrences: 8 }] };
+    expect(defaultRecurrence([a, c, d, flat])).toBe(4);
+    expect(pointAt(flat, 32)?.accuracy).toBe(0.1);
+    expect(pointAt(a, 32)).toBeUndefined();
+    expect(defaultRecurrence([])).toBeUndefined();
+  });
+
+  it("ranks by accuracy at the chosen r, not the best over r", () => {
+    const rows = leaderboardRows(board, checkpoints, "gsm8k");
+    // At r = 1: b 0.3, a 0.2, flat 0.1; at r = 4 only a has a result (flat stands for any r).
+    expect(sortRows(rows, "acc", "desc", 1).map((r) => r.runId)).toEqual(["b", "a", "flat"]);
+    expect(sortRows(rows, "acc", "desc", 4).map((r) => r.runId)).toEqual(["a", "flat", "b"]);
+  });
+
+  it("groups runs that differ in n, few-shot, token cap or dataset version", () => {
+    const details = new Map([
+      ["a", detail("a", {}, null)],
+      ["b", detail("b", { num_fewshot: 0 }, null)],
+      ["flat", detail("flat", {}, 256)],
+    ]);
+    const tasks = [{ name: "gsm8k", max_gen_toks: 256 }];
+    const rows = leaderboardRows(board, checkpoints, "gsm8k", details, tasks);
+    expect(rows.map((r) => r.settings)).toEqual([
+      { numFewshot: 8, maxGenToks: 256, datasetId: "ds-1", canonicalData: true },
+      { numFewshot: 0, maxGenToks: 256, datasetId: "ds-1", canonicalData: true },
+      { numFewshot: 8, maxGenToks: 256, datasetId: "ds-1", canonicalData: true },
+    ]);
+    // a and flat share every setting (the run's cap 256 equals the task's); b's 0-shot stands apart.
+    expect(comparableGroups(rows, 1).map((g) => g.rows.map((r) => r.runId))).toEqual([
+      ["a", "flat"],
+      ["b"],
+    ]);
+    // At r = 4, b has no result: its group goes last whatever its size.
+    const groups = comparableGroups(rows, 4);
+    expect(groups.map((g) => [g.n, g.rows.map((r) => r.runId)])).toEqual([
+      [10, ["a", "flat"]],
+      [null, ["b"]],
+    ]);
+    // A lower cap, or another dataset version, splits a group.
+    details.set("flat", detail("flat", { dataset_id: "ds-2" }, null));
+    details.set("a", detail("a", {}, 128));
+    const split = leaderboardRows(board, checkpoints, "gsm8k", details, tasks);
+    expect(split[0].settings.maxGenToks).toBe(128);
+    expect(comparableGroups(split, 1)).toHaveLength(3);
+  });
+
+  it("general tasks have no token cap and carry lambada's perplexity", () => {
+    const general: Leaderboard = {
+      tasks: [
+        {
+          task: "lambada_openai",
+          entries: [{ ...entry("a", "ck-a", [[1, 0.4]]), primary_metric: "acc" }],
+        },
+      ],
+    };
+    const withPpl = detail("a", { task: "lambada_openai", num_fewshot: 0 }, null);
+    withPpl.aggregates = [
+      {
+        task: "lambada_openai",
+        recurrences: 1,
+        n: 10,
+        primary_metric: "acc",
+        metrics: {
+          acc: { accuracy: 0.4, stderr: 0.15, ci95: [0.17, 0.69] },
+          perplexity: { accuracy: 12.5, stderr: 2, ci95: [9, 17] },
+        },
+        mean_flops: 1e6,
+        mean_generated_tokens: 0,
+        mean_prompt_tokens: 50,
+        backends: ["wasm"],
+      },
+    ];
+    const [row] = leaderboardRows(
+      general,
+      checkpoints,
+      "lambada_openai",
+      new Map([["a", withPpl]]),
+      [{ name: "lambada_openai", max_gen_toks: 0 }],
+    );
+    expect(row.settings).toMatchObject({ numFewshot: 0, maxGenToks: null });
+    expect(row.points[0].perplexity).toEqual({ value: 12.5, ci95: [9, 17] });
+  });
+
+  it("puts a checkpoint's math and general runs side by side", () => {
+    const both: Leaderboard = {
+      tasks: [
+        {
+          task: "arc_easy",
+          entries: [{ ...entry("g", "ck-a", [[1, 0.5]]), primary_metric: "acc_norm" }],
+        },
+        board.tasks[0],
+      ],
+    };
+    const curves = checkpointCurves(both, "ck-a");
+    expect(curves.map((c) => [c.label, c.general, c.metric])).toEqual([
+      ["arc_easy", true, "acc_norm"],
+      ["gsm8k", false, "exact_match"],
+    ]);
+    expect(curves[1].points.map((p) => p.recurrences)).toEqual([1, 4]);
+  });
+});
+
+describe("accuracy at equal FLOPs", () => {
+  // Two measured points a decade apart on each side of 1e10.
+  const curve = [
+    { flops: 1e11, accuracy: 0.6, ci95: [0.4, 0.8] as [number, number] },
+    { flops: 1e9, accuracy: 0.2, ci95: [0.1, 0.3] as [number, number] },
+  ];
+
+  it("interpolates linearly in log FLOPs, the interval's ends likewise", () => {
+    // log10 1e10 is half way between 9 and 11: t = 1/2.
+    const mid = accuracyAtFlops(curve, 1e10);
+    expect(mid?.accuracy).toBeCloseTo(0.4, 12);
+    expect(mid?.ci95[0]).toBeCloseTo(0.25, 12);
+    expect(mid?.ci95[1]).toBeCloseTo(0.55, 12);
+    // 10^9.5 is a quarter of the way: 0.2 + 0.25·0.4 = 0.3, [0.1 + 0.25·0.3, 0.3 + 0.25·0.5].
+    const quarter = accuracyAtFlops(curve, 10 ** 9.5);
+    expect(quarter?.accuracy).toBeCloseTo(0.3, 12);
+    expect(quarter?.ci95[0]).toBeCloseTo(0.175, 12);
+    expect(quarter?.ci95[1]).toBeCloseTo(0.425, 12);
+    // Not halfway in linear FLOPs (5.05e10 would be): 5e10 is log-wise at t = 0.849485.
+    expect(accuracyAtFlops(curve, 5e10)?.accuracy).toBeCloseTo(0.2 + 0.4 * 0.849485, 5);
+  });
+
+  it("returns measured points as they are and never extrapolates", () => {
+    expect(accuracyAtFlops(curve, 1e9)).toEqual({ flops: 1e9, accuracy: 0.2, ci95: [0.1, 0.3] });
+    expect(accuracyAtFlops(curve, 1e12)).toBeNull();
+    expect(accuracyAtFlops(curve, 1e8)).toBeNull();
+    expect(accuracyAtFlops(curve, 0)).toBeNull();
+    expect(accuracyAtFlops([], 1e9)).toBeNull();
+    expect(accuracyAtFlops([curve[0]], 1e10)).toBeNull();
+  });
+
+  it("compares curves where at least two can be read", () => {
+    const baseline = [{ flops: 1e10, accuracy: 0.35, ci95: [0.2, 0.5] as [number, number] }];
+    const rows = compareAtEqualFlops([curve, baseline]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].flops).toBe(1e10);
+    expect(rows[0].values[0]?.accuracy).toBeCloseTo(0.4, 12);
+    expect(rows[0].values[1]).toEqual(baseline[0]);
+    // Two curves over overlapping ranges: each one's own points, read off the other.
+    const other = [
+      { flops: 1e10, accuracy: 0.5, ci95: [0.3, 0.7] as [number, number] },
+      { flops: 1e12, accuracy: 0.7, ci95: [0.5, 0.9] as [number, number] },
+    ];
+    const both = compareAtEqualFlops([curve, other]);
+    expect(both.map((r) => r.flops)).toEqual([1e10, 1e11]);
+    // At 1e11 the second curve is half way (log) between 0.5 and 0.7.
+    expect(both[1].values[1]?.accuracy).toBeCloseTo(0.6, 12);
+    expect(both[1].values[0]?.accuracy).toBe(0.6);
   });
 });

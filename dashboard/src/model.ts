@@ -2,7 +2,7 @@
 // the non-recurrent baseline of a run, documents whose correctness changes with r, and paired
 // comparisons of two runs. Pure, so the node tests check it directly.
 import { type McNemarResult, mcnemarExact } from "../../evals/stats/mcnemar.ts";
-import type { Leaderboard, LeaderboardEntry } from "../../worker/protocol.ts";
+import type { Leaderboard, LeaderboardEntry, RunDetail } from "../../worker/protocol.ts";
 import type { PublicCheckpoint, RunOutcomes } from "../../worker/routes/public-reads.ts";
 import { checkpointFacts, shortHash } from "./format.ts";
 
@@ -12,6 +12,27 @@ export interface RowPoint {
   accuracy: number;
   ci95: [number, number];
   meanFlops: number;
+  /** lambada's perplexity (exp of minus the mean loglikelihood) and its interval, when reported. */
+  perplexity?: { value: number; ci95: [number, number] };
+}
+
+/**
+ * What a run's number depends on besides the checkpoint and r: runs that differ in any of these
+ * (or in n) are not ranked together.
+ */
+export interface RunSettings {
+  numFewshot: number | null;
+  /** The generation cap: the run's max_gen_toks, else the task's; null when nothing is generated. */
+  maxGenToks: number | null;
+  /** The dataset version (id) the prompts were built from. */
+  datasetId: string | null;
+  canonicalData: boolean;
+}
+
+/** The facts of a task the leaderboard needs (GET /api/tasks). */
+export interface TaskFacts {
+  name: string;
+  max_gen_toks: number;
 }
 
 export interface LeaderboardRow {
@@ -30,6 +51,7 @@ export interface LeaderboardRow {
   metric: string;
   points: RowPoint[];
   best: RowPoint;
+  settings: RunSettings;
 }
 
 /** The source model and its revision (`repo@revision`, preset or folder name); commit ids shortened. */
@@ -61,16 +83,50 @@ export function checkpointDetails(checkpoint: PublicCheckpoint | undefined): [st
   return details;
 }
 
-/** One row per published run of `task`. */
+/**
+ * One row per published run of `task`. `details` (the runs' GET /api/runs/{id}) and `taskFacts`
+ * (GET /api/tasks) give each row its settings: few-shot, token cap, dataset version.
+ */
 export function leaderboardRows(
   board: Leaderboard,
   checkpoints: readonly PublicCheckpoint[],
   task: string,
+  details: ReadonlyMap<string, RunDetail> = new Map(),
+  taskFacts: readonly TaskFacts[] = [],
 ): LeaderboardRow[] {
   const byId = new Map(checkpoints.map((c) => [c.id, c]));
   const entries = board.tasks.find((t) => t.task === task)?.entries ?? [];
-  const rows = entries.map((entry) => toRow(entry, byId.get(entry.checkpoint_id)));
+  const rows = entries.map((entry) =>
+    toRow(entry, byId.get(entry.checkpoint_id), details.get(entry.run_id), task, taskFacts),
+  );
   return uniqueLabels(rows);
+}
+
+/** Loglikelihood tasks report lm-eval's acc / acc_norm; generative ones exact_match and kin. */
+const LOGLIKELIHOOD_METRICS = new Set(["acc", "acc_norm", "perplexity"]);
+
+/** A general (loglikelihood, multiple-choice) task, told by its primary metric. */
+export function isGeneralMetric(metric: string): boolean {
+  return LOGLIKELIHOOD_METRICS.has(metric);
+}
+
+/** A run's settings on `task` from its detail; unknown fields stay null. */
+export function runSettings(
+  detail: RunDetail | undefined,
+  task: string,
+  metric: string,
+  taskFacts: readonly TaskFacts[],
+): RunSettings {
+  const own = detail?.tasks.find((t) => t.task === task);
+  const taskCap = taskFacts.find((t) => t.name === task)?.max_gen_toks ?? null;
+  const runCap = detail?.config.max_gen_toks ?? null;
+  const cap = runCap !== null && taskCap !== null ? Math.min(runCap, taskCap) : (runCap ?? taskCap);
+  return {
+    numFewshot: own?.num_fewshot ?? detail?.config.num_fewshot ?? null,
+    maxGenToks: isGeneralMetric(metric) ? null : cap,
+    datasetId: own?.dataset_id ?? null,
+    canonicalData: own?.canonical_data ?? true,
+  };
 }
 
 /**
@@ -95,14 +151,25 @@ export function uniqueLabels<T extends { model: string; checkpointId: string; ru
   });
 }
 
-function toRow(entry: LeaderboardEntry, checkpoint: PublicCheckpoint | undefined): LeaderboardRow {
-  const points = entry.by_recurrence.map((p) => ({
-    recurrences: p.recurrences,
-    n: p.n,
-    accuracy: p.accuracy,
-    ci95: p.ci95,
-    meanFlops: p.mean_flops,
-  }));
+function toRow(
+  entry: LeaderboardEntry,
+  checkpoint: PublicCheckpoint | undefined,
+  detail: RunDetail | undefined,
+  task: string,
+  taskFacts: readonly TaskFacts[],
+): LeaderboardRow {
+  const points = entry.by_recurrence.map((p): RowPoint => {
+    const ppl = detail?.aggregates.find((a) => a.task === task && a.recurrences === p.recurrences)
+      ?.metrics.perplexity;
+    return {
+      recurrences: p.recurrences,
+      n: p.n,
+      accuracy: p.accuracy,
+      ci95: p.ci95,
+      meanFlops: p.mean_flops,
+      ...(ppl ? { perplexity: { value: ppl.accuracy, ci95: ppl.ci95 } } : {}),
+    };
+  });
   const best = points.find((p) => p.recurrences === entry.best.recurrences) ?? points[0];
   return {
     runId: entry.run_id,
@@ -118,6 +185,7 @@ function toRow(entry: LeaderboardEntry, checkpoint: PublicCheckpoint | undefined
     metric: entry.primary_metric,
     points,
     best,
+    settings: runSettings(detail, task, entry.primary_metric, taskFacts),
   };
 }
 
@@ -128,10 +196,40 @@ export function recurrenceColumns(rows: readonly LeaderboardRow[]): number[] {
   );
 }
 
-/** Sort keys: `model`, `checkpoint`, `train`, `status`, `best`, `best_r`, `flops`, `r<n>`. */
+/**
+ * A row's result at r. A checkpoint with no recurrent block computes the same thing at every r, so
+ * its r = 1 result stands for any r.
+ */
+export function pointAt(row: LeaderboardRow, r: number): RowPoint | undefined {
+  return row.points.find((p) => p.recurrences === r) ?? (row.recurrent ? undefined : row.points[0]);
+}
+
+/**
+ * The leaderboard's headline r when the address names none: the largest r every shown recurrent run
+ * has (non-recurrent runs fit any r); with no such r, the one most runs have (the larger on a tie).
+ */
+export function defaultRecurrence(rows: readonly LeaderboardRow[]): number | undefined {
+  const recurrent = rows.filter((row) => row.recurrent);
+  const sets = (recurrent.length ? recurrent : rows).map(
+    (row) => new Set(row.points.map((p) => p.recurrences)),
+  );
+  if (!sets.length) return undefined;
+  const all = [...new Set(sets.flatMap((set) => [...set]))].sort((a, b) => b - a);
+  const shared = all.find((r) => sets.every((set) => set.has(r)));
+  if (shared !== undefined) return shared;
+  const runsWith = (r: number) => sets.filter((set) => set.has(r)).length;
+  return all.reduce((best, r) => (runsWith(r) > runsWith(best) ? r : best));
+}
+
+/** Sort keys: `model`, `checkpoint`, `train`, `status`, `acc` (at the headline r), `flops`, `r<n>`. */
 export type SortKey = string;
 
-function sortValue(row: LeaderboardRow, key: SortKey): number | string | null {
+function sortValue(
+  row: LeaderboardRow,
+  key: SortKey,
+  r: number | undefined,
+): number | string | null {
+  const headline = r === undefined ? row.best : pointAt(row, r);
   switch (key) {
     case "model":
       return row.model.toLowerCase();
@@ -143,16 +241,15 @@ function sortValue(row: LeaderboardRow, key: SortKey): number | string | null {
       return row.trainRecurrence;
     case "status":
       return row.verified ? 0 : 1;
+    case "acc":
     case "best":
-      return row.best.accuracy;
-    case "best_r":
-      return row.best.recurrences;
+      return headline?.accuracy ?? null;
     case "flops":
-      return row.best.meanFlops;
+      return headline?.meanFlops ?? null;
     default: {
-      const r = /^r(\d+)$/.exec(key);
-      if (!r) return null;
-      return row.points.find((p) => p.recurrences === Number(r[1]))?.accuracy ?? null;
+      const match = /^r(\d+)$/.exec(key);
+      if (!match) return null;
+      return row.points.find((p) => p.recurrences === Number(match[1]))?.accuracy ?? null;
     }
   }
 }
@@ -162,10 +259,11 @@ export function sortRows(
   rows: readonly LeaderboardRow[],
   key: SortKey,
   direction: "asc" | "desc",
+  r?: number,
 ): LeaderboardRow[] {
   const sign = direction === "asc" ? 1 : -1;
   return rows
-    .map((row, index) => ({ row, index, value: sortValue(row, key) }))
+    .map((row, index) => ({ row, index, value: sortValue(row, key, r) }))
     .sort((a, b) => {
       if (a.value === null || b.value === null) {
         if (a.value === b.value) return a.index - b.index;
@@ -178,11 +276,45 @@ export function sortRows(
     .map((x) => x.row);
 }
 
+/** Runs whose numbers at r may be ranked against each other: equal n, few-shot, cap and dataset. */
+export interface ComparableGroup {
+  key: string;
+  n: number | null;
+  settings: RunSettings;
+  rows: LeaderboardRow[];
+}
+
+/**
+ * Splits rows (order kept within each group) by n at `r` and their settings. The largest group
+ * comes first (on a tie, the one that had the first row); rows with no result at r form their own.
+ */
+export function comparableGroups(rows: readonly LeaderboardRow[], r: number): ComparableGroup[] {
+  const groups = new Map<string, ComparableGroup>();
+  for (const row of rows) {
+    const n = pointAt(row, r)?.n ?? null;
+    const { numFewshot, maxGenToks, datasetId } = row.settings;
+    const key = JSON.stringify([n, numFewshot, maxGenToks, datasetId]);
+    const group = groups.get(key) ?? { key, n, settings: row.settings, rows: [] };
+    group.rows.push(row);
+    groups.set(key, group);
+  }
+  return [...groups.values()]
+    .map((group, order) => ({ group, order }))
+    .sort(
+      (a, b) =>
+        Number(a.group.n === null) - Number(b.group.n === null) ||
+        b.group.rows.length - a.group.rows.length ||
+        a.order - b.order,
+    )
+    .map((x) => x.group);
+}
+
 export interface Baseline {
   runId: string;
   model: string;
   accuracy: number;
   meanFlops: number;
+  ci95: [number, number];
 }
 
 /**
@@ -207,6 +339,7 @@ export function findBaseline(
       model: entry.checkpoint_name,
       accuracy: best.accuracy,
       meanFlops: best.mean_flops,
+      ci95: best.ci95,
     };
   };
   if (preferRunId) {
@@ -280,11 +413,108 @@ export function pairedDeltas(a: RunOutcomes, b: RunOutcomes): PairedDelta[] {
 /** Tasks that check the pipeline rather than measure anything: never the leaderboard's default. */
 const PIPELINE_CHECKS = new Set(["arithmetic_word_problems"]);
 
+/** The retrofit paper's math benchmarks, in the order the leaderboard prefers them. */
+const PREFERRED_TASKS = ["gsm8k_cot_sean", "gsm8k", "minerva_math", "math500"];
+
 /**
- * The leaderboard's task when the address names none: a real benchmark, the retrofit paper's
- * `gsm8k_cot_sean` when it has runs, else the first benchmark listed, else whatever there is.
+ * The leaderboard's task when the address names none: a real benchmark, GSM8K (the paper's
+ * `gsm8k_cot_sean` first) when it has runs, else the first benchmark listed, else whatever there is.
  */
 export function defaultTask(tasks: readonly string[]): string | undefined {
-  if (tasks.includes("gsm8k_cot_sean")) return "gsm8k_cot_sean";
-  return tasks.find((t) => !PIPELINE_CHECKS.has(t)) ?? tasks[0];
+  return (
+    PREFERRED_TASKS.find((t) => tasks.includes(t)) ??
+    tasks.find((t) => !PIPELINE_CHECKS.has(t)) ??
+    tasks[0]
+  );
+}
+
+/** One point of an accuracy-vs-FLOPs curve. */
+export interface FlopsPoint {
+  flops: number;
+  accuracy: number;
+  ci95: [number, number];
+}
+
+/**
+ * A curve's accuracy at `flops`, read off by linear interpolation in log FLOPs between the two
+ * measured points around it; the interval's ends are interpolated the same way (an approximation:
+ * no interval is measured there). Null outside the measured range: nothing is extrapolated.
+ */
+export function accuracyAtFlops(curve: readonly FlopsPoint[], flops: number): FlopsPoint | null {
+  if (!(flops > 0)) return null;
+  const points = curve.filter((p) => p.flops > 0).sort((a, b) => a.flops - b.flops);
+  const exact = points.find((p) => p.flops === flops);
+  if (exact) return { ...exact, ci95: [...exact.ci95] };
+  for (let i = 1; i < points.length; i++) {
+    const lo = points[i - 1];
+    const hi = points[i];
+    if (lo.flops < flops && flops < hi.flops) {
+      const t = (Math.log(flops) - Math.log(lo.flops)) / (Math.log(hi.flops) - Math.log(lo.flops));
+      const mix = (a: number, b: number) => a + t * (b - a);
+      return {
+        flops,
+        accuracy: mix(lo.accuracy, hi.accuracy),
+        ci95: [mix(lo.ci95[0], hi.ci95[0]), mix(lo.ci95[1], hi.ci95[1])],
+      };
+    }
+  }
+  return null;
+}
+
+export interface FlopsMatchedRow {
+  flops: number;
+  /** Aligned with the curves given: each one's accuracy at these FLOPs, null outside its range. */
+  values: (FlopsPoint | null)[];
+}
+
+/**
+ * Curves compared at equal compute: at every FLOPs value where some curve was measured and at
+ * least two curves can be read (measured or interpolated), each curve's accuracy there.
+ */
+export function compareAtEqualFlops(curves: readonly (readonly FlopsPoint[])[]): FlopsMatchedRow[] {
+  const budgets = [...new Set(curves.flatMap((c) => c.map((p) => p.flops)))]
+    .filter((f) => f > 0)
+    .sort((a, b) => a - b);
+  return budgets
+    .map((flops) => ({ flops, values: curves.map((c) => accuracyAtFlops(c, flops)) }))
+    .filter((row) => row.values.filter((v) => v !== null).length >= 2);
+}
+
+/** A run's points on the FLOPs axis. */
+export function flopsCurve(points: readonly RowPoint[]): FlopsPoint[] {
+  return points.map((p) => ({ flops: p.meanFlops, accuracy: p.accuracy, ci95: p.ci95 }));
+}
+
+/** One run of a checkpoint on one task, for the checkpoint's view across tasks. */
+export interface TaskCurve {
+  task: string;
+  metric: string;
+  /** A loglikelihood task of the general suite (acc / acc_norm) rather than a math one. */
+  general: boolean;
+  runId: string;
+  /** The task, plus the run's id when the checkpoint has several published runs of it. */
+  label: string;
+  points: RowPoint[];
+}
+
+/** Every published run of `checkpointId`, per task, math and general apart by their metric. */
+export function checkpointCurves(board: Leaderboard, checkpointId: string): TaskCurve[] {
+  const curves = board.tasks.flatMap(({ task, entries }) => {
+    const own = entries.filter((e) => e.checkpoint_id === checkpointId);
+    return own.map((entry) => ({
+      task,
+      metric: entry.primary_metric,
+      general: isGeneralMetric(entry.primary_metric),
+      runId: entry.run_id,
+      label: own.length > 1 ? `${task} [${entry.run_id.slice(-6)}]` : task,
+      points: entry.by_recurrence.map((p) => ({
+        recurrences: p.recurrences,
+        n: p.n,
+        accuracy: p.accuracy,
+        ci95: p.ci95,
+        meanFlops: p.mean_flops,
+      })),
+    }));
+  });
+  return curves.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }

@@ -4,9 +4,14 @@
 // fixed below, and one unpublished run left half done (for live progress).
 //
 //   npx tsx dashboard/testing/seed.ts http://127.0.0.1:8787 <admin token>   # by hand, to look
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Aggregate } from "../../evals/run/records.ts";
+import { summarizeAccuracy } from "../../evals/stats/accuracy.ts";
+import { flopsForSample } from "../../model/flops.ts";
 import type { Manifest } from "../../model/manifest.ts";
 import { EvalsClient } from "../../worker/client.ts";
 import type { Capabilities, Lease, ResultIn } from "../../worker/protocol.ts";
@@ -182,6 +187,189 @@ export async function seed(baseUrl: string, adminToken: string): Promise<Seeded>
     },
   };
 }
+
+// ── Comparable and non-comparable runs, a second baseline, general tasks (issue 15 items 2–4,
+// issue 14 item 4). Run before `seed` (its live run must keep its unanswered shard).
+
+/** Documents each extra run answers correctly at each r. */
+export const CORRECT_EXTRA: Record<"unrolled" | "capped", Record<number, number[]>> = {
+  // A deeper non-recurrent model cut from A's source: its FLOPs lie between A's r = 1 and r = 2.
+  unrolled: { 1: [] },
+  // Checkpoint B again, with a lower token cap: not ranked with the runs at the task's cap.
+  capped: { 8: [0, 1, 2, 3] },
+};
+export const CAPPED_MAX_GEN_TOKS = 128;
+
+export interface SeededExtras {
+  runs: { unrolled: string; capped: string };
+  checkpoints: { unrolled: string };
+}
+
+/** The stories260k fixture with its block unrolled twice into the prelude, no recurrence. */
+function unrolled(fixture: CheckpointFixture, name: string): CheckpointFixture {
+  const flat = nonRecurrent(fixture, name);
+  const { layers, parameters } = fixture.manifest;
+  flat.manifest.layers.prelude = [
+    ...layers.prelude,
+    ...layers.block,
+    ...layers.block.map((i) => i + layers.block.length),
+  ];
+  flat.manifest.layers.coda = layers.coda.map((i) => i + layers.block.length);
+  flat.manifest.parameters.prelude += 2 * parameters.block;
+  flat.manifest.parameters.total += 2 * parameters.block;
+  return flat;
+}
+
+export async function seedComparisons(baseUrl: string, adminToken: string): Promise<SeededExtras> {
+  const admin = new EvalsClient({ baseUrl, token: adminToken });
+  const submit = new EvalsClient({
+    baseUrl,
+    token: (await admin.createToken({ role: "submit", name: "dashboard-seed-extras" })).token,
+  });
+  const runner = new EvalsClient({
+    baseUrl,
+    token: (await admin.createToken({ role: "runner", name: "extras-runner", trusted: true }))
+      .token,
+  });
+  const gold = golds();
+  const files: Record<string, string> = {};
+  for (const name of ["test.jsonl", "fewshot_gsm8k_cot_8shot.jsonl"]) {
+    const bytes = new Uint8Array(readFileSync(join(gsm8k, name)));
+    files[name] = await sha256Hex(bytes);
+    await submit.uploadBlob(files[name], bytes);
+  }
+  await submit.registerDataset({ name: "gsm8k", files });
+  const fixtureA = await checkpointFixture("a");
+  const fixtureB = await checkpointFixture("b");
+  fixtureB.manifest.name = "olmo-tiny-retro-1-3-1";
+  fixtureB.manifest.architecture.flavour = "olmo2";
+  fixtureB.manifest.source.path = "../shared/models/olmo-tiny";
+  const checkpointB = await register(submit, fixtureB);
+  const checkpointUnrolled = await register(
+    submit,
+    unrolled(fixtureA, "stories260k-unrolled (non-recurrent)"),
+  );
+  const base = { tasks: [TASK], limit: DOCS, shard_size: 4 };
+  const runUnrolled = await submit.createRun({
+    ...base,
+    checkpoint: checkpointUnrolled,
+    recurrences: [1],
+  });
+  await work(runner, CORRECT_EXTRA.unrolled, gold);
+  const runCapped = await submit.createRun({
+    ...base,
+    checkpoint: checkpointB,
+    recurrences: [8],
+    max_gen_toks: CAPPED_MAX_GEN_TOKS,
+  });
+  await work(runner, CORRECT_EXTRA.capped, gold);
+  for (const run of [runUnrolled, runCapped]) await submit.publishRun(run.id);
+  return {
+    runs: { unrolled: runUnrolled.id, capped: runCapped.id },
+    checkpoints: { unrolled: checkpointUnrolled },
+  };
+}
+
+/**
+ * Published runs of general (loglikelihood) tasks, in the shape the worker stores and its run view
+ * and leaderboard return: a `runs` row with `published_aggregates` (lm-eval metric names: `acc`,
+ * `acc_norm`, `perplexity` with its value in `accuracy`), `run_tasks` rows (0-shot, a dataset
+ * version registered and canonical under the task's name). Written straight into the local D1
+ * database (`wrangler d1 execute --local`) until the API can create such runs itself.
+ */
+export const GENERAL_CORRECT: Record<"arc_easy" | "lambada_openai", Record<number, number>> = {
+  arc_easy: { 1: 4, 2: 5, 4: 5, 8: 6 },
+  lambada_openai: { 1: 2, 2: 3, 4: 3, 8: 3 },
+};
+const LAMBADA_PERPLEXITY: Record<number, number> = { 1: 41.5, 2: 30.25, 4: 28, 8: 27.5 };
+
+export async function seedGeneralRuns(
+  persistTo: string,
+  checkpointId: string,
+): Promise<{ run: string }> {
+  const fixture = await checkpointFixture("a");
+  const run = `run_general_${checkpointId.slice(0, 8)}`;
+  const now = new Date().toISOString();
+  const aggregates: Aggregate[] = [];
+  for (const [task, byR] of Object.entries(GENERAL_CORRECT)) {
+    for (const [r, right] of Object.entries(byR).map(([r, k]) => [Number(r), k])) {
+      const scores = Array.from({ length: DOCS }, (_, i) => (i < right ? 1 : 0));
+      const { accuracy, stderr, ci95 } = summarizeAccuracy(scores);
+      const metrics: Aggregate["metrics"] = { acc: { accuracy, stderr, ci95 } };
+      if (task === "arc_easy") metrics.acc_norm = { accuracy, stderr, ci95 };
+      if (task === "lambada_openai") {
+        const ppl = LAMBADA_PERPLEXITY[r];
+        metrics.perplexity = { accuracy: ppl, stderr: ppl / 10, ci95: [ppl * 0.8, ppl * 1.25] };
+      }
+      aggregates.push({
+        task,
+        recurrences: r,
+        n: DOCS,
+        primary_metric: task === "arc_easy" ? "acc_norm" : "acc",
+        metrics,
+        interval: "wilson",
+        // A loglikelihood sample is prompt-only compute: ~60 prompt tokens, nothing generated.
+        mean_flops: flopsForSample(fixture.manifest, r, 60, 0),
+        mean_generated_tokens: 0,
+        mean_prompt_tokens: 60,
+        backends: ["wasm"],
+      });
+    }
+  }
+  const config = {
+    checkpoint: checkpointId,
+    tasks: Object.keys(GENERAL_CORRECT),
+    recurrences: [1, 2, 4, 8],
+    limit: DOCS,
+    num_fewshot: null,
+    kv: "full",
+    state_init: "zeros",
+    seed: 0,
+    dtype: null,
+    shard_size: 4,
+    max_gen_toks: null,
+  };
+  const q = (value: string) => `'${value.replaceAll("'", "''")}'`;
+  const sql = [
+    `INSERT INTO runs (id, checkpoint_id, config, state, published, published_aggregates, verified, created_by, created_at, finished_at) VALUES (${q(run)}, ${q(checkpointId)}, ${q(JSON.stringify(config))}, 'finished', 1, ${q(JSON.stringify(aggregates))}, 1, 'seed', ${q(now)}, ${q(now)});`,
+    ...Object.keys(GENERAL_CORRECT).flatMap((task) => {
+      const dataset = Buffer.from(task.padEnd(32, ".")).toString("hex");
+      return [
+        `INSERT OR IGNORE INTO datasets (id, name, files, created_at) VALUES (${q(dataset)}, ${q(task)}, '{}', ${q(now)});`,
+        `INSERT OR IGNORE INTO canonical_datasets (name, dataset_id, set_by, set_at) VALUES (${q(task)}, ${q(dataset)}, NULL, ${q(now)});`,
+        `INSERT INTO run_tasks (run_id, task, task_hash, dataset_id, num_fewshot, doc_count, dataset_files) VALUES (${q(run)}, ${q(task)}, ${q(`hash-${task}`)}, ${q(dataset)}, 0, ${DOCS}, '{}');`,
+      ];
+    }),
+  ].join("\n");
+  const file = join(tmpdir(), `evals-general-seed-${process.pid}.sql`);
+  writeFileSync(file, sql);
+  try {
+    const result = spawnSync(
+      join(root, "node_modules/.bin/wrangler"),
+      ["d1", "execute", "evals", "--local", "--persist-to", persistTo, "--file", file, "--yes"],
+      {
+        cwd: root,
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          WRANGLER_SEND_METRICS: "false",
+          CLOUDFLARE_CF_FETCH_ENABLED: "false",
+          WRANGLER_LOG_PATH: join(root, ".wrangler/logs"),
+          CI: "1",
+        },
+      },
+    );
+    if (result.status !== 0) {
+      throw new Error(
+        `wrangler d1 execute failed (${result.status}): ${result.stderr}${result.stdout}`,
+      );
+    }
+  } finally {
+    rmSync(file, { force: true });
+  }
+  return { run };
+}
+// ── end: comparisons and general tasks ──────────────────────────────────────────────────────
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [baseUrl, adminToken] = process.argv.slice(2);

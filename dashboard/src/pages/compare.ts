@@ -1,12 +1,14 @@
 // Compare two runs: per (task, r) both ran, documents paired by content hash, the accuracy of
-// each, the paired delta (B − A) and the exact McNemar p-value (evals/stats/mcnemar.ts).
+// each, the paired delta (B − A) and the exact McNemar p-value (evals/stats/mcnemar.ts); or, in
+// the equal-FLOPs mode, each run's accuracy read off at the same FLOPs per sample.
 import type { RunDetail, RunSummary } from "../../../worker/protocol.ts";
 import { api } from "../api.ts";
-import { accuracyVsRecurrence, type SeriesPoint } from "../charts.ts";
+import { accuracyVsFlops, accuracyVsRecurrence, type SeriesPoint } from "../charts.ts";
+import { equalFlopsTable, INTERPOLATION_NOTE } from "../compute-matched.ts";
 import { add, h, headerRow, query, runLink, setQuery } from "../dom.ts";
 import { checkpointFacts, percent, points, pValue, shortHash } from "../format.ts";
 import { page } from "../layout.ts";
-import { pairedDeltas } from "../model.ts";
+import { flopsCurve, pairedDeltas } from "../model.ts";
 
 const ALPHA = 0.05;
 const COLUMNS = ["r", "A", "B", "delta (B − A)", "p", "paired n", "only A ✓", "only B ✓"];
@@ -15,13 +17,14 @@ page("this comparison", async function renderCompare(container) {
   const params = query();
   const a = params.get("a");
   const b = params.get("b");
+  const mode = params.get("mode") === "flops" ? "flops" : "paired";
   const [runs, checkpoints] = await Promise.all([api.runs(), api.checkpoints()]);
   const facts = (run: RunSummary) =>
     checkpointFacts(
       run.checkpoint_id,
       checkpoints.find((c) => c.id === run.checkpoint_id),
     );
-  container.replaceChildren(picker(runs, a, b, facts));
+  container.replaceChildren(h("h1", {}, "Compare two runs"), picker(runs, a, b, mode, facts));
   if (!a || !b) {
     add(
       container,
@@ -41,16 +44,20 @@ page("this comparison", async function renderCompare(container) {
   ]);
   document.title = `${runA.checkpoint_name} vs ${runB.checkpoint_name} · evals`;
   const deltas = pairedDeltas(outA, outB);
-  add(
-    container,
+  container.querySelector("h1")?.remove();
+  container.insertBefore(
     h(
-      "h2",
+      "h1",
       {},
       "A ",
       h("a", { href: runLink(runA.id) }, runA.checkpoint_name),
       " vs B ",
       h("a", { href: runLink(runB.id) }, runB.checkpoint_name),
     ),
+    container.firstChild,
+  );
+  add(
+    container,
     h(
       "p",
       { className: "muted small checkpoint-facts" },
@@ -59,6 +66,10 @@ page("this comparison", async function renderCompare(container) {
       `B: ${facts(runB)}`,
     ),
   );
+  if (mode === "flops") {
+    equalFlopsMode(container, runA, runB);
+    return;
+  }
   if (!deltas.length) {
     add(
       container,
@@ -84,10 +95,15 @@ page("this comparison", async function renderCompare(container) {
     const plots = h("div", { className: "plots" });
     add(
       container,
-      h("h3", {}, task),
+      h("h2", {}, task),
       h(
         "div",
-        { className: "table-wrap" },
+        {
+          className: "table-wrap",
+          role: "region",
+          tabindex: 0,
+          "aria-label": `Paired comparison of ${task}`,
+        },
         h(
           "table",
           { className: "compare", "data-task": task },
@@ -128,6 +144,56 @@ page("this comparison", async function renderCompare(container) {
   }
 });
 
+/** Per task both ran: A's and B's accuracy read off at the same FLOPs per sample. */
+function equalFlopsMode(container: HTMLElement, runA: RunDetail, runB: RunDetail): void {
+  add(
+    container,
+    h(
+      "p",
+      { className: "muted small" },
+      `Each run's accuracy at equal mean FLOPs per sample, at every FLOPs value where one of them was measured and both can be read; Δ = B − A. ${INTERPOLATION_NOTE} No paired test: interpolated values pair no documents.`,
+    ),
+  );
+  const tasks = [...new Set(runA.aggregates.map((x) => x.task))].filter((task) =>
+    runB.aggregates.some((x) => x.task === task),
+  );
+  if (!tasks.length) {
+    add(
+      container,
+      h(
+        "div",
+        { className: "message", role: "alert" },
+        h("h2", {}, "Nothing to compare"),
+        h("p", {}, "These runs share no task."),
+      ),
+    );
+    return;
+  }
+  for (const task of tasks) {
+    const seriesA = seriesOf(runA, task, "A");
+    const seriesB = seriesOf(runB, task, "B");
+    const plots = h("div", { className: "plots" });
+    add(
+      container,
+      h("h2", {}, task),
+      equalFlopsTable(
+        [
+          { label: "A", curve: flopsCurve(seriesA) },
+          { label: "B", curve: flopsCurve(seriesB) },
+        ],
+        "later-first",
+      ),
+      plots,
+    );
+    add(
+      plots,
+      accuracyVsFlops(plots, [...seriesA, ...seriesB], [], {
+        title: `${task}: accuracy of A and B against FLOPs`,
+      }),
+    );
+  }
+}
+
 function seriesOf(run: RunDetail, task: string, label: string): SeriesPoint[] {
   return run.aggregates
     .filter((a) => a.task === task)
@@ -148,6 +214,7 @@ function picker(
   runs: RunSummary[],
   a: string | null,
   b: string | null,
+  mode: "paired" | "flops",
   facts: (run: RunSummary) => string,
 ): HTMLElement {
   const options = (selected: string | null) => [
@@ -162,18 +229,29 @@ function picker(
   ];
   const selectA = h("select", { name: "a" }, options(a));
   const selectB = h("select", { name: "b" }, options(b));
+  const selectMode = h(
+    "select",
+    { name: "mode" },
+    h("option", { value: "paired", selected: mode === "paired" }, "paired, at equal r"),
+    h("option", { value: "flops", selected: mode === "flops" }, "at equal FLOPs"),
+  );
   return h(
     "form",
     {
       className: "controls picker",
       onsubmit: ((event: Event) => {
         event.preventDefault();
-        setQuery({ a: selectA.value, b: selectB.value });
+        setQuery({
+          a: selectA.value,
+          b: selectB.value,
+          mode: selectMode.value === "flops" ? "flops" : null,
+        });
         location.reload();
       }) as EventListener,
     },
     h("label", {}, "A ", selectA),
     h("label", {}, "B ", selectB),
+    h("label", {}, "Compare ", selectMode),
     h("button", { type: "submit" }, "Compare"),
   );
 }

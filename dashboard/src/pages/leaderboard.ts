@@ -1,14 +1,25 @@
-// The public leaderboard: per task, one row per published run, sortable, filterable by model
-// family, with the whole state in the address so a view can be linked.
+// The public leaderboard: per task, the accuracy of every published run at one chosen r with its
+// Wilson interval, runs ranked only against runs with the same n, few-shot, token cap and dataset
+// version (one table per such group), plots of the first group, and the compute-matched view. The
+// whole state lives in the address so a view can be linked.
+import type { RunDetail } from "../../../worker/protocol.ts";
 import { api } from "../api.ts";
 import { accuracyVsFlops, accuracyVsRecurrence, type SeriesPoint } from "../charts.ts";
+import { computeMatchedSection } from "../compute-matched.ts";
 import { add, h, query, runLink, setQuery, showMessage } from "../dom.ts";
 import { flops, percent, shortHash } from "../format.ts";
 import { page } from "../layout.ts";
 import {
+  type ComparableGroup,
+  comparableGroups,
+  defaultRecurrence,
   defaultTask,
+  isGeneralMetric,
   type LeaderboardRow,
   leaderboardRows,
+  pointAt,
+  type RowPoint,
+  type RunSettings,
   recurrenceColumns,
   sortRows,
 } from "../model.ts";
@@ -18,11 +29,63 @@ interface Column {
   label: string;
   title?: string;
   numeric?: boolean;
+  /** Hidden on a phone (the table keeps rank, model and the headline). */
+  secondary?: boolean;
+  /** Not a sort key. */
+  fixed?: boolean;
   cell: (row: LeaderboardRow) => Node | string;
 }
 
+/** `62.5%` over `(30.6–86.3)`: the headline and its Wilson interval. */
+function withInterval(p: RowPoint | undefined): Node | string {
+  if (!p) return "—";
+  return h(
+    "span",
+    { className: "headline" },
+    percent(p.accuracy),
+    h("span", { className: "ci small muted" }, ` (${percent(p.ci95[0])}–${percent(p.ci95[1])})`),
+  );
+}
+
+function fewshotText(settings: RunSettings): string {
+  return settings.numFewshot === null ? "—" : String(settings.numFewshot);
+}
+
+function capText(settings: RunSettings): string {
+  return settings.maxGenToks === null ? "—" : String(settings.maxGenToks);
+}
+
+function datasetText(settings: RunSettings): string {
+  if (!settings.datasetId) return "—";
+  return `${shortHash(settings.datasetId).slice(0, 8)}${settings.canonicalData ? "" : " (pinned)"}`;
+}
+
+/** One line naming a group's settings, and how a later group differs from the first. */
+function groupCaption(group: ComparableGroup, index: number, first: ComparableGroup): string {
+  const s = group.settings;
+  const facts = [
+    `n = ${group.n ?? "—"}`,
+    `${fewshotText(s)}-shot`,
+    s.maxGenToks === null ? "no generation" : `max ${s.maxGenToks} tokens`,
+    `dataset ${datasetText(s)}`,
+  ].join(" · ");
+  if (index === 0) return `Ranked together: ${facts}`;
+  const differs = [
+    group.n !== first.n && "n",
+    s.numFewshot !== first.settings.numFewshot && "few-shot",
+    s.maxGenToks !== first.settings.maxGenToks && "token cap",
+    s.datasetId !== first.settings.datasetId && "dataset version",
+  ].filter(Boolean);
+  const why = group.n === null ? "no result at this r" : `differs in ${differs.join(", ")}`;
+  return `Not ranked with the table above (${why}): ${facts}`;
+}
+
 page("the leaderboard", async function renderLeaderboard(container) {
-  const [board, checkpoints] = await Promise.all([api.leaderboard(), api.checkpoints()]);
+  const [board, checkpoints, taskFacts] = await Promise.all([
+    api.leaderboard(),
+    api.checkpoints(),
+    api.tasks().catch(() => []),
+  ]);
   const tasks = board.tasks.map((t) => t.task);
   if (!tasks.length) {
     showMessage(
@@ -32,6 +95,19 @@ page("the leaderboard", async function renderLeaderboard(container) {
     );
     return;
   }
+  // Settings (few-shot, token cap, dataset version) are in each run's detail.
+  const runIds = [...new Set(board.tasks.flatMap((t) => t.entries.map((e) => e.run_id)))];
+  const details = new Map<string, RunDetail>();
+  await Promise.all(
+    runIds.map((id) =>
+      api.run(id).then(
+        (detail) => details.set(id, detail),
+        () => undefined,
+      ),
+    ),
+  );
+  const metricOf = (task: string) =>
+    board.tasks.find((t) => t.task === task)?.entries[0]?.primary_metric ?? "";
 
   const draw = () => {
     const params = query();
@@ -39,26 +115,34 @@ page("the leaderboard", async function renderLeaderboard(container) {
       ? params.get("task")!
       : defaultTask(tasks)!;
     const family = params.get("family") ?? "";
-    const sort = params.get("sort") ?? "best";
+    const sort = params.get("sort") ?? "acc";
     const dir = params.get("dir") === "asc" ? "asc" : "desc";
 
-    const all = leaderboardRows(board, checkpoints, task);
+    const all = leaderboardRows(board, checkpoints, task, details, taskFacts);
     const families = [...new Set(all.map((r) => r.family))].sort();
-    const rows = sortRows(
-      all.filter((r) => !family || r.family === family),
-      sort,
-      dir,
-    );
+    const shown = all.filter((r) => !family || r.family === family);
     const rs = recurrenceColumns(all);
+    const askedR = Number(params.get("r"));
+    const r = rs.includes(askedR) ? askedR : (defaultRecurrence(shown) ?? rs[0] ?? 1);
+    const rows = sortRows(shown, sort, dir, r);
+    const groups = comparableGroups(rows, r);
+    const hasPerplexity = all.some((row) => row.points.some((p) => p.perplexity));
     const selected = new Set<string>();
 
     const select = (
       name: string,
       label: string,
       value: string,
-      options: [string, string][],
-    ): HTMLElement =>
-      h(
+      options: [string, string][] | Record<string, [string, string][]>,
+    ): HTMLElement => {
+      const option = ([v, text]: [string, string]) =>
+        h("option", { value: v, selected: v === value }, text);
+      const children = Array.isArray(options)
+        ? options.map(option)
+        : Object.entries(options)
+            .filter(([, list]) => list.length)
+            .map(([group, list]) => h("optgroup", { label: group }, list.map(option)));
+      return h(
         "label",
         {},
         `${label} `,
@@ -71,9 +155,10 @@ page("the leaderboard", async function renderLeaderboard(container) {
               draw();
             }) as EventListener,
           },
-          options.map(([v, text]) => h("option", { value: v, selected: v === value }, text)),
+          children,
         ),
       );
+    };
 
     const compareButton = h(
       "a",
@@ -94,7 +179,8 @@ page("the leaderboard", async function renderLeaderboard(container) {
     const columns: Column[] = [
       {
         key: "pick",
-        label: "",
+        label: "Pick",
+        fixed: true,
         cell: (row) =>
           h("input", {
             type: "checkbox",
@@ -106,6 +192,7 @@ page("the leaderboard", async function renderLeaderboard(container) {
             }) as EventListener,
           }),
       },
+      { key: "rank", label: "#", title: "rank within the table", fixed: true, cell: () => "" },
       {
         key: "model",
         label: "Model",
@@ -119,26 +206,20 @@ page("the leaderboard", async function renderLeaderboard(container) {
               "div",
               { className: "muted small checkpoint-facts" },
               row.source ? `${row.facts} · ${row.source}` : row.facts,
+              " · ",
+              h(
+                "a",
+                { href: `/checkpoint?${new URLSearchParams({ id: row.checkpointId })}` },
+                "all tasks",
+              ),
             ),
           ),
-      },
-      {
-        key: "checkpoint",
-        label: "Checkpoint",
-        title: "sha256 of the checkpoint manifest",
-        cell: (row) => h("code", { title: row.checkpointId }, shortHash(row.checkpointId)),
-      },
-      {
-        key: "train",
-        label: "Train r",
-        title: "recurrence the checkpoint was trained with, when known",
-        numeric: true,
-        cell: (row) => (row.trainRecurrence === null ? "—" : String(row.trainRecurrence)),
       },
       {
         key: "status",
         label: "Status",
         title: "verified: every sample came from a trusted runner",
+        secondary: true,
         cell: (row) =>
           h(
             "span",
@@ -146,18 +227,82 @@ page("the leaderboard", async function renderLeaderboard(container) {
             row.verified ? "verified" : "community",
           ),
       },
+      {
+        key: "acc",
+        label: `Acc. @ r=${r}`,
+        title: `${all[0]?.metric ?? "accuracy"} at r = ${r} with its 95% Wilson interval; a non-recurrent checkpoint's r = 1 result holds at every r`,
+        numeric: true,
+        cell: (row) => {
+          const p = pointAt(row, r);
+          const note =
+            p && p.recurrences !== r ? h("span", { className: "small muted" }, " ‡") : null;
+          return h("span", { "data-acc": p?.accuracy ?? "" }, withInterval(p), note);
+        },
+      },
+      ...(hasPerplexity
+        ? [
+            {
+              key: "ppl",
+              label: `Perplexity @ r=${r}`,
+              title: "exp(−mean loglikelihood) of the target word; lower is better",
+              numeric: true,
+              fixed: true,
+              cell: (row: LeaderboardRow) => {
+                const ppl = pointAt(row, r)?.perplexity;
+                return ppl ? ppl.value.toFixed(2) : "—";
+              },
+            } satisfies Column,
+          ]
+        : []),
+      {
+        key: "n",
+        label: "n",
+        title: "documents scored at this r",
+        numeric: true,
+        fixed: true,
+        secondary: true,
+        cell: (row) => String(pointAt(row, r)?.n ?? "—"),
+      },
+      {
+        key: "shots",
+        label: "Shots",
+        title: "few-shot examples per prompt",
+        numeric: true,
+        fixed: true,
+        secondary: true,
+        cell: (row) => fewshotText(row.settings),
+      },
+      {
+        key: "cap",
+        label: "Max tok.",
+        title: "generation cap (max_gen_toks); — for loglikelihood tasks",
+        numeric: true,
+        fixed: true,
+        secondary: true,
+        cell: (row) => capText(row.settings),
+      },
+      {
+        key: "dataset",
+        label: "Dataset",
+        title: "dataset version (id) the prompts were built from; pinned: not the canonical one",
+        fixed: true,
+        secondary: true,
+        cell: (row) =>
+          h("code", { title: row.settings.datasetId ?? "" }, datasetText(row.settings)),
+      },
       ...rs.map(
-        (r): Column => ({
-          key: `r${r}`,
-          label: `r=${r}`,
+        (x): Column => ({
+          key: `r${x}`,
+          label: `r=${x}`,
           numeric: true,
+          secondary: true,
           cell: (row) => {
-            const p = row.points.find((x) => x.recurrences === r);
+            const p = row.points.find((point) => point.recurrences === x);
             if (!p) return "—";
             return h(
               "span",
               {
-                className: p === row.best ? "best" : "",
+                className: x === r ? "at-r" : "",
                 title: `95% CI ${percent(p.ci95[0])} – ${percent(p.ci95[1])}, n = ${p.n}`,
               },
               percent(p.accuracy),
@@ -166,80 +311,142 @@ page("the leaderboard", async function renderLeaderboard(container) {
         }),
       ),
       {
-        key: "best_r",
-        label: "Best r",
+        key: "train",
+        label: "Train r",
+        title: "recurrence the checkpoint was trained with, when known",
         numeric: true,
-        cell: (row) => String(row.best.recurrences),
-      },
-      {
-        key: "best",
-        label: "Best",
-        numeric: true,
-        cell: (row) => percent(row.best.accuracy),
+        secondary: true,
+        cell: (row) => (row.trainRecurrence === null ? "—" : String(row.trainRecurrence)),
       },
       {
         key: "flops",
-        label: "FLOPs @ best",
-        title: "mean FLOPs per sample at the best r",
+        label: `FLOPs @ r=${r}`,
+        title: "mean FLOPs per sample at the chosen r",
         numeric: true,
-        cell: (row) => flops(row.best.meanFlops),
+        secondary: true,
+        cell: (row) => flops(pointAt(row, r)?.meanFlops),
       },
     ];
 
-    const header = h(
-      "tr",
-      {},
-      columns.map((col) => {
-        if (col.key === "pick") return h("th", { scope: "col" }, "");
-        const active = col.key === sort;
-        const arrow = active ? (dir === "asc" ? " ▲" : " ▼") : "";
-        return h(
-          "th",
-          {
-            scope: "col",
-            className: col.numeric ? "num" : "",
-            "aria-sort": active ? (dir === "asc" ? "ascending" : "descending") : null,
-            title: col.title,
-          },
-          h(
-            "button",
-            {
-              className: "sort",
-              "data-sort": col.key,
-              onclick: (() => {
-                const nextDir = active
-                  ? dir === "asc"
-                    ? "desc"
-                    : "asc"
-                  : col.numeric || col.key === "status"
-                    ? "desc"
-                    : "asc";
-                setQuery({ sort: col.key, dir: nextDir });
-                draw();
-              }) as EventListener,
-            },
-            col.label + arrow,
-          ),
-        );
-      }),
-    );
-    const body = rows.map((row) =>
+    const header = () =>
       h(
         "tr",
-        { "data-run": row.runId },
-        columns.map((col) => h("td", { className: col.numeric ? "num" : "" }, col.cell(row))),
-      ),
-    );
+        {},
+        columns.map((col) => {
+          const className = [col.numeric ? "num" : "", col.secondary ? "secondary" : ""].join(" ");
+          if (col.fixed) {
+            const label =
+              col.key === "pick"
+                ? h("span", { className: "visually-hidden" }, col.label)
+                : col.label;
+            return h("th", { scope: "col", className, title: col.title }, label);
+          }
+          const active = col.key === sort;
+          const arrow = active ? (dir === "asc" ? " ▲" : " ▼") : "";
+          return h(
+            "th",
+            {
+              scope: "col",
+              className,
+              "aria-sort": active ? (dir === "asc" ? "ascending" : "descending") : null,
+              title: col.title,
+            },
+            h(
+              "button",
+              {
+                className: "sort",
+                "data-sort": col.key,
+                onclick: (() => {
+                  const nextDir = active
+                    ? dir === "asc"
+                      ? "desc"
+                      : "asc"
+                    : col.numeric || col.key === "status"
+                      ? "desc"
+                      : "asc";
+                  setQuery({ sort: col.key, dir: nextDir });
+                  draw();
+                }) as EventListener,
+              },
+              col.label + arrow,
+            ),
+          );
+        }),
+      );
 
-    const metric = all[0]?.metric ?? "";
+    /** Rank by accuracy at r within a group (equal accuracies share a rank). */
+    const ranks = (group: ComparableGroup) => {
+      const values = group.rows.map((row) => pointAt(row, r)?.accuracy ?? null);
+      return values.map((v) =>
+        v === null ? "—" : String(1 + values.filter((w) => w !== null && w > v).length),
+      );
+    };
+
+    const tables = groups.map((group, index) => {
+      const rank = ranks(group);
+      return h(
+        "div",
+        {
+          className: "table-wrap",
+          role: "region",
+          tabindex: 0,
+          "aria-label": `Leaderboard table ${index + 1}`,
+        },
+        h(
+          "table",
+          {
+            className: "leaderboard",
+            "data-task": task,
+            "data-group": index,
+            "data-ranked": index === 0 ? "true" : "false",
+          },
+          h(
+            "caption",
+            { className: index === 0 ? "" : "flag" },
+            index === 0 ? null : h("strong", {}, "⚠ "),
+            groupCaption(group, index, groups[0]),
+          ),
+          h("thead", {}, header()),
+          h(
+            "tbody",
+            {},
+            group.rows.map((row, i) =>
+              h(
+                "tr",
+                { "data-run": row.runId },
+                columns.map((col) => {
+                  const className = [
+                    col.numeric ? "num" : "",
+                    col.secondary ? "secondary" : "",
+                  ].join(" ");
+                  if (col.key === "model") {
+                    return h("th", { scope: "row", className: "model" }, col.cell(row));
+                  }
+                  return h("td", { className }, col.key === "rank" ? rank[i] : col.cell(row));
+                }),
+              ),
+            ),
+          ),
+        ),
+      );
+    });
+    const metric = metricOf(task);
+    const general = tasks.filter((t) => isGeneralMetric(metricOf(t)));
     const controls = h(
       "div",
       { className: "controls" },
+      select("task", "Task", task, {
+        Math: tasks.filter((t) => !general.includes(t)).map((t): [string, string] => [t, t]),
+        "General (loglikelihood)": general.map((t): [string, string] => [
+          t,
+          `${t} · ${metricOf(t)}`,
+        ]),
+      }),
       select(
-        "task",
-        "Task",
-        task,
-        tasks.map((t) => [t, t]),
+        "r",
+        "Accuracy at r",
+        String(r),
+        rs.map((x): [string, string] => [String(x), String(x)]),
       ),
       select("family", "Model family", family, [
         ["", "all"],
@@ -247,27 +454,32 @@ page("the leaderboard", async function renderLeaderboard(container) {
       ]),
       compareButton,
     );
-    const table = h(
-      "div",
-      { className: "table-wrap" },
-      h(
-        "table",
-        { className: "leaderboard", "data-task": task },
-        h("thead", {}, header),
-        h("tbody", {}, body),
-      ),
-    );
     const plots = h("div", { className: "plots" });
+    const ranked = groups[0]?.rows ?? [];
     container.replaceChildren(
-      h("h2", {}, `Leaderboard · ${task}`, h("span", { className: "muted small" }, ` · ${metric}`)),
+      h(
+        "h1",
+        {},
+        `Leaderboard · ${task}`,
+        h(
+          "span",
+          { className: "muted small" },
+          ` · ${metric}${isGeneralMetric(metric) ? " (loglikelihood)" : ""}`,
+        ),
+      ),
       controls,
-      rows.length
-        ? table
-        : h("p", { className: "message" }, "No published run matches the filter."),
+      h(
+        "p",
+        { className: "muted small" },
+        `Ranked by ${metric} at r = ${r} with its 95% Wilson interval, only against runs with the same n, few-shot count, token cap and dataset version. ‡ a non-recurrent checkpoint's r = 1 result (it has no recurrent block, so r changes nothing).`,
+      ),
+      ...(rows.length
+        ? tables
+        : [h("p", { className: "message" }, "No published run matches the filter.")]),
       plots,
     );
 
-    const series: SeriesPoint[] = rows
+    const series: SeriesPoint[] = ranked
       .filter((row) => row.recurrent)
       .flatMap((row) =>
         row.points.map((p) => ({
@@ -279,15 +491,27 @@ page("the leaderboard", async function renderLeaderboard(container) {
           n: p.n,
         })),
       );
-    const baselines = rows
+    const baselines = ranked
       .filter((row) => !row.recurrent)
       .map((row) => ({
         label: row.label,
-        accuracy: row.best.accuracy,
-        meanFlops: row.best.meanFlops,
+        accuracy: row.points[0].accuracy,
+        meanFlops: row.points[0].meanFlops,
+        ci95: row.points[0].ci95,
       }));
     if (series.length) {
-      add(plots, accuracyVsRecurrence(plots, series), accuracyVsFlops(plots, series, baselines));
+      const note = groups.length > 1 ? " — runs of the first table" : "";
+      add(
+        plots,
+        accuracyVsRecurrence(plots, series, `Accuracy against recurrences (95% CI)${note}`),
+        accuracyVsFlops(plots, series, baselines, {
+          title: `Accuracy against mean FLOPs per sample (log scale, 95% CI)${note}`,
+        }),
+      );
+      computeMatchedSection(container, ranked, checkpoints, params.get("matched"), (id) => {
+        setQuery({ matched: id });
+        draw();
+      });
     }
   };
   draw();
