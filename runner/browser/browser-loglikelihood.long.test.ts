@@ -14,7 +14,12 @@ import { BrowserEngine } from "./browser-engine.ts";
 import { launchChromium } from "./chromium.ts";
 
 const work = mkdtempSync(join(tmpdir(), "evals-browser-ll-"));
+const out = join(work, "split");
 let browser: Browser;
+beforeAll(async () => {
+  await exportModel({ from: stories260kDir, out, split: [1, 3, 1], adapter: "random", seed: 7 });
+  browser = await launchChromium();
+}, 300_000);
 afterAll(async () => {
   await browser?.close();
   rmSync(work, { recursive: true, force: true });
@@ -37,11 +42,7 @@ const REQUESTS = [
 
 describe("wasm loglikelihood = node loglikelihood (stories260k, split 1,3,1)", () => {
   let engine: BrowserEngine;
-  let out: string;
   beforeAll(async () => {
-    out = join(work, "split");
-    await exportModel({ from: stories260kDir, out, split: [1, 3, 1], adapter: "random", seed: 7 });
-    browser = await launchChromium();
     engine = await BrowserEngine.open(out, { backend: "wasm", browser, threads: 2 });
   }, 300_000);
   afterAll(() => engine?.close());
@@ -68,4 +69,29 @@ describe("wasm loglikelihood = node loglikelihood (stories260k, split 1,3,1)", (
     },
     300_000,
   );
+});
+
+// WebGPU runs on SwiftShader here (~100x slower than wasm): a handful of requests at one r, enough
+// to feed a shared context (device-tensor cache forks) and winogrande's two contexts.
+describe("webgpu loglikelihood = node loglikelihood (stories260k, split 1,3,1)", () => {
+  it("r = 4: four pairs with context reuse, log-probabilities within 1e-3, same greedy flags", async () => {
+    const requests = [REQUESTS[0], REQUESTS[1], REQUESTS[7], REQUESTS[8]];
+    const engine = await BrowserEngine.open(out, { backend: "webgpu", browser });
+    try {
+      expect(engine.report.backend).toBe("webgpu");
+      const node = await loadNodeCheckpoint(out);
+      const pairs = requests.map((q) =>
+        encodePair(node.tokenizer, node.model.manifest.tokens, q, true),
+      );
+      const config = { recurrences: 4, kv: "full" as const, batchSize: 2, reuseContext: true };
+      const want = await scoreLoglikelihood(node.model, pairs, config);
+      const got = await engine.loglikelihood(pairs, config);
+      got.forEach((result, i) => {
+        expect(Math.abs(result.logprob - want[i].logprob), `pair ${i}`).toBeLessThan(1e-3);
+        expect(result.isGreedy).toBe(want[i].isGreedy);
+      });
+    } finally {
+      await engine.close();
+    }
+  }, 300_000);
 });
