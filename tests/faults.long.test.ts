@@ -6,10 +6,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runLocal } from "../evals/run/local-run.ts";
 import type { RunCreate, RunDetail, Sample } from "../worker/protocol.ts";
 import { repoRoot, runCli } from "./cli.ts";
-import { type StoriesStack, startStoriesStack } from "./local-stack.ts";
+import { referenceRun, type StoriesStack, startStoriesStack } from "./local-stack.ts";
 
 const TASK = "gsm8k_cot_sean";
 const MAX_GEN_TOKS = 16;
@@ -84,18 +83,7 @@ async function expectEqualToLocal(
   recurrences: number[],
   seed = 0,
 ) {
-  const local = await runLocal({
-    model: stack.checkpointDir,
-    tasks: [TASK],
-    recurrences,
-    limit,
-    kv: "full",
-    stateInit: "zeros",
-    seed,
-    batchSize: 1,
-    maxGenToks: MAX_GEN_TOKS,
-    dataDir: resolve(repoRoot, "../shared/datasets"),
-  });
+  const local = await referenceRun(stack, { limit, recurrences, maxGenToks: MAX_GEN_TOKS, seed });
   const pairs = samples.map((s) => `${s.doc_id}@${s.recurrences}`);
   expect(new Set(pairs).size).toBe(samples.length);
   expect(samples).toHaveLength(limit * recurrences.length);

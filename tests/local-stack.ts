@@ -6,6 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runLocal } from "../evals/run/local-run.ts";
+import type { RunResults } from "../evals/run/records.ts";
 import { readCheckpoint } from "../model/checkpoint.ts";
 import { exportModel } from "../model/export-model.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
@@ -119,3 +121,38 @@ export async function startStoriesStack(vars: Record<string, string> = {}): Prom
     },
   });
 }
+
+export interface ReferenceRun {
+  limit: number;
+  recurrences: number[];
+  maxGenToks: number;
+  seed?: number;
+}
+
+/**
+ * The stack's checkpoint through `evals local` (onnxruntime-node in-process, no API): full KV,
+ * zero state, batch 1, the GSM8K CoT task the stacks register. API runs must equal it. A file
+ * asking twice for the same documents gets the first answer again, as the engine is deterministic.
+ */
+export function referenceRun(stack: StoriesStack, run: ReferenceRun): Promise<RunResults> {
+  const key = JSON.stringify([stack.checkpointDir, run]);
+  let result = referenceRuns.get(key);
+  if (!result) {
+    result = runLocal({
+      model: stack.checkpointDir,
+      tasks: ["gsm8k_cot_sean"],
+      recurrences: run.recurrences,
+      limit: run.limit,
+      kv: "full",
+      stateInit: "zeros",
+      seed: run.seed ?? 0,
+      batchSize: 1,
+      maxGenToks: run.maxGenToks,
+      dataDir: join(repoRoot, "../shared/datasets"),
+    });
+    referenceRuns.set(key, result);
+  }
+  return result;
+}
+
+const referenceRuns = new Map<string, Promise<RunResults>>();

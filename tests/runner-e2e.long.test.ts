@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiTasks, ensureDatasets } from "../evals/api-client/datasets.ts";
 import { runLocal } from "../evals/run/local-run.ts";
 import type { RunCreate } from "../worker/protocol.ts";
-import { type CliResult, repoRoot, runCli } from "./cli.ts";
+import { type CliResult, repoRoot, runCli, runCliInProcess } from "./cli.ts";
 import { GENERAL_SUITE, generalDataDir } from "./general-data.ts";
-import { type StoriesStack, startStoriesStack } from "./local-stack.ts";
+import { referenceRun, type StoriesStack, startStoriesStack } from "./local-stack.ts";
 
 const TASK = "gsm8k_cot_sean";
 const MAX_GEN_TOKS = 24;
@@ -61,18 +61,7 @@ function events(result: Pick<CliResult, "stderr">): Record<string, unknown>[] {
 
 /** The same documents through `evals local` (onnxruntime-node in-process, no API). */
 function localRun(limit: number, recurrences: number[], maxGenToks = MAX_GEN_TOKS) {
-  return runLocal({
-    model: stack.checkpointDir,
-    tasks: [TASK],
-    recurrences,
-    limit,
-    kv: "full",
-    stateInit: "zeros",
-    seed: 0,
-    batchSize: 1,
-    maxGenToks,
-    dataDir: resolve(repoRoot, "../shared/datasets"),
-  });
+  return referenceRun(stack, { limit, recurrences, maxGenToks });
 }
 
 /** `evals local`'s records by "doc_id@r". */
@@ -129,7 +118,7 @@ describe("evals runner against a local API", { timeout: 300_000 }, () => {
     writeFileSync(local, JSON.stringify(results));
     const api = ["--api", stack.api.url, "--token", stack.submitToken];
     for (const baseline of [wasmRunId, local]) {
-      const check = await runCli([
+      const check = await runCliInProcess([
         "check",
         "--run",
         wasmRunId,
@@ -144,7 +133,14 @@ describe("evals runner against a local API", { timeout: 300_000 }, () => {
       expect(report.rows.map((r: { paired: number }) => r.paired)).toEqual([6, 6]);
       expect(report.rows.every((r: { deltaPoints: number }) => r.deltaPoints === 0)).toBe(true);
     }
-    const missing = await runCli(["check", "--run", "run_nope", "--baseline", local, ...api]);
+    const missing = await runCliInProcess([
+      "check",
+      "--run",
+      "run_nope",
+      "--baseline",
+      local,
+      ...api,
+    ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/run_nope/);
   });

@@ -31,6 +31,10 @@ export default defineConfig(async () => {
       root,
       include: ["worker/**/*.test.ts"],
       setupFiles: ["worker/testing/apply-migrations.ts"],
+      // One workerd for all files instead of one per file (its start and the import of the app
+      // were most of this project's time). Each test still starts from empty storage (the setup
+      // file resets it), and the app's caches are keyed by ids no two tests share.
+      isolate: false,
       testTimeout: 60_000,
     },
   };

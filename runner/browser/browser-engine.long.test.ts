@@ -5,7 +5,7 @@
 // graph input a non-trivial value: a batch of prompts of different lengths (attention_mask and
 // position_ids with padding), several decode steps (a non-empty KV cache) and r > 1 (state fed
 // back), on both the block-less and the recurrent export.
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
@@ -39,6 +39,20 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+// Each model is exported once and loaded by both backends (the export does not depend on them).
+const exportedDirs = new Map<string, Promise<string>>();
+function exported(name: string, split?: [number, number, number]): Promise<string> {
+  let out = exportedDirs.get(name);
+  if (!out) {
+    const dir = join(work, name.replace(/\W+/g, "-"));
+    out = exportModel({ from: stories260kDir, out: dir, split, adapter: "random", seed: 7 })
+      .then(() => addNumericCheck(dir))
+      .then(() => dir);
+    exportedDirs.set(name, out);
+  }
+  return out;
+}
+
 const models: { name: string; split?: [number, number, number]; recurrent: boolean }[] = [
   { name: "non-recurrent", recurrent: false },
   { name: "split 1,3,1 random adapter", split: [1, 3, 1], recurrent: true },
@@ -51,10 +65,11 @@ describe.each(["wasm", "webgpu"] as const)("%s backend greedy = reference greedy
     let engine: BrowserEngine;
     let weights: RecurrentWeights;
     beforeAll(async () => {
-      const out = join(work, `${backend}-${name.replace(/\W+/g, "-")}`);
-      await exportModel({ from: stories260kDir, out, split, adapter: "random", seed: 7 });
-      await addNumericCheck(out);
-      engine = await BrowserEngine.open(out, { backend, browser, threads: 2 });
+      engine = await BrowserEngine.open(await exported(name, split), {
+        backend,
+        browser,
+        threads: 2,
+      });
       weights = buildRecurrentWeights(source, { split, adapter: "random", seed: 7 });
     });
     afterAll(() => engine?.close());
@@ -96,8 +111,7 @@ describe.each(["wasm", "webgpu"] as const)("%s backend greedy = reference greedy
 describe("backend preflight", () => {
   it("refuses a backend that cannot reproduce the manifest's numeric check", async () => {
     const out = join(work, "tampered");
-    await exportModel({ from: stories260kDir, out, split: [1, 3, 1], seed: 7 });
-    await addNumericCheck(out);
+    cpSync(await exported(models[1].name, models[1].split), out, { recursive: true });
     const { readFileSync, writeFileSync } = await import("node:fs");
     const manifestPath = join(out, "recurrent.json");
     const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
