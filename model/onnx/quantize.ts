@@ -73,7 +73,7 @@ function roundHalfAway(x: number): number {
 }
 
 function clamp(q: number, levels: number): number {
-  return q < 0 ? 0 : q > levels ? levels : q;
+  return Math.min(levels, Math.max(0, q));
 }
 
 function packInto(out: Uint8Array, offset: number, codes: Uint8Array, bits: QuantBits): void {
