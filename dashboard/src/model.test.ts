@@ -16,6 +16,8 @@ import {
   leaderboardRows,
   pairedDeltas,
   pointAt,
+  precisionLabel,
+  precisionSummary,
   sortRows,
   sourceLabel,
 } from "./model.ts";
@@ -78,6 +80,8 @@ const checkpoint = (id: string, source: string, recurrent: boolean): PublicCheck
   adapter: recurrent ? "random-s0" : null,
   recurrent,
   total_parameters: 1,
+  dtype: "fp32",
+  fidelity: null,
   provenance: {
     flavour: "llama",
     source: `${source} (local)`,
@@ -300,6 +304,44 @@ describe("the headline r and comparable groups", () => {
     const split = leaderboardRows(board, checkpoints, "gsm8k", details, tasks);
     expect(split[0].settings.maxGenToks).toBe(128);
     expect(comparableGroups(split, 1)).toHaveLength(3);
+  });
+
+  it("ranks runs of different weight precision apart and labels lossy ones with their agreement", () => {
+    // ck-b re-exported as q4, measured against fp32 at export at r = 1, 4 and 32.
+    const fidelity = {
+      reference: "fp32" as const,
+      prompts: "gsm8k test[0:32]",
+      prompt_count: 32,
+      continuation_tokens: 64,
+      per_recurrence: [
+        { recurrences: 1, top1_agreement: 0.99, mean_kl: 0.004, max_kl: 0.21 },
+        { recurrences: 4, top1_agreement: 0.971, mean_kl: 0.012, max_kl: 0.5 },
+        { recurrences: 32, top1_agreement: 0.93, mean_kl: 0.031, max_kl: 1.2 },
+      ],
+    };
+    const lossy = checkpoints.map((c) =>
+      c.id === "ck-b" ? { ...c, dtype: "q4" as const, fidelity } : c,
+    );
+    const rows = leaderboardRows(board, lossy, "gsm8k");
+    // Same n, settings and dataset: only the precision keeps b out of a's and flat's table.
+    const groups = comparableGroups(rows, 1);
+    expect(groups.map((g) => [g.dtype, g.rows.map((r) => r.runId)])).toEqual([
+      ["fp32", ["a", "flat"]],
+      ["q4", ["b"]],
+    ]);
+    expect(comparableGroups(leaderboardRows(board, checkpoints, "gsm8k"), 1)).toHaveLength(1);
+
+    const b = rows.find((r) => r.runId === "b")!;
+    expect(precisionLabel(b.dtype, b.fidelity, 4)).toBe("q4 · 97.1% top-1 agree @r=4");
+    // An r that was not measured reads the nearest measured one, and says which.
+    expect(precisionLabel(b.dtype, b.fidelity, 8)).toBe("q4 · 97.1% top-1 agree @r=4");
+    expect(precisionLabel(b.dtype, b.fidelity, 64)).toBe("q4 · 93.0% top-1 agree @r=32");
+    expect(precisionLabel("fp16", null, 4)).toBe("fp16 · agreement with fp32 not measured");
+    expect(precisionLabel("fp32", null, 4)).toBe("fp32");
+    expect(precisionSummary("q4", fidelity.per_recurrence)).toBe(
+      "q4 · top-1 agree with fp32 99.0% @r=1 (KL mean 0.0040, max 0.21), 97.1% @r=4 (KL mean 0.012, max 0.50), 93.0% @r=32 (KL mean 0.031, max 1.2)",
+    );
+    expect(precisionSummary("fp32", null)).toBe("fp32");
   });
 
   it("general tasks have no token cap and carry lambada's perplexity", () => {

@@ -4,7 +4,7 @@
 import { type McNemarResult, mcnemarExact } from "../../evals/stats/mcnemar.ts";
 import type { Leaderboard, LeaderboardEntry, RunDetail } from "../../worker/protocol.ts";
 import type { PublicCheckpoint, RunOutcomes } from "../../worker/routes/public-reads.ts";
-import { checkpointFacts, shortHash } from "./format.ts";
+import { checkpointFacts, percent, shortHash } from "./format.ts";
 
 export interface RowPoint {
   recurrences: number;
@@ -48,10 +48,50 @@ export interface LeaderboardRow {
   trainRecurrence: number | null;
   recurrent: boolean;
   verified: boolean;
+  /** Weight precision (fp32, fp16, q8, q4; `unknown` without the checkpoint's card). */
+  dtype: string;
+  /** A lossy export's agreement with fp32 per measured r; null for fp32 or when not measured. */
+  fidelity: Fidelity | null;
   metric: string;
   points: RowPoint[];
   best: RowPoint;
   settings: RunSettings;
+}
+
+type Fidelity = NonNullable<PublicCheckpoint["fidelity"]>["per_recurrence"];
+
+/** The fidelity measurement at r, else at the nearest measured r (the larger on a tie). */
+export function agreementAt(fidelity: Fidelity | null, r: number): Fidelity[number] | null {
+  if (!fidelity?.length) return null;
+  const distance = (m: Fidelity[number]) => Math.abs(m.recurrences - r);
+  return fidelity.reduce((best, m) =>
+    distance(m) < distance(best) ||
+    (distance(m) === distance(best) && m.recurrences > best.recurrences)
+      ? m
+      : best,
+  );
+}
+
+/**
+ * A run's precision in one line, so a q4 number is never read as an fp32 one: `fp32`, or for a
+ * lossy export `q4 · 97.1% top-1 agree @r=4` (its agreement with fp32 nearest the given r).
+ */
+export function precisionLabel(dtype: string, fidelity: Fidelity | null, r: number): string {
+  if (dtype === "fp32") return dtype;
+  const at = agreementAt(fidelity, r);
+  if (!at) return `${dtype} · agreement with fp32 not measured`;
+  return `${dtype} · ${percent(at.top1_agreement)} top-1 agree @r=${at.recurrences}`;
+}
+
+/** Every measured r of a lossy export: `q4 · top-1 agree with fp32 99.0% @r=1, 97.1% @r=4 …`. */
+export function precisionSummary(dtype: string, fidelity: Fidelity | null): string {
+  if (dtype === "fp32") return dtype;
+  if (!fidelity?.length) return `${dtype} · agreement with fp32 not measured`;
+  const each = fidelity.map(
+    (m) =>
+      `${percent(m.top1_agreement)} @r=${m.recurrences} (KL mean ${m.mean_kl.toPrecision(2)}, max ${m.max_kl.toPrecision(2)})`,
+  );
+  return `${dtype} · top-1 agree with fp32 ${each.join(", ")}`;
 }
 
 /** The source model and its revision (`repo@revision`, preset or folder name); commit ids shortened. */
@@ -182,6 +222,8 @@ function toRow(
     trainRecurrence: checkpoint?.train_recurrence ?? null,
     recurrent: checkpoint?.recurrent ?? true,
     verified: entry.verified,
+    dtype: checkpoint?.dtype ?? "unknown",
+    fidelity: checkpoint?.fidelity?.per_recurrence ?? null,
     metric: entry.primary_metric,
     points,
     best,
@@ -276,25 +318,30 @@ export function sortRows(
     .map((x) => x.row);
 }
 
-/** Runs whose numbers at r may be ranked against each other: equal n, few-shot, cap and dataset. */
+/**
+ * Runs whose numbers at r may be ranked against each other: equal n, few-shot, cap, dataset and
+ * weight precision (a q4 export's accuracy is not the model's fp32 accuracy).
+ */
 export interface ComparableGroup {
   key: string;
   n: number | null;
+  dtype: string;
   settings: RunSettings;
   rows: LeaderboardRow[];
 }
 
 /**
- * Splits rows (order kept within each group) by n at `r` and their settings. The largest group
- * comes first (on a tie, the one that had the first row); rows with no result at r form their own.
+ * Splits rows (order kept within each group) by n at `r`, their settings and precision. The
+ * largest group comes first (on a tie, the one that had the first row); rows with no result at r
+ * form their own.
  */
 export function comparableGroups(rows: readonly LeaderboardRow[], r: number): ComparableGroup[] {
   const groups = new Map<string, ComparableGroup>();
   for (const row of rows) {
     const n = pointAt(row, r)?.n ?? null;
     const { numFewshot, maxGenToks, datasetId } = row.settings;
-    const key = JSON.stringify([n, numFewshot, maxGenToks, datasetId]);
-    const group = groups.get(key) ?? { key, n, settings: row.settings, rows: [] };
+    const key = JSON.stringify([n, numFewshot, maxGenToks, datasetId, row.dtype]);
+    const group = groups.get(key) ?? { key, n, dtype: row.dtype, settings: row.settings, rows: [] };
     group.rows.push(row);
     groups.set(key, group);
   }

@@ -86,8 +86,23 @@ describe("dashboard reads", () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: "not_found" });
 
-    // A non-recurrent checkpoint cut from the same source shares its source_id.
+    // A non-recurrent checkpoint cut from the same source shares its source_id; this one is a q8
+    // export, so its card carries the precision and the agreement measured at export.
     const base = await checkpointFixture("base");
+    base.manifest.dtype = "q8";
+    base.manifest.quantization = {
+      bits: 8,
+      block_size: 32,
+      scheme: "asymmetric",
+      embedding: "fp16",
+    };
+    base.manifest.fidelity = {
+      reference: "fp32",
+      prompts: "gsm8k test[0:32]",
+      prompt_count: 32,
+      continuation_tokens: 64,
+      per_recurrence: [{ recurrences: 1, top1_agreement: 0.984, mean_kl: 0.0021, max_kl: 0.31 }],
+    };
     base.manifest.layers.block = [];
     base.manifest.graphs.block = null;
     base.manifest.adapter = null;
@@ -129,6 +144,9 @@ describe("dashboard reads", () => {
     });
     expect(flat).toMatchObject({ recurrent: false, layers: { block: 0 }, adapter: null });
     expect(flat.provenance.adapter).toBe("none");
+    expect(recurrent).toMatchObject({ dtype: "fp32", fidelity: null });
+    expect(flat.dtype).toBe("q8");
+    expect(flat.fidelity).toEqual(base.manifest.fidelity);
     expect(JSON.stringify(checkpoints)).not.toContain("../shared");
     expect(flat.source_id).toBe(recurrent.source_id);
 

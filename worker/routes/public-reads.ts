@@ -12,7 +12,7 @@ import {
   checkpointProvenance,
   lastPathComponent,
 } from "../../model/checkpoint-provenance.ts";
-import type { Manifest } from "../../model/manifest.ts";
+import { DtypeSchema, FidelitySchema, type Manifest } from "../../model/manifest.ts";
 import { notFound } from "../http-error.ts";
 import { type RunConfig, SampleSchema } from "../protocol.ts";
 import { createRouter, errorResponses } from "../router.ts";
@@ -108,6 +108,13 @@ export const PublicCheckpointSchema = z
     /** `random-s0`, `identity`, `trained`; null without an adapter. */
     adapter: z.string().nullable(),
     total_parameters: z.number().int(),
+    /** Weight precision runs of this checkpoint are computed at: results of different ones differ. */
+    dtype: DtypeSchema,
+    /**
+     * A lossy export's agreement with its fp32 reference (top-1, mean/max KL per measured r), as
+     * measured at export; null for fp32 and for exports that were not measured.
+     */
+    fidelity: FidelitySchema.nullable(),
     /** Flavour, source (`repo@revision`, preset or folder name), adapter, train and config default r. */
     provenance: CheckpointProvenanceSchema,
   })
@@ -342,6 +349,8 @@ export async function publicCheckpoint(
     recurrent: manifest.layers.block.length > 0,
     adapter: adapterLabel(manifest.adapter),
     total_parameters: totalParameters,
+    dtype: manifest.dtype,
+    fidelity: manifest.fidelity ?? null,
     provenance: checkpointProvenance(manifest),
   };
 }

@@ -1,7 +1,7 @@
 // The public leaderboard: per task, the accuracy of every published run at one chosen r with its
-// Wilson interval, runs ranked only against runs with the same n, few-shot, token cap and dataset
-// version (one table per such group), plots of the first group, and the compute-matched view. The
-// whole state lives in the address so a view can be linked.
+// Wilson interval, runs ranked only against runs with the same n, few-shot, token cap, dataset
+// version and weight precision (one table per such group), plots of the first group, and the
+// compute-matched view. The whole state lives in the address so a view can be linked.
 import type { RunDetail } from "../../../worker/protocol.ts";
 import { api } from "../api.ts";
 import { accuracyVsFlops, accuracyVsRecurrence, type SeriesPoint } from "../charts.ts";
@@ -18,6 +18,7 @@ import {
   type LeaderboardRow,
   leaderboardRows,
   pointAt,
+  precisionLabel,
   type RowPoint,
   type RunSettings,
   recurrenceColumns,
@@ -68,6 +69,7 @@ function groupCaption(group: ComparableGroup, index: number, first: ComparableGr
     `${fewshotText(s)}-shot`,
     s.maxGenToks === null ? "no generation" : `max ${s.maxGenToks} tokens`,
     `dataset ${datasetText(s)}`,
+    `precision ${group.dtype}`,
   ].join(" · ");
   if (index === 0) return `Ranked together: ${facts}`;
   const differs = [
@@ -75,6 +77,7 @@ function groupCaption(group: ComparableGroup, index: number, first: ComparableGr
     s.numFewshot !== first.settings.numFewshot && "few-shot",
     s.maxGenToks !== first.settings.maxGenToks && "token cap",
     s.datasetId !== first.settings.datasetId && "dataset version",
+    group.dtype !== first.dtype && "precision",
   ].filter(Boolean);
   const why = group.n === null ? "no result at this r" : `differs in ${differs.join(", ")}`;
   return `Not ranked with the table above (${why}): ${facts}`;
@@ -202,6 +205,14 @@ page("the leaderboard", async function renderLeaderboard(container) {
             {},
             h("a", { href: runLink(row.runId) }, row.model),
             row.recurrent ? null : h("span", { className: "tag" }, "non-recurrent"),
+            // Lossy exports are marked where a phone shows them too (the column below is hidden).
+            row.dtype === "fp32"
+              ? null
+              : h(
+                  "span",
+                  { className: "tag precision", title: precisionLabel(row.dtype, row.fidelity, r) },
+                  row.dtype,
+                ),
             h(
               "div",
               { className: "muted small checkpoint-facts" },
@@ -325,6 +336,21 @@ page("the leaderboard", async function renderLeaderboard(container) {
         numeric: true,
         secondary: true,
         cell: (row) => flops(pointAt(row, r)?.meanFlops),
+      },
+      // Last, so the columns before it keep their places.
+      {
+        key: "precision",
+        label: "Precision",
+        title:
+          "weight precision; for lossy exports, top-1 agreement with the fp32 reference measured at export (at this r, else the nearest measured r)",
+        fixed: true,
+        secondary: true,
+        cell: (row) =>
+          h(
+            "span",
+            { className: row.dtype === "fp32" ? "" : "badge lossy", "data-dtype": row.dtype },
+            precisionLabel(row.dtype, row.fidelity, r),
+          ),
       },
     ];
 

@@ -12,7 +12,7 @@ import {
 import { add, h, headerRow, query, samplesLink, showMessage } from "../dom.ts";
 import { count, flops, percent, shortHash } from "../format.ts";
 import { page } from "../layout.ts";
-import { type Baseline, checkpointDetails, findBaseline } from "../model.ts";
+import { type Baseline, checkpointDetails, findBaseline, precisionSummary } from "../model.ts";
 
 const POLL_MS = 2000;
 const AGGREGATE_COLUMNS = [
@@ -42,6 +42,9 @@ page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container
   document.title = `${run.checkpoint_name} · evals run`;
 
   const draw = (detail: RunDetail) => {
+    // The run's own config names its precision even before it is published (no public card yet).
+    const dtype = detail.config.dtype ?? checkpoint?.dtype ?? "fp32";
+    const precision = precisionSummary(dtype, checkpoint?.fidelity?.per_recurrence ?? null);
     const header = h(
       "section",
       { className: "run-header" },
@@ -63,6 +66,8 @@ page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container
               detail.verified ? "verified" : "community",
             )
           : h("span", { className: "badge unpublished" }, "unpublished"),
+        dtype === "fp32" ? null : " ",
+        dtype === "fp32" ? null : h("span", { className: "badge lossy", title: precision }, dtype),
       ),
       h(
         "dl",
@@ -73,6 +78,7 @@ page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container
           h("code", { title: detail.checkpoint_id }, shortHash(detail.checkpoint_id)),
         ),
         ...checkpointDetails(checkpoint).map(([name, value]) => fact(name, value)),
+        fact("precision", precision),
         fact(
           "r",
           checkpoint && !checkpoint.recurrent
