@@ -1,7 +1,8 @@
 // Which backend a runner uses and what it tells the API it can hold. `auto` takes WebGPU only on
 // a hardware adapter: a software one (SwiftShader) is correct but ~100x slower than WASM.
-import { totalmem } from "node:os";
+import { freemem, totalmem } from "node:os";
 import type { Browser } from "playwright-core";
+import { WASM_HEAP_BYTES } from "../model/memory-ceiling.ts";
 import type { Capabilities } from "../worker/protocol.ts";
 import type { BackendName } from "./backends.ts";
 import { BackendUnavailableError } from "./browser/browser-engine.ts";
@@ -16,7 +17,7 @@ export interface ChosenBackend {
   reason: string;
 }
 
-/** WASM32 addresses 4 GiB in all; DESIGN §9 measured ~4 GiB of weights as the ceiling. */
+/** For APIs that predate `max_memory_bytes`: DESIGN §9 measured ~4 GiB of weights as the ceiling. */
 const WASM_MAX_PARAMETERS = 1_000_000_000;
 const WASM_MAX_BUFFER_BYTES = 2 ** 31;
 
@@ -31,6 +32,7 @@ export async function chooseBackend(
         backends: ["node"],
         max_parameters: Math.floor(totalmem() / 2 / 4),
         max_buffer_bytes: 2 ** 40,
+        max_memory_bytes: freemem(),
       },
       reason: "asked for node (onnxruntime-node in the runner process)",
     };
@@ -41,6 +43,7 @@ export async function chooseBackend(
       backends: ["wasm"],
       max_parameters: WASM_MAX_PARAMETERS,
       max_buffer_bytes: WASM_MAX_BUFFER_BYTES,
+      max_memory_bytes: WASM_HEAP_BYTES,
     },
     reason: "asked for wasm",
   };
@@ -62,6 +65,8 @@ export async function chooseBackend(
       backends: ["webgpu"],
       max_parameters: WASM_MAX_PARAMETERS,
       max_buffer_bytes: probe.maxBufferSize,
+      // WebGPU reports no total; onnxruntime-web builds the sessions from graphs in its heap.
+      max_memory_bytes: WASM_HEAP_BYTES,
     },
     reason: `${choice === "auto" ? "auto: hardware adapter" : "asked for webgpu"}: ${probe.description}${probe.fallback ? " (software adapter: slow)" : ""}`,
   };

@@ -379,6 +379,12 @@ export const CapabilitiesSchema = z.object({
   max_parameters: z.number().int().positive(),
   /** Largest single buffer (bytes) its device allows, e.g. WebGPU maxBufferSize. */
   max_buffer_bytes: z.number().int().positive(),
+  /**
+   * Memory (bytes) the backend can give a checkpoint: 4 GiB for onnxruntime-web's heap, free
+   * memory for node. When given, the API leases by the checkpoint's estimated need
+   * (model/memory-ceiling.ts) instead of `max_parameters`, which older runners still rely on.
+   */
+  max_memory_bytes: z.number().int().positive().optional(),
 });
 export type Capabilities = z.infer<typeof CapabilitiesSchema>;
 

@@ -5,6 +5,7 @@ import type { Browser, Page } from "playwright-core";
 import { EvalsError } from "../../evals/errors.ts";
 import { readCheckpoint } from "../../model/checkpoint.ts";
 import type { Manifest } from "../../model/manifest.ts";
+import { wasmMemoryRefusal } from "../../model/memory-ceiling.ts";
 import {
   ContextWindowExceededError,
   GenerationRequestError,
@@ -24,7 +25,6 @@ import type {
   LoglikelihoodResult,
 } from "../engine/loglikelihood.ts";
 import { numericCheckFailure } from "../engine/numeric-check.ts";
-import { wasmMemoryRefusal } from "../memory-ceiling.ts";
 import { buildEnginePage } from "../page/build.ts";
 import type { BrowserBackend, LoadReport } from "../page/engine-page.ts";
 import { type StaticServer, startStaticServer } from "../serve/static-server.ts";

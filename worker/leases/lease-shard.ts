@@ -64,7 +64,8 @@ export async function leaseShard(
     ...expireLeases(env, now),
     env.DB.prepare(
       `UPDATE shards SET state = 'leased', lease_id = ?, holder = ?, holder_trusted = ?, deadline = ?, attempts = attempts + 1
-       WHERE id = (SELECT id FROM shards WHERE state = 'queued' AND total_parameters <= ? AND max_tensor_bytes <= ?
+       WHERE id = (SELECT id FROM shards WHERE state = 'queued' AND max_tensor_bytes <= ?
+                     AND CASE WHEN ? IS NULL OR memory_bytes IS NULL THEN total_parameters <= ? ELSE memory_bytes <= ? END
                    ORDER BY failures DESC, rowid LIMIT 1)
        RETURNING id, run_id, task, recurrences, doc_start, doc_end`,
     ).bind(
@@ -72,8 +73,12 @@ export async function leaseShard(
       principal.tokenId,
       principal.trusted ? 1 : 0,
       deadline,
-      capabilities.max_parameters,
       capabilities.max_buffer_bytes,
+      // A runner that declares bytes is leased by memory; older ones (and shards created before
+      // memory_bytes existed) by parameter count.
+      capabilities.max_memory_bytes ?? null,
+      capabilities.max_parameters,
+      capabilities.max_memory_bytes ?? null,
     ),
     env.DB.prepare(
       "INSERT INTO leases (id, shard_id, holder, created_at) SELECT ?, id, ?, ? FROM shards WHERE lease_id = ?",

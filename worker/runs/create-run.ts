@@ -15,6 +15,7 @@ import type { LoglikelihoodTaskDefinition } from "../../evals/tasks/loglikelihoo
 import { UnknownTaskError } from "../../evals/tasks/registry.ts";
 import { buildRequests, sha256Hex, TaskDataError, taskHash } from "../../evals/tasks/render.ts";
 import type { TaskDefinition, TaskDoc, TaskRequest } from "../../evals/tasks/types.ts";
+import { wasmMemoryEstimate } from "../../model/memory-ceiling.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Env } from "../env.ts";
 import { badRequest, conflict } from "../http-error.ts";
@@ -52,6 +53,8 @@ export async function createRun(
   const runId = `run_${crypto.randomUUID()}`;
   const now = new Date().toISOString();
   const identity = await checkpointIdentity(checkpoint.manifest);
+  // What a runner needs to hold it, by the estimate the runner itself checks before loading.
+  const memoryBytes = Math.ceil(wasmMemoryEstimate(checkpoint.manifest).total);
 
   const statements: D1PreparedStatement[] = [
     env.DB.prepare(
@@ -107,6 +110,7 @@ export async function createRun(
         state: shard.done ? "done" : "queued",
         total_parameters: checkpoint.total_parameters,
         max_tensor_bytes: checkpoint.max_tensor_bytes,
+        memory_bytes: memoryBytes,
       });
     }
     statements.push(
@@ -171,6 +175,7 @@ export async function createRun(
         "state",
         "total_parameters",
         "max_tensor_bytes",
+        "memory_bytes",
       ],
       shardRows,
     ),

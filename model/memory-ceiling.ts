@@ -1,7 +1,7 @@
 // What a checkpoint needs in onnxruntime-web's heap, against the ceiling the runner declares:
 // WASM32 addresses 4 GiB in all. Refusing before loading turns a `std::bad_alloc` deep in the
 // page into a message that says what would fit (DESIGN §9).
-import type { Manifest } from "../model/manifest.ts";
+import type { Manifest } from "./manifest.ts";
 
 /** The WASM backend's memory ceiling: a wasm32 heap addresses at most 4 GiB. */
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Manifest } from "../model/manifest.ts";
+import type { Manifest } from "./manifest.ts";
 import { WASM_HEAP_BYTES, wasmMemoryEstimate, wasmMemoryRefusal } from "./memory-ceiling.ts";
 
 // The Llama-3.2-1B shape split 4,8,4 (1.24B parameters, tied 128256×2048 embedding), with the
