@@ -220,6 +220,14 @@ export async function seedTriage(baseUrl: string, adminToken: string): Promise<S
     token: (await admin.createToken({ role: "runner", name: "triage-runner", trusted: true }))
       .token,
   });
+  // The same gsm8k files `seed` registers (the same version, whoever registers it first).
+  const files: Record<string, string> = {};
+  for (const name of ["test.jsonl", "fewshot_gsm8k_cot_8shot.jsonl"]) {
+    const bytes = new Uint8Array(readFileSync(join(gsm8k, name)));
+    files[name] = await sha256Hex(bytes);
+    await submit.uploadBlob(files[name], bytes);
+  }
+  await submit.registerDataset({ name: "gsm8k", files });
   const stories = join(root, "../shared/models/stories260k");
   const fixture = await checkpointFixture("triage");
   fixture.manifest.name = "stories260k triage";
