@@ -601,7 +601,7 @@ describe("issue 15: run page and sample triage", () => {
       expect(seen.length).toBeLessThan(full.length);
       expect(full.endsWith(seen.trimStart().slice(-60))).toBe(true);
       expect(await page.locator("[data-prompt-truncated]").textContent()).toMatch(
-        /saw only its last \d+ tokens; the first \d+ were cut/,
+        /saw only its last [\d,]+ tokens; the first [\d,]+ were cut/,
       );
       expect(await page.locator('[data-badge="truncated"]').count()).toBe(2);
       expect(await page.locator('[data-badge="capped"]').count()).toBe(2);

@@ -280,12 +280,14 @@ export async function seedTriage(baseUrl: string, adminToken: string): Promise<S
       );
     }
   };
+  // 8-shot: every prompt is longer than the 512 − 64 tokens the window leaves.
   const base = {
     tasks: [TASK],
     limit: DOCS,
     shard_size: DOCS,
     checkpoint,
     max_gen_toks: maxGenToks,
+    num_fewshot: 8,
   };
   const first = await submit.createRun({ ...base, recurrences: [1, 2] });
   await answer((doc, r) => doc < 2 * r);

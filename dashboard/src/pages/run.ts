@@ -335,6 +335,14 @@ function drawTask(
   for (const figure of plots.querySelectorAll("figure[data-plot]")) {
     const name = `${detail.id}-${task}-${figure.getAttribute("data-plot")}`;
     const caption = figure.querySelector("figcaption");
+    // One labelled image per plot: the marks' own aria-labels on plain <g> are not allowed ARIA.
+    for (const svg of figure.querySelectorAll("svg")) {
+      svg.setAttribute("role", "img");
+      svg.setAttribute("aria-label", caption?.textContent ?? "plot");
+      for (const labelled of svg.querySelectorAll("[aria-label]")) {
+        labelled.removeAttribute("aria-label");
+      }
+    }
     if (caption) add(caption, " ", svgDownloadLink(figure, name));
   }
   const truncated = aggregates.reduce((sum, a) => sum + (a.truncated ?? 0), 0);

@@ -333,7 +333,12 @@ function primaryAnswer(extracted: Record<string, string>, metric: string): [stri
 
 function promptSection(doc: RunDocument): HTMLElement[] {
   const truncated = doc.samples.find((s) => s.prompt_truncated);
-  const full = h("pre", { className: "prompt" }, doc.prompt);
+  // Scrollable boxes are tab stops, so a keyboard can scroll them.
+  const full = h(
+    "pre",
+    { className: "prompt", tabindex: 0, "aria-label": "Full prompt" },
+    doc.prompt,
+  );
   // The document's own question is at the end of the prompt, after the few-shot exemplars.
   queueMicrotask(() => {
     full.scrollTop = full.scrollHeight;
@@ -356,7 +361,16 @@ function promptSection(doc: RunDocument): HTMLElement[] {
     ),
   ];
   if (seen) {
-    const window = h("pre", { className: "prompt seen", "data-prompt-seen": "" }, seen.text);
+    const window = h(
+      "pre",
+      {
+        className: "prompt seen",
+        "data-prompt-seen": "",
+        tabindex: 0,
+        "aria-label": "Prompt the model saw",
+      },
+      seen.text,
+    );
     queueMicrotask(() => {
       window.scrollTop = window.scrollHeight;
     });
@@ -471,7 +485,11 @@ function drawDocument(
         h("div", {}, h("dt", {}, "prompt tokens"), h("dd", {}, String(sample.prompt_tokens))),
         h("div", {}, h("dt", {}, "FLOPs"), h("dd", {}, flops(sample.flops))),
       ),
-      h("pre", { className: "completion-text" }, sample.completion),
+      h(
+        "pre",
+        { className: "completion-text", tabindex: 0, "aria-label": `Completion at r = ${r}` },
+        sample.completion,
+      ),
       h(
         "p",
         { className: "muted small" },
