@@ -2,7 +2,8 @@
 // through the API: every page renders the seeded runs, plots carry the expected points, the sample
 // viewer shows each r's own completion, the compare page shows the seeded delta, bad ids give a
 // message, a running run updates live. Screenshots of every page go to test-output/dashboard/.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -16,11 +17,14 @@ import {
   CAPPED_MAX_GEN_TOKS,
   CORRECT,
   DOCS,
+  PRIVATE_SOURCE_PATH,
   type Seeded,
   type SeededExtras,
+  type SeededTriage,
   seed,
   seedComparisons,
   seedGeneralRuns,
+  seedTriage,
 } from "./testing/seed.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -37,6 +41,7 @@ let extras: SeededExtras;
 let generalRun: string;
 let browser: Browser;
 let persistTo: string;
+let triage: SeededTriage;
 
 function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -117,8 +122,9 @@ beforeAll(async () => {
   persistTo = mkdtempSync(join(tmpdir(), "evals-dashboard-"));
   // startLocalApi builds the dashboard bundles before it starts wrangler dev.
   api = await startLocalApi({ port: await freePort(), persistTo, quiet: true });
-  // The extras first: `seed` leaves a run with an unanswered shard that no other runner may take.
+  // Before `seed`: `seed` leaves a run with an unanswered shard that no other runner may take.
   extras = await seedComparisons(api.url, api.adminToken);
+  triage = await seedTriage(api.url, api.adminToken);
   seeded = await seed(api.url, api.adminToken);
   generalRun = (await seedGeneralRuns(persistTo, seeded.checkpoints.a)).run;
   browser = await launchChromium();
@@ -545,5 +551,399 @@ describe("dashboard", () => {
     await screenshot(page, "run-live-finished");
     expect(errors).toEqual([]);
     await context.close();
+  });
+});
+
+// ── issue 15: run and samples pages (truncation, triage, downloads, provenance, layout, a11y) ──
+
+const WIDE = { width: 1366, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const gsm8kDir = join(root, "../shared/datasets/gsm8k");
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+/** An lm-eval results file as read back (its shape is what the assertions check). */
+interface LmEvalFile {
+  "n-samples": Record<string, { original: number; effective: number }>;
+  config: { model_args: string };
+  model_name: string;
+  max_length: number;
+  configs: Record<string, { generation_kwargs: { max_gen_toks: number } }>;
+  task_hashes: Record<string, string>;
+}
+
+async function openAs(
+  path: string,
+  options: { viewport: { width: number; height: number }; token?: string; dark?: boolean },
+): Promise<Opened> {
+  const context = await browser.newContext({
+    viewport: options.viewport,
+    colorScheme: options.dark ? "dark" : "light",
+  });
+  if (options.token) {
+    await context.addInitScript((t) => localStorage.setItem("evals.token", t), options.token);
+  }
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(msg.text());
+  });
+  page.on("pageerror", (error) => errors.push(String(error)));
+  await page.goto(`${api.url}${path}`);
+  return { page, context, errors };
+}
+
+/** axe-core's serious and critical violations on the page as it is now. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: join(root, "node_modules/axe-core/axe.min.js") });
+  const found = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } }).axe;
+    return (await axe.run()).violations as {
+      id: string;
+      impact: string;
+      nodes: { target: string[] }[];
+    }[];
+  });
+  return found
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+/** One h1; every table has a header cell per column; no table is cut off by its box. */
+async function layoutFacts(page: Page) {
+  return page.evaluate(() => ({
+    h1: document.querySelectorAll("h1").length,
+    tables: [...document.querySelectorAll("table")].map((table) => {
+      const heads = table.querySelectorAll("thead tr:last-child th").length;
+      const widest = Math.max(
+        0,
+        ...[...table.querySelectorAll("tbody tr")].map((r) => r.children.length),
+      );
+      const box = table.parentElement as HTMLElement;
+      return {
+        headersCoverColumns: heads >= widest,
+        emptyHeaders: [...table.querySelectorAll("th")].filter(
+          (th) => !(th.textContent?.trim() || th.getAttribute("aria-label")),
+        ).length,
+        cutOff: table.scrollWidth > box.clientWidth + 1,
+      };
+    }),
+  }));
+}
+
+async function checkPage(
+  page: Page,
+  name: string,
+  viewport: "wide" | "phone",
+  cutOffAllowed = false,
+) {
+  const facts = await layoutFacts(page);
+  expect(facts.h1, `${name}: one h1`).toBe(1);
+  for (const table of facts.tables) {
+    expect(table.headersCoverColumns, `${name}: a th for every column`).toBe(true);
+    expect(table.emptyHeaders, `${name}: no empty th`).toBe(0);
+    if (viewport === "wide" && !cutOffAllowed)
+      expect(table.cutOff, `${name}: cut-off table`).toBe(false);
+  }
+  expect(await axeViolations(page), `${name}: axe`).toEqual([]);
+  await screenshot(page, `${name}-${viewport}`);
+}
+
+/** RFC 4180 rows (quoted fields may hold commas, quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  const endField = () => {
+    row.push(field);
+    field = "";
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted && c === '"' && text[i + 1] === '"') {
+      field += '"';
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+    } else if (quoted || (c !== "," && c !== "\n" && c !== "\r")) {
+      field += c;
+    } else if (c === ",") {
+      endField();
+    } else if (c === "\n") {
+      endField();
+      rows.push(row);
+      row = [];
+    }
+  }
+  return rows;
+}
+
+async function authedFetch(path: string, token?: string): Promise<Response> {
+  return fetch(`${api.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
+
+describe("issue 15: run page and sample triage", () => {
+  it("run page: truncation counts, provenance, downloads, SVG plots; one h1, headers, axe, dark mode", async () => {
+    const truncated = triage.truncatedDocs.length;
+    expect(truncated).toBe(DOCS); // 8-shot gsm8k does not fit stories260k's 512 − 64 tokens
+    for (const [viewport, size] of [
+      ["wide", WIDE],
+      ["phone", PHONE],
+    ] as const) {
+      const { page, context, errors } = await openAs(`/run?id=${triage.truncatedRun}`, {
+        viewport: size,
+        token: triage.submitToken,
+      });
+      await page.locator("table.aggregates").waitFor();
+      expect(await page.locator("table.aggregates td[data-truncated]").allTextContents()).toEqual([
+        `⚠ ${truncated} / ${DOCS}`,
+        `⚠ ${truncated} / ${DOCS}`,
+      ]);
+      expect(await page.locator(".warning[data-truncated]").getAttribute("data-truncated")).toBe(
+        String(2 * truncated),
+      );
+      const facts = await page.locator(".run-header dl.facts").textContent();
+      for (const fact of ["seeded-gpu", "dashboard-seed/1", "evals 0.1.0", "wasm", "test.jsonl"]) {
+        expect(facts).toContain(fact);
+      }
+      expect(facts).toMatch(/created\s*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+      expect(facts).toMatch(/finished.*\(\d+ s\)/);
+      expect(await page.locator("[data-download]").count()).toBe(4); // results + samples × r 1, 2
+      await checkPage(page, "issue15-run", viewport);
+      expect(errors).toEqual([]);
+      if (viewport === "wide") {
+        const [download] = await Promise.all([
+          page.waitForEvent("download"),
+          page.locator('figure[data-plot="accuracy-vs-r"] a.svg-download').click(),
+        ]);
+        const svg = readFileSync((await download.path()) as string, "utf8");
+        expect(svg.startsWith('<?xml version="1.0"')).toBe(true);
+        expect(svg).toContain('xmlns="http://www.w3.org/2000/svg"');
+        expect(svg).toContain("mark-accuracy");
+      }
+      await context.close();
+    }
+    const dark = await openAs(`/run?id=${triage.truncatedRun}`, {
+      viewport: WIDE,
+      token: triage.submitToken,
+      dark: true,
+    });
+    await dark.page.locator("table.aggregates").waitFor();
+    expect(await dark.page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+      "rgb(21, 23, 26)",
+    );
+    expect(await axeViolations(dark.page)).toEqual([]);
+    await screenshot(dark.page, "issue15-run-dark");
+    await dark.context.close();
+  });
+
+  it("downloads: samples CSV/JSONL, lm-eval results per r and --log_samples lines", async () => {
+    const token = triage.submitToken;
+    const run = triage.truncatedRun;
+    const csv = await (
+      await authedFetch(`/api/runs/${run}/samples/download?format=csv`, token)
+    ).text();
+    const [head, ...rows] = parseCsv(csv);
+    expect(head.slice(0, 5)).toEqual(["task", "r", "doc_index", "doc_id", "correct"]);
+    expect(head).toContain("prompt_truncated");
+    expect(rows).toHaveLength(2 * DOCS);
+    expect(rows.every((r) => r.length === head.length)).toBe(true);
+    const capped = rows.filter((r) => r[head.indexOf("hit_token_cap")] === "true");
+    expect(capped.map((r) => Number(r[2])).sort()).toEqual(
+      [...triage.cappedDocs, ...triage.cappedDocs].sort(),
+    );
+    const jsonl = await (
+      await authedFetch(`/api/runs/${run}/samples/download?format=jsonl`, token)
+    ).text();
+    expect(jsonl.trimEnd().split("\n")).toHaveLength(2 * DOCS);
+
+    expect((await authedFetch(`/api/runs/${run}/export`, token)).status).toBe(400);
+    const results = (await (
+      await authedFetch(`/api/runs/${run}/export?r=2`, token)
+    ).json()) as LmEvalFile;
+    const testSize = readFileSync(join(gsm8kDir, "test.jsonl"), "utf8")
+      .trimEnd()
+      .split("\n").length;
+    expect(results["n-samples"]).toEqual({
+      gsm8k_cot_sean: { original: testSize, effective: DOCS },
+    });
+    expect(results.config.model_args).toContain("mean_recurrence=2");
+    expect(results.model_name).toBe("stories260k triage");
+    expect(results.max_length).toBe(512);
+    expect(results.configs.gsm8k_cot_sean.generation_kwargs.max_gen_toks).toBe(triage.maxGenToks);
+
+    const lines = (
+      await (
+        await authedFetch(`/api/runs/${run}/export/samples?task=gsm8k_cot_sean&r=1`, token)
+      ).text()
+    )
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    const first = lines.find((l) => l.doc_id === 0 && l.filter === "flexible-extract");
+    const row0 = JSON.parse(readFileSync(join(gsm8kDir, "test.jsonl"), "utf8").split("\n")[0]);
+    expect(first.doc).toEqual(row0);
+    expect(first.target).toBe("18");
+    expect(first.doc_hash).toBe(sha256(JSON.stringify(row0, null, 2)));
+    expect(first.prompt_hash).toBe(sha256(first.arguments.gen_args_0.arg_0));
+    expect(first.exact_match).toBe(1);
+    // lm-eval's task hash is over the logged lines' hashes, in order.
+    const r1 = (await (
+      await authedFetch(`/api/runs/${run}/export?r=1`, token)
+    ).json()) as LmEvalFile;
+    expect(r1.task_hashes.gsm8k_cot_sean).toBe(
+      sha256(lines.map((l) => l.doc_hash + l.prompt_hash + l.target_hash).join("")),
+    );
+  });
+
+  it("samples page: the prompt the model saw, flags, filters, search, answers, keyboard strip", async () => {
+    const token = triage.submitToken;
+    const run = triage.truncatedRun;
+    for (const [viewport, size] of [
+      ["wide", WIDE],
+      ["phone", PHONE],
+    ] as const) {
+      const { page, context, errors } = await openAs(`/samples?run=${run}&doc=2`, {
+        viewport: size,
+        token,
+      });
+      await page.locator("article.completion").first().waitFor();
+      const seen = (await page.locator("pre[data-prompt-seen]").textContent()) ?? "";
+      const full =
+        (await page.locator("details.prompt-box pre.prompt:not(.seen)").textContent()) ?? "";
+      expect(seen.length).toBeGreaterThan(50);
+      expect(seen.length).toBeLessThan(full.length);
+      expect(full.endsWith(seen.trimStart().slice(-60))).toBe(true);
+      expect(await page.locator("[data-prompt-truncated]").textContent()).toMatch(
+        /saw only its last [\d,]+ tokens; the first [\d,]+ were cut/,
+      );
+      expect(await page.locator('[data-badge="truncated"]').count()).toBe(2);
+      expect(await page.locator('[data-badge="capped"]').count()).toBe(2);
+      // The primary metric's extracted answer; correctness in words and marks, not only colour.
+      expect(await page.locator('article[data-r="2"] code[data-answer]').textContent()).toBe(
+        JSON.parse(readFileSync(join(gsm8kDir, "test.jsonl"), "utf8").split("\n")[2])
+          .answer.split("####")
+          .at(-1)
+          .trim(),
+      );
+      expect(await page.locator('article[data-r="2"] .badge.ok').textContent()).toBe("✓ correct");
+      expect(new Set(await page.locator(".doc-list .cell").allTextContents())).toEqual(
+        new Set(["✓", "✗"]),
+      );
+      // Long answers wrap at spaces, inside their column.
+      const wrap = await page.locator('article[data-r="1"] pre.completion-text').evaluate((el) => ({
+        wrap: getComputedStyle(el).overflowWrap,
+        breakWord: getComputedStyle(el).wordBreak,
+        overflows: el.scrollWidth > el.clientWidth + 1,
+      }));
+      expect(wrap).toEqual({ wrap: "break-word", breakWord: "normal", overflows: false });
+      await checkPage(page, "issue15-samples", viewport);
+      expect(errors).toEqual([]);
+      await context.close();
+    }
+
+    const { page, context, errors } = await openAs(`/samples?run=${run}`, {
+      viewport: WIDE,
+      token,
+    });
+    const listed = async () => {
+      await page.locator("[data-doc-count]").waitFor();
+      return page
+        .locator("button.doc")
+        .evaluateAll((els) => els.map((el) => Number(el.getAttribute("data-doc"))));
+    };
+    const filter = async (params: string) => {
+      await page.goto(`${api.url}/samples?run=${run}&${params}`);
+      await page.locator("[data-doc-count]").waitFor();
+      return listed();
+    };
+    expect(await filter("capped=1")).toEqual(triage.cappedDocs);
+    expect(await filter("truncated=1&r=2")).toEqual(triage.truncatedDocs);
+    expect(await filter("r=1&correct=1")).toEqual([0, 1]); // correct where doc < 2r
+    expect(await filter("r=2&correct=0")).toEqual([4, 5, 6, 7]);
+    // Search: "ducks" is in document 0's question only (not in the exemplar, golds or answers).
+    const questions = readFileSync(join(gsm8kDir, "test.jsonl"), "utf8")
+      .split("\n")
+      .slice(0, DOCS)
+      .map((line) => JSON.parse(line).question as string);
+    expect(readFileSync(join(gsm8kDir, "fewshot_gsm8k_cot_8shot.jsonl"), "utf8")).not.toMatch(
+      /ducks/i,
+    );
+    await page.goto(`${api.url}/samples?run=${run}`);
+    await page.locator("[data-doc-count]").waitFor();
+    await page.fill('input[name="q"]', "DUCKS");
+    await page.click('form[role="search"] button[type="submit"]');
+    await page.waitForURL(/q=DUCKS/);
+    await page
+      .locator("[data-doc-count]")
+      .filter({ hasNotText: `${DOCS} of` })
+      .waitFor();
+    expect(await listed()).toEqual(
+      questions.flatMap((q, i) => (q.toLowerCase().includes("ducks") ? [i] : [])),
+    );
+    // The r strip: one tab stop, arrow keys move between r, focus visible.
+    await page.goto(`${api.url}/samples?run=${run}&doc=0`);
+    await page.locator("article.completion").first().waitFor();
+    await page.locator(".completions").focus();
+    await page.keyboard.press("ArrowRight");
+    const focused = () =>
+      page.evaluate(() => ({
+        r: document.activeElement?.getAttribute("data-r"),
+        outline: getComputedStyle(document.activeElement as Element).outlineStyle,
+      }));
+    expect(await focused()).toEqual({ r: "1", outline: "solid" });
+    await page.keyboard.press("ArrowRight");
+    expect((await focused()).r).toBe("2");
+    await page.keyboard.press("ArrowLeft");
+    expect((await focused()).r).toBe("1");
+    expect(errors).toEqual([]);
+    await context.close();
+
+    // Reuse: every r = 1 sample of the second run came from the first; r = 4 was computed.
+    const reused = await openAs(`/samples?run=${triage.reuseRun}&reused=1&r=1`, {
+      viewport: WIDE,
+      token,
+    });
+    expect(await reused.page.locator("[data-doc-count]").getAttribute("data-doc-count")).toBe(
+      String(DOCS),
+    );
+    await reused.page.goto(`${api.url}/samples?run=${triage.reuseRun}&reused=1&r=4`);
+    await reused.page.getByText("No document matches the filters.").waitFor();
+    await reused.context.close();
+  });
+
+  // Publishes the triage runs: keep this the last test of the file.
+  it("public pages and API answers never show a submitter's local path", async () => {
+    await triage.publish();
+    const secret = PRIVATE_SOURCE_PATH.slice(0, PRIVATE_SOURCE_PATH.lastIndexOf("/"));
+    const run = triage.truncatedRun;
+    const paths = [
+      "/api/leaderboard",
+      "/api/leaderboard/checkpoints",
+      "/api/runs",
+      `/api/runs/${run}`,
+      `/api/runs/${run}/outcomes`,
+      `/api/runs/${run}/docs/gsm8k_cot_sean/0`,
+      `/api/runs/${run}/samples`,
+      `/api/runs/${run}/samples/download?format=jsonl`,
+      `/api/runs/${run}/samples/download?format=csv`,
+      `/api/runs/${run}/export?r=1`,
+      `/api/runs/${run}/export/samples?task=gsm8k_cot_sean&r=1`,
+    ];
+    let publicCheckpoint = false;
+    for (const path of paths) {
+      const res = await authedFetch(path);
+      expect(res.status, path).toBe(200);
+      const body = await res.text();
+      expect(body, path).not.toContain(secret);
+      if (body.includes("stories-secret")) publicCheckpoint = true;
+    }
+    // The checkpoint is listed (its folder's last component only): the check above saw it.
+    expect(publicCheckpoint).toBe(true);
+    for (const path of ["/", `/run?id=${run}`, `/samples?run=${run}&doc=0`]) {
+      const { page, context } = await openAs(path, { viewport: WIDE });
+      await page.waitForLoadState("networkidle");
+      expect(await page.content(), path).not.toContain(secret);
+      await context.close();
+    }
   });
 });

@@ -345,6 +345,19 @@ export const RunDetailSchema = RunSummarySchema.extend({
   failures: z.array(ShardFailureSchema),
   /** What an `incomplete` run lacks: (task, r, docs) of shards given up, and why. */
   missing: z.array(MissingSchema),
+  /**
+   * What produced the samples: every backend, device and runner version that posted one (runner
+   * claims, as stored), and the API's own version and commit. Optional only for older servers.
+   */
+  provenance: z
+    .object({
+      backends: z.array(z.string()),
+      devices: z.array(z.string()),
+      runner_versions: z.array(z.string()),
+      harness_version: z.string(),
+      git_hash: z.string().nullable(),
+    })
+    .optional(),
 }).meta({ id: "RunDetail" });
 export type RunDetail = z.infer<typeof RunDetailSchema>;
 

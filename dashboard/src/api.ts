@@ -77,7 +77,16 @@ export const api = {
     getJson<RunOutcomes>(`/api/runs/${enc(id)}/outcomes${task ? `?task=${enc(task)}` : ""}`),
   document: (id: string, task: string, doc: number) =>
     getJson<RunDocument>(`/api/runs/${enc(id)}/docs/${enc(task)}/${doc}`),
-  exportUrl: (id: string) => `/api/runs/${enc(id)}/export`,
+  exportUrl: (id: string, r?: number) =>
+    `/api/runs/${enc(id)}/export${r === undefined ? "" : `?r=${r}&download=1`}`,
+  lmEvalSamplesUrl: (id: string, task: string, r: number) =>
+    `/api/runs/${enc(id)}/export/samples?task=${enc(task)}&r=${r}`,
+  samplesDownloadUrl: (id: string, format: "jsonl" | "csv") =>
+    `/api/runs/${enc(id)}/samples/download?format=${format}`,
+  search: (id: string, task: string, q: string) =>
+    getJson<{ doc_indices: number[] }>(
+      `/api/runs/${enc(id)}/search?task=${enc(task)}&q=${enc(q)}`,
+    ).then((body) => body.doc_indices),
 };
 
 /** The message a page shows instead of its content when a read failed. */

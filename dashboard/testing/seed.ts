@@ -371,6 +371,130 @@ export async function seedGeneralRuns(
 }
 // ── end: comparisons and general tasks ──────────────────────────────────────────────────────
 
+// ── triage seed (issue 15 items 5, 10, 11): truncated, capped and reused samples ──────────────
+
+/** A submitter's local directory: must never reach a public page or a public API answer. */
+export const PRIVATE_SOURCE_PATH = "/home/alice/private-models/stories-secret";
+
+export interface SeededTriage {
+  /** stories260k's real tokenizer and 512-token window: gsm8k prompts do not fit. */
+  truncatedRun: string;
+  /** Same checkpoint, r = 1 again (reused from `truncatedRun`) and r = 4 new. */
+  reuseRun: string;
+  checkpoint: string;
+  /** Documents whose prompt the runner had to cut (all of them at this window). */
+  truncatedDocs: number[];
+  /** Documents whose generation stopped at the token cap, at every r. */
+  cappedDocs: number[];
+  maxGenToks: number;
+  /** The runs stay unpublished (the leaderboard's own seed is unchanged) until this is called. */
+  submitToken: string;
+  publish(): Promise<void>;
+}
+
+/**
+ * A checkpoint with stories260k's own tokenizer (so the server can show the window the model saw)
+ * and a private source path; its runs' answers are fabricated, but prompt token counts and the
+ * truncation flag come from the real tokenizer and the runner's own window rule.
+ */
+export async function seedTriage(baseUrl: string, adminToken: string): Promise<SeededTriage> {
+  const { PromptTokenizer } = await import("../../runner/engine/tokenizer.ts");
+  const { fitPrompt } = await import("../../runner/engine/prompt-window.ts");
+  const admin = new EvalsClient({ baseUrl, token: adminToken });
+  const submitToken = (await admin.createToken({ role: "submit", name: "triage-seed" })).token;
+  const submit = new EvalsClient({ baseUrl, token: submitToken });
+  const runner = new EvalsClient({
+    baseUrl,
+    token: (await admin.createToken({ role: "runner", name: "triage-runner", trusted: true }))
+      .token,
+  });
+  // The same gsm8k files `seed` registers (the same version, whoever registers it first).
+  const files: Record<string, string> = {};
+  for (const name of ["test.jsonl", "fewshot_gsm8k_cot_8shot.jsonl"]) {
+    const bytes = new Uint8Array(readFileSync(join(gsm8k, name)));
+    files[name] = await sha256Hex(bytes);
+    await submit.uploadBlob(files[name], bytes);
+  }
+  await submit.registerDataset({ name: "gsm8k", files });
+  const stories = join(root, "../shared/models/stories260k");
+  const fixture = await checkpointFixture("triage");
+  fixture.manifest.name = "stories260k triage";
+  fixture.manifest.source.path = PRIVATE_SOURCE_PATH;
+  for (const name of ["tokenizer.json", "tokenizer_config.json"]) {
+    const bytes = new Uint8Array(readFileSync(join(stories, name)));
+    fixture.files.set(name, bytes);
+    fixture.manifest.tokenizer.files[name] = await sha256Hex(bytes);
+  }
+  const checkpoint = await register(submit, fixture);
+  const tokenizer = new PromptTokenizer(
+    JSON.parse(readFileSync(join(stories, "tokenizer.json"), "utf8")),
+    JSON.parse(readFileSync(join(stories, "tokenizer_config.json"), "utf8")),
+    fixture.manifest.tokens,
+  );
+  const maxGenToks = 64;
+  const cappedDocs = [2, 5];
+  const gold = golds();
+  const truncated = new Set<number>();
+  const answer = async (correct: (doc: number, r: number) => boolean) => {
+    for (;;) {
+      const lease = await runner.lease(capabilities, "dashboard-seed/1");
+      if (!lease) return;
+      const r = lease.shard.recurrences;
+      await runner.postResults(
+        lease.lease_id,
+        lease.prompts.map((p) => {
+          const window = fitPrompt(
+            tokenizer.encodePrompt(p.prompt),
+            fixture.manifest.architecture.max_position_embeddings,
+            lease.generation.max_new_tokens,
+          );
+          if (window.truncated) truncated.add(p.doc_index);
+          const right = correct(p.doc_index, r);
+          return {
+            doc_id: p.doc_id,
+            recurrences: r,
+            completion: ` A long answer about doc ${p.doc_index} at r=${r}, worded so that it has to wrap: ${"considerably ".repeat(12)}so the answer is ${right ? gold[p.doc_index] : "7"}`,
+            prompt_tokens: window.ids.length,
+            prompt_truncated: window.truncated,
+            generated_tokens: cappedDocs.includes(p.doc_index)
+              ? lease.generation.max_new_tokens
+              : 30,
+            backend: "wasm",
+            device: "seeded-gpu",
+            runner_version: "dashboard-seed/1",
+            timings: { ms: 5 },
+          };
+        }),
+      );
+    }
+  };
+  // 8-shot: every prompt is longer than the 512 − 64 tokens the window leaves.
+  const base = {
+    tasks: [TASK],
+    limit: DOCS,
+    shard_size: DOCS,
+    checkpoint,
+    max_gen_toks: maxGenToks,
+    num_fewshot: 8,
+  };
+  const first = await submit.createRun({ ...base, recurrences: [1, 2] });
+  await answer((doc, r) => doc < 2 * r);
+  const second = await submit.createRun({ ...base, recurrences: [1, 4] });
+  await answer((doc) => doc % 2 === 0);
+  return {
+    submitToken,
+    publish: async () => {
+      for (const run of [first.id, second.id]) await submit.publishRun(run);
+    },
+    truncatedRun: first.id,
+    reuseRun: second.id,
+    checkpoint,
+    truncatedDocs: [...truncated].sort((a, b) => a - b),
+    cappedDocs,
+    maxGenToks,
+  };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [baseUrl, adminToken] = process.argv.slice(2);
   if (!baseUrl || !adminToken) {

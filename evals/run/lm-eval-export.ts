@@ -9,6 +9,7 @@
 // lm-eval's own and r is in `model_args` and each task's `metadata.mean_recurrence`.
 // Both the API (worker/routes/runs.ts) and the CLI (`evals local`, `evals results <file>`) write
 // through this one module.
+import { EvalsError } from "../errors.ts";
 import { getLoglikelihoodTask, TASK_GROUPS } from "../tasks/loglikelihood/registry.ts";
 import type { LoglikelihoodTaskDefinition } from "../tasks/loglikelihood/types.ts";
 import { getTask } from "../tasks/registry.ts";
@@ -388,7 +389,7 @@ export function lmEvalFileDate(iso: string): string {
 
 // ── a local results file ─────────────────────────────────────────────────────
 
-export class LmEvalRecurrenceError extends Error {
+export class LmEvalRecurrenceError extends EvalsError {
   constructor(readonly recurrences: number[]) {
     super(
       `lm-eval results hold one model configuration and this run has r = ${recurrences.join(", ")}; pick one (--r ${recurrences.at(-1)})`,

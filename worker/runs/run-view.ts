@@ -1,5 +1,6 @@
 // Reading runs: summaries, the full detail (progress, aggregates, failures) and who may see them.
 import { aggregateSamples } from "../../evals/run/aggregate.ts";
+import { EVALS_VERSION } from "../../evals/run/lm-eval-export.ts";
 import type { Aggregate, SampleRecord } from "../../evals/run/records.ts";
 import { findTask } from "../../evals/tasks/catalog.ts";
 import type { Principal } from "../auth/principal.ts";
@@ -106,7 +107,7 @@ export function taskMetrics(
 }
 
 export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
-  const [tasks, shards, samples, failures, sources, missing] = await env.DB.batch([
+  const [tasks, shards, samples, failures, sources, missing, made] = await env.DB.batch([
     env.DB.prepare(
       `SELECT t.task, t.task_hash, t.dataset_id, t.dataset_files, t.num_fewshot, t.doc_count,
          EXISTS (SELECT 1 FROM canonical_datasets c WHERE c.dataset_id = t.dataset_id) AS canonical_data
@@ -137,6 +138,12 @@ export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
          SELECT 1 FROM samples x WHERE x.run_id = s.run_id AND x.task = s.task
            AND x.recurrences = s.recurrences AND x.doc_index = d.doc_index)
        ORDER BY s.rowid, d.doc_index`,
+    ).bind(row.id),
+    env.DB.prepare(
+      `SELECT DISTINCT json_extract(record, '$.backend') AS backend,
+         json_extract(record, '$.device') AS device,
+         json_extract(record, '$.runner_version') AS runner_version
+       FROM samples WHERE run_id = ?`,
     ).bind(row.id),
   ]);
   type Count = {
@@ -184,6 +191,25 @@ export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
     })),
     failures: groupFailures(failures.results as FailureRow[]),
     missing: groupMissing(missing.results as MissingRow[]),
+    provenance: provenanceOf(made.results as MadeRow[], env),
+  };
+}
+
+interface MadeRow {
+  backend: string | null;
+  device: string | null;
+  runner_version: string | null;
+}
+
+function provenanceOf(rows: MadeRow[], env: Env): RunDetail["provenance"] {
+  const distinct = (pick: (row: MadeRow) => string | null) =>
+    [...new Set(rows.map(pick).filter((v): v is string => Boolean(v)))].sort();
+  return {
+    backends: distinct((r) => r.backend),
+    devices: distinct((r) => r.device),
+    runner_versions: distinct((r) => r.runner_version),
+    harness_version: `evals ${EVALS_VERSION}`,
+    git_hash: env.EVALS_GIT_HASH ?? null,
   };
 }
 

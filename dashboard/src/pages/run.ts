@@ -1,6 +1,7 @@
 // One run: accuracy against r (95% CI), against mean FLOPs per sample (log x, with the
-// non-recurrent baseline when one is linked), mean generated tokens against r, the aggregate table,
-// and live progress polled while the run is going.
+// non-recurrent baseline when one is linked), mean generated tokens against r, the aggregate table
+// (with how many prompts were cut to the model's window), provenance, downloads, and live progress
+// polled while the run is going.
 import type { RunDetail } from "../../../worker/protocol.ts";
 import { api } from "../api.ts";
 import {
@@ -13,6 +14,7 @@ import { add, h, headerRow, query, samplesLink, showMessage } from "../dom.ts";
 import { count, flops, percent, shortHash } from "../format.ts";
 import { page } from "../layout.ts";
 import { type Baseline, checkpointDetails, findBaseline, precisionSummary } from "../model.ts";
+import { svgDownloadLink } from "../svg-download.ts";
 
 const POLL_MS = 2000;
 const AGGREGATE_COLUMNS = [
@@ -23,6 +25,7 @@ const AGGREGATE_COLUMNS = [
   "mean FLOPs",
   "gen. tokens",
   "prompt tokens",
+  "truncated prompts",
 ];
 
 page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container) {
@@ -49,7 +52,7 @@ page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container
       "section",
       { className: "run-header" },
       h(
-        "h2",
+        "h1",
         {},
         detail.checkpoint_name,
         " ",
@@ -96,16 +99,16 @@ page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container
           `kv ${detail.config.kv ?? "full"}, s₀ ${detail.config.state_init ?? "zeros"}, seed ${detail.config.seed ?? 0}${detail.config.max_gen_toks ? `, ≤${detail.config.max_gen_toks} tokens` : ""}`,
         ),
         detail.reused_samples ? fact("reused samples", count(detail.reused_samples)) : null,
+        ...provenanceFacts(detail),
       ),
       h(
         "p",
         { className: "links" },
         h("a", { href: samplesLink(detail.id) }, "Samples"),
         " · ",
-        h("a", { href: api.exportUrl(detail.id) }, "lm-eval JSON"),
-        " · ",
         h("a", { href: `/compare?a=${encodeURIComponent(detail.id)}` }, "Compare with another run"),
       ),
+      downloads(detail),
     );
     const sections: HTMLElement[] = [header];
     const unfinished = detail.progress.some((p) => p.samples_done < p.samples_total);
@@ -138,6 +141,109 @@ function fact(term: string, value: Node | string): HTMLElement {
   return h("div", {}, h("dt", {}, term), h("dd", {}, value));
 }
 
+/** "2 min 30 s" from two ISO times. */
+function duration(from: string, to: string): string {
+  const s = Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+const when = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, " UTC");
+
+/** Where the numbers came from: times, what ran the samples, which data the prompts were built from. */
+function provenanceFacts(detail: RunDetail): HTMLElement[] {
+  const made = detail.provenance;
+  const facts = [
+    fact("created", h("time", { datetime: detail.created_at }, when(detail.created_at))),
+    fact(
+      "finished",
+      detail.finished_at
+        ? h(
+            "span",
+            {},
+            h("time", { datetime: detail.finished_at }, when(detail.finished_at)),
+            ` (${duration(detail.created_at, detail.finished_at)})`,
+          )
+        : "not yet",
+    ),
+  ];
+  if (made) {
+    facts.push(
+      fact("backends", made.backends.join(", ") || "—"),
+      fact("devices", made.devices.join(", ") || "not reported"),
+      fact("runner versions", made.runner_versions.join(", ") || "—"),
+      fact(
+        "harness",
+        made.git_hash ? `${made.harness_version} (${made.git_hash})` : made.harness_version,
+      ),
+    );
+  }
+  facts.push(
+    fact(
+      "dataset files",
+      h(
+        "ul",
+        { className: "hashes" },
+        detail.tasks.flatMap((t) =>
+          Object.entries(t.dataset_files).map(([file, hash]) =>
+            h(
+              "li",
+              { "data-dataset-file": file },
+              `${t.task}: ${file} `,
+              h("code", { title: hash }, shortHash(hash)),
+              t.canonical_data ? "" : " (not the canonical version)",
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+  return facts;
+}
+
+/** Samples as JSONL/CSV, and lm-eval's results file and --log_samples lines per r. */
+function downloads(detail: RunDetail): HTMLElement {
+  const rs = [...detail.config.recurrences].sort((a, b) => a - b);
+  const perR = (label: string, url: (r: number) => string) =>
+    h(
+      "li",
+      {},
+      `${label}: `,
+      rs.flatMap((r, i) => [
+        i ? " · " : "",
+        h("a", { href: url(r), download: "", "data-download": `${label} r=${r}` }, `r = ${r}`),
+      ]),
+    );
+  return h(
+    "section",
+    { className: "downloads", "aria-label": "Downloads" },
+    h("h2", { className: "small-heading" }, "Downloads"),
+    h(
+      "ul",
+      {},
+      h(
+        "li",
+        {},
+        "Samples: ",
+        h("a", { href: api.samplesDownloadUrl(detail.id, "jsonl"), download: "" }, "JSONL"),
+        " · ",
+        h("a", { href: api.samplesDownloadUrl(detail.id, "csv"), download: "" }, "CSV"),
+      ),
+      perR("lm-eval results", (r) => api.exportUrl(detail.id, r)),
+      detail.tasks.map((t) =>
+        perR(`lm-eval samples ${t.task}`, (r) => api.lmEvalSamplesUrl(detail.id, t.task, r)),
+      ),
+    ),
+    h(
+      "p",
+      { className: "muted small" },
+      "lm-eval results hold one model configuration, so each r is its own file (mean_recurrence in model_args).",
+    ),
+  );
+}
+
 function progressSection(detail: RunDetail): HTMLElement {
   const done = detail.progress.reduce((s, p) => s + p.samples_done, 0);
   const total = detail.progress.reduce((s, p) => s + p.samples_total, 0);
@@ -145,7 +251,7 @@ function progressSection(detail: RunDetail): HTMLElement {
     "section",
     { className: "progress", "aria-live": "polite" },
     h(
-      "h3",
+      "h2",
       {},
       "Progress ",
       h(
@@ -203,7 +309,7 @@ function drawTask(
   const metric = aggregates[0]?.primary_metric;
   add(
     section,
-    h("h3", {}, task, metric ? h("span", { className: "muted small" }, ` · ${metric}`) : null),
+    h("h2", {}, task, metric ? h("span", { className: "muted small" }, ` · ${metric}`) : null),
   );
   if (!aggregates.length || !metric) {
     add(section, h("p", { className: "muted" }, "No results yet."));
@@ -232,6 +338,38 @@ function drawTask(
     ),
     tokensVsRecurrence(plots, points),
   );
+  for (const figure of plots.querySelectorAll("figure[data-plot]")) {
+    const name = `${detail.id}-${task}-${figure.getAttribute("data-plot")}`;
+    const caption = figure.querySelector("figcaption");
+    // One labelled image per plot: the marks' own aria-labels on plain <g> are not allowed ARIA.
+    for (const svg of figure.querySelectorAll("svg")) {
+      svg.setAttribute("role", "img");
+      svg.setAttribute("aria-label", caption?.textContent ?? "plot");
+      for (const labelled of svg.querySelectorAll("[aria-label]")) {
+        labelled.removeAttribute("aria-label");
+      }
+    }
+    if (caption) add(caption, " ", svgDownloadLink(figure, name));
+  }
+  const truncated = aggregates.reduce((sum, a) => sum + (a.truncated ?? 0), 0);
+  if (truncated > 0) {
+    const samples = aggregates.reduce((sum, a) => sum + a.n, 0);
+    add(
+      section,
+      h(
+        "p",
+        { className: "warning", role: "note", "data-truncated": truncated },
+        h("span", { "aria-hidden": "true" }, "⚠ "),
+        `${count(truncated)} of ${count(samples)} prompts were longer than the model's window and were cut: the model saw only their last tokens (left truncation, as lm-eval does). `,
+        h(
+          "a",
+          { href: `${samplesLink(detail.id, task)}&truncated=1` },
+          "See the truncated samples",
+        ),
+        ".",
+      ),
+    );
+  }
   if (baseline) {
     add(
       section,
@@ -288,6 +426,16 @@ function drawTask(
               h("td", { className: "num" }, flops(a.mean_flops)),
               h("td", { className: "num" }, a.mean_generated_tokens.toFixed(1)),
               h("td", { className: "num" }, a.mean_prompt_tokens.toFixed(0)),
+              h(
+                "td",
+                {
+                  className: a.truncated ? "num warn" : "num",
+                  "data-truncated": a.truncated ?? "",
+                },
+                a.truncated === undefined
+                  ? "—"
+                  : `${a.truncated ? "⚠ " : ""}${count(a.truncated)} / ${count(a.n)}`,
+              ),
               otherMetrics.map((name) =>
                 h("td", { className: "num" }, percent(a.metrics[name]?.accuracy)),
               ),
@@ -304,7 +452,7 @@ function failuresSection(detail: RunDetail): HTMLElement {
   return h(
     "section",
     { className: "failures" },
-    h("h3", {}, `Shard failures (${detail.failures.length})`),
+    h("h2", {}, `Shard failures (${detail.failures.length})`),
     h(
       "ul",
       {},
