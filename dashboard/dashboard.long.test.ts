@@ -729,7 +729,7 @@ describe("issue 15: run page and sample triage", () => {
     });
     await dark.page.locator("table.aggregates").waitFor();
     expect(await dark.page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
-      "rgb(21, 23, 26)",
+      "rgb(21, 24, 28)",
     );
     expect(await axeViolations(dark.page)).toEqual([]);
     await screenshot(dark.page, "issue15-run-dark");

@@ -205,13 +205,14 @@ page("the leaderboard", async function renderLeaderboard(container) {
             {},
             h("a", { href: runLink(row.runId) }, row.model),
             row.recurrent ? null : h("span", { className: "tag" }, "non-recurrent"),
-            // Lossy exports are marked where a phone shows them too (the column below is hidden).
+            // Each table holds one precision (its caption names it); a lossy export also says how
+            // closely it agrees with fp32, in the model cell so that a phone shows it too.
             row.dtype === "fp32"
               ? null
               : h(
                   "span",
-                  { className: "tag precision", title: precisionLabel(row.dtype, row.fidelity, r) },
-                  row.dtype,
+                  { className: "tag precision lossy", "data-dtype": row.dtype },
+                  precisionLabel(row.dtype, row.fidelity, r),
                 ),
             h(
               "div",
@@ -336,21 +337,6 @@ page("the leaderboard", async function renderLeaderboard(container) {
         numeric: true,
         secondary: true,
         cell: (row) => flops(pointAt(row, r)?.meanFlops),
-      },
-      // Last, so the columns before it keep their places.
-      {
-        key: "precision",
-        label: "Precision",
-        title:
-          "weight precision; for lossy exports, top-1 agreement with the fp32 reference measured at export (at this r, else the nearest measured r)",
-        fixed: true,
-        secondary: true,
-        cell: (row) =>
-          h(
-            "span",
-            { className: row.dtype === "fp32" ? "" : "badge lossy", "data-dtype": row.dtype },
-            precisionLabel(row.dtype, row.fidelity, r),
-          ),
       },
     ];
 
