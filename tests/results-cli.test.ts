@@ -101,7 +101,7 @@ describe("evals results", () => {
     for (const r of [1, 2]) {
       expect(result.stdout).toMatch(
         new RegExp(
-          `${TASK}\\s+${r}\\s+6\\s+exact_match,flexible-extract\\s+50\\.0% \\(18\\.8–81\\.2\\)\\s+\\d\\.\\d{3}e\\+\\d+\\s+${10 + r}\\.0\\s+wasm`,
+          `${TASK}\\s+${r}\\s+6\\s+exact_match,flexible-extract\\s+50\\.0% \\(18\\.8–81\\.2\\)\\s+\\d\\.\\d{3}e\\+\\d+\\s+${10 + r}\\.0\\s+0/6\\s+wasm`,
         ),
       );
     }
