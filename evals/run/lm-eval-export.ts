@@ -322,6 +322,10 @@ export async function lmEvalSampleLines(
     const doc = docs.get(record.doc_index);
     if (!doc) continue;
     const target = targetOf(found, doc);
+    if (found.kind === "ll") {
+      lines.push(...(await loglikelihoodLines(record, doc, target)));
+      continue;
+    }
     const args =
       found.kind === "generate"
         ? {
@@ -369,9 +373,48 @@ export async function lmEvalSampleLines(
   return lines;
 }
 
+/**
+ * A loglikelihood document's line: lm-eval logs one argument pair per request
+ * (`gen_args_<i>: {arg_0: context, arg_1: continuation}`), each request's response as
+ * `[[logprob, is_greedy]]` and the filtered responses as `[logprob, is_greedy]` per request; the
+ * prompt hash covers the first request's context, as lm-eval hashes `arguments[0][0]`.
+ */
+async function loglikelihoodLines(
+  record: SampleRecord,
+  doc: LoggedDoc,
+  target: string,
+): Promise<Record<string, unknown>[]> {
+  const requests = JSON.parse(doc.prompt) as { context: string; continuation: string }[];
+  const responses = (record.loglikelihoods ?? []).map((r) => [r.logprob, r.is_greedy]);
+  const [docHash, promptHash, targetHash] = await Promise.all([
+    sha256Hex(pythonJsonIndent2(doc.doc)),
+    sha256Hex(requests[0]?.context ?? ""),
+    sha256Hex(target),
+  ]);
+  const metrics = Object.keys(record.metrics).map((key) => splitMetric(key)[0]);
+  const line: Record<string, unknown> = {
+    doc_id: record.doc_index,
+    doc: doc.doc,
+    target,
+    arguments: Object.fromEntries(
+      requests.map((q, i) => [`gen_args_${i}`, { arg_0: q.context, arg_1: q.continuation }]),
+    ),
+    resps: responses.map((response) => [response]),
+    filtered_resps: responses,
+    filter: "none",
+    metrics,
+    doc_hash: docHash,
+    prompt_hash: promptHash,
+    target_hash: targetHash,
+  };
+  for (const [key, value] of Object.entries(record.metrics)) line[splitMetric(key)[0]] = value;
+  return [line];
+}
+
 function targetOf(found: ReturnType<typeof taskDefinition>, doc: LoggedDoc): string {
   try {
-    return String(found.def.docToTarget(doc.doc));
+    const target = found.def.docToTarget(doc.doc);
+    return target === undefined || target === null ? doc.gold : String(target);
   } catch {
     return doc.gold;
   }

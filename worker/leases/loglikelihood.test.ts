@@ -208,6 +208,27 @@ describe("loglikelihood tasks through the API", () => {
     expect(exported.results.lambada_openai["perplexity,none"]).toBeCloseTo(Math.exp(2), 12);
     expect(exported.groups.mmlu["acc,none"]).toBe(1);
     expect(exported.configs.arc_easy).toMatchObject({ output_type: "multiple_choice" });
+
+    // --log_samples lines as lm-eval writes a multiple-choice document: one argument pair and one
+    // [logprob, is_greedy] response per choice.
+    const res = await call("GET", `/api/runs/${run.id}/export/samples?task=arc_easy&r=1`, {
+      token: world.submit,
+    });
+    expect(res.status).toBe(200);
+    const [line] = (await res.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(line.doc_id).toBe(0);
+    expect(Object.keys(line.arguments)).toEqual(["gen_args_0", "gen_args_1", "gen_args_2"]);
+    expect(line.arguments.gen_args_0.arg_0).toBe(seen.get("arc_easy/0")?.requests[0]?.context);
+    expect(line.resps).toEqual([[[-2, false]], [[-3, false]], [[-9, false]]]);
+    expect(line.filtered_resps).toEqual([
+      [-2, false],
+      [-3, false],
+      [-9, false],
+    ]);
+    expect(line).toMatchObject({ filter: "none", acc: 0 });
   });
 
   it("expands the mmlu group into its 57 subjects", async () => {

@@ -9,7 +9,8 @@ import {
   lmEvalTaskHash,
 } from "../../evals/run/lm-eval-export.ts";
 import type { SampleRecord } from "../../evals/run/records.ts";
-import { getTask } from "../../evals/tasks/registry.ts";
+import { findTask } from "../../evals/tasks/catalog.ts";
+import { loglikelihoodDatasetFiles } from "../../evals/tasks/loglikelihood/task-rows.ts";
 import type { TaskDoc } from "../../evals/tasks/types.ts";
 import type { Env } from "../env.ts";
 import { badRequest } from "../http-error.ts";
@@ -50,9 +51,12 @@ async function loadTasks(env: Env, row: RunRow, config: RunConfig): Promise<Load
     .all<ExportTaskRow>();
   return Promise.all(
     results.map(async (t) => {
-      const task = getTask(t.task);
+      const found = findTask(t.task);
       const files = JSON.parse(t.dataset_files) as Record<string, string>;
-      const docsFile = taskDatasetFiles(task).docs;
+      const docsFile =
+        found.kind === "generate"
+          ? taskDatasetFiles(found.task).docs
+          : loglikelihoodDatasetFiles(found.task, t.num_fewshot).docs;
       // The whole split, for n-samples.original and each logged sample's `doc`.
       const rows = files[docsFile]
         ? await readJsonlBlob(env, files[docsFile], docsFile).catch(() => null)
@@ -61,7 +65,7 @@ async function loadTasks(env: Env, row: RunRow, config: RunConfig): Promise<Load
         task: t.task,
         numFewshot: t.num_fewshot,
         datasetSize: rows?.length ?? null,
-        maxGenToks: maxNewTokens(task, config),
+        maxGenToks: found.kind === "generate" ? maxNewTokens(found.task, config) : undefined,
         datasetFiles: files,
         rows,
       };
@@ -83,13 +87,18 @@ async function taskLines(
       "SELECT record FROM samples WHERE run_id = ? AND task = ? AND recurrences = ? ORDER BY doc_index",
     ).bind(row.id, task.task, r),
   ]);
-  const definition = getTask(task.task);
+  const found = findTask(task.task);
   const logged = new Map<number, LoggedDoc>();
   for (const d of docs.results as { doc_index: number; prompt: string; gold: string }[]) {
-    logged.set(d.doc_index, {
-      ...d,
-      doc: task.rows?.[d.doc_index] ?? { [definition.goldField]: d.gold },
-    });
+    // A loglikelihood document's row is the split's row only at 0-shot (few-shot rows drawn from
+    // the same split shift the rest); otherwise the stored gold and choices stand in for it.
+    const row =
+      found.kind === "generate" || task.numFewshot === 0 ? task.rows?.[d.doc_index] : undefined;
+    const fallback =
+      found.kind === "generate"
+        ? { [found.task.goldField]: d.gold }
+        : (JSON.parse(d.gold) as Record<string, unknown>);
+    logged.set(d.doc_index, { ...d, doc: row ?? fallback });
   }
   const records = (samples.results as { record: string }[]).map(
     (s) => JSON.parse(s.record) as SampleRecord,
