@@ -221,7 +221,7 @@ describe("loglikelihood tasks through the API", () => {
       .map((l) => JSON.parse(l));
     expect(line.doc_id).toBe(0);
     expect(Object.keys(line.arguments)).toEqual(["gen_args_0", "gen_args_1", "gen_args_2"]);
-    expect(line.arguments.gen_args_0.arg_0).toBe(seen.get("arc_easy/0")?.requests[0]?.context);
+    expect(line.arguments.gen_args_0.arg_0).toBe(seen.get("arc_easy/0")?.requests?.[0]?.context);
     expect(line.resps).toEqual([[[-2, false]], [[-3, false]], [[-9, false]]]);
     expect(line.filtered_resps).toEqual([
       [-2, false],
