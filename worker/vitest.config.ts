@@ -35,6 +35,10 @@ export default defineConfig(async () => {
       // were most of this project's time). Each test still starts from empty storage (the setup
       // file resets it), and the app's caches are keyed by ids no two tests share.
       isolate: false,
+      // Files share that workerd and its storage, so they run one after another, after the node
+      // project's group (vitest.config.ts).
+      maxWorkers: 1,
+      sequence: { groupOrder: 1 },
       testTimeout: 60_000,
     },
   };
