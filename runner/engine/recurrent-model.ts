@@ -182,26 +182,9 @@ export class RecurrentModel {
    * then runs the continuations one at a time on forks).
    */
   expandCache(cache: KvCache, copies: number): KvCache | null {
-    const layers = cache.layers();
-    if (layers.some((l) => l.key.location !== "cpu" || l.value.location !== "cpu")) return null;
-    const tile = (tensor: Ort.Tensor) => {
-      const [batch, ...rest] = tensor.dims;
-      if (batch !== 1) throw new RangeError(`expandCache needs a batch-1 cache, got ${batch}`);
-      const data = tensor.data as Float32Array;
-      const out = new Float32Array(data.length * copies);
-      for (let c = 0; c < copies; c++) out.set(data, c * data.length);
-      return new this.ort.Tensor("float32", out, [copies, ...rest]);
-    };
-    const expand = (list: LayerCache[]) =>
-      list.map((layer) => ({ key: tile(layer.key), value: tile(layer.value) }));
-    const out = new KvCache(
-      cache.strategy,
-      expand(cache.prelude),
-      cache.block.map(expand),
-      expand(cache.coda),
-    );
-    out.length = cache.length;
-    return out;
+    const batch = cache.layers()[0]?.key.dims[0] ?? 1;
+    if (batch !== 1) throw new RangeError(`expandCache needs a batch-1 cache, got ${batch}`);
+    return this.selectRows(cache, new Array<number>(copies).fill(0));
   }
 
   /**

@@ -7,7 +7,7 @@ import { flopsForSample } from "../../model/flops.ts";
 import { badRequest } from "../http-error.ts";
 import type { ResultInSchema } from "../protocol.ts";
 import type { LoglikelihoodRunTask, RunContext } from "../runs/run-context.ts";
-import { adapterLabel, checkTimings, type RunDoc, type StoredRecord } from "./sample-record.ts";
+import { checkTimings, type RunDoc, recordHead, type StoredRecord } from "./sample-record.ts";
 
 type ResultIn = z.output<typeof ResultInSchema>;
 type Request = { context: string; continuation: string };
@@ -80,14 +80,7 @@ export function scoreLoglikelihoodResult(
   );
   const r = result.recurrences;
   const record: StoredRecord = {
-    key,
-    task: task.task.name,
-    task_hash: task.taskHash,
-    doc_index: doc.doc_index,
-    doc_id: doc.doc_id,
-    doc_hash: doc.doc_hash,
-    recurrences: r,
-    prompt_hash: doc.prompt_hash,
+    ...recordHead(run, task, doc, key, result),
     completion: score.completion,
     prompt_tokens: result.prompt_tokens,
     generated_tokens: 0,
@@ -97,14 +90,6 @@ export function scoreLoglikelihoodResult(
       (sum, entry) => sum + flopsForSample(manifest, r, entry.input_tokens, 0),
       0,
     ),
-    backend: result.backend,
-    kv: run.config.kv,
-    state_init: run.config.state_init,
-    seed: run.config.seed,
-    dtype: run.config.dtype ?? manifest.dtype,
-    adapter: adapterLabel(run),
-    runner_version: result.runner_version,
-    ms: result.timings.ms,
     extracted: score.extracted,
     metrics: score.metrics,
     loglikelihoods: posted.map((entry) => ({
@@ -112,7 +97,6 @@ export function scoreLoglikelihoodResult(
       is_greedy: entry.is_greedy,
       tokens: entry.tokens,
     })),
-    device: result.device,
   };
   return { record, correct: (score.metrics[task.task.primaryMetric] ?? 0) > 0 ? 1 : 0 };
 }

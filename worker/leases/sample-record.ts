@@ -63,6 +63,49 @@ export function checkTimings(result: z.output<typeof ResultInSchema>, path: stri
 
 export type StoredRecord = SampleRecord & { device: string | null };
 
+/** Everything of a record but what scoring the runner's answer computes. */
+type RecordHead = Omit<
+  StoredRecord,
+  | "completion"
+  | "prompt_tokens"
+  | "generated_tokens"
+  | "prompt_truncated"
+  | "flops"
+  | "extracted"
+  | "metrics"
+  | "loglikelihoods"
+>;
+
+/** The fields every stored record takes from its run, task, document and the runner's claims. */
+export function recordHead(
+  run: RunContext,
+  task: { task: { name: string }; taskHash: string },
+  doc: RunDoc,
+  key: string,
+  result: z.output<typeof ResultInSchema>,
+): RecordHead {
+  const { manifest } = run.checkpoint;
+  return {
+    key,
+    task: task.task.name,
+    task_hash: task.taskHash,
+    doc_index: doc.doc_index,
+    doc_id: doc.doc_id,
+    doc_hash: doc.doc_hash,
+    recurrences: result.recurrences,
+    prompt_hash: doc.prompt_hash,
+    backend: result.backend,
+    kv: run.config.kv,
+    state_init: run.config.state_init,
+    seed: run.config.seed,
+    dtype: run.config.dtype ?? manifest.dtype,
+    adapter: adapterLabel(run),
+    runner_version: result.runner_version,
+    ms: result.timings.ms,
+    device: result.device,
+  };
+}
+
 export function scoreResult(
   run: RunContext,
   task: GenerateRunTask,
@@ -73,14 +116,7 @@ export function scoreResult(
   const { manifest } = run.checkpoint;
   const score = task.task.score(result.completion, doc.gold);
   const record: StoredRecord = {
-    key,
-    task: task.task.name,
-    task_hash: task.taskHash,
-    doc_index: doc.doc_index,
-    doc_id: doc.doc_id,
-    doc_hash: doc.doc_hash,
-    recurrences: result.recurrences,
-    prompt_hash: doc.prompt_hash,
+    ...recordHead(run, task, doc, key, result),
     completion: result.completion,
     prompt_tokens: result.prompt_tokens,
     generated_tokens: result.generated_tokens,
@@ -91,17 +127,8 @@ export function scoreResult(
       result.prompt_tokens,
       result.generated_tokens,
     ),
-    backend: result.backend,
-    kv: run.config.kv,
-    state_init: run.config.state_init,
-    seed: run.config.seed,
-    dtype: run.config.dtype ?? manifest.dtype,
-    adapter: adapterLabel(run),
-    runner_version: result.runner_version,
-    ms: result.timings.ms,
     extracted: score.extracted,
     metrics: score.metrics,
-    device: result.device,
   };
   return { record, correct: (score.metrics[task.task.primaryMetric] ?? 0) > 0 ? 1 : 0 };
 }
