@@ -66,18 +66,7 @@ async function open(
   viewport: keyof typeof VIEWPORTS = "laptop",
   token?: string,
 ): Promise<Opened> {
-  const context = await browser.newContext({ viewport: VIEWPORTS[viewport] });
-  if (token) {
-    await context.addInitScript((t) => localStorage.setItem("evals.token", t), token);
-  }
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("console", (msg) => {
-    if (msg.type() === "error") errors.push(msg.text());
-  });
-  page.on("pageerror", (error) => errors.push(String(error)));
-  await page.goto(`${api.url}${path}`);
-  return { page, context, errors };
+  return openAs(path, { viewport: VIEWPORTS[viewport], token });
 }
 
 /** Saves a full-page screenshot; first checks the page is no wider than its viewport. */
@@ -570,6 +559,7 @@ interface LmEvalFile {
   task_hashes: Record<string, string>;
 }
 
+/** `open` with any viewport, and dark mode when asked (Playwright's default scheme is light). */
 async function openAs(
   path: string,
   options: { viewport: { width: number; height: number }; token?: string; dark?: boolean },

@@ -122,6 +122,17 @@ async function work(
   return done;
 }
 
+/** The real gsm8k files, uploaded and registered (the same version, whichever seed runs first). */
+async function registerGsm8k(submit: EvalsClient): Promise<void> {
+  const files: Record<string, string> = {};
+  for (const name of ["test.jsonl", "fewshot_gsm8k_cot_8shot.jsonl"]) {
+    const bytes = new Uint8Array(readFileSync(join(gsm8k, name)));
+    files[name] = await sha256Hex(bytes);
+    await submit.uploadBlob(files[name], bytes);
+  }
+  await submit.registerDataset({ name: "gsm8k", files });
+}
+
 export async function seed(baseUrl: string, adminToken: string): Promise<Seeded> {
   const admin = new EvalsClient({ baseUrl, token: adminToken });
   const token = async (role: "submit" | "runner", name: string, trusted = false) =>
@@ -132,13 +143,7 @@ export async function seed(baseUrl: string, adminToken: string): Promise<Seeded>
   const community = await token("runner", "community-runner");
   const gold = golds();
 
-  const files: Record<string, string> = {};
-  for (const name of ["test.jsonl", "fewshot_gsm8k_cot_8shot.jsonl"]) {
-    const bytes = new Uint8Array(readFileSync(join(gsm8k, name)));
-    files[name] = await sha256Hex(bytes);
-    await submit.uploadBlob(files[name], bytes);
-  }
-  await submit.registerDataset({ name: "gsm8k", files });
+  await registerGsm8k(submit);
 
   const fixtureA = await checkpointFixture("a");
   fixtureA.manifest.name = "stories260k-retro-1-3-1";
@@ -232,13 +237,7 @@ export async function seedComparisons(baseUrl: string, adminToken: string): Prom
       .token,
   });
   const gold = golds();
-  const files: Record<string, string> = {};
-  for (const name of ["test.jsonl", "fewshot_gsm8k_cot_8shot.jsonl"]) {
-    const bytes = new Uint8Array(readFileSync(join(gsm8k, name)));
-    files[name] = await sha256Hex(bytes);
-    await submit.uploadBlob(files[name], bytes);
-  }
-  await submit.registerDataset({ name: "gsm8k", files });
+  await registerGsm8k(submit);
   const fixtureA = await checkpointFixture("a");
   const fixtureB = await checkpointFixture("b");
   fixtureB.manifest.name = "olmo-tiny-retro-1-3-1";
@@ -408,14 +407,7 @@ export async function seedTriage(baseUrl: string, adminToken: string): Promise<S
     token: (await admin.createToken({ role: "runner", name: "triage-runner", trusted: true }))
       .token,
   });
-  // The same gsm8k files `seed` registers (the same version, whoever registers it first).
-  const files: Record<string, string> = {};
-  for (const name of ["test.jsonl", "fewshot_gsm8k_cot_8shot.jsonl"]) {
-    const bytes = new Uint8Array(readFileSync(join(gsm8k, name)));
-    files[name] = await sha256Hex(bytes);
-    await submit.uploadBlob(files[name], bytes);
-  }
-  await submit.registerDataset({ name: "gsm8k", files });
+  await registerGsm8k(submit);
   const stories = join(root, "../shared/models/stories260k");
   const fixture = await checkpointFixture("triage");
   fixture.manifest.name = "stories260k triage";
