@@ -229,6 +229,25 @@ describe("loglikelihood tasks through the API", () => {
       [-9, false],
     ]);
     expect(line).toMatchObject({ filter: "none", acc: 0 });
+
+    // The samples CSV names each task's primary metric and scores the document by it: arc_easy
+    // doc 0 is wrong by acc but right by acc_norm, lambada's is right by acc.
+    const csv = await call("GET", `/api/runs/${run.id}/samples/download?format=csv`, {
+      token: world.submit,
+    });
+    expect(csv.status).toBe(200);
+    // The first six columns hold no comma here, so a plain split reads them.
+    const [head, ...rows] = (await csv.text())
+      .trimEnd()
+      .split("\n")
+      .map((l) => l.split(",").slice(0, 6));
+    expect(head).toEqual(["task", "r", "doc_index", "doc_id", "correct", "primary_metric"]);
+    const byDoc = (docId: string, r: number) =>
+      rows.find((row) => row[3] === docId && row[1] === String(r))?.slice(4);
+    expect(byDoc("arc_easy/0", 4)).toEqual(["1", "acc_norm"]);
+    expect(byDoc("arc_easy/1", 1)).toEqual(["0", "acc_norm"]);
+    expect(byDoc("lambada_openai/0", 1)).toEqual(["1", "acc"]);
+    expect(byDoc("mmlu_anatomy/0", 4)).toEqual(["1", "acc"]);
   });
 
   it("expands the mmlu group into its 57 subjects", async () => {

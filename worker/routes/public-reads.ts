@@ -4,7 +4,6 @@
 // Published runs are public; unpublished ones need a submit token, as everywhere else.
 
 import { createRoute, z } from "@hono/zod-openapi";
-import { findTask, primaryMetricOf } from "../../evals/tasks/catalog.ts";
 import { canonicalJson, sha256Hex } from "../../evals/tasks/render.ts";
 import { adapterLabel } from "../../model/checkpoint-name.ts";
 import {
@@ -17,9 +16,9 @@ import { notFound } from "../http-error.ts";
 import { type RunConfig, SampleSchema } from "../protocol.ts";
 import { createRouter, errorResponses } from "../router.ts";
 import { promptSeen } from "../runs/prompt-seen.ts";
-import { maxNewTokens } from "../runs/run-context.ts";
 import { readableRun } from "../runs/run-view.ts";
 import { type StoredSampleRow, storedSample } from "../runs/stored-sample.ts";
+import { generationCap, primaryMetric } from "../runs/task-facts.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
 
 const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
@@ -307,24 +306,6 @@ export const publicReadRoutes = createRouter()
     );
     return c.json({ checkpoints }, 200);
   });
-
-/** The run's max_new_tokens for a generation task; null for loglikelihood tasks. */
-function generationCap(task: string, config: RunConfig): number | null {
-  try {
-    const found = findTask(task);
-    return found.kind === "generate" ? maxNewTokens(found.task, config) : null;
-  } catch {
-    return null;
-  }
-}
-
-function primaryMetric(task: string): string {
-  try {
-    return primaryMetricOf(task);
-  } catch {
-    return "exact_match";
-  }
-}
 
 /** What anyone may know about a checkpoint with a published run (no file list, no weights). */
 export async function publicCheckpoint(

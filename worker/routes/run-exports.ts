@@ -2,14 +2,13 @@
 // run's own samples as JSONL or CSV. Public when the run is published, like every read.
 import { createRoute, z } from "@hono/zod-openapi";
 import { lmEvalFileDate } from "../../evals/run/lm-eval-export.ts";
-import { getTask } from "../../evals/tasks/registry.ts";
 import type { RunConfig } from "../protocol.ts";
 import { createRouter, errorResponses } from "../router.ts";
 import { exportRecurrence, lmEvalResultsOf, lmEvalSamplesOf } from "../runs/lm-eval-files.ts";
-import { maxNewTokens } from "../runs/run-context.ts";
 import { readableRun } from "../runs/run-view.ts";
 import { samplesCsv } from "../runs/samples-csv.ts";
 import { type StoredSampleRow, storedSample } from "../runs/stored-sample.ts";
+import { generationCap, primaryMetric } from "../runs/task-facts.ts";
 
 const params = z.object({ id: z.string().max(200) });
 const rQuery = z.coerce.number().int().positive().optional();
@@ -59,22 +58,6 @@ const downloadSamples = createRoute({
 
 const attachment = (name: string) => `attachment; filename="${name.replace(/[^\w.=-]+/g, "_")}"`;
 
-function capOf(task: string, config: RunConfig): number | null {
-  try {
-    return maxNewTokens(getTask(task), config);
-  } catch {
-    return null;
-  }
-}
-
-function primaryOf(task: string): string {
-  try {
-    return getTask(task).primaryMetric;
-  } catch {
-    return "";
-  }
-}
-
 export const runExportRoutes = createRouter()
   .openapi(exportRun, async function exportRunRoute(c) {
     const row = await readableRun(c.env, c.get("principal"), c.req.valid("param").id);
@@ -116,7 +99,7 @@ export const runExportRoutes = createRouter()
     const config = JSON.parse(row.config) as RunConfig;
     const body =
       format === "csv"
-        ? samplesCsv(samples, primaryOf, (task) => capOf(task, config))
+        ? samplesCsv(samples, primaryMetric, (task) => generationCap(task, config))
         : samples.map((s) => `${JSON.stringify(s)}\n`).join("");
     return new Response(body, {
       headers: {
