@@ -91,17 +91,28 @@ async function queued(runId: string): Promise<number> {
   return row!.n;
 }
 
+/** A fresh world holding one queued shard (2 documents at r = 1) of a Llama-shaped checkpoint. */
+async function queuedShard(
+  variant: string,
+  dtype: Manifest["dtype"],
+  layers: [number, number, number],
+  weightBytes: number,
+) {
+  const world = await setupWorld();
+  const id = await registerLlama(world, variant, dtype, layers, weightBytes);
+  const run = await createRun(world, { checkpoint: id, limit: 2, shard_size: 2, recurrences: [1] });
+  return { world, run };
+}
+
+// 11 layers: 0.93B parameters, under the old cap; fp32 stores 4 bytes each and the tied embedding
+// twice: 4.45 GiB, over a WASM heap.
+const FP32_11_LAYERS: [number, number, number] = [3, 5, 3];
+const FP32_11_LAYER_BYTES = (parametersWith(11) + EMBEDDING) * 4;
+
 describe("leasing by memory", () => {
   it("leases a q4 1.2B checkpoint to a 4 GiB WASM runner, which the parameter cap never did", async () => {
-    const world = await setupWorld();
     // A q4 export of this shape measured 0.99 GiB of graph files (block size 32).
-    const id = await registerLlama(world, "q4-1b", "q4", [4, 8, 4], 0.99 * GiB);
-    const run = await createRun(world, {
-      checkpoint: id,
-      limit: 2,
-      shard_size: 2,
-      recurrences: [1],
-    });
+    const { world, run } = await queuedShard("q4-1b", "q4", [4, 8, 4], 0.99 * GiB);
     expect(parametersWith(16)).toBe(1_235_814_400);
     expect(await lease(world.runner, asRunner(OLD_WASM))).toBeNull();
     const held = await lease(world.runner, asRunner(WASM));
@@ -110,23 +121,13 @@ describe("leasing by memory", () => {
   });
 
   it("keeps an fp32 checkpoint under 1B parameters but over 4 GiB queued for a WASM runner", async () => {
-    const world = await setupWorld();
-    // 11 layers: 0.93B parameters; fp32 stores 4 bytes each, the tied embedding twice (4.45 GiB).
-    const parameters = parametersWith(11);
-    expect(parameters).toBeLessThan(WASM.max_parameters);
-    const id = await registerLlama(
-      world,
+    expect(parametersWith(11)).toBeLessThan(WASM.max_parameters);
+    const { world, run } = await queuedShard(
       "fp32-0.9b",
       "fp32",
-      [3, 5, 3],
-      (parameters + EMBEDDING) * 4,
+      FP32_11_LAYERS,
+      FP32_11_LAYER_BYTES,
     );
-    const run = await createRun(world, {
-      checkpoint: id,
-      limit: 2,
-      shard_size: 2,
-      recurrences: [1],
-    });
     expect(await lease(world.runner, asRunner(WASM))).toBeNull();
     expect(await queued(run.id)).toBe(1);
     // A node runner with the memory for it gets it.
@@ -135,22 +136,13 @@ describe("leasing by memory", () => {
   });
 
   it("matches a runner that declares no bytes by parameters, as before", async () => {
-    const world = await setupWorld();
-    const parameters = parametersWith(11);
-    const id = await registerLlama(
-      world,
+    const { world, run } = await queuedShard(
       "fp32-old",
       "fp32",
-      [3, 5, 3],
-      (parameters + EMBEDDING) * 4,
+      FP32_11_LAYERS,
+      FP32_11_LAYER_BYTES,
     );
-    const run = await createRun(world, {
-      checkpoint: id,
-      limit: 2,
-      shard_size: 2,
-      recurrences: [1],
-    });
-    const tooFew = { ...OLD_WASM, max_parameters: parameters - 1 };
+    const tooFew = { ...OLD_WASM, max_parameters: parametersWith(11) - 1 };
     expect(await lease(world.runner, asRunner(tooFew))).toBeNull();
     expect((await lease(world.runner, asRunner(OLD_WASM)))?.shard.run_id).toBe(run.id);
   });
