@@ -18,12 +18,15 @@ import {
   CORRECT,
   DOCS,
   PRIVATE_SOURCE_PATH,
+  RECURRENCES,
+  retrofitCheckpoint,
   type Seeded,
   type SeededExtras,
+  type SeededGeneral,
   type SeededTriage,
   seed,
   seedComparisons,
-  seedGeneralRuns,
+  seedGeneral,
   seedTriage,
 } from "./testing/seed.ts";
 
@@ -38,7 +41,7 @@ const VIEWPORTS = {
 let api: LocalApi;
 let seeded: Seeded;
 let extras: SeededExtras;
-let generalRun: string;
+let general: SeededGeneral;
 let browser: Browser;
 let persistTo: string;
 let triage: SeededTriage;
@@ -114,8 +117,10 @@ beforeAll(async () => {
   // Before `seed`: `seed` leaves a run with an unanswered shard that no other runner may take.
   extras = await seedComparisons(api.url, api.adminToken);
   triage = await seedTriage(api.url, api.adminToken);
-  seeded = await seed(api.url, api.adminToken);
-  generalRun = (await seedGeneralRuns(persistTo, seeded.checkpoints.a)).run;
+  // Checkpoint A is a real export: a node runner scores its general run before `seed` runs.
+  const checkpointA = await retrofitCheckpoint();
+  general = await seedGeneral(api.url, api.adminToken, checkpointA);
+  seeded = await seed(api.url, api.adminToken, checkpointA);
   browser = await launchChromium();
 });
 
@@ -149,6 +154,69 @@ function wilsonText(k: number, n: number): string {
   const half = (z * Math.sqrt((p * (1 - p)) / n + z ** 2 / (4 * n ** 2))) / (1 + z ** 2 / n);
   const pct = (x: number) => `${(100 * Math.min(1, Math.max(0, x))).toFixed(1)}%`;
   return `${pct(p)} (${pct(centre - half)}–${pct(centre + half)})`;
+}
+
+/**
+ * lm-eval's multiple-choice rule on one document: `acc` when the largest summed log-likelihood is
+ * the gold choice's, `acc_norm` when the largest log-likelihood per character of the choice text
+ * (code points, without the " " delimiter) is; like np.argmax, the first of equal values wins.
+ */
+function multipleChoice(logprobs: number[], choices: string[], gold: number) {
+  const argmax = (xs: number[]) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
+  return {
+    acc: Number(argmax(logprobs) === gold),
+    accNorm: Number(argmax(logprobs.map((ll, i) => ll / [...choices[i]].length)) === gold),
+  };
+}
+
+/**
+ * What the general run must show, from what its runner posted and the datasets alone: ARC-Easy's
+ * acc and acc_norm (gold = the answerKey's place in choices.label, continuations " " + choice) and
+ * lambada's acc (the target is the greedy continuation) and perplexity, exp(−mean loglikelihood).
+ */
+function generalExpectations() {
+  const rows = (task: string) =>
+    readFileSync(join(root, `../shared/datasets/${task}/test.jsonl`), "utf8")
+      .split("\n")
+      .slice(0, DOCS)
+      .map((line) => JSON.parse(line));
+  const arcRows = rows("arc_easy");
+  const lambadaRows = rows("lambada_openai");
+  const arc = { acc: {} as Record<number, number>, accNorm: {} as Record<number, number> };
+  const lambada = {
+    acc: {} as Record<number, number>,
+    perplexity: {} as Record<number, number>,
+  };
+  for (const r of RECURRENCES) {
+    arc.acc[r] = arc.accNorm[r] = lambada.acc[r] = 0;
+    let loglikelihood = 0;
+    for (let i = 0; i < DOCS; i++) {
+      const mc = general.posted.get(`arc_easy/${r}/${i}`);
+      const { choices, answerKey, question } = arcRows[i];
+      expect(mc?.requests).toEqual(
+        choices.text.map((text: string) => ({
+          context: `Question: ${question}\nAnswer:`,
+          continuation: ` ${text}`,
+        })),
+      );
+      const scored = multipleChoice(
+        mc!.loglikelihoods.map((l) => l.logprob),
+        choices.text,
+        choices.label.indexOf(answerKey),
+      );
+      arc.acc[r] += scored.acc;
+      arc.accNorm[r] += scored.accNorm;
+      const word = general.posted.get(`lambada_openai/${r}/${i}`);
+      const words = (lambadaRows[i].text as string).split(" ");
+      expect(word?.requests).toEqual([
+        { context: words.slice(0, -1).join(" "), continuation: ` ${words.at(-1)}` },
+      ]);
+      lambada.acc[r] += Number(word!.loglikelihoods[0].is_greedy);
+      loglikelihood += word!.loglikelihoods[0].logprob;
+    }
+    lambada.perplexity[r] = Math.exp(-loglikelihood / DOCS);
+  }
+  return { arc, lambada };
 }
 
 afterAll(async () => {
@@ -336,7 +404,9 @@ describe("dashboard", () => {
     await context.close();
   });
 
-  it("general tasks: in the task picker with lm-eval's metric, perplexity for lambada, a checkpoint's math and general accuracy side by side", async () => {
+  it("general tasks: a node runner's log-probs scored by lm-eval's rules on the leaderboard, the run page and the checkpoint page", async () => {
+    const expected = generalExpectations();
+    const pct = (k: number) => `${((100 * k) / DOCS).toFixed(1)}%`;
     const { page, context, errors } = await open("/?task=arc_easy");
     await page.locator("table.leaderboard tbody tr").first().waitFor();
     expect(
@@ -345,13 +415,43 @@ describe("dashboard", () => {
         .evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value)),
     ).toEqual(["arc_easy", "lambada_openai"]);
     expect(await page.locator("h1").textContent()).toContain("acc_norm");
-    const row = page.locator(`tr[data-run="${generalRun}"] td`);
-    // pick, #, status, acc @ r=8 (6 of 8), n, shots 0, no token cap.
-    expect((await row.allTextContents()).slice(3, 7)).toEqual([wilsonText(6, DOCS), "8", "0", "—"]);
+    const row = page.locator(`tr[data-run="${general.run}"] td`);
+    // pick, #, status, acc_norm @ r=8, n, shots 0, no token cap.
+    expect((await row.allTextContents()).slice(3, 7)).toEqual([
+      wilsonText(expected.arc.accNorm[8], DOCS),
+      "8",
+      "0",
+      "—",
+    ]);
     await page.selectOption('select[name="task"]', "lambada_openai");
     await page.locator('th:has-text("Perplexity")').waitFor();
-    expect((await page.locator(`tr[data-run="${generalRun}"] td`).allTextContents())[4]).toBe(
-      "27.50",
+    expect(
+      (await page.locator(`tr[data-run="${general.run}"] td`).allTextContents()).slice(3, 5),
+    ).toEqual([
+      wilsonText(expected.lambada.acc[8], DOCS),
+      expected.lambada.perplexity[8].toFixed(2),
+    ]);
+
+    // The run page: per task, the primary metric per r and the others beside it.
+    await page.goto(`${api.url}/run?id=${general.run}`);
+    await page.locator('section[data-task="lambada_openai"] table.aggregates').waitFor();
+    const column = async (task: string, name: string) => {
+      const table = page.locator(`section[data-task="${task}"] table.aggregates`);
+      const at = (await table.locator("thead th").allTextContents()).indexOf(name);
+      expect(at, `${task}: a ${name} column`).toBeGreaterThan(-1);
+      return table.locator(`tbody tr td:nth-child(${at + 1})`).allTextContents();
+    };
+    expect(await column("arc_easy", "accuracy")).toEqual(
+      RECURRENCES.map((r) => pct(expected.arc.accNorm[r])),
+    );
+    expect(await column("arc_easy", "acc")).toEqual(
+      RECURRENCES.map((r) => pct(expected.arc.acc[r])),
+    );
+    expect(await column("lambada_openai", "accuracy")).toEqual(
+      RECURRENCES.map((r) => pct(expected.lambada.acc[r])),
+    );
+    expect(await column("lambada_openai", "perplexity")).toEqual(
+      RECURRENCES.map((r) => expected.lambada.perplexity[r].toFixed(2)),
     );
 
     await page.goto(`${api.url}/checkpoint?id=${seeded.checkpoints.a}`);
@@ -368,7 +468,7 @@ describe("dashboard", () => {
       await page
         .locator('table[data-suite="general"] tr[data-task="arc_easy"] td')
         .allTextContents(),
-    ).toEqual(["acc_norm", "50.0%", "62.5%", "62.5%", "75.0%"]);
+    ).toEqual(["acc_norm", ...RECURRENCES.map((r) => pct(expected.arc.accNorm[r]))]);
     await expectAccessible(page, "checkpoint");
     await screenshot(page, "checkpoint-laptop");
     expect(errors).toEqual([]);

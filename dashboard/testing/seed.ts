@@ -1,18 +1,22 @@
 // Seeds a running coordinator through its real API (worker/client.ts) with what the dashboard
 // shows: two recurrent checkpoints and a non-recurrent baseline cut from the same source as the
 // first, three published runs with fabricated completions whose correctness per (doc, r) is
-// fixed below, and one unpublished run left half done (for live progress).
+// fixed below, and one unpublished run left half done (for live progress). The first checkpoint
+// is a real stories260k export, so its general-task run is scored by the node runner.
 //
 //   npx tsx dashboard/testing/seed.ts http://127.0.0.1:8787 <admin token>   # by hand, to look
-import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Aggregate } from "../../evals/run/records.ts";
-import { summarizeAccuracy } from "../../evals/stats/accuracy.ts";
-import { flopsForSample } from "../../model/flops.ts";
+import { apiTasks, ensureDatasets } from "../../evals/api-client/datasets.ts";
+import { readCheckpoint } from "../../model/checkpoint.ts";
+import { exportModel } from "../../model/export-model.ts";
 import type { Manifest } from "../../model/manifest.ts";
+import { stories260kDir } from "../../model/testing/stories.ts";
+import { CheckpointCache } from "../../runner/cache/checkpoint-cache.ts";
+import { Runner } from "../../runner/runner.ts";
+import type { RunnerEvent } from "../../runner/runner-log.ts";
 import { EvalsClient } from "../../worker/client.ts";
 import type { Capabilities, Lease, ResultIn } from "../../worker/protocol.ts";
 import {
@@ -61,11 +65,11 @@ async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
 }
 
 async function register(client: EvalsClient, fixture: CheckpointFixture): Promise<string> {
+  const { graphs, tokenizer } = fixture.manifest;
   const needed = new Set(
-    [fixture.manifest.graphs.prelude, fixture.manifest.graphs.block, fixture.manifest.graphs.coda]
-      .filter((g) => g !== null)
-      .map((g) => g.file)
-      .concat(Object.keys(fixture.manifest.tokenizer.files)),
+    [graphs.prelude, graphs.block, graphs.coda]
+      .flatMap((g) => (g ? [g.file, ...(g.externalData ? [g.externalData.file] : [])] : []))
+      .concat(Object.keys(tokenizer.files)),
   );
   for (const [name, bytes] of fixture.files) {
     if (needed.has(name)) await client.uploadBlob(await sha256Hex(bytes), bytes);
@@ -133,7 +137,12 @@ async function registerGsm8k(submit: EvalsClient): Promise<void> {
   await submit.registerDataset({ name: "gsm8k", files });
 }
 
-export async function seed(baseUrl: string, adminToken: string): Promise<Seeded> {
+/** `fixtureA`: checkpoint A (default: `retrofitCheckpoint()`, the one `seedGeneral` runs). */
+export async function seed(
+  baseUrl: string,
+  adminToken: string,
+  fixtureA?: CheckpointFixture,
+): Promise<Seeded> {
   const admin = new EvalsClient({ baseUrl, token: adminToken });
   const token = async (role: "submit" | "runner", name: string, trusted = false) =>
     new EvalsClient({ baseUrl, token: (await admin.createToken({ role, name, trusted })).token });
@@ -145,9 +154,7 @@ export async function seed(baseUrl: string, adminToken: string): Promise<Seeded>
 
   await registerGsm8k(submit);
 
-  const fixtureA = await checkpointFixture("a");
-  fixtureA.manifest.name = "stories260k-retro-1-3-1";
-  fixtureA.manifest.train_recurrence = 4;
+  fixtureA ??= await retrofitCheckpoint();
   const fixtureB = await checkpointFixture("b");
   fixtureB.manifest.name = "olmo-tiny-retro-1-3-1";
   fixtureB.manifest.architecture.flavour = "olmo2";
@@ -269,104 +276,139 @@ export async function seedComparisons(baseUrl: string, adminToken: string): Prom
   };
 }
 
-/**
- * Published runs of general (loglikelihood) tasks, in the shape the worker stores and its run view
- * and leaderboard return: a `runs` row with `published_aggregates` (lm-eval metric names: `acc`,
- * `acc_norm`, `perplexity` with its value in `accuracy`), `run_tasks` rows (0-shot, a dataset
- * version registered and canonical under the task's name). Written straight into the local D1
- * database (`wrangler d1 execute --local`) until the API can create such runs itself.
- */
-export const GENERAL_CORRECT: Record<"arc_easy" | "lambada_openai", Record<number, number>> = {
-  arc_easy: { 1: 4, 2: 5, 4: 5, 8: 6 },
-  lambada_openai: { 1: 2, 2: 3, 4: 3, 8: 3 },
-};
-const LAMBADA_PERPLEXITY: Record<number, number> = { 1: 41.5, 2: 30.25, 4: 28, 8: 27.5 };
+// ── general tasks (issue 14 item 4): a run of two loglikelihood tasks on checkpoint A, created as
+// `evals submit` creates one and scored by the real runner (node backend) through the lease
+// protocol. Run before `seed` (the runner takes every queued shard).
 
-export async function seedGeneralRuns(
-  persistTo: string,
-  checkpointId: string,
-): Promise<{ run: string }> {
-  const fixture = await checkpointFixture("a");
-  const run = `run_general_${checkpointId.slice(0, 8)}`;
-  const now = new Date().toISOString();
-  const aggregates: Aggregate[] = [];
-  for (const [task, byR] of Object.entries(GENERAL_CORRECT)) {
-    for (const [r, right] of Object.entries(byR).map(([r, k]) => [Number(r), k])) {
-      const scores = Array.from({ length: DOCS }, (_, i) => (i < right ? 1 : 0));
-      const { accuracy, stderr, ci95 } = summarizeAccuracy(scores);
-      const metrics: Aggregate["metrics"] = { acc: { accuracy, stderr, ci95 } };
-      if (task === "arc_easy") metrics.acc_norm = { accuracy, stderr, ci95 };
-      if (task === "lambada_openai") {
-        const ppl = LAMBADA_PERPLEXITY[r];
-        metrics.perplexity = { accuracy: ppl, stderr: ppl / 10, ci95: [ppl * 0.8, ppl * 1.25] };
-      }
-      aggregates.push({
-        task,
-        recurrences: r,
-        n: DOCS,
-        primary_metric: task === "arc_easy" ? "acc_norm" : "acc",
-        metrics,
-        interval: "wilson",
-        // A loglikelihood sample is prompt-only compute: ~60 prompt tokens, nothing generated.
-        mean_flops: flopsForSample(fixture.manifest, r, 60, 0),
-        mean_generated_tokens: 0,
-        mean_prompt_tokens: 60,
-        backends: ["wasm"],
+export const GENERAL_TASKS = ["arc_easy", "lambada_openai"];
+
+/** What the runner posted for one document at one r, with the requests it was leased. */
+export interface PostedDocument {
+  task: string;
+  recurrences: number;
+  doc_index: number;
+  requests: { context: string; continuation: string }[];
+  loglikelihoods: { logprob: number; is_greedy: boolean }[];
+}
+
+export interface SeededGeneral {
+  run: string;
+  /** Every document the API accepted, by `task/r/doc_index`. */
+  posted: Map<string, PostedDocument>;
+}
+
+/** A runner's client that keeps the leases it got and the results the API accepted from it. */
+class RecordingClient extends EvalsClient {
+  private readonly leases = new Map<string, Lease>();
+  readonly posted = new Map<string, PostedDocument>();
+
+  override async lease(capabilities: Capabilities, runnerVersion: string): Promise<Lease | null> {
+    const lease = await super.lease(capabilities, runnerVersion);
+    if (lease) this.leases.set(lease.lease_id, lease);
+    return lease;
+  }
+
+  override async postResults(leaseId: string, results: ResultIn[]) {
+    const accepted = await super.postResults(leaseId, results);
+    const lease = this.leases.get(leaseId);
+    for (const result of results) {
+      const prompt = lease?.prompts.find((p) => p.doc_id === result.doc_id);
+      if (!lease || !prompt) throw new Error(`posted ${result.doc_id}, which no lease held`);
+      this.posted.set(`${lease.shard.task}/${result.recurrences}/${prompt.doc_index}`, {
+        task: lease.shard.task,
+        recurrences: result.recurrences,
+        doc_index: prompt.doc_index,
+        requests: prompt.requests ?? [],
+        loglikelihoods: (result.loglikelihoods ?? []).map(({ logprob, is_greedy }) => ({
+          logprob,
+          is_greedy,
+        })),
       });
     }
+    return accepted;
   }
-  const config = {
-    checkpoint: checkpointId,
-    tasks: Object.keys(GENERAL_CORRECT),
-    recurrences: [1, 2, 4, 8],
-    limit: DOCS,
-    num_fewshot: null,
-    kv: "full",
-    state_init: "zeros",
-    seed: 0,
-    dtype: null,
-    shard_size: 4,
-    max_gen_toks: null,
-  };
-  const q = (value: string) => `'${value.replaceAll("'", "''")}'`;
-  const sql = [
-    `INSERT INTO runs (id, checkpoint_id, config, state, published, published_aggregates, verified, created_by, created_at, finished_at) VALUES (${q(run)}, ${q(checkpointId)}, ${q(JSON.stringify(config))}, 'finished', 1, ${q(JSON.stringify(aggregates))}, 1, 'seed', ${q(now)}, ${q(now)});`,
-    ...Object.keys(GENERAL_CORRECT).flatMap((task) => {
-      const dataset = Buffer.from(task.padEnd(32, ".")).toString("hex");
-      return [
-        `INSERT OR IGNORE INTO datasets (id, name, files, created_at) VALUES (${q(dataset)}, ${q(task)}, '{}', ${q(now)});`,
-        `INSERT OR IGNORE INTO canonical_datasets (name, dataset_id, set_by, set_at) VALUES (${q(task)}, ${q(dataset)}, NULL, ${q(now)});`,
-        `INSERT INTO run_tasks (run_id, task, task_hash, dataset_id, num_fewshot, doc_count, dataset_files) VALUES (${q(run)}, ${q(task)}, ${q(`hash-${task}`)}, ${q(dataset)}, 0, ${DOCS}, '{}');`,
-      ];
-    }),
-  ].join("\n");
-  const file = join(tmpdir(), `evals-general-seed-${process.pid}.sql`);
-  writeFileSync(file, sql);
+}
+
+/**
+ * Checkpoint A as a real export (stories260k cut 1,3,1, adapter seed 7), so that a runner can load
+ * it: its gsm8k runs are fabricated, its general runs scored by the engine.
+ */
+export async function retrofitCheckpoint(): Promise<CheckpointFixture> {
+  const dir = mkdtempSync(join(tmpdir(), "evals-dashboard-ckpt-"));
   try {
-    const result = spawnSync(
-      join(root, "node_modules/.bin/wrangler"),
-      ["d1", "execute", "evals", "--local", "--persist-to", persistTo, "--file", file, "--yes"],
-      {
-        cwd: root,
-        encoding: "utf8",
-        env: {
-          ...process.env,
-          WRANGLER_SEND_METRICS: "false",
-          CLOUDFLARE_CF_FETCH_ENABLED: "false",
-          WRANGLER_LOG_PATH: join(root, ".wrangler/logs"),
-          CI: "1",
-        },
-      },
+    await exportModel({ from: stories260kDir, out: dir, split: [1, 3, 1], seed: 7 });
+    const { manifest } = await readCheckpoint(dir);
+    manifest.name = "stories260k-retro-1-3-1";
+    manifest.train_recurrence = 4;
+    // The export records the absolute folder; the seed shows the shared one as the repo names it.
+    manifest.source.path = "../shared/models/stories260k";
+    const files = new Map(
+      readdirSync(dir).map((name) => [name, new Uint8Array(readFileSync(join(dir, name)))]),
     );
-    if (result.status !== 0) {
+    return { manifest, files };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function seedGeneral(
+  baseUrl: string,
+  adminToken: string,
+  checkpoint: CheckpointFixture,
+): Promise<SeededGeneral> {
+  const admin = new EvalsClient({ baseUrl, token: adminToken });
+  const submit = new EvalsClient({
+    baseUrl,
+    token: (await admin.createToken({ role: "submit", name: "general-seed" })).token,
+  });
+  const runnerToken = (
+    await admin.createToken({ role: "runner", name: "node-runner", trusted: true })
+  ).token;
+  const checkpointId = await register(submit, checkpoint);
+  // As `evals submit` does: the API's task list, then the dataset files it lacks, from ../shared.
+  const infos = await apiTasks(submit, baseUrl, GENERAL_TASKS);
+  const held = (await submit.listDatasets()).datasets;
+  const registered = await ensureDatasets(submit, infos, held, join(root, "../shared/datasets"));
+  const pins = Object.fromEntries(
+    registered.filter((d) => !d.canonical).map((d) => [d.name, d.id]),
+  );
+  const run = await submit.createRun({
+    checkpoint: checkpointId,
+    tasks: GENERAL_TASKS,
+    recurrences: RECURRENCES,
+    limit: DOCS,
+    shard_size: DOCS,
+    ...(Object.keys(pins).length ? { datasets: pins } : {}),
+  });
+  const client = new RecordingClient({ baseUrl, token: runnerToken });
+  const cacheDir = mkdtempSync(join(tmpdir(), "evals-dashboard-cache-"));
+  const events: RunnerEvent[] = [];
+  try {
+    const summary = await new Runner({
+      client,
+      cache: new CheckpointCache({
+        dir: cacheDir,
+        maxBytes: 2 ** 30,
+        headers: { authorization: `Bearer ${runnerToken}` },
+      }),
+      log: (event) => events.push(event),
+      pages: 1,
+      backend: "node",
+      once: true,
+      batchSize: DOCS,
+      shardTimeoutMs: 300_000,
+    }).run();
+    const shards = GENERAL_TASKS.length * RECURRENCES.length;
+    if (summary.failures > 0 || summary.shards !== shards) {
       throw new Error(
-        `wrangler d1 execute failed (${result.status}): ${result.stderr}${result.stdout}`,
+        `the node runner did ${summary.shards} of ${shards} shards: ${JSON.stringify(events.filter((e) => e.event === "shard_failed"))}`,
       );
     }
   } finally {
-    rmSync(file, { force: true });
+    rmSync(cacheDir, { recursive: true, force: true });
   }
-  return { run };
+  await submit.publishRun(run.id);
+  return { run: run.id, posted: client.posted };
 }
 // ── end: comparisons and general tasks ──────────────────────────────────────────────────────
 

@@ -436,9 +436,12 @@ function drawTask(
                   ? "—"
                   : `${a.truncated ? "⚠ " : ""}${count(a.truncated)} / ${count(a.n)}`,
               ),
-              otherMetrics.map((name) =>
-                h("td", { className: "num" }, percent(a.metrics[name]?.accuracy)),
-              ),
+              otherMetrics.map((name) => {
+                const value = a.metrics[name]?.accuracy;
+                // lambada's perplexity is a number (lower is better), not a proportion.
+                const text = name === "perplexity" ? (value?.toFixed(2) ?? "—") : percent(value);
+                return h("td", { className: "num" }, text);
+              }),
               h("td", {}, a.backends.join(", ")),
             );
           }),
