@@ -1,13 +1,16 @@
 // `evals runs` and `evals results` through the real command line against a real local API. The
 // run is seeded through worker/client.ts, and its completions are fabricated and posted through
-// the runner protocol (no model runs): even documents right, odd ones wrong, at every r.
-import { mkdtempSync, rmSync } from "node:fs";
+// the runner protocol (no model runs): even documents right, odd ones wrong, at every r. Last,
+// `evals check` on two arc_easy runs whose log-probabilities are posted the same way.
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportModel } from "../model/export-model.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
-import { runCli, runCliInProcess } from "./cli.ts";
+import type { ResultIn } from "../worker/protocol.ts";
+import { repoRoot, runCli, runCliInProcess } from "./cli.ts";
 import { answerOneShard, gsm8kGolds } from "./fabricated-runner.ts";
 import {
   freePort,
@@ -238,5 +241,152 @@ describe("evals runs publish|cancel", () => {
     expect(published.code, published.stderr).toBe(0);
     expect(published.stdout).toMatch(new RegExp(`^run ${finished} finished, published`));
     expect((await stack.submit.getRun(finished)).published).toBe(true);
+  });
+});
+
+// After the describes above (the pending run is cancelled there): the runner below takes every
+// queued shard.
+describe("evals check on two API runs of a loglikelihood task", () => {
+  const DOCS = 12;
+  // Documents each run gets right by acc_norm: both 0; only the baseline 1–8; only the candidate 9.
+  const RIGHT = { baseline: [0, 1, 2, 3, 4, 5, 6, 7, 8], candidate: [0, 9] };
+  const arc = readFileSync(join(repoRoot, "../shared/datasets/arc_easy/test.jsonl"), "utf8")
+    .split("\n")
+    .slice(0, DOCS)
+    .map((line) => {
+      const row = JSON.parse(line);
+      return {
+        choices: row.choices.text as string[],
+        gold: row.choices.label.indexOf(row.answerKey),
+      };
+    });
+  const chars = (text: string) => [...text].length;
+
+  /**
+   * Log-likelihoods a runner could post: −(characters × per-character loss), the loss 1 for the
+   * choice meant to win acc_norm (the gold one when `right`, else the next) and 1.25 for the rest,
+   * so summed log-likelihoods (acc) may favour a shorter choice instead.
+   */
+  function logprobs(doc: number, right: boolean): number[] {
+    const { choices, gold } = arc[doc];
+    const winner = right ? gold : (gold + 1) % choices.length;
+    return choices.map((c, i) => -chars(c) * (i === winner ? 1 : 1.25));
+  }
+
+  /** lm-eval's rule: acc by summed log-likelihood, acc_norm by log-likelihood per character. */
+  function scored(lls: number[], doc: number) {
+    const argmax = (xs: number[]) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
+    const { choices, gold } = arc[doc];
+    return {
+      acc: Number(argmax(lls) === gold),
+      acc_norm: Number(argmax(lls.map((ll, i) => ll / chars(choices[i]))) === gold),
+    };
+  }
+
+  /** McNemar's exact two-sided p: twice the binomial(b + c, 1/2) tail at min(b, c), at most 1. */
+  function mcnemarP(b: number, c: number): number {
+    const n = b + c;
+    let tail = 0;
+    let choose = 1;
+    for (let k = 0; k <= Math.min(b, c); k++) {
+      tail += choose;
+      choose = (choose * (n - k)) / (k + 1);
+    }
+    return Math.min(1, (2 * tail) / 2 ** n);
+  }
+
+  it("pairs the documents by arc_easy's acc_norm and gives McNemar's exact p", async () => {
+    const bytes = readFileSync(join(repoRoot, "../shared/datasets/arc_easy/test.jsonl"));
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    await stack.submit.uploadBlob(sha, new Uint8Array(bytes));
+    await stack.submit.registerDataset({ name: "arc_easy", files: { "test.jsonl": sha } });
+    // The candidate: the same source cut the same way with another adapter seed.
+    const other = join(work, "ckpt-seed7");
+    await exportModel({ from: stories260kDir, out: other, split: [1, 3, 1], seed: 7 });
+    const candidateCheckpoint = await uploadCheckpoint(stack.submit, other);
+    const base = { tasks: ["arc_easy"], recurrences: [1], limit: DOCS, shard_size: DOCS };
+    const baseline = (await stack.submit.createRun({ ...base, checkpoint: checkpointId })).id;
+    const candidate = (await stack.submit.createRun({ ...base, checkpoint: candidateCheckpoint }))
+      .id;
+
+    const posted = {
+      baseline: new Map<number, number[]>(),
+      candidate: new Map<number, number[]>(),
+    };
+    for (;;) {
+      const lease = await stack.runner.lease(
+        { backends: ["wasm"], max_parameters: 1e9, max_buffer_bytes: 2 ** 30 },
+        "cli-test/1",
+      );
+      if (!lease) break;
+      const side = lease.shard.run_id === baseline ? "baseline" : "candidate";
+      expect([baseline, candidate]).toContain(lease.shard.run_id);
+      const results: ResultIn[] = lease.prompts.map((p) => {
+        const lls = logprobs(p.doc_index, RIGHT[side].includes(p.doc_index));
+        posted[side].set(p.doc_index, lls);
+        const entries = lls.map((logprob, i) => ({
+          logprob,
+          is_greedy: false,
+          input_tokens: 10 + i,
+          tokens: 2,
+        }));
+        return {
+          doc_id: p.doc_id,
+          recurrences: 1,
+          completion: "",
+          prompt_tokens: entries.reduce((n, e) => n + e.input_tokens, 0),
+          generated_tokens: 0,
+          backend: "wasm",
+          device: "fabricated",
+          runner_version: "cli-test/1",
+          timings: { ms: 1 },
+          loglikelihoods: entries,
+        };
+      });
+      await stack.runner.postResults(lease.lease_id, results);
+    }
+
+    // The expected table, from the posted numbers and the dataset alone.
+    const outcome = (side: "baseline" | "candidate", metric: "acc" | "acc_norm") =>
+      Array.from({ length: DOCS }, (_, doc) => scored(posted[side].get(doc)!, doc)[metric]);
+    const discordant = (metric: "acc" | "acc_norm") => {
+      const [b, c] = [outcome("baseline", metric), outcome("candidate", metric)];
+      return {
+        lost: b.filter((x, i) => x === 1 && c[i] === 0).length,
+        gained: b.filter((x, i) => x === 0 && c[i] === 1).length,
+        baseline: b.filter(Boolean).length,
+        candidate: c.filter(Boolean).length,
+      };
+    };
+    const byNorm = discordant("acc_norm");
+    expect(byNorm).toEqual({ lost: 8, gained: 1, baseline: 9, candidate: 2 });
+    // acc pairs differently here, so only the primary metric gives these rows.
+    expect(discordant("acc")).not.toEqual(byNorm);
+    const p = mcnemarP(8, 1);
+    expect(p).toBeCloseTo((2 * (1 + 9)) / 2 ** 9, 15);
+
+    const result = await cli(["check", "--run", candidate, "--baseline", baseline, "--json"]);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/^regression: arc_easy r=1 \(-58\.3 points, p=0\.0391\)/);
+    const { rows, regressions } = JSON.parse(result.stdout);
+    expect(regressions).toBe(1);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      task: "arc_easy",
+      recurrences: 1,
+      metric: "acc_norm",
+      paired: DOCS,
+      baseline: 9 / DOCS,
+      candidate: 2 / DOCS,
+      regression: true,
+    });
+    expect(rows[0].deltaPoints).toBeCloseTo((100 * (2 - 9)) / DOCS, 12);
+    expect(rows[0].pValue).toBeCloseTo(p, 12);
+    // Both ways round: the candidate as the baseline gains, which is no regression.
+    const reverse = await cli(["check", "--run", baseline, "--baseline", candidate]);
+    expect(reverse.code, reverse.stderr).toBe(0);
+    expect(reverse.stdout).toContain(
+      "| arc_easy | 1 | acc_norm | 12 | 16.7% | 75.0% | +58.3 | 0.0391 | ok |",
+    );
   });
 });
