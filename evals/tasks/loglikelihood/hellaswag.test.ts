@@ -92,6 +92,36 @@ describe("hellaswag", () => {
     await expect(buildDocumentRequests(task, [row7736], null)).rejects.toThrow(/ctx_a/);
   });
 
+  it("a real WikiHow row in the HF layout: its tags and the double spaces they leave go, in order", async () => {
+    // Row 7736 as Rowan/hellaswag stores a WikiHow row: the whole context in ctx_a, ctx_b empty.
+    // utils.py: query = preprocess(activity_label + ": " + ctx_a + " " + ctx_b.capitalize()), where
+    // preprocess strips, turns " [title]" into ". ", deletes "\[.*?\]", then "  " → " ".
+    const lines = readFileSync(
+      join(sharedDir, "datasets/hellaswag/partial/validation_subset500_viczon7.jsonl"),
+      "utf8",
+    )
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    const {
+      validation_row_index: _,
+      ctx,
+      ...rest
+    } = lines.find((row) => row.validation_row_index === 7736);
+    const [doc] = await buildDocumentRequests(
+      task,
+      [{ ...rest, ctx, ctx_a: ctx, ctx_b: "" }],
+      null,
+    );
+    expect(doc.requests[0].context).toBe(
+      "Family Life: How to recover from an emotional affair. Forgive yourself. While forgiving others can be challenging, it's often even harder to forgive yourself. Remember that if you had known the path of your actions and their consequences, you probably would not have done what you did.",
+    );
+    expect(doc.requests[1].continuation).toBe(
+      " Forgiveness in someone else can only serve to make it harder. Cheating can be very emotional, and can even be worse.",
+    );
+    expect(doc.gold).toBe(2);
+  });
+
   it("the loader reads <data>/hellaswag/validation.jsonl, and says where it looked when absent", async () => {
     mkdirSync(join(work, "data/hellaswag"), { recursive: true });
     writeFileSync(
