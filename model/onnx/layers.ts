@@ -15,6 +15,8 @@ export interface AttentionContext {
   cos: string; // [b, 1, t, headDim]
   sin: string;
   bias: string; // [b, 1, t, past + t]
+  /** `bias` tiled over the query heads that share a kv head (built on first use). */
+  groupBias?: string;
 }
 
 /** Declares `attention_mask` and `position_ids` and derives the shared attention tensors. */
@@ -123,23 +125,23 @@ export function decoderLayer(
     g.output(`present.${index}.key`, k, DataType.FLOAT, presentDims);
     g.output(`present.${index}.value`, v, DataType.FLOAT, presentDims);
 
-    // GQA: query head j reads kv head j // (heads / kvHeads); repeat each kv head that many times.
+    // GQA without copying K/V per group: query head j reads kv head j // groups, and the heads of
+    // one kv head are adjacent, so q [b, heads, t, d] is q [b, kv, groups·t, d] and one matmul per
+    // kv head covers its whole group. The bias is tiled over the groups to match (ctx.groupBias).
     const groups = numHeads / numKvHeads;
-    const repeat = (t: string) =>
-      groups === 1
-        ? t
-        : g.op("Reshape", [
-            g.op("Expand", [g.op("Unsqueeze", [t, g.int64([2])]), g.int64([1, 1, groups, 1, 1])]),
-            g.int64([0, numHeads, -1, headDim]),
-          ]);
+    const grouped = groups === 1 ? q : g.op("Reshape", [q, g.int64([0, numKvHeads, -1, headDim])]);
     const scores = g.op("Add", [
       g.op("Mul", [
-        g.op("MatMul", [q, g.op("Transpose", [repeat(k)], { perm: [0, 1, 3, 2] })]),
+        g.op("MatMul", [grouped, g.op("Transpose", [k], { perm: [0, 1, 3, 2] })]),
         g.float([1 / Math.sqrt(headDim)]),
       ]),
-      ctx.bias,
+      groupBias(g, ctx, groups),
     ]);
-    const context = g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), repeat(v)]);
+    const groupedContext = g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), v]);
+    const context =
+      groups === 1
+        ? groupedContext
+        : g.op("Reshape", [groupedContext, g.int64([0, numHeads, -1, headDim])]);
     const merged = g.op("Reshape", [
       g.op("Transpose", [context], { perm: [0, 2, 1, 3] }),
       g.int64([0, 0, numHeads * headDim]),
@@ -171,6 +173,16 @@ export function decoderLayer(
       return norm(g.op("Add", [afterAttention, mlpOut]), "mlp_output_norm", layer.mlpOutputNorm!);
     }
   }
+}
+
+/**
+ * The attention bias [b, 1, t, total] repeated for `groups` query heads stacked along the query
+ * axis ([b, 1, groups·t, total], row g·t + i is query i), built once per graph and group count.
+ */
+function groupBias(g: GraphBuilder, ctx: AttentionContext, groups: number): string {
+  if (groups === 1) return ctx.bias;
+  ctx.groupBias ??= g.op("Tile", [ctx.bias, g.int64([1, 1, groups, 1])]);
+  return ctx.groupBias;
 }
 
 /** HF rotate-half RoPE on [b, heads, t, headDim]. */
