@@ -1,6 +1,7 @@
-// Plain-operator ONNX for decoder layers with a KV cache (DESIGN §4.2): pre-norm Llama, post-norm
-// OLMo-2 and Huginn's sandwich (shared/RAVEN-FORMATS.md §3). This is the reference export path:
-// standard opset-17 operators only, so it runs on every onnxruntime backend.
+// ONNX for decoder layers with a KV cache (DESIGN §4.2): pre-norm Llama, post-norm OLMo-2 and
+// Huginn's sandwich (shared/RAVEN-FORMATS.md §3). The reference path uses standard opset-17
+// operators only, so it runs on every onnxruntime backend; a `fused` graph computes RMSNorm,
+// residual add + RMSNorm and RoPE with onnxruntime's fused operators instead.
 import { ropeTables } from "../reference.ts";
 import type { LayerWeights, ModelDims } from "../weights.ts";
 import type { GraphBuilder } from "./graph-builder.ts";
@@ -12,8 +13,9 @@ const MASKED_SCORE = -1e9;
 
 /** Per-graph tensors every layer shares: RoPE cos/sin for the positions and the attention bias. */
 export interface AttentionContext {
-  cos: string; // [b, 1, t, headDim]
+  cos: string; // [b, 1, t, headDim]; fused graphs: the [maxPos, headDim / 2] table
   sin: string;
+  positions: string; // position_ids [b, t]
   bias: string; // [b, 1, t, past + t]
   /** `bias` tiled over the query heads that share a kv head (built on first use). */
   groupBias?: string;
@@ -33,7 +35,10 @@ export function attentionContext(g: GraphBuilder, dims: ModelDims): AttentionCon
   );
   const table = (name: string, data: Float32Array) => {
     // Rotation tables stay fp32 whatever the weights' dtype: they set the positional precision.
-    const gathered = g.op("Gather", [g.constTensor(name, data, [maxPos, half]), positions]);
+    const whole = g.constTensor(name, data, [maxPos, half]);
+    // RotaryEmbedding gathers the rows of the positions itself.
+    if (g.operators === "fused") return whole;
+    const gathered = g.op("Gather", [whole, positions]);
     const doubled = g.op("Concat", [gathered, gathered], { axis: -1 });
     return g.op("Unsqueeze", [doubled, g.int64([1])]);
   };
@@ -54,14 +59,52 @@ export function attentionContext(g: GraphBuilder, dims: ModelDims): AttentionCon
   ]);
   const allowed = g.op("And", [causal, notPadding]); // [b, 1, t, total]
   const bias = g.op("Where", [allowed, g.float([0]), g.float([MASKED_SCORE])]);
-  return { cos: table("rope_cos", tables.cos), sin: table("rope_sin", tables.sin), bias };
+  return {
+    cos: table("rope_cos", tables.cos),
+    sin: table("rope_sin", tables.sin),
+    positions,
+    bias,
+  };
 }
 
 /** RMSNorm: x · rsqrt(mean(x²) + eps) · w. */
 export function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number): string {
+  // onnxruntime registers SimplifiedLayerNormalization in the standard domain (its own schema).
+  if (g.operators === "fused") {
+    return g.op("SimplifiedLayerNormalization", [x, weight], {
+      axis: -1,
+      epsilon: eps,
+      stash_type: 1,
+    });
+  }
   const meanSquare = g.op("ReduceMean", [g.op("Mul", [x, x])], { axes: [-1], keepdims: 1 });
   const rms = g.op("Sqrt", [g.op("Add", [meanSquare, g.float([eps])])]);
   return g.op("Mul", [g.op("Div", [x, rms]), weight]);
+}
+
+/**
+ * RMSNorm of x + delta, and the sum itself (the residual stream): one
+ * SkipSimplifiedLayerNormalization in fused graphs (its outputs 0 and 3).
+ */
+function addThenNorm(
+  g: GraphBuilder,
+  x: string,
+  delta: string,
+  weight: string,
+  eps: number,
+): { sum: string; normed: string } {
+  if (g.operators === "plain") {
+    const sum = g.op("Add", [x, delta]);
+    return { sum, normed: rmsNorm(g, sum, weight, eps) };
+  }
+  const [normed, , , sum] = g.contribOpMulti(
+    "SkipSimplifiedLayerNormalization",
+    [x, delta, weight],
+    4,
+    { epsilon: eps },
+    [1, 2],
+  );
+  return { sum, normed };
 }
 
 /**
@@ -110,10 +153,11 @@ export function decoderLayer(
       if (qkNorm) p = norm(p, `${name}_norm`, qkNorm, count * headDim);
       const bias = name === "q" ? layer.qBias : layer.kBias;
       if (bias) p = g.op("Add", [p, g.weight(w(`${name}_bias`), bias, [count * headDim])]);
-      return heads(p, count);
+      if (g.operators === "fused") return heads(fusedRope(g, p, count, ctx), count);
+      return rope(g, heads(p, count), ctx);
     };
-    const q = rope(g, projected("q", layer.q, numHeads), ctx);
-    const kNew = rope(g, projected("k", layer.k, numKvHeads), ctx);
+    const q = projected("q", layer.q, numHeads);
+    const kNew = projected("k", layer.k, numKvHeads);
     const vNew = heads(linear(g, input, w("v"), layer.v, numKvHeads * headDim, h), numKvHeads);
 
     const kvDims = ["batch", numKvHeads, "past_sequence", headDim];
@@ -156,21 +200,30 @@ export function decoderLayer(
     return linear(g, activated, w("down"), layer.down, h, intermediateSize);
   };
 
+  const eps = dims.rmsNormEps;
+  const normWeight = (name: string, weight: Float32Array) => g.weight(w(name), weight, [h]);
   switch (dims.normPlacement) {
     case "pre": {
-      const afterAttention = g.op("Add", [x, attention(norm(x, "input_norm", layer.inputNorm))]);
-      const mlpIn = norm(afterAttention, "post_norm", layer.postNorm);
-      return g.op("Add", [afterAttention, mlp(mlpIn)]);
+      const attended = attention(norm(x, "input_norm", layer.inputNorm));
+      const residual = addThenNorm(g, x, attended, normWeight("post_norm", layer.postNorm), eps);
+      return g.op("Add", [residual.sum, mlp(residual.normed)]);
     }
     case "post": {
       const afterAttention = g.op("Add", [x, norm(attention(x), "input_norm", layer.inputNorm)]);
       return g.op("Add", [afterAttention, norm(mlp(afterAttention), "post_norm", layer.postNorm)]);
     }
     case "sandwich": {
-      const attended = g.op("Add", [x, attention(norm(x, "input_norm", layer.inputNorm))]);
-      const afterAttention = norm(attended, "post_norm", layer.postNorm);
+      const attended = attention(norm(x, "input_norm", layer.inputNorm));
+      const afterAttention = addThenNorm(
+        g,
+        x,
+        attended,
+        normWeight("post_norm", layer.postNorm),
+        eps,
+      ).normed;
       const mlpOut = mlp(norm(afterAttention, "mlp_input_norm", layer.mlpInputNorm!));
-      return norm(g.op("Add", [afterAttention, mlpOut]), "mlp_output_norm", layer.mlpOutputNorm!);
+      const closing = normWeight("mlp_output_norm", layer.mlpOutputNorm!);
+      return addThenNorm(g, afterAttention, mlpOut, closing, eps).normed;
     }
   }
 }
@@ -183,6 +236,17 @@ function groupBias(g: GraphBuilder, ctx: AttentionContext, groups: number): stri
   if (groups === 1) return ctx.bias;
   ctx.groupBias ??= g.op("Tile", [ctx.bias, g.int64([1, 1, groups, 1])]);
   return ctx.groupBias;
+}
+
+/**
+ * Rotate-half RoPE on the projection [b, t, count · headDim] before its split into heads:
+ * RotaryEmbedding with interleaved = 0 gathers the table rows of `position_ids` itself.
+ */
+function fusedRope(g: GraphBuilder, x: string, count: number, ctx: AttentionContext): string {
+  return g.contribOp("RotaryEmbedding", [x, ctx.positions, ctx.cos, ctx.sin], {
+    interleaved: 0,
+    num_heads: count,
+  });
 }
 
 /** HF rotate-half RoPE on [b, heads, t, headDim]. */
