@@ -58,7 +58,12 @@ const storyIds = stories260kTokenizer().encode(STORY_PROMPTS[1]).ids;
 const rows = [storyIds.slice(0, 9), storyIds.slice(0, 4), storyIds.slice(2, 8)];
 const RECURRENCES = 3;
 
-type Case = { label: string; request: () => Omit<ExportRequest, "out">; norms: number };
+type Case = {
+  label: string;
+  request: () => Omit<ExportRequest, "out">;
+  norms: number;
+  wasm?: false;
+};
 const fixture = (kind: RavenFixtureKind) => () => ({
   from: writeRavenFixture(join(work, `${kind}-source`), kind).dir,
 });
@@ -73,14 +78,16 @@ const cases: Case[] = [
     request: () => ({ from: stories260kDir, split: [1, 3, 1], dtype: "q4" }),
     norms: 1,
   },
-  { label: "retrofit-llama", request: fixture("retrofit-llama32"), norms: 1 },
+  // The llama graphs again (same layer code) from a raven source; node only: its 131,072-position
+  // RoPE tables take a WASM session 10+ s to open here.
+  { label: "retrofit-llama", request: fixture("retrofit-llama32"), norms: 1, wasm: false },
   // Post-norm normalises the branch, not the sum: its norms (and q/k norms) stay separate.
   { label: "retrofit-olmo2 (post-norm)", request: fixture("retrofit-olmo2"), norms: 4 },
   // Sandwich: both residual adds feed a norm, so only the two branch-input norms stay separate.
   { label: "huginn (sandwich)", request: fixture("huginn"), norms: 2 },
 ];
 
-describe.each(cases)("fused = plain: $label", ({ label, request, norms }) => {
+describe.each(cases)("fused = plain: $label", ({ label, request, norms, wasm }) => {
   it("left-padded batch, prefill + 3 decode steps: logits within 1e-4 on node and wasm", async () => {
     const { plain, fused } = await exportBoth(label, request());
     const block = operatorCounts(fused, "block");
@@ -95,6 +102,7 @@ describe.each(cases)("fused = plain: $label", ({ label, request, norms }) => {
     const plainNode = await paddedBatchLogits(await openNodeModel(plain), input, RECURRENCES, 3);
     const fusedNode = await paddedBatchLogits(await openNodeModel(fused), input, RECURRENCES, 3);
     expectWithin(fusedNode, plainNode, 1e-4);
+    if (wasm === false) return;
     const fusedWasm = await openWasmModelInNode(fused);
     expectWithin(await paddedBatchLogits(fusedWasm, input, RECURRENCES, 3), plainNode, 1e-4);
   });
