@@ -70,6 +70,8 @@ export async function addExportFidelity(
       outDir: referenceDir,
       dtype: "fp32",
       quantBlockSize: undefined,
+      // The reference path: the gate measures the lossy graphs against it, fused or not.
+      operators: "plain",
     });
     const reference = await openNodeModel(await readCheckpoint(referenceDir, { verify: false }));
     const model = await openNodeModel(lossy);

@@ -14,6 +14,7 @@ import {
 import { addExportFidelity, type FidelityRequest, fidelityDocs } from "./export-fidelity.ts";
 import { resolveHubModel } from "./hub.ts";
 import type { Manifest } from "./manifest.ts";
+import type { OperatorSet } from "./onnx/graph-builder.ts";
 import { randomLlamaSource, randomPreset } from "./random.ts";
 import { byteTokenizerFiles } from "./random-tokenizer.ts";
 import { hashSourceFiles, loadSourceModel } from "./source.ts";
@@ -34,6 +35,8 @@ export interface ExportRequest {
   dtype?: ExportDtype;
   /** q8/q4: weights per quantization block (default 32). */
   quantBlockSize?: number;
+  /** `fused`: onnxruntime's fused norm and RoPE operators; default `plain`. */
+  operators?: OperatorSet;
   /** Receives one line per thing the export read but chose not to use (the export log). */
   onNote?: (line: string) => void;
   /**
@@ -59,7 +62,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     dtype !== "fp32" && request.fidelity && request.fidelity.prompts > 0
       ? await fidelityDocs(request.fidelity)
       : null;
-  const { quantBlockSize } = request;
+  const { quantBlockSize, operators } = request;
   if (request.random) {
     randomPreset(request.random);
     const seed = request.seed ?? 0;
@@ -69,6 +72,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
       outDir: request.out,
       dtype,
       quantBlockSize,
+      operators,
       name:
         request.name ??
         defaultCheckpointName(`random-${request.random}-seed${seed}`, weights.layers, adapter),
@@ -110,6 +114,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     outDir: request.out,
     dtype,
     quantBlockSize,
+    operators,
     name:
       request.name ??
       defaultCheckpointName(hub ? hub.repo : basename(dir), weights.layers, adapter),

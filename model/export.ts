@@ -21,7 +21,7 @@ import {
   type Manifest,
   ManifestSchema,
 } from "./manifest.ts";
-import type { QuantSpec } from "./onnx/graph-builder.ts";
+import type { OperatorSet, QuantSpec } from "./onnx/graph-builder.ts";
 import { buildGraph, embeddingQuantizable, type GraphName } from "./onnx/recurrent-graphs.ts";
 import { WeightSink } from "./onnx/weight-sink.ts";
 import { countParameters } from "./parameters.ts";
@@ -40,6 +40,8 @@ export interface ExportOptions {
   dtype: ExportDtype;
   /** q8/q4: weights per quantization block along K (default 32). */
   quantBlockSize?: number;
+  /** Standard operators (default) or onnxruntime's fused ones (model/graphs.md). */
+  operators?: OperatorSet;
   name: string;
   source: Manifest["source"];
   /** Where tokenizer files are copied from; or generated files (name → JSON) for random models. */
@@ -64,8 +66,9 @@ export async function exportCheckpoint(
     const names: GraphName[] =
       weights.block.length > 0 ? ["prelude", "block", "coda"] : ["prelude", "coda"];
     const quant = quantSpecOf(options.dtype, options.quantBlockSize);
+    const operators = options.operators ?? "plain";
     for (const name of names)
-      graphs[name] = await writeGraph(name, weights, staging, options.dtype, quant);
+      graphs[name] = await writeGraph(name, weights, staging, options.dtype, quant, operators);
     const tokenizerFiles = await writeTokenizer(options.tokenizer, staging);
     const manifest = ManifestSchema.parse({
       format_version: FORMAT_VERSION,
@@ -84,6 +87,7 @@ export async function exportCheckpoint(
         add_bos_token: options.tokens.addBosToken,
       },
       dtype: options.dtype,
+      operators,
       fidelity: null,
       quantization: quant
         ? {
@@ -172,12 +176,13 @@ async function writeGraph(
   dir: string,
   dtype: ExportDtype,
   quant: QuantSpec | null,
+  operators: OperatorSet,
 ): Promise<GraphFile> {
   const file = `${name}.onnx`;
   const sink = new WeightSink(join(dir, `${file}.data`));
   try {
     const storage = dtype === "fp16" ? "fp16" : "fp32";
-    const bytes = buildGraph(name, weights, sink, storage, quant).encode();
+    const bytes = buildGraph(name, weights, sink, storage, quant, operators).encode();
     writeFileSync(join(dir, file), bytes);
   } finally {
     sink.close();

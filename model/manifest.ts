@@ -33,6 +33,9 @@ export const RopeSchema = z.object({
 export const DtypeSchema = z.enum(["fp32", "fp16", "q8", "q4"]);
 export type Dtype = z.infer<typeof DtypeSchema>;
 
+/** Which operators the graphs use (model/graphs.md): standard ones, or onnxruntime's fused ones. */
+export const OperatorsSchema = z.enum(["plain", "fused"]);
+
 export const QuantizationSchema = z.object({
   bits: z.union([z.literal(4), z.literal(8)]),
   block_size: z.number().int().min(16),
@@ -133,6 +136,8 @@ export const ManifestSchema = z.object({
    * block-quantized, `quantization` says how). The precision runs are compared at.
    */
   dtype: DtypeSchema,
+  /** `fused`: RMSNorm and RoPE as onnxruntime fused operators; absent in older manifests: plain. */
+  operators: OperatorsSchema.optional(),
   /** How a q8/q4 checkpoint was quantized (model/graphs.md); absent for float checkpoints. */
   quantization: QuantizationSchema.nullable().optional(),
   /** Agreement of a lossy export with the fp32 reference, measured at export; absent if not. */

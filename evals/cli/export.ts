@@ -41,6 +41,14 @@ export function registerExportCommand(program: Command): void {
       ).choices(["q8", "q4"]),
     )
     .option("--quant-block-size <n>", "weights per quantization block along K (default 32)")
+    .addOption(
+      new Option(
+        "--operators <set>",
+        "plain: standard ONNX operators; fused: onnxruntime's fused RMSNorm and RoPE",
+      )
+        .choices(["plain", "fused"])
+        .default("plain"),
+    )
     .option(
       "--fidelity-prompts <n>",
       "lossy exports (fp16, q8, q4): GSM8K prompts to compare with fp32 on (0 skips)",
@@ -82,6 +90,7 @@ export function registerExportCommand(program: Command): void {
           options.quantBlockSize === undefined
             ? undefined
             : parseInteger(options.quantBlockSize, "--quant-block-size"),
+        operators: options.operators,
         fidelity,
         onNote: (line) => process.stderr.write(`note: ${line}\n`),
         name: options.name === undefined ? undefined : parseCheckpointName(options.name),

@@ -5,7 +5,10 @@ import { type QuantBits, quantizeBlockwise } from "./quantize.ts";
 import type { FloatStorage, WeightSink } from "./weight-sink.ts";
 
 export const OPSET = 17;
-/** onnxruntime's contrib operators (MatMulNBits, GatherBlockQuantized), used by quantized graphs. */
+/**
+ * onnxruntime's contrib operators: MatMulNBits and GatherBlockQuantized (quantized graphs),
+ * SkipSimplifiedLayerNormalization and RotaryEmbedding (fused graphs).
+ */
 export const MS_DOMAIN = "com.microsoft";
 
 /** Block-wise weight quantization of a graph's linear layers (model/graphs.md). */
@@ -13,6 +16,11 @@ export interface QuantSpec {
   bits: QuantBits;
   blockSize: number;
 }
+/**
+ * `plain`: standard operators only (the reference). `fused`: RMSNorm, residual add + RMSNorm and
+ * RoPE as onnxruntime's fused operators (model/graphs.md, "Fused-operator graphs").
+ */
+export type OperatorSet = "plain" | "fused";
 const IR_VERSION = 8;
 
 export type Dim = number | string;
@@ -35,6 +43,7 @@ export class GraphBuilder {
     readonly storage: FloatStorage,
     /** When set, linear layers are `MatMulNBits` and the embedding `GatherBlockQuantized`. */
     readonly quant: QuantSpec | null = null,
+    readonly operators: OperatorSet = "plain",
   ) {}
 
   input(name: string, elemType: number, dims: readonly Dim[]): string {
@@ -184,15 +193,30 @@ export class GraphBuilder {
     return outputs;
   }
 
-  private contribOp(
+  /** An onnxruntime `com.microsoft` operator; an empty output name skips an optional output. */
+  contribOpMulti(
+    opType: string,
+    inputs: readonly string[],
+    outputCount: number,
+    attributes: Record<string, AttributeValue>,
+    skip: readonly number[] = [],
+  ): string[] {
+    this.usesContribOps = true;
+    const id = `${opType}_${this.counters.get(opType) ?? 0}`;
+    const names = Array.from({ length: outputCount }, (_, i) =>
+      skip.includes(i) ? "" : `${id}_out${i}`,
+    );
+    const outputs = this.opMulti(opType, inputs, outputCount, attributes, names);
+    this.nodes[this.nodes.length - 1].domain = MS_DOMAIN;
+    return outputs;
+  }
+
+  contribOp(
     opType: string,
     inputs: readonly string[],
     attributes: Record<string, AttributeValue>,
   ): string {
-    this.usesContribOps = true;
-    const [output] = this.opMulti(opType, inputs, 1, attributes);
-    this.nodes[this.nodes.length - 1].domain = MS_DOMAIN;
-    return output;
+    return this.contribOpMulti(opType, inputs, 1, attributes)[0];
   }
 
   private raw(name: string, bytes: Uint8Array, dims: readonly number[], dataType: number): string {

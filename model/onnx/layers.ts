@@ -1,6 +1,7 @@
-// Plain-operator ONNX for decoder layers with a KV cache (DESIGN §4.2): pre-norm Llama, post-norm
-// OLMo-2 and Huginn's sandwich (shared/RAVEN-FORMATS.md §3). This is the reference export path:
-// standard opset-17 operators only, so it runs on every onnxruntime backend.
+// ONNX for decoder layers with a KV cache (DESIGN §4.2): pre-norm Llama, post-norm OLMo-2 and
+// Huginn's sandwich (shared/RAVEN-FORMATS.md §3). The reference path uses standard opset-17
+// operators only, so it runs on every onnxruntime backend; a `fused` graph computes RMSNorm,
+// residual add + RMSNorm and RoPE with onnxruntime's fused operators instead.
 import { ropeTables } from "../reference.ts";
 import type { LayerWeights, ModelDims } from "../weights.ts";
 import type { GraphBuilder } from "./graph-builder.ts";
@@ -12,9 +13,12 @@ const MASKED_SCORE = -1e9;
 
 /** Per-graph tensors every layer shares: RoPE cos/sin for the positions and the attention bias. */
 export interface AttentionContext {
-  cos: string; // [b, 1, t, headDim]
+  cos: string; // [b, 1, t, headDim]; fused graphs: the [maxPos, headDim / 2] table
   sin: string;
+  positions: string; // position_ids [b, t]
   bias: string; // [b, 1, t, past + t]
+  /** `bias` tiled over the query heads that share a kv head (built on first use). */
+  groupBias?: string;
 }
 
 /** Declares `attention_mask` and `position_ids` and derives the shared attention tensors. */
@@ -31,7 +35,10 @@ export function attentionContext(g: GraphBuilder, dims: ModelDims): AttentionCon
   );
   const table = (name: string, data: Float32Array) => {
     // Rotation tables stay fp32 whatever the weights' dtype: they set the positional precision.
-    const gathered = g.op("Gather", [g.constTensor(name, data, [maxPos, half]), positions]);
+    const whole = g.constTensor(name, data, [maxPos, half]);
+    // RotaryEmbedding gathers the rows of the positions itself.
+    if (g.operators === "fused") return whole;
+    const gathered = g.op("Gather", [whole, positions]);
     const doubled = g.op("Concat", [gathered, gathered], { axis: -1 });
     return g.op("Unsqueeze", [doubled, g.int64([1])]);
   };
@@ -52,14 +59,52 @@ export function attentionContext(g: GraphBuilder, dims: ModelDims): AttentionCon
   ]);
   const allowed = g.op("And", [causal, notPadding]); // [b, 1, t, total]
   const bias = g.op("Where", [allowed, g.float([0]), g.float([MASKED_SCORE])]);
-  return { cos: table("rope_cos", tables.cos), sin: table("rope_sin", tables.sin), bias };
+  return {
+    cos: table("rope_cos", tables.cos),
+    sin: table("rope_sin", tables.sin),
+    positions,
+    bias,
+  };
 }
 
 /** RMSNorm: x · rsqrt(mean(x²) + eps) · w. */
 export function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number): string {
+  // onnxruntime registers SimplifiedLayerNormalization in the standard domain (its own schema).
+  if (g.operators === "fused") {
+    return g.op("SimplifiedLayerNormalization", [x, weight], {
+      axis: -1,
+      epsilon: eps,
+      stash_type: 1,
+    });
+  }
   const meanSquare = g.op("ReduceMean", [g.op("Mul", [x, x])], { axes: [-1], keepdims: 1 });
   const rms = g.op("Sqrt", [g.op("Add", [meanSquare, g.float([eps])])]);
   return g.op("Mul", [g.op("Div", [x, rms]), weight]);
+}
+
+/**
+ * RMSNorm of x + delta, and the sum itself (the residual stream): one
+ * SkipSimplifiedLayerNormalization in fused graphs (its outputs 0 and 3).
+ */
+function addThenNorm(
+  g: GraphBuilder,
+  x: string,
+  delta: string,
+  weight: string,
+  eps: number,
+): { sum: string; normed: string } {
+  if (g.operators === "plain") {
+    const sum = g.op("Add", [x, delta]);
+    return { sum, normed: rmsNorm(g, sum, weight, eps) };
+  }
+  const [normed, , , sum] = g.contribOpMulti(
+    "SkipSimplifiedLayerNormalization",
+    [x, delta, weight],
+    4,
+    { epsilon: eps },
+    [1, 2],
+  );
+  return { sum, normed };
 }
 
 /**
@@ -108,10 +153,11 @@ export function decoderLayer(
       if (qkNorm) p = norm(p, `${name}_norm`, qkNorm, count * headDim);
       const bias = name === "q" ? layer.qBias : layer.kBias;
       if (bias) p = g.op("Add", [p, g.weight(w(`${name}_bias`), bias, [count * headDim])]);
-      return heads(p, count);
+      if (g.operators === "fused") return heads(fusedRope(g, p, count, ctx), count);
+      return rope(g, heads(p, count), ctx);
     };
-    const q = rope(g, projected("q", layer.q, numHeads), ctx);
-    const kNew = rope(g, projected("k", layer.k, numKvHeads), ctx);
+    const q = projected("q", layer.q, numHeads);
+    const kNew = projected("k", layer.k, numKvHeads);
     const vNew = heads(linear(g, input, w("v"), layer.v, numKvHeads * headDim, h), numKvHeads);
 
     const kvDims = ["batch", numKvHeads, "past_sequence", headDim];
@@ -123,23 +169,23 @@ export function decoderLayer(
     g.output(`present.${index}.key`, k, DataType.FLOAT, presentDims);
     g.output(`present.${index}.value`, v, DataType.FLOAT, presentDims);
 
-    // GQA: query head j reads kv head j // (heads / kvHeads); repeat each kv head that many times.
+    // GQA without copying K/V per group: query head j reads kv head j // groups, and the heads of
+    // one kv head are adjacent, so q [b, heads, t, d] is q [b, kv, groups·t, d] and one matmul per
+    // kv head covers its whole group. The bias is tiled over the groups to match (ctx.groupBias).
     const groups = numHeads / numKvHeads;
-    const repeat = (t: string) =>
-      groups === 1
-        ? t
-        : g.op("Reshape", [
-            g.op("Expand", [g.op("Unsqueeze", [t, g.int64([2])]), g.int64([1, 1, groups, 1, 1])]),
-            g.int64([0, numHeads, -1, headDim]),
-          ]);
+    const grouped = groups === 1 ? q : g.op("Reshape", [q, g.int64([0, numKvHeads, -1, headDim])]);
     const scores = g.op("Add", [
       g.op("Mul", [
-        g.op("MatMul", [q, g.op("Transpose", [repeat(k)], { perm: [0, 1, 3, 2] })]),
+        g.op("MatMul", [grouped, g.op("Transpose", [k], { perm: [0, 1, 3, 2] })]),
         g.float([1 / Math.sqrt(headDim)]),
       ]),
-      ctx.bias,
+      groupBias(g, ctx, groups),
     ]);
-    const context = g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), repeat(v)]);
+    const groupedContext = g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), v]);
+    const context =
+      groups === 1
+        ? groupedContext
+        : g.op("Reshape", [groupedContext, g.int64([0, numHeads, -1, headDim])]);
     const merged = g.op("Reshape", [
       g.op("Transpose", [context], { perm: [0, 2, 1, 3] }),
       g.int64([0, 0, numHeads * headDim]),
@@ -154,23 +200,53 @@ export function decoderLayer(
     return linear(g, activated, w("down"), layer.down, h, intermediateSize);
   };
 
+  const eps = dims.rmsNormEps;
+  const normWeight = (name: string, weight: Float32Array) => g.weight(w(name), weight, [h]);
   switch (dims.normPlacement) {
     case "pre": {
-      const afterAttention = g.op("Add", [x, attention(norm(x, "input_norm", layer.inputNorm))]);
-      const mlpIn = norm(afterAttention, "post_norm", layer.postNorm);
-      return g.op("Add", [afterAttention, mlp(mlpIn)]);
+      const attended = attention(norm(x, "input_norm", layer.inputNorm));
+      const residual = addThenNorm(g, x, attended, normWeight("post_norm", layer.postNorm), eps);
+      return g.op("Add", [residual.sum, mlp(residual.normed)]);
     }
     case "post": {
       const afterAttention = g.op("Add", [x, norm(attention(x), "input_norm", layer.inputNorm)]);
       return g.op("Add", [afterAttention, norm(mlp(afterAttention), "post_norm", layer.postNorm)]);
     }
     case "sandwich": {
-      const attended = g.op("Add", [x, attention(norm(x, "input_norm", layer.inputNorm))]);
-      const afterAttention = norm(attended, "post_norm", layer.postNorm);
+      const attended = attention(norm(x, "input_norm", layer.inputNorm));
+      const afterAttention = addThenNorm(
+        g,
+        x,
+        attended,
+        normWeight("post_norm", layer.postNorm),
+        eps,
+      ).normed;
       const mlpOut = mlp(norm(afterAttention, "mlp_input_norm", layer.mlpInputNorm!));
-      return norm(g.op("Add", [afterAttention, mlpOut]), "mlp_output_norm", layer.mlpOutputNorm!);
+      const closing = normWeight("mlp_output_norm", layer.mlpOutputNorm!);
+      return addThenNorm(g, afterAttention, mlpOut, closing, eps).normed;
     }
   }
+}
+
+/**
+ * The attention bias [b, 1, t, total] repeated for `groups` query heads stacked along the query
+ * axis ([b, 1, groups·t, total], row g·t + i is query i), built once per graph and group count.
+ */
+function groupBias(g: GraphBuilder, ctx: AttentionContext, groups: number): string {
+  if (groups === 1) return ctx.bias;
+  ctx.groupBias ??= g.op("Tile", [ctx.bias, g.int64([1, 1, groups, 1])]);
+  return ctx.groupBias;
+}
+
+/**
+ * Rotate-half RoPE on the projection [b, t, count · headDim] before its split into heads:
+ * RotaryEmbedding with interleaved = 0 gathers the table rows of `position_ids` itself.
+ */
+function fusedRope(g: GraphBuilder, x: string, count: number, ctx: AttentionContext): string {
+  return g.contribOp("RotaryEmbedding", [x, ctx.positions, ctx.cos, ctx.sin], {
+    interleaved: 0,
+    num_heads: count,
+  });
 }
 
 /** HF rotate-half RoPE on [b, heads, t, headDim]. */

@@ -2,7 +2,7 @@
 // prelude layers), block (adapter + block layers = one recurrence), coda (coda layers, final norm,
 // lm_head). The recurrence loop itself is driven from TypeScript by the engine (DESIGN §3).
 import type { RecurrentWeights } from "../weights.ts";
-import { GraphBuilder, type QuantSpec } from "./graph-builder.ts";
+import { GraphBuilder, type OperatorSet, type QuantSpec } from "./graph-builder.ts";
 import { attentionContext, decoderLayer, linear, rmsNorm } from "./layers.ts";
 import { DataType } from "./proto.ts";
 import type { FloatStorage, WeightSink } from "./weight-sink.ts";
@@ -15,8 +15,9 @@ export function buildGraph(
   sink: WeightSink,
   storage: FloatStorage,
   quant: QuantSpec | null = null,
+  operators: OperatorSet = "plain",
 ): GraphBuilder {
-  const g = new GraphBuilder(name, sink, storage, quant);
+  const g = new GraphBuilder(name, sink, storage, quant, operators);
   if (name === "prelude") buildPrelude(g, weights);
   else if (name === "block") buildBlock(g, weights);
   else buildCoda(g, weights);

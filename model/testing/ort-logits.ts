@@ -50,3 +50,50 @@ export function toleranceRatio(a: Float32Array, b: Float32Array, atol: number, r
     worst = Math.max(worst, Math.abs(a[i] - b[i]) / (atol + rtol * Math.abs(b[i])));
   return worst;
 }
+
+/**
+ * Logits of a left-padded batch, as the engine batches prompts: one prefill of every row (padding
+ * masked, positions from each row's first token), then `decodeSteps` single-token steps. Returns
+ * every step's logits ([batch, longest, vocab], then [batch, 1, vocab] per step).
+ */
+export async function paddedBatchLogits(
+  model: RecurrentModel,
+  rows: readonly (readonly number[])[],
+  recurrences: number,
+  decodeSteps: number,
+): Promise<Float32Array[]> {
+  const batch = rows.length;
+  const longest = Math.max(...rows.map((row) => row.length));
+  const vocab = model.manifest.architecture.vocab_size;
+  const inputIds = new BigInt64Array(batch * longest);
+  const positionIds = new BigInt64Array(batch * longest);
+  const mask: bigint[][] = rows.map((row) => [
+    ...new Array<bigint>(longest - row.length).fill(0n),
+    ...row.map(() => 1n),
+  ]);
+  rows.forEach((row, b) => {
+    const pad = longest - row.length;
+    row.forEach((id, k) => {
+      inputIds[b * longest + pad + k] = BigInt(id);
+      positionIds[b * longest + pad + k] = BigInt(k);
+    });
+  });
+  const cache = model.newCache(batch, "full", recurrences);
+  const step = async (ids: BigInt64Array, positions: BigInt64Array, keep: number) => {
+    const attentionMask = BigInt64Array.from(mask.flat());
+    const logits = await model.step(
+      { batch, inputIds: ids, attentionMask, positionIds: positions },
+      recurrences,
+      cache,
+      keep,
+    );
+    return Float32Array.from(logits.data as Float32Array);
+  };
+  const out = [await step(inputIds, positionIds, 0)];
+  for (let s = 0; s < decodeSteps; s++) {
+    for (const row of mask) row.push(1n);
+    const next = BigInt64Array.from(rows.map((_, b) => BigInt((7 * b + 3 * s + 1) % vocab)));
+    out.push(await step(next, BigInt64Array.from(rows.map((row) => BigInt(row.length + s))), 1));
+  }
+  return out;
+}

@@ -4,7 +4,8 @@
 // speed. wasm runs the Node test's full grid; webgpu runs the smallest grid that still feeds every
 // graph input a non-trivial value: a batch of prompts of different lengths (attention_mask and
 // position_ids with padding), several decode steps (a non-empty KV cache) and r > 1 (state fed
-// back), on both the block-less and the recurrent export.
+// back), on both the block-less and the recurrent export; and once on the fused-operator export
+// (RotaryEmbedding, SimplifiedLayerNormalization and SkipSimplifiedLayerNormalization on WebGPU).
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,11 +42,22 @@ afterAll(async () => {
 
 // Each model is exported once and loaded by both backends (the export does not depend on them).
 const exportedDirs = new Map<string, Promise<string>>();
-function exported(name: string, split?: [number, number, number]): Promise<string> {
+function exported(
+  name: string,
+  split?: [number, number, number],
+  operators: "plain" | "fused" = "plain",
+): Promise<string> {
   let out = exportedDirs.get(name);
   if (!out) {
     const dir = join(work, name.replace(/\W+/g, "-"));
-    out = exportModel({ from: stories260kDir, out: dir, split, adapter: "random", seed: 7 })
+    out = exportModel({
+      from: stories260kDir,
+      out: dir,
+      split,
+      adapter: "random",
+      seed: 7,
+      operators,
+    })
       .then(() => addNumericCheck(dir))
       .then(() => dir);
     exportedDirs.set(name, out);
@@ -106,6 +118,43 @@ describe.each(["wasm", "webgpu"] as const)("%s backend greedy = reference greedy
       600_000,
     );
   });
+});
+
+describe("webgpu runs the fused-operator graphs", () => {
+  // One small case: SwiftShader is slow, and node and wasm already check fused = plain per flavour
+  // (model/onnx/fused-graphs.test.ts). The numeric check at load compares with onnxruntime-node.
+  it("split 1,3,1 fused, r = 2: 3 prompts × 8 tokens = reference greedy", async () => {
+    const split: [number, number, number] = [1, 3, 1];
+    const dir = await exported("split 1,3,1 fused", split, "fused");
+    const engine = await BrowserEngine.open(dir, { backend: "webgpu", browser });
+    try {
+      expect(engine.manifest.operators).toBe("fused");
+      expect(engine.report.backend).toBe("webgpu");
+      const prompts = GRID.webgpu.prompts;
+      const promptIds = await engine.encode(prompts);
+      const newTokens = 8;
+      const results = await engine.generate(
+        promptIds.map((ids) => ({ promptIds: ids, seed: 0 })),
+        {
+          recurrences: 2,
+          maxNewTokens: newTokens,
+          kv: "full",
+          stateInit: "zeros",
+          stopIds: [],
+          stopStrings: [],
+        },
+      );
+      const weights = buildRecurrentWeights(source, { split, adapter: "random", seed: 7 });
+      const cases = results.map((result, i) => ({
+        label: `prompt "${prompts[i]}"`,
+        promptIds: promptIds[i],
+        ...result,
+      }));
+      expectGreedyMatchesReference(weights, cases, 2, newTokens);
+    } finally {
+      await engine.close();
+    }
+  }, 600_000);
 });
 
 describe("backend preflight", () => {

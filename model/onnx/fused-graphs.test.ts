@@ -1,0 +1,148 @@
+// `--operators fused` graphs against the plain reference graphs of the same weights, on
+// onnxruntime-node and onnxruntime-web's WASM backend: logits of a left-padded batch (prefill and
+// decode through the KV cache) within 1e-4, and the same greedy tokens.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { generateBatch } from "../../runner/engine/generate.ts";
+import { openNodeModel } from "../../runner/engine/node-sessions.ts";
+import type { RecurrentModel } from "../../runner/engine/recurrent-model.ts";
+import { type Checkpoint, readCheckpoint } from "../checkpoint.ts";
+import { type ExportRequest, exportModel } from "../export-model.ts";
+import { referenceLogits } from "../reference.ts";
+import { loadSourceModel } from "../source.ts";
+import { buildRecurrentWeights } from "../surgery.ts";
+import { ortLogits, paddedBatchLogits, toleranceRatio } from "../testing/ort-logits.ts";
+import { type RavenFixtureKind, writeRavenFixture } from "../testing/raven-fixture.ts";
+import { STORY_PROMPTS, stories260kDir, stories260kTokenizer } from "../testing/stories.ts";
+import { openWasmModelInNode } from "../testing/wasm-in-node.ts";
+import { onnx } from "./proto.ts";
+
+const work = mkdtempSync(join(tmpdir(), "evals-fused-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Operator counts of a graph file, `domain.op` for contrib operators. */
+function operatorCounts(checkpoint: Checkpoint, graph: "prelude" | "block" | "coda") {
+  const file = checkpoint.manifest.graphs[graph]!.file;
+  const model = onnx.ModelProto.decode(readFileSync(join(checkpoint.dir, file)));
+  const counts = new Map<string, number>();
+  for (const node of model.graph?.node ?? []) {
+    const name = node.domain ? `${node.domain}.${node.opType}` : node.opType!;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return counts;
+}
+
+async function exportBoth(label: string, request: Omit<ExportRequest, "out">) {
+  const dir = join(work, label.replace(/\W+/g, "-"));
+  const plain = await exportModel({ ...request, out: `${dir}-plain` });
+  const fused = await exportModel({ ...request, out: `${dir}-fused`, operators: "fused" });
+  expect(plain.operators).toBe("plain");
+  expect(fused.operators).toBe("fused");
+  return {
+    plain: await readCheckpoint(`${dir}-plain`),
+    fused: await readCheckpoint(`${dir}-fused`),
+  };
+}
+
+function expectWithin(fused: Float32Array[], plain: Float32Array[], tolerance: number) {
+  expect(fused.length).toBe(plain.length);
+  fused.forEach((step, i) => {
+    expect(toleranceRatio(step, plain[i], tolerance), `step ${i}`).toBeLessThanOrEqual(1);
+  });
+}
+
+const storyIds = stories260kTokenizer().encode(STORY_PROMPTS[1]).ids;
+/** Three rows of different lengths: two are left-padded in the prefill. */
+const rows = [storyIds.slice(0, 9), storyIds.slice(0, 4), storyIds.slice(2, 8)];
+const RECURRENCES = 3;
+
+type Case = {
+  label: string;
+  request: () => Omit<ExportRequest, "out">;
+  norms: number;
+  wasm?: false;
+};
+const fixture = (kind: RavenFixtureKind) => () => ({
+  from: writeRavenFixture(join(work, `${kind}-source`), kind).dir,
+});
+const cases: Case[] = [
+  {
+    label: "stories260k llama 1,3,1",
+    request: () => ({ from: stories260kDir, split: [1, 3, 1] }),
+    norms: 1, // per layer: the input norm; post_norm is fused with the attention residual
+  },
+  {
+    label: "stories260k q4 1,3,1",
+    request: () => ({ from: stories260kDir, split: [1, 3, 1], dtype: "q4" }),
+    norms: 1,
+  },
+  // The llama graphs again (same layer code) from a raven source; node only: its 131,072-position
+  // RoPE tables take a WASM session 10+ s to open here.
+  { label: "retrofit-llama", request: fixture("retrofit-llama32"), norms: 1, wasm: false },
+  // Post-norm normalises the branch, not the sum: its norms (and q/k norms) stay separate.
+  { label: "retrofit-olmo2 (post-norm)", request: fixture("retrofit-olmo2"), norms: 4 },
+  // Sandwich: both residual adds feed a norm, so only the two branch-input norms stay separate.
+  { label: "huginn (sandwich)", request: fixture("huginn"), norms: 2 },
+];
+
+describe.each(cases)("fused = plain: $label", ({ label, request, norms, wasm }) => {
+  it("left-padded batch, prefill + 3 decode steps: logits within 1e-4 on node and wasm", async () => {
+    const { plain, fused } = await exportBoth(label, request());
+    const block = operatorCounts(fused, "block");
+    const layers = fused.manifest.layers.block.length;
+    expect(block.get("SimplifiedLayerNormalization")).toBe(norms * layers);
+    expect(block.get("com.microsoft.RotaryEmbedding")).toBe(2 * layers);
+    expect(block.get("ReduceMean")).toBeUndefined();
+    expect(operatorCounts(plain, "block").get("Expand")).toBeUndefined();
+
+    const vocab = plain.manifest.architecture.vocab_size;
+    const input = rows.map((row) => row.map((id) => id % vocab));
+    const plainNode = await paddedBatchLogits(await openNodeModel(plain), input, RECURRENCES, 3);
+    const fusedNode = await paddedBatchLogits(await openNodeModel(fused), input, RECURRENCES, 3);
+    expectWithin(fusedNode, plainNode, 1e-4);
+    if (wasm === false) return;
+    const fusedWasm = await openWasmModelInNode(fused);
+    expectWithin(await paddedBatchLogits(fusedWasm, input, RECURRENCES, 3), plainNode, 1e-4);
+  });
+});
+
+describe("fused graphs on stories260k", () => {
+  const split: [number, number, number] = [1, 3, 1];
+
+  it("equal the reference forward (independent of the plain graphs) at r = 1 and 4", async () => {
+    const out = join(work, "reference-fused");
+    await exportModel({ from: stories260kDir, out, split, operators: "fused" });
+    const model = await openNodeModel(await readCheckpoint(out));
+    const weights = buildRecurrentWeights(loadSourceModel(stories260kDir), { split });
+    for (const r of [1, 4]) {
+      const expected = referenceLogits(weights, storyIds, { recurrences: r });
+      expect(toleranceRatio(await ortLogits(model, storyIds, r), expected, 2e-3)).toBeLessThan(1);
+    }
+  });
+
+  it("greedy generation: the same tokens as the plain graphs on node and wasm", async () => {
+    const { plain, fused } = await exportBoth("greedy", { from: stories260kDir, split });
+    const tokenizer = stories260kTokenizer();
+    const requests = STORY_PROMPTS.slice(0, 3).map((prompt, seed) => ({
+      promptIds: tokenizer.encode(prompt).ids,
+      seed,
+    }));
+    const config = {
+      recurrences: 4,
+      maxNewTokens: 24,
+      kv: "full" as const,
+      stateInit: "zeros" as const,
+      stopIds: [],
+      stopStrings: [],
+    };
+    const decode = (ids: readonly number[]) => tokenizer.decode([...ids]);
+    const tokens = async (model: RecurrentModel) =>
+      (await generateBatch(model, requests, config, decode)).map((result) => result.ids);
+    const expected = await tokens(await openNodeModel(plain));
+    expect(expected.flat().length).toBe(3 * 24);
+    expect(await tokens(await openNodeModel(fused))).toEqual(expected);
+    expect(await tokens(await openWasmModelInNode(fused))).toEqual(expected);
+  });
+});
