@@ -89,6 +89,13 @@ export class SeededRandom {
     return out;
   }
 
+  /** An independent stream that continues from exactly where this one stands. */
+  clone(): SeededRandom {
+    const copy = Object.create(SeededRandom.prototype) as SeededRandom;
+    Object.assign(copy, this);
+    return copy;
+  }
+
   /** Fills `out` with truncated normals; returns it. */
   fillTruncatedNormal(out: Float32Array, std: number, bound = 3): Float32Array {
     for (let i = 0; i < out.length; i++) out[i] = this.truncatedNormal(std, bound);

@@ -76,6 +76,7 @@ export function registerLocalCommand(program: Command): void {
           )
         : null;
       let current = "";
+      const doneAt = new Map<string, number>();
       const results = await runLocal({
         model: options.model,
         tasks: run.tasks,
@@ -91,15 +92,18 @@ export function registerLocalCommand(program: Command): void {
         dataDir: options.data,
         reuseContext: options.contextReuse,
         journal,
+        // Every r of a batch runs together, so one bar per task counts its (document, r) pairs.
         onProgress: ({ task, recurrences: r, done, total }) => {
-          const key = `${task}/${r}`;
+          doneAt.set(`${task}/${r}`, done);
           if (progress) {
-            if (key !== current) {
+            const all = recurrences.reduce((sum, x) => sum + (doneAt.get(`${task}/${x}`) ?? 0), 0);
+            const label = { task, r: recurrences.join(",") };
+            if (task !== current) {
               if (current) progress.stop();
-              progress.start(total, 0, { task, r });
-              current = key;
+              progress.start(total * recurrences.length, 0, label);
+              current = task;
             }
-            progress.update(done, { task, r });
+            progress.update(all, label);
           } else if (done === total) {
             process.stderr.write(`${task} r=${r}: ${total} documents done\n`);
           }

@@ -1,7 +1,7 @@
 // One generation task at every r on onnxruntime-node: build lm-eval's prompts, fit each to the
 // window, generate batch by batch, and score every completion with the task's scorer.
 import { flopsForSample } from "../../model/flops.ts";
-import { generateBatch } from "../../runner/engine/generate.ts";
+import { generateSweep, type SweepGeneration } from "../../runner/engine/generate.ts";
 import type { LoadedCheckpoint } from "../../runner/engine/load-node.ts";
 import { fitPrompt } from "../../runner/engine/prompt-window.ts";
 import { loadTaskData } from "../data/datasets.ts";
@@ -18,6 +18,8 @@ export interface GenerationRunOptions {
   dataDir?: string;
   /** Caps generation below the task's max_gen_toks (for quick runs). */
   maxGenToks?: number;
+  /** Every r of a batch from one prefill at the largest (default); false prefills each r alone. */
+  sweep?: boolean;
 }
 
 export async function runGenerationTask(
@@ -54,37 +56,43 @@ export async function runGenerationTask(
     recurrences: options.recurrences,
     batchSize: options.batchSize,
     promptLengths: docs.map((doc) => doc.window.ids.length),
-    async compute(batch, r, head) {
+    async compute(batch, recurrences, head) {
       const config = {
-        recurrences: r,
         maxNewTokens,
         kv: run.kv,
         stateInit: run.stateInit,
         stopIds: loaded.stopIds,
         stopStrings: task.until,
       };
-      const started = performance.now();
-      const results = await generateBatch(
-        loaded.model,
-        batch.map((doc) => ({ promptIds: doc.window.ids, seed: run.seed })),
-        config,
-        decode,
-      );
-      const ms = (performance.now() - started) / batch.length;
-      return results.map((result, i) => {
-        const doc = batch[i];
-        const promptTokens = doc.window.ids.length;
-        const score = task.score(result.text, doc.gold);
-        return {
-          ...head(i, ms),
-          completion: result.text,
-          prompt_tokens: promptTokens,
-          generated_tokens: result.ids.length,
-          prompt_truncated: doc.window.truncated,
-          flops: flopsForSample(manifest, r, promptTokens, result.ids.length),
-          extracted: score.extracted,
-          metrics: score.metrics,
-        };
+      const requests = batch.map((doc) => ({ promptIds: doc.window.ids, seed: run.seed }));
+      // One prefill at the largest r serves every r; each r then decodes on its own.
+      const sweeps =
+        options.sweep === false
+          ? recurrences.map((r) => [r])
+          : [[...recurrences].sort((a, b) => a - b)];
+      const runs = new Map<number, SweepGeneration>();
+      for (const rs of sweeps) {
+        for (const done of await generateSweep(loaded.model, requests, config, rs, decode))
+          runs.set(done.recurrences, done);
+      }
+      return recurrences.map((r) => {
+        const { results, ms } = runs.get(r)!;
+        return results.map((result, i) => {
+          const doc = batch[i];
+          const promptTokens = doc.window.ids.length;
+          const score = task.score(result.text, doc.gold);
+          return {
+            ...head(r, i, ms / batch.length),
+            completion: result.text,
+            prompt_tokens: promptTokens,
+            generated_tokens: result.ids.length,
+            prompt_truncated: doc.window.truncated,
+            // The model's compute at r by the FLOPs formula, whether or not a sweep shared it.
+            flops: flopsForSample(manifest, r, promptTokens, result.ids.length),
+            extracted: score.extracted,
+            metrics: score.metrics,
+          };
+        });
       });
     },
   });

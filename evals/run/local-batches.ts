@@ -45,14 +45,16 @@ export interface TaskBatches<D extends BatchDoc> {
   /** Each document's prompt length in tokens: batches then group similar lengths (less padding). */
   promptLengths?: number[];
   /**
-   * Computes one batch at one r. `head(i, ms)` gives the record fields the run decides (key,
-   * identity, settings, timing) for the batch's i-th document; the task adds what it computed.
+   * Computes one batch at each r of `recurrences` (those the journal lacks, in the run's order;
+   * several at once so a task can share the prefill between them): one record list per r, in
+   * that order. `head(r, i, ms)` gives the record fields the run decides (key, identity,
+   * settings, timing) for the batch's i-th document at r; the task adds what it computed.
    */
   compute(
     batch: D[],
-    r: number,
-    head: (i: number, msPerDoc: number) => RecordHead,
-  ): Promise<SampleRecord[]>;
+    recurrences: number[],
+    head: (r: number, i: number, msPerDoc: number) => RecordHead,
+  ): Promise<SampleRecord[][]>;
 }
 
 /** Everything of a record but what the task computed. */
@@ -68,55 +70,71 @@ export type RecordHead = Omit<
   | "loglikelihoods"
 >;
 
-/** Every (doc, r) of a task, batch by batch, resumed from the journal where a batch finished. */
+/**
+ * Every (doc, r) of a task, batch by batch, every r of a batch together, resumed from the journal
+ * where a batch finished at an r. Records come back per r in document order, r in the run's order.
+ */
 export async function runTaskBatches<D extends BatchDoc>(
   run: LocalRunContext,
   spec: TaskBatches<D>,
 ): Promise<SampleRecord[]> {
-  const samples: SampleRecord[] = [];
-  const { docs } = spec;
+  const { docs, recurrences } = spec;
   const batches = spec.promptLengths
     ? batchesByLength(spec.promptLengths, spec.batchSize)
     : batchesInOrder(docs.length, spec.batchSize);
-  for (const r of spec.recurrences) {
-    // Records go out in document order whatever order the batches ran in.
-    const byDoc = new Array<SampleRecord>(docs.length);
-    let done = 0;
-    for (const indices of batches) {
-      const batch = indices.map((i) => docs[i]);
-      const keys = await Promise.all(
-        batch.map((doc) =>
-          resultKey({
-            checkpoint: run.checkpoint,
-            taskHash: spec.taskHash,
-            datasetFiles: [spec.datasetHash],
-            docHash: doc.docHash,
-            promptHash: doc.promptHash,
-            recurrences: r,
-            generation: spec.generation,
-            stateInit: run.stateInit,
-            seed: run.seed,
-            kv: run.kv,
-            dtype: run.record.dtype,
-          }),
+  // Records go out in document order whatever order the batches ran in.
+  const byDoc = recurrences.map(() => new Array<SampleRecord>(docs.length));
+  const done = recurrences.map(() => 0);
+  const progress = (k: number, count: number) => {
+    done[k] += count;
+    run.onProgress?.({
+      task: spec.task,
+      recurrences: recurrences[k],
+      done: done[k],
+      total: docs.length,
+    });
+  };
+  for (const indices of batches) {
+    const batch = indices.map((i) => docs[i]);
+    const keys = await Promise.all(
+      recurrences.map((r) =>
+        Promise.all(
+          batch.map((doc) =>
+            resultKey({
+              checkpoint: run.checkpoint,
+              taskHash: spec.taskHash,
+              datasetFiles: [spec.datasetHash],
+              docHash: doc.docHash,
+              promptHash: doc.promptHash,
+              recurrences: r,
+              generation: spec.generation,
+              stateInit: run.stateInit,
+              seed: run.seed,
+              kv: run.kv,
+              dtype: run.record.dtype,
+            }),
+          ),
         ),
-      );
-      done += batch.length;
-      const progress = {
-        task: spec.task,
-        recurrences: r,
-        done,
-        total: docs.length,
-      };
-      // A batch is resumed whole or run whole, so its records never depend on where a run stopped.
-      const resumed = keys.map((key) => run.journal?.done.get(key));
-      if (resumed.every((record) => record !== undefined)) {
-        for (const [i, record] of resumed.entries()) byDoc[indices[i]] = record as SampleRecord;
-        run.onProgress?.(progress);
+      ),
+    );
+    // A batch is resumed whole or run whole at each r, so its records never depend on where a
+    // run stopped.
+    const missing: number[] = [];
+    for (const k of recurrences.keys()) {
+      const resumed = keys[k].map((key) => run.journal?.done.get(key));
+      if (resumed.some((record) => record === undefined)) {
+        missing.push(k);
         continue;
       }
-      const finished = await spec.compute(batch, r, (i, msPerDoc) => ({
-        key: keys[i],
+      for (const [i, record] of resumed.entries()) byDoc[k][indices[i]] = record as SampleRecord;
+      progress(k, batch.length);
+    }
+    if (missing.length === 0) continue;
+    const finished = await spec.compute(
+      batch,
+      missing.map((k) => recurrences[k]),
+      (r, i, msPerDoc) => ({
+        key: keys[recurrences.indexOf(r)][i],
         task: spec.task,
         task_hash: spec.taskHash,
         doc_index: batch[i].docIndex,
@@ -129,12 +147,13 @@ export async function runTaskBatches<D extends BatchDoc>(
         seed: run.seed,
         ...run.record,
         ms: Math.round(msPerDoc),
-      }));
-      run.journal?.append(finished);
-      for (const [i, record] of finished.entries()) byDoc[indices[i]] = record;
-      run.onProgress?.(progress);
+      }),
+    );
+    for (const [n, k] of missing.entries()) {
+      run.journal?.append(finished[n]);
+      for (const [i, record] of finished[n].entries()) byDoc[k][indices[i]] = record;
+      progress(k, batch.length);
     }
-    samples.push(...byDoc);
   }
-  return samples;
+  return byDoc.flat();
 }

@@ -69,19 +69,40 @@ describe("evals local resume (stories260k, a generation and a loglikelihood task
   });
 
   it("an interrupted run started again ends with the uninterrupted run's records", async () => {
-    // The state a kill leaves: the first two batches' records (gsm8k r=1: the two shortest
-    // prompts, then the longest) and half a line of the next batch that the crash cut off.
+    // The state a kill leaves: the first batch's records (gsm8k, the two shortest prompts, at
+    // r=1 then r=2) and half a line of the next batch that the crash cut off.
     const lines = readFileSync(wholeJournal, "utf8").split("\n");
     const interrupted = join(work, "interrupted.partial.jsonl");
-    writeFileSync(interrupted, `${lines.slice(0, 3).join("\n")}\n${lines[3].slice(0, 40)}`);
+    writeFileSync(interrupted, `${lines.slice(0, 4).join("\n")}\n${lines[4].slice(0, 40)}`);
     const resumed = await runLocal({ ...options, journal: openRunJournal(interrupted) });
     expect(comparable(resumed)).toEqual(comparable(whole));
-    // The finished batches came back from the journal as written, wall time included.
-    expect(resumed.samples.slice(0, 3)).toEqual(whole.samples.slice(0, 3));
-    // The journal now holds each record once: three resumed, then the rest as they ran again.
+    // The finished batch came back from the journal as written, wall time included.
+    const first = journalLines(wholeJournal).slice(0, 4);
+    expect(first.map((s) => [s.recurrences, s.doc_index])).toEqual([
+      [1, 1],
+      [1, 2],
+      [2, 1],
+      [2, 2],
+    ]);
+    for (const record of first) expect(resumed.samples).toContainEqual(record);
+    // The journal now holds each record once: four resumed, then the rest as they ran again.
     expect(journalLines(interrupted).map((s) => s.key)).toEqual(
       journalLines(wholeJournal).map((s) => s.key),
     );
+  }, 300_000);
+
+  it("a journal with every r=1 record but no r=2 one computes r=2 alone, as the sweep did", async () => {
+    const half = join(work, "half.partial.jsonl");
+    const r1 = journalLines(wholeJournal).filter((s) => s.recurrences === 1);
+    writeFileSync(half, r1.map((s) => `${JSON.stringify(s)}\n`).join(""));
+    const resumed = await runLocal({ ...options, journal: openRunJournal(half) });
+    expect(comparable(resumed)).toEqual(comparable(whole));
+    expect(journalLines(half)).toHaveLength(whole.samples.length);
+  }, 300_000);
+
+  it("a run with every r prefilled alone writes the sweep's records", async () => {
+    const alone = await runLocal({ ...options, sweep: false });
+    expect(comparable(alone)).toEqual(comparable(whole));
   }, 300_000);
 
   it("a journal holding every record runs nothing", async () => {

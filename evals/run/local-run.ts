@@ -30,6 +30,8 @@ export interface LocalRunOptions {
   threads?: number;
   /** Loglikelihood tasks: one prefill per shared context (default true). */
   reuseContext?: boolean;
+  /** Every r of a batch from one prefill at the largest r (default true; same records). */
+  sweep?: boolean;
   /** Where finished records go as they finish, and where an interrupted run's come back from. */
   journal?: RunJournal;
   onProgress?: (event: ProgressEvent) => void;

@@ -3,7 +3,11 @@
 // document's log-probabilities into a sample record with lm-eval's metrics.
 import { flopsForSample } from "../../model/flops.ts";
 import type { LoadedCheckpoint } from "../../runner/engine/load-node.ts";
-import { encodePair, scoreLoglikelihood } from "../../runner/engine/loglikelihood.ts";
+import {
+  encodePair,
+  type LoglikelihoodResult,
+  scoreLoglikelihoodSweep,
+} from "../../runner/engine/loglikelihood.ts";
 import { loadGeneralTaskData } from "../data/general-datasets.ts";
 import { EvalsError } from "../errors.ts";
 import { buildDocumentRequests, loglikelihoodTaskHash } from "../tasks/loglikelihood/render.ts";
@@ -21,6 +25,8 @@ export interface LoglikelihoodRunOptions {
   dataDir?: string;
   /** One prefill per distinct context (default); false scores every pair alone. */
   reuseContext?: boolean;
+  /** Every r of a batch from one forward at the largest (default); false runs each r alone. */
+  sweep?: boolean;
 }
 
 export async function runLoglikelihoodTask(
@@ -62,40 +68,54 @@ export async function runLoglikelihoodTask(
     recurrences: options.recurrences,
     // Documents go to the engine a few at a time, so shared contexts and batches stay together.
     batchSize: Math.max(1, options.batchSize),
-    async compute(batch, r, head) {
-      const started = performance.now();
-      const results = await scoreLoglikelihood(
-        loaded.model,
-        batch.flatMap((doc) => doc.encoded),
-        {
-          recurrences: r,
-          kv: run.kv,
-          batchSize: options.batchSize,
-          reuseContext: options.reuseContext ?? true,
-        },
-      );
-      const ms = (performance.now() - started) / batch.length;
-      let at = 0;
-      return batch.map((doc, i) => {
-        const own = results.slice(at, at + doc.requests.length);
-        at += doc.requests.length;
-        const score = scoreDocument(task, doc, own);
-        return {
-          ...head(i, ms),
-          completion: score.completion,
-          prompt_tokens: own.reduce((sum, res) => sum + res.inputTokens, 0),
-          generated_tokens: 0,
-          prompt_truncated: own.some((res) => res.truncated),
-          // A loglikelihood sample is prompt-only compute: every request's input tokens, once.
-          flops: own.reduce((sum, res) => sum + flopsForSample(manifest, r, res.inputTokens, 0), 0),
-          extracted: score.extracted,
-          metrics: score.metrics,
-          loglikelihoods: own.map((res) => ({
-            logprob: res.logprob,
-            is_greedy: res.isGreedy,
-            tokens: res.continuationTokens,
-          })),
-        };
+    async compute(batch, recurrences, head) {
+      const config = {
+        kv: run.kv,
+        batchSize: options.batchSize,
+        reuseContext: options.reuseContext ?? true,
+      };
+      const pairs = batch.flatMap((doc) => doc.encoded);
+      // Every r from one forward at the largest: prompt-only compute is all prefill.
+      const sweeps =
+        options.sweep === false
+          ? recurrences.map((r) => [r])
+          : [[...recurrences].sort((a, b) => a - b)];
+      const scored = new Map<number, { results: LoglikelihoodResult[]; ms: number }>();
+      for (const rs of sweeps) {
+        const started = performance.now();
+        const results = await scoreLoglikelihoodSweep(loaded.model, pairs, config, rs);
+        // A sweep's wall time is shared equally between its r's.
+        const ms = (performance.now() - started) / rs.length;
+        for (const [k, r] of rs.entries()) scored.set(r, { results: results[k], ms });
+      }
+      return recurrences.map((r) => {
+        const { results, ms } = scored.get(r)!;
+        let at = 0;
+        return batch.map((doc, i) => {
+          const own = results.slice(at, at + doc.requests.length);
+          at += doc.requests.length;
+          const score = scoreDocument(task, doc, own);
+          return {
+            ...head(r, i, ms / batch.length),
+            completion: score.completion,
+            prompt_tokens: own.reduce((sum, res) => sum + res.inputTokens, 0),
+            generated_tokens: 0,
+            prompt_truncated: own.some((res) => res.truncated),
+            // A loglikelihood sample is prompt-only compute: every request's input tokens, once,
+            // at r by the FLOPs formula, whether or not a sweep shared it.
+            flops: own.reduce(
+              (sum, res) => sum + flopsForSample(manifest, r, res.inputTokens, 0),
+              0,
+            ),
+            extracted: score.extracted,
+            metrics: score.metrics,
+            loglikelihoods: own.map((res) => ({
+              logprob: res.logprob,
+              is_greedy: res.isGreedy,
+              tokens: res.continuationTokens,
+            })),
+          };
+        });
       });
     },
   });

@@ -9,7 +9,7 @@ import {
   GenerationRequestError,
   NonFiniteValueError,
 } from "./errors.ts";
-import type { KvStrategy, RecurrentModel } from "./recurrent-model.ts";
+import type { KvStrategy, RecurrentModel, SweepRun } from "./recurrent-model.ts";
 
 export const MAX_RECURRENCES = 256;
 
@@ -86,10 +86,36 @@ export async function generateBatch(
   config: GenerationConfig,
   decode: Decode,
 ): Promise<GenerationResult[]> {
-  validateGeneration(model.manifest, config, requests);
+  const [only] = await generateSweep(model, requests, config, [config.recurrences], decode);
+  return only.results;
+}
+
+/** One r of a sweep: its results in request order and its share of the wall time. */
+export interface SweepGeneration {
+  recurrences: number;
+  results: GenerationResult[];
+  /** This r's decoding plus an equal share of the prefill it shared with the others. */
+  ms: number;
+}
+
+/**
+ * Greedy decoding of one batch at every r of `recurrences` (ascending, distinct). The prefill is
+ * computed once at the largest r and read after each smaller r's last iteration
+ * (RecurrentModel.prefillSweep); each r then decodes on its own cache with its own copy of every
+ * request's s_0 stream. Each r's results are those of generateBatch at that r alone.
+ */
+export async function generateSweep(
+  model: RecurrentModel,
+  requests: readonly GenerationRequest[],
+  config: Omit<GenerationConfig, "recurrences">,
+  recurrences: readonly number[],
+  decode: Decode,
+): Promise<SweepGeneration[]> {
+  for (const r of recurrences)
+    validateGeneration(model.manifest, { ...config, recurrences: r }, requests);
+  const started = performance.now();
   const batch = requests.length;
   const h = model.hiddenSize;
-  const vocab = model.manifest.architecture.vocab_size;
   const longest = Math.max(...requests.map((r) => r.promptIds.length));
   const padding = requests.map((r) => longest - r.promptIds.length);
   const padId = BigInt(
@@ -100,6 +126,24 @@ export async function generateBatch(
       ? model.manifest.state_init.std
       : adapterStd(h);
   const streams = requests.map((r) => new SeededRandom(r.seed));
+  /** s_0 for `rows` (requests), each drawn from its own stream: the same whatever r reads it. */
+  const initialState = (
+    rows: readonly number[],
+    from: readonly SeededRandom[],
+    seq: number,
+    real: (b: number, k: number) => boolean,
+  ) => {
+    if (config.stateInit === "zeros") return undefined;
+    const state = new Float32Array(rows.length * seq * h);
+    rows.forEach((b, i) => {
+      for (let k = 0; k < seq; k++) {
+        if (!real(b, k)) continue;
+        const row = state.subarray((i * seq + k) * h, (i * seq + k + 1) * h);
+        for (let j = 0; j < h; j++) row[j] = from[b].truncatedNormal(stateStd);
+      }
+    });
+    return state;
+  };
 
   // Prefill: left padding, masked, positions counted from each row's first real token.
   const inputIds = new BigInt64Array(batch * longest).fill(padId);
@@ -113,38 +157,72 @@ export async function generateBatch(
       positions[b * longest + padding[b] + k] = BigInt(k);
     });
   });
-  let cache = model.newCache(batch, config.kv, config.recurrences);
+  const inputs = {
+    batch,
+    inputIds,
+    attentionMask: flatMask(mask),
+    positionIds: positions,
+    initialState: initialState(
+      requests.map((_, b) => b),
+      streams,
+      longest,
+      (b, k) => k >= padding[b],
+    ),
+  };
   const check = (name: string, data: Float32Array, iteration: number | null) =>
     assertFinite(name, data, iteration);
-  // `rows` maps each row of the running batch to its request; finished rows leave it.
-  let rows = requests.map((_, b) => b);
-  const initialState = (seq: number, real: (b: number, k: number) => boolean) => {
-    if (config.stateInit === "zeros") return undefined;
-    const state = new Float32Array(rows.length * seq * h);
-    rows.forEach((b, i) => {
-      for (let k = 0; k < seq; k++) {
-        if (!real(b, k)) continue;
-        const row = state.subarray((i * seq + k) * h, (i * seq + k + 1) * h);
-        for (let j = 0; j < h; j++) row[j] = streams[b].truncatedNormal(stateStd);
-      }
-    });
-    return state;
-  };
+  const sweep = await model.prefillSweep(inputs, recurrences, config.kv, 1, check);
+  const prefills = sweep.runs;
+  const prefillMs = (performance.now() - started) / prefills.length;
 
-  let logits = await model.step(
-    {
-      batch,
-      inputIds,
-      attentionMask: flatMask(mask),
-      positionIds: positions,
-      initialState: initialState(longest, (b, k) => k >= padding[b]),
-    },
-    config.recurrences,
-    cache,
-    1,
-    check,
-  );
-  const results: GenerationResult[] = requests.map((_, b) => ({
+  const out: SweepGeneration[] = [];
+  for (const prefill of prefills) {
+    const decodeStarted = performance.now();
+    // Each r continues every request's stream from where the shared prefill left it.
+    const own = streams.map((stream) => stream.clone());
+    const results = await decodeFrom(
+      model,
+      prefill,
+      { ...config, recurrences: prefill.recurrences },
+      {
+        padding,
+        mask: mask.map((row) => [...row]),
+        initialState: (rows, seq) => initialState(rows, own, seq, () => true),
+      },
+      decode,
+    );
+    out.push({
+      recurrences: prefill.recurrences,
+      results,
+      ms: prefillMs + performance.now() - decodeStarted,
+    });
+  }
+  sweep.release();
+  return out;
+}
+
+/** Greedy decoding from a prefilled batch until every row stops; frees the cache at the end. */
+async function decodeFrom(
+  model: RecurrentModel,
+  prefill: SweepRun,
+  config: GenerationConfig,
+  rowState: {
+    padding: readonly number[];
+    /** Each request's attention mask so far (grown here). */
+    mask: number[][];
+    initialState: (rows: readonly number[], seq: number) => Float32Array | undefined;
+  },
+  decode: Decode,
+): Promise<GenerationResult[]> {
+  const { padding, mask } = rowState;
+  const batch = padding.length;
+  const vocab = model.manifest.architecture.vocab_size;
+  const check = (name: string, data: Float32Array, iteration: number | null) =>
+    assertFinite(name, data, iteration);
+  let { cache, logits } = prefill;
+  // `rows` maps each row of the running batch to its request; finished rows leave it.
+  let rows = padding.map((_, b) => b);
+  const results: GenerationResult[] = padding.map((_, b) => ({
     ids: [],
     text: "",
     top5: topK(logitsRow(logits.data as Float32Array, b, vocab), 5),
@@ -191,7 +269,7 @@ export async function generateBatch(
         inputIds: BigInt64Array.from(next.map(BigInt)),
         attentionMask: flatMask(rows.map((b) => mask[b])),
         positionIds: BigInt64Array.from(rows.map((b) => BigInt(total - 1 - padding[b]))),
-        initialState: initialState(1, () => true),
+        initialState: rowState.initialState(rows, 1),
       },
       config.recurrences,
       cache,

@@ -99,10 +99,32 @@ export async function scoreLoglikelihood(
   pairs: readonly EncodedPair[],
   config: LoglikelihoodConfig,
 ): Promise<LoglikelihoodResult[]> {
-  const r = config.recurrences;
-  if (!Number.isInteger(r) || r < 1 || r > MAX_RECURRENCES) {
+  const [only] = await scoreLoglikelihoodSweep(model, pairs, config, [config.recurrences]);
+  return only;
+}
+
+/**
+ * Scores encoded pairs at every r of `recurrences` (ascending, distinct): each prefill runs once at
+ * the largest r and is read after each smaller r (RecurrentModel.prefillSweep); continuations after
+ * a shared context then run per r on that r's cache. Results per r, in request order, are those of
+ * scoreLoglikelihood at that r alone.
+ */
+export async function scoreLoglikelihoodSweep(
+  model: RecurrentModel,
+  pairs: readonly EncodedPair[],
+  config: Omit<LoglikelihoodConfig, "recurrences">,
+  recurrences: readonly number[],
+): Promise<LoglikelihoodResult[][]> {
+  for (const r of recurrences) {
+    if (!Number.isInteger(r) || r < 1 || r > MAX_RECURRENCES) {
+      throw new LoglikelihoodRequestError(
+        `recurrences ${r} must be an integer from 1 to ${MAX_RECURRENCES}`,
+      );
+    }
+  }
+  if (recurrences.some((r, i) => i > 0 && r <= recurrences[i - 1])) {
     throw new LoglikelihoodRequestError(
-      `recurrences ${r} must be an integer from 1 to ${MAX_RECURRENCES}`,
+      `recurrences ${recurrences.join(",")} must be ascending and distinct`,
     );
   }
   if (!Number.isInteger(config.batchSize) || config.batchSize < 1)
@@ -111,7 +133,7 @@ export async function scoreLoglikelihood(
     );
   const maxLength = model.manifest.architecture.max_position_embeddings;
   const windows = pairs.map((pair, i) => windowOf(pair, maxLength, i));
-  const results: LoglikelihoodResult[] = new Array(pairs.length);
+  const results = recurrences.map(() => new Array<LoglikelihoodResult>(pairs.length));
   const alone: number[] = [];
   const shared = new Map<string, number[]>();
   for (const [i, window] of windows.entries()) {
@@ -122,27 +144,32 @@ export async function scoreLoglikelihood(
     const key = pairs[i].contextIds.join(",");
     shared.set(key, [...(shared.get(key) ?? []), i]);
   }
+  const sweep = { ...config, recurrences };
   for (const group of shared.values()) {
     if (group.length === 1) alone.push(group[0]);
     else
-      await scoreSharedContext(model, pairs[group[0]].contextIds, group, windows, config, results);
+      await scoreSharedContext(model, pairs[group[0]].contextIds, group, windows, sweep, results);
   }
-  await scoreAlone(model, alone, windows, config, results);
+  await scoreAlone(model, alone, windows, sweep, results);
   return results;
 }
+
+/** The engine settings of a sweep: every r at once. */
+type SweepConfig = Omit<LoglikelihoodConfig, "recurrences"> & { recurrences: readonly number[] };
 
 /** Pairs scored independently, in batches of similar length, longest first (as lm-eval sorts). */
 async function scoreAlone(
   model: RecurrentModel,
   indices: number[],
   windows: readonly Window[],
-  config: LoglikelihoodConfig,
-  results: LoglikelihoodResult[],
+  config: SweepConfig,
+  results: LoglikelihoodResult[][],
 ): Promise<void> {
   const order = [...indices].sort(
     (a, b) => windows[b].input.length - windows[a].input.length || a - b,
   );
   const padId = BigInt(padIdOf(model.manifest));
+  const vocab = model.manifest.architecture.vocab_size;
   for (let start = 0; start < order.length; start += config.batchSize) {
     const rows = order.slice(start, start + config.batchSize).map((i) => windows[i]);
     const batch = rows.length;
@@ -160,38 +187,38 @@ async function scoreAlone(
       });
     });
     const keep = Math.max(...rows.map((w) => w.target.length));
-    const cache = model.newCache(batch, config.kv, config.recurrences);
-    const logits = await model.step(
+    const sweep = await model.prefillSweep(
       { batch, inputIds, attentionMask: mask, positionIds: positions },
       config.recurrences,
-      cache,
+      config.kv,
       keep,
       assertFinite,
     );
-    model.releaseCache(cache);
-    const data = logits.data as Float32Array;
-    const vocab = model.manifest.architecture.vocab_size;
-    rows.forEach((w, b) => {
-      const m = w.target.length;
-      const at = (j: number) => rowOf(data, (b * keep + keep - m + j) * vocab, vocab);
-      results[order[start + b]] = { ...sumTargets(w.target, at), ...countsOf(w) };
-    });
+    for (const [n, run] of sweep.runs.entries()) {
+      model.releaseCache(run.cache);
+      const data = run.logits.data as Float32Array;
+      rows.forEach((w, b) => {
+        const m = w.target.length;
+        const at = (j: number) => rowOf(data, (b * keep + keep - m + j) * vocab, vocab);
+        results[n][order[start + b]] = { ...sumTargets(w.target, at), ...countsOf(w) };
+      });
+    }
+    sweep.release();
   }
 }
 
-/** One prefill of `contextIds`, then every continuation of the group on that cache. */
+/** One prefill of `contextIds` (every r), then every continuation of the group on each r's cache. */
 async function scoreSharedContext(
   model: RecurrentModel,
   contextIds: readonly number[],
   group: readonly number[],
   windows: readonly Window[],
-  config: LoglikelihoodConfig,
-  results: LoglikelihoodResult[],
+  config: SweepConfig,
+  results: LoglikelihoodResult[][],
 ): Promise<void> {
   const vocab = model.manifest.architecture.vocab_size;
   const n = contextIds.length;
-  const cache = model.newCache(1, config.kv, config.recurrences);
-  const prefill = await model.step(
+  const sweep = await model.prefillSweep(
     {
       batch: 1,
       inputIds: BigInt64Array.from(contextIds.map(BigInt)),
@@ -199,24 +226,27 @@ async function scoreSharedContext(
       positionIds: BigInt64Array.from(contextIds.map((_, k) => BigInt(k))),
     },
     config.recurrences,
-    cache,
+    config.kv,
     1,
     assertFinite,
   );
-  const first = (prefill.data as Float32Array).slice(0, vocab);
-  // Row j of a continuation's logits predicts target token j + 1; token 0 comes from the prefill.
-  const rest = new Map<number, (j: number) => Float32Array>();
-  const followers = group.filter((i) => windows[i].target.length > 1);
-  for (let start = 0; start < followers.length; start += config.batchSize) {
-    const chunk = followers.slice(start, start + config.batchSize);
-    await runContinuations(model, cache, n, chunk, windows, config, rest);
+  for (const [k, prefill] of sweep.runs.entries()) {
+    const first = (prefill.logits.data as Float32Array).slice(0, vocab);
+    // Row j of a continuation's logits predicts target token j + 1; token 0 comes from the prefill.
+    const rest = new Map<number, (j: number) => Float32Array>();
+    const followers = group.filter((i) => windows[i].target.length > 1);
+    for (let start = 0; start < followers.length; start += config.batchSize) {
+      const chunk = followers.slice(start, start + config.batchSize);
+      await runContinuations(model, prefill.cache, n, chunk, windows, prefill.recurrences, rest);
+    }
+    model.releaseCache(prefill.cache);
+    for (const i of group) {
+      const w = windows[i];
+      const at = (j: number) => (j === 0 ? first : rest.get(i)!(j - 1));
+      results[k][i] = { ...sumTargets(w.target, at), ...countsOf(w) };
+    }
   }
-  model.releaseCache(cache);
-  for (const i of group) {
-    const w = windows[i];
-    const at = (j: number) => (j === 0 ? first : rest.get(i)!(j - 1));
-    results[i] = { ...sumTargets(w.target, at), ...countsOf(w) };
-  }
+  sweep.release();
 }
 
 /**
@@ -229,7 +259,7 @@ async function runContinuations(
   n: number,
   chunk: readonly number[],
   windows: readonly Window[],
-  config: LoglikelihoodConfig,
+  recurrences: number,
   rows: Map<number, (j: number) => Float32Array>,
 ): Promise<void> {
   const vocab = model.manifest.architecture.vocab_size;
@@ -251,7 +281,7 @@ async function runContinuations(
     });
     const logits = await model.step(
       { batch, inputIds, attentionMask: mask, positionIds: positions },
-      config.recurrences,
+      recurrences,
       on,
       seg,
       assertFinite,

@@ -63,6 +63,20 @@ export class KvCache {
   }
 }
 
+/** One r of a prefill sweep: the logits and cache a prefill at `recurrences` alone gives. */
+export interface SweepRun {
+  recurrences: number;
+  logits: Ort.Tensor;
+  cache: KvCache;
+}
+
+export interface SweepPrefill {
+  /** One per r, ascending. */
+  runs: SweepRun[];
+  /** Frees the prelude and block tensors the runs share (after every run's cache is released). */
+  release(): void;
+}
+
 /** Called with each state and the logits; throws to stop on NaN/Inf (iteration null: not the block). */
 export type FiniteCheck = (graph: string, data: Float32Array, iteration: number | null) => void;
 
@@ -116,63 +130,186 @@ export class RecurrentModel {
     keepLogits: number,
     check?: FiniteCheck,
   ): Promise<Ort.Tensor> {
+    const common = this.commonFeeds(inputs);
+    const e = await this.runPrelude(inputs, common, cache);
+    let state = e;
+    if (this.isRecurrent) {
+      state = await this.iterate(inputs, common, e, recurrences, cache, check);
+      release(e);
+    }
+    const logits = await this.runCoda(common, state, cache, keepLogits, check);
+    release(state);
+    return logits;
+  }
+
+  /**
+   * The prefill of every r in `recurrences` (ascending, distinct) from one pass at the largest:
+   * with the same s_0, iteration i's state and caches do not depend on r, so the state is read
+   * after iterations r_1, r_2, ... and the coda runs on each. Each r gets the logits and the cache
+   * a separate prefill at that r would leave (same tensors: `full` shares iterations 1..r, `shared`
+   * the cache as iteration r left it), ready to decode on its own. Prelude and block tensors are
+   * shared between the r's: every returned cache borrows them, and `release()` frees them.
+   */
+  async prefillSweep(
+    inputs: StepInputs,
+    recurrences: readonly number[],
+    strategy: KvStrategy,
+    keepLogits: number,
+    check?: FiniteCheck,
+  ): Promise<SweepPrefill> {
+    if (
+      recurrences.length === 0 ||
+      recurrences.some(
+        (r, i) => !Number.isInteger(r) || r < 1 || (i > 0 && r <= recurrences[i - 1]),
+      )
+    ) {
+      throw new RangeError(
+        `a prefill sweep needs ascending distinct positive recurrences, got ${recurrences.join(",")}`,
+      );
+    }
+    const rMax = recurrences[recurrences.length - 1];
+    if (recurrences.length === 1) {
+      // One r is a plain prefill: nothing is shared, so its cache owns every tensor.
+      const cache = this.newCache(inputs.batch, strategy, rMax);
+      const logits = await this.step(inputs, rMax, cache, keepLogits, check);
+      return { runs: [{ recurrences: rMax, logits, cache }], release: () => {} };
+    }
+    const main = this.newCache(inputs.batch, strategy, rMax);
+    const common = this.commonFeeds(inputs);
+    const e = await this.runPrelude(inputs, common, main);
+    const shared = new Set<Ort.Tensor>();
+    for (const layer of main.prelude) shared.add(layer.key).add(layer.value);
+    const runs: SweepRun[] = [];
+    // The coda of one r on the state after its last iteration, with a cache of its own.
+    const finish = async (r: number, state: Ort.Tensor, block: LayerCache[][]) => {
+      const cache = new KvCache(
+        strategy,
+        main.prelude.map((layer) => ({ ...layer })),
+        block.map((layers) => layers.map((layer) => ({ ...layer }))),
+        this.emptyLayers(inputs.batch, this.manifest.layers.coda.length),
+      );
+      for (const layers of block) for (const l of layers) shared.add(l.key).add(l.value);
+      const logits = await this.runCoda(common, state, cache, keepLogits, check);
+      runs.push({ recurrences: r, logits, cache });
+    };
+    if (!this.isRecurrent) {
+      for (const r of recurrences) await finish(r, e, []);
+    } else {
+      const snapshots = new Set(recurrences.slice(0, -1));
+      const last = await this.iterate(inputs, common, e, rMax, main, check, async (i, state) => {
+        if (!snapshots.has(i + 1)) return;
+        // `full` keeps iteration i's caches untouched from here on; `shared` overwrites its one
+        // cache, so the tensors iteration i left are taken now (the loop keeps them alive).
+        await finish(
+          i + 1,
+          state,
+          strategy === "full" ? main.block.slice(0, i + 1) : [main.block[0]],
+        );
+      });
+      await finish(rMax, last, strategy === "full" ? main.block : [main.block[0]]);
+      release(last);
+    }
+    release(e);
+    for (const run of runs) for (const tensor of shared) run.cache.borrowed.add(tensor);
+    return {
+      runs,
+      release: () => {
+        for (const tensor of shared) release(tensor);
+      },
+    };
+  }
+
+  private commonFeeds(inputs: StepInputs): Record<string, Ort.Tensor> {
     const { Tensor } = this.ort;
     const seq = inputs.inputIds.length / inputs.batch;
     const total = inputs.attentionMask.length / inputs.batch;
-    const h = this.hiddenSize;
-    const common = {
+    return {
       attention_mask: new Tensor("int64", inputs.attentionMask, [inputs.batch, total]),
       position_ids: new Tensor("int64", inputs.positionIds, [inputs.batch, seq]),
     };
+  }
 
+  /** The prelude over the new tokens: returns e and advances the prelude caches. */
+  private async runPrelude(
+    inputs: StepInputs,
+    common: Record<string, Ort.Tensor>,
+    cache: KvCache,
+  ): Promise<Ort.Tensor> {
+    const seq = inputs.inputIds.length / inputs.batch;
     const prelude = await this.run(this.sessions.prelude, {
       ...common,
-      input_ids: new Tensor("int64", inputs.inputIds, [inputs.batch, seq]),
+      input_ids: new this.ort.Tensor("int64", inputs.inputIds, [inputs.batch, seq]),
       ...feeds(cache.prelude),
     });
     updateCache(cache.prelude, prelude, cache.borrowed);
-    const e = prelude.e;
-    let state = e;
+    return prelude.e;
+  }
 
-    if (this.isRecurrent) {
-      state = new Tensor(
-        "float32",
-        inputs.initialState ?? new Float32Array(inputs.batch * seq * h),
-        [inputs.batch, seq, h],
-      );
-      // Shared: every iteration of this step reads the cache as the previous token left it and
-      // overwrites it, so the last iteration's keys/values are what later tokens see.
-      const sharedPast =
-        cache.strategy === "shared" ? cache.block[0].map((layer) => ({ ...layer })) : null;
-      const keep = new Set(sharedPast?.flatMap((layer) => [layer.key, layer.value]));
-      for (const tensor of cache.borrowed) keep.add(tensor);
-      for (let i = 0; i < recurrences; i++) {
-        const layers = cache.strategy === "full" ? cache.block[i] : cache.block[0];
-        const block = await this.run(this.sessions.block!, {
-          ...common,
-          e,
-          state,
-          ...feeds(sharedPast ?? layers),
-        });
-        updateCache(layers, block, keep);
-        release(state);
-        state = block.state_out;
-        if (state.location === "cpu") check?.("block.onnx", state.data as Float32Array, i);
+  /**
+   * The block `recurrences` times from s_0; returns the last state. `after(i, state)` sees the
+   * state after iteration i (0-based) before the next iteration consumes it.
+   */
+  private async iterate(
+    inputs: StepInputs,
+    common: Record<string, Ort.Tensor>,
+    e: Ort.Tensor,
+    recurrences: number,
+    cache: KvCache,
+    check?: FiniteCheck,
+    after?: (i: number, state: Ort.Tensor) => Promise<void>,
+  ): Promise<Ort.Tensor> {
+    const seq = inputs.inputIds.length / inputs.batch;
+    const h = this.hiddenSize;
+    let state: Ort.Tensor = new this.ort.Tensor(
+      "float32",
+      inputs.initialState ?? new Float32Array(inputs.batch * seq * h),
+      [inputs.batch, seq, h],
+    );
+    // Shared: every iteration of this step reads the cache as the previous token left it and
+    // overwrites it, so the last iteration's keys/values are what later tokens see.
+    const sharedPast =
+      cache.strategy === "shared" ? cache.block[0].map((layer) => ({ ...layer })) : null;
+    const past = sharedPast?.flatMap((layer) => [layer.key, layer.value]) ?? [];
+    const keep = new Set([...past, ...cache.borrowed]);
+    for (let i = 0; i < recurrences; i++) {
+      const layers = cache.strategy === "full" ? cache.block[i] : cache.block[0];
+      const block = await this.run(this.sessions.block!, {
+        ...common,
+        e,
+        state,
+        ...feeds(sharedPast ?? layers),
+      });
+      updateCache(layers, block, keep);
+      release(state);
+      state = block.state_out;
+      if (state.location === "cpu") check?.("block.onnx", state.data as Float32Array, i);
+      if (after) {
+        await after(i, state);
+        // A sweep's snapshot of a `shared` cache must outlive the next iteration's overwrite.
+        if (cache.strategy === "shared") for (const l of layers) keep.add(l.key).add(l.value);
       }
-      for (const tensor of keep) if (!cache.borrowed.has(tensor)) release(tensor);
-      release(e);
     }
+    for (const tensor of past) if (!cache.borrowed.has(tensor)) release(tensor);
+    return state;
+  }
 
+  /** The coda on `state`: returns the logits, advances the coda caches and the cache length. */
+  private async runCoda(
+    common: Record<string, Ort.Tensor>,
+    state: Ort.Tensor,
+    cache: KvCache,
+    keepLogits: number,
+    check?: FiniteCheck,
+  ): Promise<Ort.Tensor> {
     const coda = await this.run(this.sessions.coda, {
       ...common,
       state,
-      num_logits_to_keep: new Tensor("int64", BigInt64Array.of(BigInt(keepLogits)), []),
+      num_logits_to_keep: new this.ort.Tensor("int64", BigInt64Array.of(BigInt(keepLogits)), []),
       ...feeds(cache.coda),
     });
     updateCache(cache.coda, coda, cache.borrowed);
-    release(state);
     check?.("coda.onnx", coda.logits.data as Float32Array, null);
-    cache.length = total;
+    cache.length = common.attention_mask.dims[1];
     return coda.logits;
   }
 
@@ -222,6 +359,10 @@ export class RecurrentModel {
       if (!cache.borrowed.has(layer.key)) release(layer.key);
       if (!cache.borrowed.has(layer.value)) release(layer.value);
     }
+  }
+
+  private emptyLayers(batch: number, n: number): LayerCache[] {
+    return Array.from({ length: n }, () => this.emptyLayer(batch));
   }
 
   private emptyLayer(batch: number): LayerCache {
