@@ -90,22 +90,47 @@ describe("evals check", () => {
     );
   });
 
-  it("refuses runs of different precision unless --allow-precision-mismatch", async () => {
-    const q4 = fabricate("q4", 200, (i) => i % 2 === 0, "q4");
-    const refused = await runCli(["check", "--run", q4, "--baseline", baseline]);
+  it("refuses runs of different precision unless asked, then reports the precision's cost", async () => {
+    // At r = 4 the q4 run gets documents 0, 2, 4, 6, 8 wrong (right at fp32) and document 1 right
+    // (wrong at fp32): 5 and 1 discordant, exact two-sided McNemar p = 2 · (1 + 6) / 2^6 = 0.21875.
+    const q4 = fabricate("q4", 200, (i, r) => (r === 4 && i < 10 ? i === 1 : i % 2 === 0), "q4");
+    const refused = await runCliInProcess(["check", "--run", q4, "--baseline", baseline]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
       /candidate ran at q4 and the baseline at fp32 .*--allow-precision-mismatch/,
     );
-    const allowed = await runCli([
+    const allow = ["--allow-precision-mismatch"];
+    const allowed = await runCliInProcess(["check", "--run", q4, "--baseline", baseline, ...allow]);
+    expect(allowed.code).toBe(0);
+    const r4 =
+      "precision cost gsm8k_cot_sean r=4: fp32 50.0% → q4 48.0% on 200 paired documents " +
+      "(−2.0 points; 5 right only at fp32, 1 only at q4; McNemar p = 0.219)";
+    expect(allowed.stdout).toContain(r4);
+    expect(allowed.stdout).toContain(
+      "precision cost gsm8k_cot_sean r=1: fp32 50.0% → q4 50.0% on 200 paired documents " +
+        "(+0.0 points; 0 right only at fp32, 0 only at q4; McNemar p = 1.00)",
+    );
+    // The fp32 side is the reference whichever side of the check it is on.
+    const swapped = await runCliInProcess(["check", "--run", baseline, "--baseline", q4, ...allow]);
+    expect(swapped.stdout).toContain(r4);
+    const json = await runCliInProcess([
       "check",
       "--run",
       q4,
       "--baseline",
       baseline,
-      "--allow-precision-mismatch",
+      ...allow,
+      "--json",
     ]);
-    expect(allowed.code).toBe(0);
+    expect(JSON.parse(json.stdout).rows[1].precisionCost).toMatchObject({
+      reference: "fp32",
+      lossy: "q4",
+      only_reference: 5,
+      only_lossy: 1,
+    });
+    // Runs of one precision carry no precision line.
+    const same = await runCliInProcess(["check", "--run", baseline, "--baseline", baseline]);
+    expect(same.stdout).not.toContain("precision cost");
   });
 
   it("fails a significant drop and names the (task, r)", async () => {

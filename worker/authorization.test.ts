@@ -241,6 +241,12 @@ const ROWS: Row[] = [
   },
   {
     method: "GET",
+    path: "/api/runs/{id}/precision-cost",
+    url: (f) => `/api/runs/${f.run}/precision-cost`,
+    expect: ownRunRead,
+  },
+  {
+    method: "GET",
     path: "/api/runs/{id}/search",
     url: (f) => `/api/runs/${f.run}/search?task=gsm8k_cot_sean&q=eggs`,
     expect: ownRunRead,

@@ -3,13 +3,14 @@
 // localStorage lets its owner see unpublished and running runs.
 
 import type { Leaderboard, RunDetail, RunSummary } from "../../worker/protocol.ts";
+import type { RunPrecisionCost } from "../../worker/routes/precision-cost.ts";
 import type {
   PublicCheckpoint,
   RunDocument,
   RunOutcomes,
 } from "../../worker/routes/public-reads.ts";
 
-export type { PublicCheckpoint, RunDocument, RunOutcomes };
+export type { PublicCheckpoint, RunDocument, RunOutcomes, RunPrecisionCost };
 
 const TOKEN_KEY = "evals.token";
 
@@ -75,6 +76,8 @@ export const api = {
   run: (id: string) => getJson<RunDetail>(`/api/runs/${enc(id)}`),
   outcomes: (id: string, task?: string) =>
     getJson<RunOutcomes>(`/api/runs/${enc(id)}/outcomes${task ? `?task=${enc(task)}` : ""}`),
+  /** The run beside its twins of the same weights across fp32, paired per (task, r). */
+  precisionCost: (id: string) => getJson<RunPrecisionCost>(`/api/runs/${enc(id)}/precision-cost`),
   document: (id: string, task: string, doc: number) =>
     getJson<RunDocument>(`/api/runs/${enc(id)}/docs/${enc(task)}/${doc}`),
   exportUrl: (id: string, r?: number) =>

@@ -5,6 +5,12 @@ import { EvalsError } from "../errors.ts";
 import { mcnemarExact } from "../stats/mcnemar.ts";
 import { getLoglikelihoodTask } from "../tasks/loglikelihood/registry.ts";
 import { getTask, listTasks } from "../tasks/registry.ts";
+import {
+  type PrecisionCostRow,
+  precisionCost,
+  precisionCostLine,
+  referenceOf,
+} from "./precision-cost.ts";
 import type { RunResults, SampleRecord } from "./records.ts";
 
 /** Two runs at different precisions (fp32, fp16, q8, q4), compared without being asked to. */
@@ -29,6 +35,11 @@ export interface CheckRow {
   deltaPoints: number;
   pValue: number;
   regression: boolean;
+  /**
+   * When the two runs ran at different precisions (allowed with allowPrecisionMismatch): the
+   * same paired documents read as the accuracy cost of the lossier one.
+   */
+  precisionCost?: PrecisionCostRow;
 }
 
 export function compareRuns(
@@ -66,6 +77,19 @@ export function compareRuns(
     const test = mcnemarExact(baseScores, runScores);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const deltaPoints = 100 * test.delta;
+    const [candidateSample, baselineSample] = pairs[0];
+    const precisions = referenceOf(baselineSample.dtype, candidateSample.dtype);
+    const cost = precisions
+      ? precisionCost(
+          first.task,
+          first.recurrences,
+          precisions,
+          pairs.map(([c, b]) => {
+            const [ref, lossy] = precisions.reference === b.dtype ? [b, c] : [c, b];
+            return [ref.metrics[metric] ?? 0, lossy.metrics[metric] ?? 0] as const;
+          }),
+        )
+      : undefined;
     rows.push({
       task: first.task,
       recurrences: first.recurrences,
@@ -76,6 +100,7 @@ export function compareRuns(
       deltaPoints,
       pValue: test.pValue,
       regression: deltaPoints < -options.maxDropPoints && test.pValue < options.alpha,
+      ...(cost ? { precisionCost: cost } : {}),
     });
   }
   return rows.sort((a, b) =>
@@ -94,6 +119,8 @@ export function formatCheckMarkdown(rows: readonly CheckRow[], options: CheckOpt
     "",
     `A (task, r) fails when the drop exceeds ${options.maxDropPoints} points and p < ${options.alpha}.`,
   ];
+  const costs = rows.flatMap((r) => (r.precisionCost ? [precisionCostLine(r.precisionCost)] : []));
+  if (costs.length) lines.push("", ...costs);
   return lines.join("\n");
 }
 

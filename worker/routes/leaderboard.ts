@@ -7,6 +7,7 @@ import { effectiveParameters } from "../../model/flops.ts";
 import { type LeaderboardEntry, LeaderboardSchema } from "../protocol.ts";
 import { createRouter } from "../router.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
+import { precisionCostRoutes } from "./precision-cost.ts";
 import { publicReadRoutes } from "./public-reads.ts";
 
 const leaderboard = createRoute({
@@ -90,4 +91,5 @@ export const leaderboardRoutes = createRouter()
       }));
     return c.json({ tasks }, 200);
   })
-  .route("/", publicReadRoutes); // the dashboard's reads (public-reads.ts)
+  .route("/", publicReadRoutes) // the dashboard's reads (public-reads.ts)
+  .route("/", precisionCostRoutes);

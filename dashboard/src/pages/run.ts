@@ -10,10 +10,11 @@ import {
   type SeriesPoint,
   tokensVsRecurrence,
 } from "../charts.ts";
-import { add, h, headerRow, query, samplesLink, showMessage } from "../dom.ts";
+import { add, h, headerRow, query, runLink, samplesLink, showMessage } from "../dom.ts";
 import { count, flops, percent, shortHash } from "../format.ts";
 import { page } from "../layout.ts";
 import { type Baseline, checkpointDetails, findBaseline, precisionSummary } from "../model.ts";
+import { type PrecisionCostTable, precisionCostTables } from "../precision-cost.ts";
 import { svgDownloadLink } from "../svg-download.ts";
 
 const POLL_MS = 2000;
@@ -34,11 +35,14 @@ page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container
     showMessage(container, "No run given", "Open a run from the leaderboard, or add ?id=<run id>.");
     return;
   }
-  const [run, board, checkpoints] = await Promise.all([
+  const [run, board, checkpoints, precisionCost] = await Promise.all([
     api.run(id),
     api.leaderboard(),
     api.checkpoints(),
+    // An optional section: the page stands without it.
+    api.precisionCost(id).catch(() => null),
   ]);
+  const precisionTables = precisionCost ? precisionCostTables(precisionCost) : [];
   const checkpoint = checkpoints.find((c) => c.id === run.checkpoint_id);
   const baselineFor = (task: string) =>
     findBaseline(run.checkpoint_id, task, board, checkpoints, query().get("baseline"));
@@ -113,6 +117,7 @@ page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container
     const sections: HTMLElement[] = [header];
     const unfinished = detail.progress.some((p) => p.samples_done < p.samples_total);
     if (detail.state === "active" || unfinished) sections.push(progressSection(detail));
+    if (precisionTables.length) sections.push(precisionCostSection(precisionTables));
     container.replaceChildren(...sections);
     for (const task of detail.tasks) {
       const section = h("section", { className: "task", "data-task": task.task });
@@ -136,6 +141,41 @@ page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container
     }, POLL_MS);
   }
 });
+
+/** Accuracy at fp32 and at the lossy precision on the same documents (precision-cost.ts). */
+function precisionCostSection(tables: PrecisionCostTable[]): HTMLElement {
+  const numeric = (label: string) => label !== "task";
+  return h(
+    "section",
+    { className: "precision-cost" },
+    h("h2", {}, "Precision cost"),
+    tables.map((table) =>
+      h(
+        "div",
+        { className: "table-wrap" },
+        h(
+          "table",
+          {},
+          h("caption", {}, table.caption, " ", h("a", { href: runLink(table.runId) }, table.runId)),
+          h("thead", {}, headerRow(table.header, table.header.filter(numeric))),
+          h(
+            "tbody",
+            {},
+            table.rows.map((cells) =>
+              h(
+                "tr",
+                {},
+                cells.map((cell, i) =>
+                  h("td", { className: numeric(table.header[i]) ? "num" : "" }, cell),
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
 
 function fact(term: string, value: Node | string): HTMLElement {
   return h("div", {}, h("dt", {}, term), h("dd", {}, value));
