@@ -114,11 +114,12 @@ beforeAll(async () => {
   persistTo = mkdtempSync(join(tmpdir(), "evals-dashboard-"));
   // startLocalApi builds the dashboard bundles before it starts wrangler dev.
   api = await startLocalApi({ port: await freePort(), persistTo, quiet: true });
-  // Before `seed`: `seed` leaves a run with an unanswered shard that no other runner may take.
-  extras = await seedComparisons(api.url, api.adminToken);
-  triage = await seedTriage(api.url, api.adminToken);
-  // Checkpoint A is a real export: a node runner scores its general run before `seed` runs.
+  // Checkpoint A is a real export (its unrolled baseline is cut from the same source), so that a
+  // node runner can score its general run.
   const checkpointA = await retrofitCheckpoint();
+  // Before `seed`: `seed` leaves a run with an unanswered shard that no other runner may take.
+  extras = await seedComparisons(api.url, api.adminToken, checkpointA);
+  triage = await seedTriage(api.url, api.adminToken);
   general = await seedGeneral(api.url, api.adminToken, checkpointA);
   seeded = await seed(api.url, api.adminToken, checkpointA);
   browser = await launchChromium();

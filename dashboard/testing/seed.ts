@@ -232,7 +232,12 @@ function unrolled(fixture: CheckpointFixture, name: string): CheckpointFixture {
   return flat;
 }
 
-export async function seedComparisons(baseUrl: string, adminToken: string): Promise<SeededExtras> {
+/** `fixtureA`: checkpoint A, whose source the unrolled baseline shares (default: a fresh export). */
+export async function seedComparisons(
+  baseUrl: string,
+  adminToken: string,
+  fixtureA?: CheckpointFixture,
+): Promise<SeededExtras> {
   const admin = new EvalsClient({ baseUrl, token: adminToken });
   const submit = new EvalsClient({
     baseUrl,
@@ -245,7 +250,7 @@ export async function seedComparisons(baseUrl: string, adminToken: string): Prom
   });
   const gold = golds();
   await registerGsm8k(submit);
-  const fixtureA = await checkpointFixture("a");
+  fixtureA ??= await retrofitCheckpoint();
   const fixtureB = await checkpointFixture("b");
   fixtureB.manifest.name = "olmo-tiny-retro-1-3-1";
   fixtureB.manifest.architecture.flavour = "olmo2";
