@@ -7,7 +7,7 @@
 // Make the checkpoint once (about 5 min, 5 GB peak RSS), then point the bench at it:
 //   evals export --random llama-3.2-1b --split 4,8,4 --quant q4 --fidelity-prompts 0 --out DIR
 //   npx tsx bench/browser-1b.ts --model DIR [--threads 1,2] [--recurrences 1,4] [--batch 1,8]
-//     [--new-tokens 3] [--no-node]
+//     [--new-tokens 3] [--no-node] [--no-wasm]
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "1" },
     "new-tokens": { type: "string", default: "3" },
     "no-node": { type: "boolean", default: false },
+    "no-wasm": { type: "boolean", default: false },
     // Internal: one node measurement in a child process, so its peak RSS is its own.
     "node-child": { type: "string" },
   },
@@ -162,7 +163,7 @@ for (const threads of list(values.threads)) {
     if (child.status !== 0) throw new Error(`node child failed (${child.status})`);
     results.push(JSON.parse(child.stdout.trim().split("\n").at(-1)!));
   }
-  results.push(await run("wasm", threads));
+  if (!values["no-wasm"]) results.push(await run("wasm", threads));
   report(results);
 }
 console.log(`load ${loadavg()[0].toFixed(1)} at end`);
