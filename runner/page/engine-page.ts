@@ -150,13 +150,11 @@ async function load(
     const file = manifest.graphs[graph];
     if (!file) return null;
     const bytes = await fetchBytes(`${checkpointUrl}/${file.file}`);
+    // The weights go by URL: onnxruntime-web fetches them (streaming files above 1 GB into one
+    // preallocated buffer), copies each tensor into its heap and drops the file, so the page
+    // never holds a second copy of its own.
     const externalData = file.externalData
-      ? [
-          {
-            path: file.externalData.file,
-            data: await fetchBytes(`${checkpointUrl}/${file.externalData.file}`),
-          },
-        ]
+      ? [{ path: file.externalData.file, data: `${checkpointUrl}/${file.externalData.file}` }]
       : undefined;
     return ort.InferenceSession.create(bytes, {
       executionProviders: [options.backend],
