@@ -3,10 +3,12 @@
 // Encoding follows `_encode_pair`; inputs are `(context + continuation)[-(max_length + 1):][:-1]`.
 // Batches run longest first. With context reuse, pairs whose contexts encode identically share
 // one prefill of the context; their continuations then run on (copies of) that cache.
+
+import type * as Ort from "onnxruntime-common";
 import type { Manifest } from "../../model/manifest.ts";
 import { ContextWindowExceededError, LoglikelihoodRequestError } from "./errors.ts";
 import { assertFinite, MAX_RECURRENCES } from "./generate.ts";
-import type { KvCache, KvStrategy, RecurrentModel } from "./recurrent-model.ts";
+import type { KvCache, KvStrategy, RecurrentModel, StepInputs } from "./recurrent-model.ts";
 import type { PromptTokenizer } from "./tokenizer.ts";
 
 export interface LoglikelihoodRequest {
@@ -230,19 +232,33 @@ async function scoreSharedContext(
     1,
     assertFinite,
   );
-  for (const [k, prefill] of sweep.runs.entries()) {
-    const first = (prefill.logits.data as Float32Array).slice(0, vocab);
-    // Row j of a continuation's logits predicts target token j + 1; token 0 comes from the prefill.
-    const rest = new Map<number, (j: number) => Float32Array>();
-    const followers = group.filter((i) => windows[i].target.length > 1);
-    for (let start = 0; start < followers.length; start += config.batchSize) {
-      const chunk = followers.slice(start, start + config.batchSize);
-      await runContinuations(model, prefill.cache, n, chunk, windows, prefill.recurrences, rest);
+  // Row j of a continuation's logits predicts target token j + 1; token 0 comes from the prefill.
+  const firsts = sweep.runs.map((run) => (run.logits.data as Float32Array).slice(0, vocab));
+  const rests = sweep.runs.map(() => new Map<number, (j: number) => Float32Array>());
+  const followers = group.filter((i) => windows[i].target.length > 1);
+  const caches = sweep.runs.map((run) => run.cache);
+  for (let start = 0; start < followers.length; start += config.batchSize) {
+    const chunk = followers.slice(start, start + config.batchSize);
+    // `full` caches: a continuation's iteration i reads only iteration i's cache, the same for
+    // every r >= i, so the continuations are one more sweep step (on CPU copies of the caches).
+    const expanded =
+      config.kv === "full" && caches.length > 1 ? model.expandSweep(caches, chunk.length) : null;
+    if (expanded) {
+      const { inputs, seg } = continuationInputs(model, n, chunk, windows);
+      const logits = await model.stepSweep(inputs, config.recurrences, expanded, seg, assertFinite);
+      for (const [k, tensor] of logits.entries()) readRows(tensor, chunk, seg, vocab, rests[k]);
+      for (const cache of expanded) model.releaseCache(cache);
+      continue;
     }
-    model.releaseCache(prefill.cache);
+    for (const [k, run] of sweep.runs.entries()) {
+      await runContinuations(model, run.cache, n, chunk, windows, run.recurrences, rests[k]);
+    }
+  }
+  for (const [k, run] of sweep.runs.entries()) {
+    model.releaseCache(run.cache);
     for (const i of group) {
       const w = windows[i];
-      const at = (j: number) => (j === 0 ? first : rest.get(i)!(j - 1));
+      const at = (j: number) => (j === 0 ? firsts[k] : rests[k].get(i)!(j - 1));
       results[k][i] = { ...sumTargets(w.target, at), ...countsOf(w) };
     }
   }
@@ -263,33 +279,10 @@ async function runContinuations(
   rows: Map<number, (j: number) => Float32Array>,
 ): Promise<void> {
   const vocab = model.manifest.architecture.vocab_size;
-  const padId = BigInt(padIdOf(model.manifest));
   const run = async (indices: readonly number[], on: KvCache) => {
-    const batch = indices.length;
-    const seg = Math.max(...indices.map((i) => windows[i].target.length - 1));
-    // Right padding inside the new segment: real tokens never attend to the pads after them.
-    const inputIds = new BigInt64Array(batch * seg).fill(padId);
-    const mask = new BigInt64Array(batch * (n + seg));
-    const positions = new BigInt64Array(batch * seg);
-    indices.forEach((i, b) => {
-      const tokens = windows[i].target.slice(0, -1);
-      mask.fill(1n, b * (n + seg), b * (n + seg) + n + tokens.length);
-      for (let q = 0; q < seg; q++) {
-        inputIds[b * seg + q] = q < tokens.length ? BigInt(tokens[q]) : padId;
-        positions[b * seg + q] = BigInt(n + q);
-      }
-    });
-    const logits = await model.step(
-      { batch, inputIds, attentionMask: mask, positionIds: positions },
-      recurrences,
-      on,
-      seg,
-      assertFinite,
-    );
-    const data = logits.data as Float32Array;
-    for (const [b, i] of indices.entries()) {
-      rows.set(i, (j) => rowOf(data, (b * seg + j) * vocab, vocab));
-    }
+    const { inputs, seg } = continuationInputs(model, n, indices, windows);
+    const logits = await model.step(inputs, recurrences, on, seg, assertFinite);
+    readRows(logits, indices, seg, vocab, rows);
   };
   const expanded = model.expandCache(cache, chunk.length);
   if (expanded) {
@@ -301,6 +294,45 @@ async function runContinuations(
     const fork = cache.fork();
     await run([i], fork);
     model.releaseCache(fork);
+  }
+}
+
+/** The model inputs of continuations (all but their last token) after a context of n tokens. */
+function continuationInputs(
+  model: RecurrentModel,
+  n: number,
+  indices: readonly number[],
+  windows: readonly Window[],
+): { inputs: StepInputs; seg: number } {
+  const padId = BigInt(padIdOf(model.manifest));
+  const batch = indices.length;
+  const seg = Math.max(...indices.map((i) => windows[i].target.length - 1));
+  // Right padding inside the new segment: real tokens never attend to the pads after them.
+  const inputIds = new BigInt64Array(batch * seg).fill(padId);
+  const mask = new BigInt64Array(batch * (n + seg));
+  const positions = new BigInt64Array(batch * seg);
+  indices.forEach((i, b) => {
+    const tokens = windows[i].target.slice(0, -1);
+    mask.fill(1n, b * (n + seg), b * (n + seg) + n + tokens.length);
+    for (let q = 0; q < seg; q++) {
+      inputIds[b * seg + q] = q < tokens.length ? BigInt(tokens[q]) : padId;
+      positions[b * seg + q] = BigInt(n + q);
+    }
+  });
+  return { inputs: { batch, inputIds, attentionMask: mask, positionIds: positions }, seg };
+}
+
+/** Each continuation's logit rows, by pair index. */
+function readRows(
+  logits: Ort.Tensor,
+  indices: readonly number[],
+  seg: number,
+  vocab: number,
+  rows: Map<number, (j: number) => Float32Array>,
+): void {
+  const data = logits.data as Float32Array;
+  for (const [b, i] of indices.entries()) {
+    rows.set(i, (j) => rowOf(data, (b * seg + j) * vocab, vocab));
   }
 }
 

@@ -219,6 +219,94 @@ export class RecurrentModel {
     };
   }
 
+  /**
+   * One more step of a `full` sweep: `caches` (one per r of `recurrences`, ascending) are those
+   * prefillSweep or an earlier sweep step left, every smaller r holding the largest r's own prelude
+   * and first block caches. The step runs once at the largest r, the coda of each smaller r on the
+   * state after its last iteration; every cache then holds what a step at its r alone leaves.
+   * Returns the logits per r. Release every cache of a sweep together: they share tensors.
+   */
+  async stepSweep(
+    inputs: StepInputs,
+    recurrences: readonly number[],
+    caches: readonly KvCache[],
+    keepLogits: number,
+    check?: FiniteCheck,
+  ): Promise<Ort.Tensor[]> {
+    if (caches.length === 1) {
+      return [await this.step(inputs, recurrences[0], caches[0], keepLogits, check)];
+    }
+    const main = caches[caches.length - 1];
+    const rMax = recurrences[recurrences.length - 1];
+    const sharing = caches.every(
+      (cache, k) =>
+        cache.strategy === "full" &&
+        cache.block.length === (this.isRecurrent ? recurrences[k] : 0) &&
+        cache.prelude.every((l, j) => sameLayer(l, main.prelude[j])) &&
+        cache.block.every((layers, i) => layers.every((l, j) => sameLayer(l, main.block[i][j]))),
+    );
+    if (!sharing) {
+      throw new RangeError("a sweep step needs the full KV caches of one sweep, ascending in r");
+    }
+    const common = this.commonFeeds(inputs);
+    const e = await this.runPrelude(inputs, common, main);
+    const logits: Ort.Tensor[] = [];
+    if (!this.isRecurrent) {
+      for (const cache of caches)
+        logits.push(await this.runCoda(common, e, cache, keepLogits, check));
+    } else {
+      const at = new Map(recurrences.slice(0, -1).map((r, k) => [r, k]));
+      const last = await this.iterate(inputs, common, e, rMax, main, check, async (i, state) => {
+        const k = at.get(i + 1);
+        if (k !== undefined)
+          logits[k] = await this.runCoda(common, state, caches[k], keepLogits, check);
+      });
+      logits.push(await this.runCoda(common, last, main, keepLogits, check));
+      release(last);
+    }
+    release(e);
+    // The smaller r's read the largest r's new prelude and block caches, as after prefillSweep.
+    for (const cache of caches.slice(0, -1)) {
+      const borrow = (layer: LayerCache) => {
+        cache.borrowed.add(layer.key).add(layer.value);
+        return { ...layer };
+      };
+      main.prelude.forEach((layer, j) => {
+        cache.prelude[j] = borrow(layer);
+      });
+      cache.block.forEach((layers, i) => {
+        layers.forEach((_, j) => {
+          layers[j] = borrow(main.block[i][j]);
+        });
+      });
+    }
+    return logits;
+  }
+
+  /**
+   * The caches of a `full` sweep, each repeated `copies` times along the batch axis, still sharing
+   * one copy of the largest r's prelude and block caches. Null when the caches live on a device.
+   */
+  expandSweep(caches: readonly KvCache[], copies: number): KvCache[] | null {
+    const main = caches[caches.length - 1];
+    const expanded = this.expandCache(main, copies);
+    if (!expanded) return null;
+    const out = caches.slice(0, -1).map((cache) => {
+      const coda = this.expandCache(new KvCache(cache.strategy, [], [], cache.coda), copies);
+      const fork = new KvCache(
+        cache.strategy,
+        expanded.prelude.map((layer) => ({ ...layer })),
+        expanded.block.slice(0, cache.block.length).map((layers) => layers.map((l) => ({ ...l }))),
+        coda?.coda ?? [],
+      );
+      for (const layers of [fork.prelude, ...fork.block])
+        for (const l of layers) fork.borrowed.add(l.key).add(l.value);
+      fork.length = cache.length;
+      return fork;
+    });
+    return [...out, expanded];
+  }
+
   private commonFeeds(inputs: StepInputs): Record<string, Ort.Tensor> {
     const { Tensor } = this.ort;
     const seq = inputs.inputIds.length / inputs.batch;
@@ -374,6 +462,10 @@ export class RecurrentModel {
   private async run(session: Ort.InferenceSession, inputs: Record<string, Ort.Tensor>) {
     return session.run(inputs);
   }
+}
+
+function sameLayer(a: LayerCache, b: LayerCache): boolean {
+  return a.key === b.key && a.value === b.value;
 }
 
 function feeds(layers: LayerCache[]): Record<string, Ort.Tensor> {
