@@ -108,6 +108,17 @@ function addThenNorm(
 }
 
 /**
+ * The residual stream between layers: a tensor, or (fused pre-norm graphs) a sum not yet taken,
+ * so that the next layer's input norm adds and normalises in one SkipSimplifiedLayerNormalization.
+ */
+export type Residual = string | { base: string; delta: string };
+
+/** The residual stream as a tensor (an Add where a sum is still pending). */
+export function settle(g: GraphBuilder, x: Residual): string {
+  return typeof x === "string" ? x : g.op("Add", [x.base, x.delta]);
+}
+
+/**
  * x [b, t, in] · Wᵀ, with W given in Hugging Face's [out, in] layout; a quantized graph stores W
  * block-quantized as one MatMulNBits node.
  */
@@ -125,17 +136,17 @@ export function linear(
 
 /**
  * One decoder layer. Reads `past_key_values.{index}.key|value` and writes `present.{index}.…`
- * (index within this graph). Returns the layer's output.
+ * (index within this graph). Returns the layer's output (`settle` it where a tensor is needed).
  */
 export function decoderLayer(
   g: GraphBuilder,
-  x: string,
+  incoming: Residual,
   layer: LayerWeights,
   index: number,
   prefix: string,
   dims: ModelDims,
   ctx: AttentionContext,
-): string {
+): Residual {
   const { hiddenSize: h, numHeads, numKvHeads, headDim, intermediateSize } = dims;
   const w = (part: string) => `${prefix}.${index}.${part}`;
   const norm = (v: string, name: string, weight: Float32Array, size = h) =>
@@ -193,6 +204,16 @@ export function decoderLayer(
     return linear(g, merged, w("o"), layer.o, h, numHeads * headDim);
   };
 
+  // x and its input norm N1(x): x += Attn(N1 x); x += MLP(N2 x). Fused graphs leave the last sum
+  // to the next layer (or to `settle`).
+  function preNormLayer(x: string, normed: string): Residual {
+    const attended = attention(normed);
+    const residual = addThenNorm(g, x, attended, normWeight("post_norm", layer.postNorm), eps);
+    const delta = mlp(residual.normed);
+    if (g.operators === "fused") return { base: residual.sum, delta };
+    return g.op("Add", [residual.sum, delta]);
+  }
+
   const mlp = (input: string) => {
     const gate = linear(g, input, w("gate"), layer.gate, intermediateSize, h);
     const up = linear(g, input, w("up"), layer.up, intermediateSize, h);
@@ -202,12 +223,21 @@ export function decoderLayer(
 
   const eps = dims.rmsNormEps;
   const normWeight = (name: string, weight: Float32Array) => g.weight(w(name), weight, [h]);
+  if (dims.normPlacement === "pre" && typeof incoming !== "string") {
+    // The previous layer's MLP residual, added and normalised in one fused node.
+    const entry = addThenNorm(
+      g,
+      incoming.base,
+      incoming.delta,
+      normWeight("input_norm", layer.inputNorm),
+      eps,
+    );
+    return preNormLayer(entry.sum, entry.normed);
+  }
+  const x = settle(g, incoming);
   switch (dims.normPlacement) {
-    case "pre": {
-      const attended = attention(norm(x, "input_norm", layer.inputNorm));
-      const residual = addThenNorm(g, x, attended, normWeight("post_norm", layer.postNorm), eps);
-      return g.op("Add", [residual.sum, mlp(residual.normed)]);
-    }
+    case "pre":
+      return preNormLayer(x, norm(x, "input_norm", layer.inputNorm));
     case "post": {
       const afterAttention = g.op("Add", [x, norm(attention(x), "input_norm", layer.inputNorm)]);
       return g.op("Add", [afterAttention, norm(mlp(afterAttention), "post_norm", layer.postNorm)]);

@@ -3,7 +3,14 @@
 // lm_head). The recurrence loop itself is driven from TypeScript by the engine (DESIGN §3).
 import type { RecurrentWeights } from "../weights.ts";
 import { GraphBuilder, type OperatorSet, type QuantSpec } from "./graph-builder.ts";
-import { attentionContext, decoderLayer, linear, rmsNorm } from "./layers.ts";
+import {
+  attentionContext,
+  decoderLayer,
+  linear,
+  type Residual,
+  rmsNorm,
+  settle,
+} from "./layers.ts";
 import { DataType } from "./proto.ts";
 import type { FloatStorage, WeightSink } from "./weight-sink.ts";
 
@@ -30,12 +37,12 @@ function buildPrelude(g: GraphBuilder, weights: RecurrentWeights): void {
   const { dims } = weights;
   const ids = g.input("input_ids", DataType.INT64, ["batch", "sequence"]);
   const ctx = attentionContext(g, dims);
-  let x = embedding(g, weights, ids);
+  let x: Residual = embedding(g, weights, ids);
   if (dims.embedScale !== 1) x = g.op("Mul", [x, g.float([dims.embedScale])]);
   weights.prelude.forEach((layer, i) => {
     x = decoderLayer(g, x, layer, i, "prelude", dims, ctx);
   });
-  g.output("e", x, DataType.FLOAT, hiddenDims(dims.hiddenSize));
+  g.output("e", settle(g, x), DataType.FLOAT, hiddenDims(dims.hiddenSize));
 }
 
 /**
@@ -68,29 +75,34 @@ function buildBlock(g: GraphBuilder, weights: RecurrentWeights): void {
   const ctx = attentionContext(g, dims);
   // State first, then e (DESIGN §4.4).
   const joined = g.op("Concat", [state, e], { axis: -1 });
-  let x = linear(g, joined, "adapter", weights.adapter!, h, 2 * h);
+  let x: Residual = linear(g, joined, "adapter", weights.adapter!, h, 2 * h);
   weights.block.forEach((layer, i) => {
     x = decoderLayer(g, x, layer, i, "block", dims, ctx);
   });
-  g.output("state_out", x, DataType.FLOAT, hiddenDims(h));
+  g.output("state_out", settle(g, x), DataType.FLOAT, hiddenDims(h));
 }
 
 function buildCoda(g: GraphBuilder, weights: RecurrentWeights): void {
   const { dims } = weights;
   const h = dims.hiddenSize;
-  let x = g.input("state", DataType.FLOAT, hiddenDims(h));
+  let x: Residual = g.input("state", DataType.FLOAT, hiddenDims(h));
   const keep = g.input("num_logits_to_keep", DataType.INT64, []);
   const ctx = attentionContext(g, dims);
   // Huginn: ln_f closes the recurrence and, the same weight, the coda (RAVEN-FORMATS §3.3).
   const finalNorm = g.weight("final_norm", weights.finalNorm, [h]);
-  if (weights.finalNormBeforeCoda) x = rmsNorm(g, x, finalNorm, dims.rmsNormEps);
+  if (weights.finalNormBeforeCoda) x = rmsNorm(g, settle(g, x), finalNorm, dims.rmsNormEps);
   weights.coda.forEach((layer, i) => {
     x = decoderLayer(g, x, layer, i, "coda", dims, ctx);
   });
   // Keep the last k positions before the head: vocab-sized logits for a whole prompt are the
   // largest tensor of a step. k = 0 slices from 0, i.e. keeps every position.
   const start = g.op("Unsqueeze", [g.op("Neg", [keep]), g.int64([0])]);
-  const last = g.op("Slice", [x, start, g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
+  const last = g.op("Slice", [
+    settle(g, x),
+    start,
+    g.int64([Number.MAX_SAFE_INTEGER]),
+    g.int64([1]),
+  ]);
   const normed = rmsNorm(g, last, finalNorm, dims.rmsNormEps);
   const logits = linear(g, normed, "lm_head", weights.head, dims.vocabSize, h);
   g.output("logits", logits, DataType.FLOAT, ["batch", "logits_sequence", dims.vocabSize]);
