@@ -33,7 +33,8 @@ export function attentionContext(g: GraphBuilder, dims: ModelDims): AttentionCon
     // Rotation tables stay fp32 whatever the weights' dtype: they set the positional precision.
     const gathered = g.op("Gather", [g.constTensor(name, data, [maxPos, half]), positions]);
     const doubled = g.op("Concat", [gathered, gathered], { axis: -1 });
-    return g.op("Unsqueeze", [doubled, g.int64([1])]);
+    // Gathered in fp32, then rounded once to the activation type (as transformers casts cos/sin).
+    return g.toActivation(g.op("Unsqueeze", [doubled, g.int64([1])]));
   };
 
   // Causal over cache slots (query i of this call sits at slot past + i) and padding from the mask.
@@ -55,11 +56,16 @@ export function attentionContext(g: GraphBuilder, dims: ModelDims): AttentionCon
   return { cos: table("rope_cos", tables.cos), sin: table("rope_sin", tables.sin), bias };
 }
 
-/** RMSNorm: x · rsqrt(mean(x²) + eps) · w. */
+/**
+ * RMSNorm: x · rsqrt(mean(x²) + eps) · w. The statistics and the division are fp32 in every graph
+ * (a sum of squares overflows fp16 at |x| ≈ 256/√h); the result returns to the activation type
+ * before the weight, as transformers' LlamaRMSNorm does.
+ */
 export function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number): string {
-  const meanSquare = g.op("ReduceMean", [g.op("Mul", [x, x])], { axes: [-1], keepdims: 1 });
+  const x32 = g.toFloat(x);
+  const meanSquare = g.op("ReduceMean", [g.op("Mul", [x32, x32])], { axes: [-1], keepdims: 1 });
   const rms = g.op("Sqrt", [g.op("Add", [meanSquare, g.float([eps])])]);
-  return g.op("Mul", [g.op("Div", [x, rms]), weight]);
+  return g.op("Mul", [g.toActivation(g.op("Div", [x32, rms])), weight]);
 }
 
 /**
@@ -116,12 +122,13 @@ export function decoderLayer(
 
     const kvDims = ["batch", numKvHeads, "past_sequence", headDim];
     const presentDims = ["batch", numKvHeads, "total_sequence", headDim];
-    const pastK = g.input(`past_key_values.${index}.key`, DataType.FLOAT, kvDims);
-    const pastV = g.input(`past_key_values.${index}.value`, DataType.FLOAT, kvDims);
+    const kvType = g.activationType;
+    const pastK = g.input(`past_key_values.${index}.key`, kvType, kvDims);
+    const pastV = g.input(`past_key_values.${index}.value`, kvType, kvDims);
     const k = g.op("Concat", [pastK, kNew], { axis: 2 });
     const v = g.op("Concat", [pastV, vNew], { axis: 2 });
-    g.output(`present.${index}.key`, k, DataType.FLOAT, presentDims);
-    g.output(`present.${index}.value`, v, DataType.FLOAT, presentDims);
+    g.output(`present.${index}.key`, k, kvType, presentDims);
+    g.output(`present.${index}.value`, v, kvType, presentDims);
 
     // GQA: query head j reads kv head j // (heads / kvHeads); repeat each kv head that many times.
     const groups = numHeads / numKvHeads;
@@ -132,14 +139,16 @@ export function decoderLayer(
             g.op("Expand", [g.op("Unsqueeze", [t, g.int64([2])]), g.int64([1, 1, groups, 1, 1])]),
             g.int64([0, numHeads, -1, headDim]),
           ]);
+    // Scores leave q·kᵀ in fp32: the mask bias (−1e9) and softmax need its range and precision.
     const scores = g.op("Add", [
       g.op("Mul", [
-        g.op("MatMul", [q, g.op("Transpose", [repeat(k)], { perm: [0, 1, 3, 2] })]),
+        g.toFloat(g.op("MatMul", [q, g.op("Transpose", [repeat(k)], { perm: [0, 1, 3, 2] })])),
         g.float([1 / Math.sqrt(headDim)]),
       ]),
       ctx.bias,
     ]);
-    const context = g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), repeat(v)]);
+    const probabilities = g.toActivation(g.op("Softmax", [scores], { axis: -1 }));
+    const context = g.op("MatMul", [probabilities, repeat(v)]);
     const merged = g.op("Reshape", [
       g.op("Transpose", [context], { perm: [0, 2, 1, 3] }),
       g.int64([0, 0, numHeads * headDim]),

@@ -2,7 +2,7 @@
 // prelude layers), block (adapter + block layers = one recurrence), coda (coda layers, final norm,
 // lm_head). The recurrence loop itself is driven from TypeScript by the engine (DESIGN §3).
 import type { RecurrentWeights } from "../weights.ts";
-import { GraphBuilder, type QuantSpec } from "./graph-builder.ts";
+import { type ComputeType, GraphBuilder, type QuantSpec } from "./graph-builder.ts";
 import { attentionContext, decoderLayer, linear, rmsNorm } from "./layers.ts";
 import { DataType } from "./proto.ts";
 import type { FloatStorage, WeightSink } from "./weight-sink.ts";
@@ -15,8 +15,9 @@ export function buildGraph(
   sink: WeightSink,
   storage: FloatStorage,
   quant: QuantSpec | null = null,
+  compute: ComputeType = "fp32",
 ): GraphBuilder {
-  const g = new GraphBuilder(name, sink, storage, quant);
+  const g = new GraphBuilder(name, sink, storage, quant, compute);
   if (name === "prelude") buildPrelude(g, weights);
   else if (name === "block") buildBlock(g, weights);
   else buildCoda(g, weights);
@@ -30,11 +31,12 @@ function buildPrelude(g: GraphBuilder, weights: RecurrentWeights): void {
   const ids = g.input("input_ids", DataType.INT64, ["batch", "sequence"]);
   const ctx = attentionContext(g, dims);
   let x = embedding(g, weights, ids);
-  if (dims.embedScale !== 1) x = g.op("Mul", [x, g.float([dims.embedScale])]);
+  if (dims.embedScale !== 1) x = g.op("Mul", [x, g.activationConstant([dims.embedScale])]);
   weights.prelude.forEach((layer, i) => {
     x = decoderLayer(g, x, layer, i, "prelude", dims, ctx);
   });
-  g.output("e", x, DataType.FLOAT, hiddenDims(dims.hiddenSize));
+  // e and the recurrent state cross graphs in fp32 in every variant: the state is fed back r times.
+  g.output("e", g.toFloat(x), DataType.FLOAT, hiddenDims(dims.hiddenSize));
 }
 
 /**
@@ -66,18 +68,18 @@ function buildBlock(g: GraphBuilder, weights: RecurrentWeights): void {
   const state = g.input("state", DataType.FLOAT, hiddenDims(h));
   const ctx = attentionContext(g, dims);
   // State first, then e (DESIGN §4.4).
-  const joined = g.op("Concat", [state, e], { axis: -1 });
+  const joined = g.toActivation(g.op("Concat", [state, e], { axis: -1 }));
   let x = linear(g, joined, "adapter", weights.adapter!, h, 2 * h);
   weights.block.forEach((layer, i) => {
     x = decoderLayer(g, x, layer, i, "block", dims, ctx);
   });
-  g.output("state_out", x, DataType.FLOAT, hiddenDims(h));
+  g.output("state_out", g.toFloat(x), DataType.FLOAT, hiddenDims(h));
 }
 
 function buildCoda(g: GraphBuilder, weights: RecurrentWeights): void {
   const { dims } = weights;
   const h = dims.hiddenSize;
-  let x = g.input("state", DataType.FLOAT, hiddenDims(h));
+  let x = g.toActivation(g.input("state", DataType.FLOAT, hiddenDims(h)));
   const keep = g.input("num_logits_to_keep", DataType.INT64, []);
   const ctx = attentionContext(g, dims);
   // Huginn: ln_f closes the recurrence and, the same weight, the coda (RAVEN-FORMATS §3.3).
@@ -92,5 +94,9 @@ function buildCoda(g: GraphBuilder, weights: RecurrentWeights): void {
   const last = g.op("Slice", [x, start, g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
   const normed = rmsNorm(g, last, finalNorm, dims.rmsNormEps);
   const logits = linear(g, normed, "lm_head", weights.head, dims.vocabSize, h);
-  g.output("logits", logits, DataType.FLOAT, ["batch", "logits_sequence", dims.vocabSize]);
+  g.output("logits", g.toFloat(logits), DataType.FLOAT, [
+    "batch",
+    "logits_sequence",
+    dims.vocabSize,
+  ]);
 }
