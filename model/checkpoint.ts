@@ -4,7 +4,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CheckpointError } from "./errors.ts";
-import { allGraphFiles, MANIFEST_FILE, type Manifest, ManifestSchema } from "./manifest.ts";
+import { allGraphFiles } from "./graph-sets.ts";
+import { MANIFEST_FILE, type Manifest, ManifestSchema } from "./manifest.ts";
 import { sha256File } from "./source.ts";
 import { VerifiedFiles } from "./verified-files.ts";
 

@@ -13,12 +13,7 @@ import { PromptTokenizer } from "../runner/engine/tokenizer.ts";
 import { readCheckpoint } from "./checkpoint.ts";
 import { type ExportOptions, exportCheckpoint } from "./export.ts";
 import { FIDELITY_RECURRENCES, measureFidelity } from "./fidelity.ts";
-import {
-  type GraphVariantName,
-  MANIFEST_FILE,
-  type Manifest,
-  ManifestSchema,
-} from "./manifest.ts";
+import { type GraphVariantName, MANIFEST_FILE, type Manifest, ManifestSchema } from "./manifest.ts";
 import type { RecurrentWeights } from "./weights.ts";
 
 export interface FidelityRequest {

@@ -199,27 +199,3 @@ export const ManifestSchema = z.object({
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type GraphFile = z.infer<typeof GraphFileSchema>;
-
-/** The files of one graph set: the default graphs, or a variant's. */
-export function graphSet(manifest: Manifest, variant: GraphVariantName | null): Manifest["graphs"] {
-  if (!variant) return manifest.graphs;
-  const set = manifest.variants?.[variant]?.graphs;
-  if (!set) throw new Error(`${MANIFEST_FILE} has no graph variant ${variant}`);
-  return set;
-}
-
-/** Every graph file of every graph set, each named once (variants share external data). */
-export function allGraphFiles(
-  manifest: Manifest,
-): { file: string; sha256: string; bytes: number }[] {
-  const sets = [manifest.graphs, ...Object.values(manifest.variants ?? {}).map((v) => v.graphs)];
-  const files = new Map<string, { file: string; sha256: string; bytes: number }>();
-  for (const set of sets) {
-    for (const graph of [set.prelude, set.block, set.coda]) {
-      if (!graph) continue;
-      files.set(graph.file, { file: graph.file, sha256: graph.sha256, bytes: graph.bytes });
-      if (graph.externalData) files.set(graph.externalData.file, { ...graph.externalData });
-    }
-  }
-  return [...files.values()];
-}

@@ -10,7 +10,7 @@ import { runLocal } from "../evals/run/local-run.ts";
 import type { RunResults } from "../evals/run/records.ts";
 import { readCheckpoint } from "../model/checkpoint.ts";
 import { exportModel } from "../model/export-model.ts";
-import { allGraphFiles } from "../model/manifest.ts";
+import { allGraphFiles } from "../model/graph-sets.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
 import { EvalsClient } from "../worker/client.ts";
 import { type LocalApi, startLocalApi } from "../worker/dev.ts";

@@ -6,7 +6,8 @@ import { dirname, join } from "node:path";
 import type { Checkpoint } from "../../model/checkpoint.ts";
 import { checkGraphContract } from "../../runner/engine/graph-contract.ts";
 import { kvTypeOf, type OrtModule, RecurrentModel } from "../../runner/engine/recurrent-model.ts";
-import { type GraphVariantName, graphSet } from "../manifest.ts";
+import { graphSet } from "../graph-sets.ts";
+import type { GraphVariantName } from "../manifest.ts";
 
 export async function openWasmModelInNode(
   checkpoint: Checkpoint,

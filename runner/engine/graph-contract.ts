@@ -1,6 +1,8 @@
 // Checks that a checkpoint's sessions have exactly the inputs and outputs its manifest implies
 // (model/graphs.md), so a mismatched or hand-edited graph fails before generation starts.
-import { type GraphVariantName, graphSet, type Manifest } from "../../model/manifest.ts";
+
+import { graphSet } from "../../model/graph-sets.ts";
+import type { GraphVariantName, Manifest } from "../../model/manifest.ts";
 import { GraphContractError } from "./errors.ts";
 
 interface NamedSession {

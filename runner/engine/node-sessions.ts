@@ -3,7 +3,8 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { Checkpoint } from "../../model/checkpoint.ts";
-import { type GraphVariantName, graphSet } from "../../model/manifest.ts";
+import { graphSet } from "../../model/graph-sets.ts";
+import type { GraphVariantName } from "../../model/manifest.ts";
 import { checkGraphContract } from "./graph-contract.ts";
 import { kvTypeOf, RecurrentModel } from "./recurrent-model.ts";
 

@@ -1,5 +1,7 @@
 // What a registered checkpoint consists of, derived from its manifest alone.
-import { allGraphFiles, type Manifest } from "../../model/manifest.ts";
+
+import { allGraphFiles } from "../../model/graph-sets.ts";
+import type { Manifest } from "../../model/manifest.ts";
 
 export interface ManifestFile {
   name: string;
