@@ -16,7 +16,8 @@ import { buildRecurrentWeights } from "../../model/surgery.ts";
 import { expectGreedyMatchesReference } from "../../model/testing/expect-greedy.ts";
 import { STORY_PROMPTS, stories260kDir } from "../../model/testing/stories.ts";
 import type { RecurrentWeights } from "../../model/weights.ts";
-import type { GenerationConfig } from "../engine/generate.ts";
+import { type GenerationConfig, generateBatch } from "../engine/generate.ts";
+import { loadNodeCheckpoint } from "../engine/load-node.ts";
 import { addNumericCheck } from "../engine/numeric-check.ts";
 import { BackendUnavailableError, BrowserEngine } from "./browser-engine.ts";
 import { launchChromium } from "./chromium.ts";
@@ -106,6 +107,64 @@ describe.each(["wasm", "webgpu"] as const)("%s backend greedy = reference greedy
       600_000,
     );
   });
+});
+
+// One page per export, on the non-recurrent split where a second graph set costs no third
+// SwiftShader compile: the checks are about which graphs load, not about recurrence.
+describe("webgpu graph sets", () => {
+  it("fp16 checkpoint: no shader-f16 on SwiftShader, so the default graphs, and the log says why", async () => {
+    const out = join(work, "fp16");
+    await exportModel({ from: stories260kDir, out, dtype: "fp16" });
+    await addNumericCheck(out);
+    const engine = await BrowserEngine.open(out, { backend: "webgpu", browser });
+    try {
+      expect(engine.manifest.variants?.webgpu_f16).toBeDefined();
+      expect(engine.report.shaderF16).toBe(false);
+      expect(engine.report.variant).toBeNull();
+      expect(engine.graphs).toEqual({
+        variant: null,
+        reason: "default graphs (the WebGPU adapter lacks shader-f16, so no fp16-compute graphs)",
+      });
+    } finally {
+      await engine.close();
+    }
+  }, 600_000);
+
+  it("q4 (MatMulNBits, GatherBlockQuantized) on webgpu computes what onnxruntime-node computes", async () => {
+    const out = join(work, "q4");
+    // Non-recurrent: the prelude gathers with GatherBlockQuantized, every linear layer is
+    // MatMulNBits, and a block graph would add only a third SwiftShader compile of the same ops.
+    await exportModel({ from: stories260kDir, out, dtype: "q4" });
+    await addNumericCheck(out);
+    const engine = await BrowserEngine.open(out, { backend: "webgpu", browser });
+    try {
+      const config: GenerationConfig = {
+        recurrences: 1,
+        maxNewTokens: 4,
+        kv: "full",
+        stateInit: "zeros",
+        stopIds: [],
+        stopStrings: [],
+      };
+      const promptIds = await engine.encode(GRID.webgpu.prompts.slice(0, 2));
+      const requests = promptIds.map((ids) => ({ promptIds: ids, seed: 0 }));
+      const web = await engine.generate(requests, config);
+      const node = await loadNodeCheckpoint(out);
+      const expected = await generateBatch(node.model, requests, config, () => "");
+      for (const [i, result] of web.entries()) {
+        expect(result.ids).toEqual(expected[i].ids);
+        // DESIGN §9 measured WebGPU within 1.6e-5 of node in fp32; the 4-bit kernels dequantize
+        // in another order, so allow 1e-3 absolute + relative.
+        for (const [k, [, logit]] of result.top5.entries()) {
+          const want = expected[i].top5[k][1];
+          expect(Math.abs(logit - want)).toBeLessThanOrEqual(1e-3 + 1e-3 * Math.abs(want));
+        }
+        expect(result.top5[0][0]).toBe(expected[i].top5[0][0]);
+      }
+    } finally {
+      await engine.close();
+    }
+  }, 600_000);
 });
 
 describe("backend preflight", () => {
