@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CheckpointError } from "./errors.ts";
+import { allGraphFiles } from "./graph-sets.ts";
 import { MANIFEST_FILE, type Manifest, ManifestSchema } from "./manifest.ts";
 import { sha256File } from "./source.ts";
 import { VerifiedFiles } from "./verified-files.ts";
@@ -46,12 +47,7 @@ export async function readCheckpoint(
 export function checkpointFiles(
   manifest: Manifest,
 ): { file: string; sha256: string; bytes: number | null }[] {
-  const files: { file: string; sha256: string; bytes: number | null }[] = [];
-  for (const graph of [manifest.graphs.prelude, manifest.graphs.block, manifest.graphs.coda]) {
-    if (!graph) continue;
-    files.push({ file: graph.file, sha256: graph.sha256, bytes: graph.bytes });
-    if (graph.externalData) files.push({ ...graph.externalData, bytes: graph.externalData.bytes });
-  }
+  const files: { file: string; sha256: string; bytes: number | null }[] = allGraphFiles(manifest);
   for (const [file, sha256] of Object.entries(manifest.tokenizer.files))
     files.push({ file, sha256, bytes: null });
   return files;

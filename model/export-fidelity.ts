@@ -13,7 +13,7 @@ import { PromptTokenizer } from "../runner/engine/tokenizer.ts";
 import { readCheckpoint } from "./checkpoint.ts";
 import { type ExportOptions, exportCheckpoint } from "./export.ts";
 import { FIDELITY_RECURRENCES, measureFidelity } from "./fidelity.ts";
-import { MANIFEST_FILE, type Manifest, ManifestSchema } from "./manifest.ts";
+import { type GraphVariantName, MANIFEST_FILE, type Manifest, ManifestSchema } from "./manifest.ts";
 import type { RecurrentWeights } from "./weights.ts";
 
 export interface FidelityRequest {
@@ -74,14 +74,27 @@ export async function addExportFidelity(
       operators: "plain",
     });
     const reference = await openNodeModel(await readCheckpoint(referenceDir, { verify: false }));
-    const model = await openNodeModel(lossy);
-    const fidelity = await measureFidelity(reference, model, prompts, {
-      tokens,
-      recurrences: weights.block.length > 0 ? FIDELITY_RECURRENCES : [1],
-      promptSource: `${FIDELITY_TASK} ${task.dataset.split}[0:${docs.length}] (${task.docToText.replace(/\n/g, "\\n")})`,
-    });
+    const measure = async (variant?: GraphVariantName) =>
+      measureFidelity(reference, await openNodeModel(lossy, { variant }), prompts, {
+        tokens,
+        recurrences: weights.block.length > 0 ? FIDELITY_RECURRENCES : [1],
+        promptSource: `${FIDELITY_TASK} ${task.dataset.split}[0:${docs.length}] (${task.docToText.replace(/\n/g, "\\n")})`,
+      });
+    const fidelity = await measure();
+    // The fp16-compute graphs are measured on onnxruntime-node too. Its CPU kernels lack fp16 for
+    // some operators and run those in fp32 (rounding their outputs back to fp16), so a GPU that
+    // also accumulates in fp16 can lose more than this says.
+    const variants = lossy.manifest.variants;
+    const f16 = variants?.webgpu_f16;
+    const measuredVariants = f16
+      ? { ...variants, webgpu_f16: { ...f16, fidelity: await measure("webgpu_f16") } }
+      : variants;
     const path = join(outDir, MANIFEST_FILE);
-    const manifest = ManifestSchema.parse({ ...JSON.parse(readFileSync(path, "utf8")), fidelity });
+    const manifest = ManifestSchema.parse({
+      ...JSON.parse(readFileSync(path, "utf8")),
+      fidelity,
+      variants: measuredVariants,
+    });
     writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
     return manifest;
   } finally {

@@ -13,6 +13,7 @@ import { loadSourceModel } from "./source.ts";
 import { buildRecurrentWeights, recurrentFromLlama } from "./surgery.ts";
 import { ortLogits, ortLogitsStepwise, toleranceRatio } from "./testing/ort-logits.ts";
 import { STORY_PROMPTS, stories260kDir, stories260kTokenizer } from "./testing/stories.ts";
+import { openWasmModelInNode } from "./testing/wasm-in-node.ts";
 import type { LayerWeights, RecurrentWeights } from "./weights.ts";
 
 const work = mkdtempSync(join(tmpdir(), "evals-export-"));
@@ -126,7 +127,46 @@ describe("other sources export and match the reference", () => {
       toleranceRatio(await ortLogits(model, prompts[2], 2), expected, 2e-3, 2e-3),
     ).toBeLessThanOrEqual(1);
   });
+
+  it("--dtype fp16 also writes fp16-compute graphs: on WASM within fp16 tolerance of fp32 compute", async () => {
+    const checkpoint = await readCheckpoint(join(work, "fp16"));
+    const { graphs, variants } = checkpoint.manifest;
+    const f16 = variants?.webgpu_f16;
+    expect(f16).toMatchObject({ compute: "fp16", kv_dtype: "float16", fidelity: null });
+    // Its graphs read the default graphs' weight files: no second copy of the weights.
+    expect(f16!.graphs.block!.file).toBe("block.f16.onnx");
+    expect(f16!.graphs.block!.externalData).toEqual(graphs.block!.externalData);
+    expect(f16!.graphs.coda!.externalData).toEqual(graphs.coda!.externalData);
+
+    // Oracle: the fp32 reference forward on the fp16-rounded weights. fp16 activations and KV
+    // (measured here: max |Δ| 0.04 at r = 1, 0.10 at r = 4, on logits up to 16) stay within
+    // 0.25 + 2% and pick the same next token almost everywhere; token by token exercises the
+    // fp16 KV cache.
+    const weights = roundedToHalf(buildRecurrentWeights(source, { split: [1, 3, 1], seed: 2 }));
+    const wasm = await openWasmModelInNode(checkpoint, { variant: "webgpu_f16" });
+    expect(wasm.kvType).toBe("float16");
+    const vocab = checkpoint.manifest.architecture.vocab_size;
+    for (const r of [1, 4]) {
+      const expected = referenceLogits(weights, prompts[1], { recurrences: r });
+      const half = await ortLogitsStepwise(wasm, prompts[1], r, 3);
+      expect(toleranceRatio(half, expected, 0.25, 0.02)).toBeLessThanOrEqual(1);
+      expect(top1Agreement(half, expected, vocab)).toBeGreaterThanOrEqual(0.9);
+      // Not the fp32 graphs under another name: half precision moves the logits measurably.
+      expect(toleranceRatio(half, expected, 1e-3)).toBeGreaterThan(1);
+    }
+  });
 });
+
+function top1Agreement(a: Float32Array, b: Float32Array, vocab: number): number {
+  const argmax = (x: Float32Array, at: number) => {
+    let best = at;
+    for (let i = at; i < at + vocab; i++) if (x[i] > x[best]) best = i;
+    return best - at;
+  };
+  let same = 0;
+  for (let at = 0; at < a.length; at += vocab) same += argmax(a, at) === argmax(b, at) ? 1 : 0;
+  return same / (a.length / vocab);
+}
 
 function roundedToHalf(weights: RecurrentWeights): RecurrentWeights {
   const round = (a: Float32Array) => Float32Array.from(a, (v) => halfToFloat(floatToHalfBits(v)));

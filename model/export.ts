@@ -17,6 +17,7 @@ import {
   type Dtype,
   FORMAT_VERSION,
   type GraphFile,
+  type GraphVariant,
   MANIFEST_FILE,
   type Manifest,
   ManifestSchema,
@@ -69,6 +70,10 @@ export async function exportCheckpoint(
     const operators = options.operators ?? "plain";
     for (const name of names)
       graphs[name] = await writeGraph(name, weights, staging, options.dtype, quant, operators);
+    const variants =
+      options.dtype === "fp16"
+        ? { webgpu_f16: await writeF16Variant(names, weights, staging, graphs) }
+        : undefined;
     const tokenizerFiles = await writeTokenizer(options.tokenizer, staging);
     const manifest = ManifestSchema.parse({
       format_version: FORMAT_VERSION,
@@ -98,6 +103,7 @@ export async function exportCheckpoint(
           }
         : null,
       graphs,
+      variants,
       tokenizer: { files: tokenizerFiles },
       parameters: countParameters(weights),
       created_by: "evals export",
@@ -168,6 +174,55 @@ export function quantSpecOf(dtype: ExportDtype, blockSize?: number): QuantSpec |
     );
   }
   return { bits: dtype === "q8" ? 8 : 4, blockSize: size };
+}
+
+/** File name of a graph of the fp16-compute variant: `prelude.f16.onnx`, … */
+const F16_SUFFIX = ".f16";
+
+/**
+ * The `webgpu_f16` graph set of an fp16 export: the same weights, in the same order, so its
+ * graphs point at the default graphs' external data files instead of a second copy. The weights
+ * are written once more to a scratch file and compared byte for byte, so a builder change that
+ * reorders them fails the export rather than reading wrong offsets. Its operators are always plain:
+ * the fused RoPE would need the whole position table cast to fp16 on every call.
+ */
+async function writeF16Variant(
+  names: GraphName[],
+  weights: RecurrentWeights,
+  dir: string,
+  defaults: Manifest["graphs"],
+): Promise<GraphVariant> {
+  const graphs: Manifest["graphs"] = { prelude: null!, block: null, coda: null! };
+  for (const name of names) {
+    const shared = defaults[name]!.externalData;
+    const file = `${name}${F16_SUFFIX}.onnx`;
+    const scratch = join(dir, `.${name}${F16_SUFFIX}-weights`);
+    mkdirSync(scratch);
+    // The sink names the default graph's data file inside the graph; the bytes go to scratch.
+    const sink = new WeightSink(join(scratch, `${name}.onnx.data`));
+    try {
+      writeFileSync(
+        join(dir, file),
+        buildGraph(name, weights, sink, "fp16", null, "plain", "fp16").encode(),
+      );
+    } finally {
+      sink.close();
+    }
+    const same =
+      sink.bytesWritten === 0
+        ? shared === null
+        : shared !== null && (await sha256File(sink.dataPath)) === shared.sha256;
+    rmSync(scratch, { recursive: true, force: true });
+    if (!same)
+      throw new Error(`${file}: its weights differ from ${name}.onnx's; cannot share them`);
+    graphs[name] = {
+      file,
+      sha256: await sha256File(join(dir, file)),
+      bytes: statSync(join(dir, file)).size,
+      externalData: shared,
+    };
+  }
+  return { compute: "fp16", kv_dtype: "float16", graphs, fidelity: null };
 }
 
 async function writeGraph(

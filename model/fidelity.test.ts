@@ -59,6 +59,25 @@ describe("the export-time fidelity gate", () => {
     ]);
   });
 
+  it("fp16: both graph sets measured, fp32-compute and fp16-compute (variants.webgpu_f16)", async () => {
+    const manifest = await exportModel({
+      from: stories260kDir,
+      out: join(work, "fp16"),
+      split: [1, 3, 1],
+      dtype: "fp16",
+      fidelity: { prompts: 1, tokens: 8 },
+    });
+    const variant = manifest.variants?.webgpu_f16?.fidelity;
+    expect(manifest.fidelity?.per_recurrence.map((row) => row.recurrences)).toEqual([1, 4, 32]);
+    expect(variant?.per_recurrence.map((row) => row.recurrences)).toEqual([1, 4, 32]);
+    expect(variant).toMatchObject({ reference: "fp32", prompt_count: 1, continuation_tokens: 8 });
+    // Half-precision compute moves the distribution, fp16 storage alone barely: the two differ.
+    const [weightsOnly, compute] = [manifest.fidelity!, variant!].map((f) => f.per_recurrence[0]);
+    expect(compute.mean_kl).toBeGreaterThan(weightsOnly.mean_kl);
+    expect(compute.top1_agreement).toBeGreaterThanOrEqual(0.75);
+    expect(compute.mean_kl).toBeLessThan(0.05);
+  });
+
   it("is not run for fp32 or with 0 prompts, and refuses a bad token count before exporting", async () => {
     const fp32 = await exportModel({
       from: stories260kDir,

@@ -66,6 +66,43 @@ export const FidelitySchema = z.object({
 });
 export type Fidelity = z.infer<typeof FidelitySchema>;
 
+const GraphSetSchema = z.object({
+  prelude: GraphFileSchema,
+  /** Null for a non-recurrent checkpoint (B = 0). */
+  block: GraphFileSchema.nullable(),
+  coda: GraphFileSchema,
+});
+
+/**
+ * The numeric check: logits onnxruntime-node computed on the default graphs for a fixed input.
+ * Every other backend (and graph variant, at its own tolerance) must reproduce them.
+ */
+const NumericCheckSchema = z.object({
+  input_ids: z.array(count),
+  recurrences: z.number().int().positive(),
+  top5: z.array(z.tuple([count, z.number()])),
+});
+
+/** Names of the optional graph sets a checkpoint may carry beside its default graphs. */
+export const GraphVariantNameSchema = z.enum(["webgpu_f16"]);
+export type GraphVariantName = z.infer<typeof GraphVariantNameSchema>;
+
+/**
+ * A second set of graphs over the same weights (model/graphs.md, "fp16 compute"): `webgpu_f16`
+ * computes in half precision (fp16 activations and KV cache, fp32 norm statistics, softmax and
+ * graph outputs) and shares the default graphs' external weight files. Used only where the
+ * backend offers fast fp16 (WebGPU with `shader-f16`) and reproduces the numeric check.
+ */
+export const GraphVariantSchema = z.object({
+  compute: z.literal("fp16"),
+  /** Element type of past_key_values / present tensors. */
+  kv_dtype: z.literal("float16"),
+  graphs: GraphSetSchema,
+  /** The variant against the fp32 reference, measured at export like `fidelity`; null if not. */
+  fidelity: FidelitySchema.nullable(),
+});
+export type GraphVariant = z.infer<typeof GraphVariantSchema>;
+
 export const ManifestSchema = z.object({
   format_version: z.literal(FORMAT_VERSION),
   name: z.string(),
@@ -142,12 +179,9 @@ export const ManifestSchema = z.object({
   quantization: QuantizationSchema.nullable().optional(),
   /** Agreement of a lossy export with the fp32 reference, measured at export; absent if not. */
   fidelity: FidelitySchema.nullable().optional(),
-  graphs: z.object({
-    prelude: GraphFileSchema,
-    /** Null for a non-recurrent checkpoint (B = 0). */
-    block: GraphFileSchema.nullable(),
-    coda: GraphFileSchema,
-  }),
+  graphs: GraphSetSchema,
+  /** Extra graph sets over the same weights, by name; absent when there are none. */
+  variants: z.object({ webgpu_f16: GraphVariantSchema.optional() }).optional(),
   tokenizer: z.object({ files: z.record(z.string(), sha256) }),
   parameters: z.object({
     embedding: count,
@@ -165,14 +199,7 @@ export const ManifestSchema = z.object({
    * Logits onnxruntime-node computed on these graphs for a fixed input at export time. Every other
    * backend must reproduce them before it is trusted (some builds return wrong numbers silently).
    */
-  numeric_check: z
-    .object({
-      input_ids: z.array(count),
-      recurrences: z.number().int().positive(),
-      top5: z.array(z.tuple([count, z.number()])),
-    })
-    .nullable()
-    .default(null),
+  numeric_check: NumericCheckSchema.nullable().default(null),
 });
 
 export type Manifest = z.infer<typeof ManifestSchema>;

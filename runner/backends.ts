@@ -10,6 +10,7 @@ import {
   type GenerationResult,
   generateBatch,
 } from "./engine/generate.ts";
+import { chooseGraphVariant, type GraphChoice } from "./engine/graph-variant.ts";
 import { loadNodeCheckpoint, stopIdsOf } from "./engine/load-node.ts";
 import {
   type EncodedPair,
@@ -30,6 +31,8 @@ export interface EngineBackend {
   readonly stopIds: number[];
   /** Adapter description for records (the GPU for webgpu, the thread count otherwise). */
   readonly adapter: string;
+  /** The checkpoint's graph set this backend computes with, and why (posted with each result). */
+  readonly graphs: GraphChoice;
   encode(texts: string[]): Promise<number[][]>;
   generate(requests: GenerationRequest[], config: GenerationConfig): Promise<GenerationResult[]>;
   /** lm-eval's `_encode_pair` for each request (BOS prepended when `bos`). */
@@ -62,6 +65,7 @@ export async function openBackend(
       manifest: loaded.model.manifest,
       stopIds: loaded.stopIds,
       adapter: `cpu threads=${options.threads ?? NODE_DEFAULT_THREADS}`,
+      graphs: chooseGraphVariant(loaded.model.manifest, { backend: "node", shaderF16: false }),
       encode: async (texts) => texts.map((text) => loaded.tokenizer.encodePrompt(text)),
       generate: (requests, config) => generateBatch(loaded.model, requests, config, decode),
       encodePairs: async (requests, bos) =>
@@ -85,6 +89,7 @@ export async function openBackend(
       name === "webgpu"
         ? `webgpu ${engine.report.adapter}`
         : `wasm threads=${engine.report.threads}`,
+    graphs: engine.graphs,
     encode: (texts) => engine.encode(texts),
     generate: (requests, config) => engine.generate(requests, config),
     encodePairs: (requests, bos) => engine.encodePairs(requests, bos),

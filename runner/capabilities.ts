@@ -68,6 +68,9 @@ export async function chooseBackend(
       // WebGPU reports no total; onnxruntime-web builds the sessions from graphs in its heap.
       max_memory_bytes: WASM_HEAP_BYTES,
     },
-    reason: `${choice === "auto" ? "auto: hardware adapter" : "asked for webgpu"}: ${probe.description}${probe.fallback ? " (software adapter: slow)" : ""}`,
+    reason:
+      `${choice === "auto" ? "auto: hardware adapter" : "asked for webgpu"}: ${probe.description}` +
+      `${probe.fallback ? " (software adapter: slow)" : ""}` +
+      `; ${probe.shaderF16 ? "shader-f16, so fp16-compute graphs where a checkpoint has them and they pass the numeric check" : "no shader-f16, so fp32-compute graphs"}`,
   };
 }

@@ -135,6 +135,7 @@ async function generationBatches(job: ShardJob): Promise<ShardBatches> {
       prompt_truncated: windows[indices[i]].truncated,
       backend: engine.name,
       device: engine.adapter,
+      graph_variant: engine.graphs.variant ?? "default",
       runner_version: job.runnerVersion,
       timings: { ms: Math.round(msPerSample) },
     }));
@@ -184,6 +185,7 @@ async function loglikelihoodBatches(job: ShardJob): Promise<ShardBatches> {
         prompt_truncated: own.some((r) => r.truncated),
         backend: engine.name,
         device: engine.adapter,
+        graph_variant: engine.graphs.variant ?? "default",
         runner_version: job.runnerVersion,
         timings: { ms: Math.round(msPerSample) },
         loglikelihoods: own.map((r) => ({

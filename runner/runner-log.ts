@@ -5,7 +5,16 @@ export type RunnerEvent =
   | { event: "idle"; retry_in_ms: number }
   | { event: "api_unreachable"; detail: string; retry_in_ms: number }
   | { event: "fetch"; checkpoint: string; file: string; bytes: number; reason: string }
-  | { event: "load"; page: number; checkpoint: string; backend: string; device: string; ms: number }
+  | {
+      event: "load";
+      page: number;
+      checkpoint: string;
+      backend: string;
+      device: string;
+      /** Which graph set runs and why (fp16-compute variant or default graphs). */
+      graphs: string;
+      ms: number;
+    }
   | {
       event: "progress";
       page: number;
@@ -49,7 +58,7 @@ function describe(e: RunnerEvent): string {
     case "fetch":
       return `fetching ${e.checkpoint}/${e.file} (${mib(e.bytes)}): ${e.reason}`;
     case "load":
-      return `page ${e.page}: loaded ${e.checkpoint} on ${e.backend} [${e.device}] in ${(e.ms / 1000).toFixed(1)} s`;
+      return `page ${e.page}: loaded ${e.checkpoint} on ${e.backend} [${e.device}] in ${(e.ms / 1000).toFixed(1)} s; ${e.graphs}`;
     case "progress":
       return `page ${e.page}: ${e.task} r=${e.r} ${e.done}/${e.total} samples, ${e.tokens_per_s.toFixed(1)} tok/s, ${e.backend}`;
     case "shard_done":

@@ -255,6 +255,7 @@ export class Runner {
       checkpoint: checkpoint.id,
       backend: chosen.backend,
       device: slot.engine.adapter,
+      graphs: slot.engine.graphs.reason,
       ms: performance.now() - t0,
     });
     return slot.engine;

@@ -10,6 +10,7 @@ import { runLocal } from "../evals/run/local-run.ts";
 import type { RunResults } from "../evals/run/records.ts";
 import { readCheckpoint } from "../model/checkpoint.ts";
 import { exportModel } from "../model/export-model.ts";
+import { allGraphFiles } from "../model/graph-sets.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
 import { EvalsClient } from "../worker/client.ts";
 import { type LocalApi, startLocalApi } from "../worker/dev.ts";
@@ -71,10 +72,7 @@ function sha256(bytes: Uint8Array): string {
 /** Uploads every file of an exported checkpoint and registers its manifest; returns its id. */
 export async function uploadCheckpoint(client: EvalsClient, dir: string): Promise<string> {
   const { manifest } = await readCheckpoint(dir);
-  const names = [manifest.graphs.prelude, manifest.graphs.block, manifest.graphs.coda].flatMap(
-    (graph) =>
-      graph ? [graph.file, ...(graph.externalData ? [graph.externalData.file] : [])] : [],
-  );
+  const names = allGraphFiles(manifest).map((graph) => graph.file);
   for (const name of [...names, ...Object.keys(manifest.tokenizer.files)]) {
     const bytes = new Uint8Array(readFileSync(join(dir, name)));
     await client.uploadBlob(sha256(bytes), bytes);

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { AggregateSchema, SampleRecordSchema } from "../evals/run/records.ts";
 import { CheckpointProvenanceSchema } from "../model/checkpoint-provenance.ts";
-import { DtypeSchema, ManifestSchema } from "../model/manifest.ts";
+import { DtypeSchema, GraphVariantNameSchema, ManifestSchema } from "../model/manifest.ts";
 
 export const Sha256Schema = z
   .string()
@@ -494,6 +494,11 @@ export const ResultInSchema = z.object({
   backend: BackendSchema,
   /** What the runner ran on, e.g. a WebGPU adapter's vendor/architecture. */
   device: z.string().max(500).nullable().default(null),
+  /**
+   * The checkpoint's graph set that computed this result: its default graphs, or a variant such as
+   * `webgpu_f16` (fp16 compute). A variant's result is another measurement: it gets its own key.
+   */
+  graph_variant: z.enum(["default", ...GraphVariantNameSchema.options]).default("default"),
   runner_version: z.string().min(1).max(100),
   timings: z.object({ ms: z.number().nonnegative() }),
   /**

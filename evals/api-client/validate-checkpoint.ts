@@ -2,9 +2,12 @@
 // file present with its size and sha256 (model/checkpoint.ts), and each graph's input and output
 // names against what the manifest's layer counts imply (runner/engine/graph-contract.ts), and the
 // manifest's numeric check on onnxruntime-node (NaN weights are refused here, not by a runner).
+
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { type Checkpoint, checkpointFiles, readCheckpoint } from "../../model/checkpoint.ts";
+import { graphSet } from "../../model/graph-sets.ts";
+import type { GraphVariantName } from "../../model/manifest.ts";
 import { checkGraphContract } from "../../runner/engine/graph-contract.ts";
 import { verifyNumericCheck } from "../../runner/engine/numeric-check.ts";
 import { type GraphIo, readGraphIo } from "./graph-io.ts";
@@ -26,12 +29,16 @@ export async function validateCheckpoint(dir: string): Promise<ValidCheckpoint> 
   const checkpoint = await readCheckpoint(dir, { verify: true });
   const { manifest } = checkpoint;
   const io = (graph: { file: string }): Promise<GraphIo> => readGraphIo(join(dir, graph.file));
-  const { prelude, block, coda } = manifest.graphs;
-  checkGraphContract(manifest, {
-    prelude: await io(prelude),
-    block: block ? await io(block) : null,
-    coda: await io(coda),
-  });
+  // The default graphs and every variant's (fp16-compute graphs have the same names).
+  const variants = Object.keys(manifest.variants ?? {}) as GraphVariantName[];
+  for (const variant of [null, ...variants]) {
+    const { prelude, block, coda } = graphSet(manifest, variant);
+    checkGraphContract(
+      manifest,
+      { prelude: await io(prelude), block: block ? await io(block) : null, coda: await io(coda) },
+      variant,
+    );
+  }
   await verifyNumericCheck(checkpoint);
   const files = checkpointFiles(manifest).map(({ file, sha256 }) => {
     const path = join(dir, file);

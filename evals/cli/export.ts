@@ -32,7 +32,12 @@ export function registerExportCommand(program: Command): void {
     )
     .option("--seed <n>", "seed of the random adapter / random weights", "0")
     .addOption(
-      new Option("--dtype <dtype>", "weight storage").choices(["fp32", "fp16"]).default("fp32"),
+      new Option(
+        "--dtype <dtype>",
+        "weight storage (fp16 also writes fp16-compute graphs, used on WebGPU with shader-f16)",
+      )
+        .choices(["fp32", "fp16"])
+        .default("fp32"),
     )
     .addOption(
       new Option(
@@ -97,11 +102,17 @@ export function registerExportCommand(program: Command): void {
       });
       // Logits every other backend must reproduce before it is trusted with this checkpoint.
       await addNumericCheck(options.out);
-      for (const row of manifest.fidelity?.per_recurrence ?? []) {
-        process.stderr.write(
-          `fidelity vs fp32 at r = ${row.recurrences}: top-1 agreement ${(100 * row.top1_agreement).toFixed(1)}%, ` +
-            `KL mean ${row.mean_kl.toExponential(2)} max ${row.max_kl.toExponential(2)} nats\n`,
-        );
+      const measured = [
+        ["", manifest.fidelity],
+        [" (webgpu_f16 graphs, fp16 compute)", manifest.variants?.webgpu_f16?.fidelity],
+      ] as const;
+      for (const [graphs, fidelity] of measured) {
+        for (const row of fidelity?.per_recurrence ?? []) {
+          process.stderr.write(
+            `fidelity vs fp32${graphs} at r = ${row.recurrences}: top-1 agreement ${(100 * row.top1_agreement).toFixed(1)}%, ` +
+              `KL mean ${row.mean_kl.toExponential(2)} max ${row.max_kl.toExponential(2)} nats\n`,
+          );
+        }
       }
       const { prelude, block, coda } = manifest.layers;
       process.stderr.write(

@@ -1,7 +1,7 @@
 // The result records of a run (DESIGN §7): one per (task, doc, r), plus the run's configuration.
 // The same schema is written by `evals local` and read by `evals check` and `evals results`.
 import { z } from "zod";
-import { DtypeSchema } from "../../model/manifest.ts";
+import { DtypeSchema, GraphVariantNameSchema } from "../../model/manifest.ts";
 
 export const SampleRecordSchema = z.object({
   key: z.string(),
@@ -22,6 +22,8 @@ export const SampleRecordSchema = z.object({
   state_init: z.enum(["zeros", "normal"]),
   seed: z.number().int(),
   dtype: DtypeSchema,
+  /** A graph variant of the checkpoint computed this sample (e.g. `webgpu_f16`); absent: default graphs. */
+  graph_variant: GraphVariantNameSchema.optional(),
   adapter: z.string(),
   runner_version: z.string(),
   ms: z.number(),

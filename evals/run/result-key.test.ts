@@ -35,11 +35,16 @@ const keyChanges: [string, Partial<ResultKeyParts>][] = [
   ["seed", { seed: 1 }],
   ["KV strategy", { kv: "shared" }],
   ["dtype", { dtype: "fp16" }],
+  ["graph variant (fp16 compute)", { graphVariant: '{"variant":"webgpu_f16","files":[]}' }],
 ];
 
 describe("resultKey", () => {
   it.each(keyChanges)("changes with the %s", async (_, change) => {
     expect(await resultKey({ ...base, ...change })).not.toBe(await resultKey(base));
+  });
+
+  it("keys the default graphs as before graph variants existed (no graphVariant field)", async () => {
+    expect(await resultKey({ ...base, graphVariant: undefined })).toBe(await resultKey(base));
   });
 
   it("does not depend on the order dataset files are listed in", async () => {

@@ -1,7 +1,7 @@
 // DESIGN §7 result key: sha256 over everything that can change a completion. A result is reused
 // only when its key matches, so a byte left out here lets one checkpoint's samples leak into
 // another's run (two exports that differ only in `block.onnx.data` once did).
-import type { Manifest } from "../../model/manifest.ts";
+import type { GraphVariantName, Manifest } from "../../model/manifest.ts";
 import { canonicalJson, sha256Hex } from "../tasks/render.ts";
 
 export interface ResultKeyParts {
@@ -24,10 +24,32 @@ export interface ResultKeyParts {
   kv: string;
   /** Precision the graphs run at (dtype or quantization). */
   dtype: string;
+  /**
+   * `graphVariantIdentity` when a graph variant of the checkpoint computed the result; absent for
+   * the default graphs, so their keys are what they were before variants existed.
+   */
+  graphVariant?: string;
 }
 
 export function resultKey(parts: ResultKeyParts): Promise<string> {
-  return sha256Hex(canonicalJson({ ...parts, datasetFiles: [...parts.datasetFiles].sort() }));
+  const { graphVariant, ...rest } = parts;
+  return sha256Hex(
+    canonicalJson({
+      ...rest,
+      datasetFiles: [...parts.datasetFiles].sort(),
+      ...(graphVariant ? { graphVariant } : {}),
+    }),
+  );
+}
+
+/** A graph variant as a result key names it: its name and the hashes of its graph files. */
+export function graphVariantIdentity(manifest: Manifest, variant: GraphVariantName): string {
+  const graphs = manifest.variants?.[variant]?.graphs;
+  if (!graphs) throw new Error(`the checkpoint has no graph variant ${variant}`);
+  const files = [graphs.prelude, graphs.block, graphs.coda].flatMap((g) =>
+    g ? [g.sha256, ...(g.externalData ? [g.externalData.sha256] : [])] : [],
+  );
+  return canonicalJson({ variant, files });
 }
 
 /**

@@ -1,5 +1,7 @@
 // A small builder for ONNX graphs: named inputs and outputs, initializers through a WeightSink,
 // and `op()` that returns the output name so graph code reads like the maths it computes.
+
+import { floatToHalf } from "./half.ts";
 import { DataType, type NodeProto, onnx, type TensorProto, type ValueInfoProto } from "./proto.ts";
 import { type QuantBits, quantizeBlockwise } from "./quantize.ts";
 import type { FloatStorage, WeightSink } from "./weight-sink.ts";
@@ -23,6 +25,12 @@ export interface QuantSpec {
 export type OperatorSet = "plain" | "fused";
 const IR_VERSION = 8;
 
+/**
+ * What the graph computes in: `fp32` (fp16 weights are cast up), or `fp16` (weights used as
+ * stored, activations and KV in half precision; model/graphs.md says where fp32 remains).
+ */
+export type ComputeType = "fp32" | "fp16";
+
 export type Dim = number | string;
 type AttributeValue = number | number[] | string | TensorProto;
 
@@ -44,7 +52,41 @@ export class GraphBuilder {
     /** When set, linear layers are `MatMulNBits` and the embedding `GatherBlockQuantized`. */
     readonly quant: QuantSpec | null = null,
     readonly operators: OperatorSet = "plain",
-  ) {}
+    readonly compute: ComputeType = "fp32",
+  ) {
+    if (compute === "fp16" && (storage !== "fp16" || quant)) {
+      throw new Error(
+        `${name}: fp16 compute needs fp16 weights, not ${quant ? "quantized" : storage}`,
+      );
+    }
+  }
+
+  /** ONNX element type of activations and KV caches. */
+  get activationType(): number {
+    return this.compute === "fp16" ? DataType.FLOAT16 : DataType.FLOAT;
+  }
+
+  /** `x` in the activation type (a Cast only in an fp16-compute graph). */
+  toActivation(x: string): string {
+    return this.compute === "fp16" ? this.op("Cast", [x], { to: DataType.FLOAT16 }) : x;
+  }
+
+  /** `x` (an activation) in float32, where precision needs it (a Cast only in fp16 compute). */
+  toFloat(x: string): string {
+    return this.compute === "fp16" ? this.op("Cast", [x], { to: DataType.FLOAT }) : x;
+  }
+
+  /** A small constant in the activation type, deduplicated by value. */
+  activationConstant(values: readonly number[], dims: readonly number[] = []): string {
+    if (this.compute === "fp32") return this.float(values, dims);
+    return this.constant("f16", values, dims, () =>
+      onnx.TensorProto.create({
+        dims: [...dims],
+        dataType: DataType.FLOAT16,
+        rawData: new Uint8Array(floatToHalf(Float32Array.from(values)).buffer),
+      }),
+    );
+  }
 
   input(name: string, elemType: number, dims: readonly Dim[]): string {
     this.inputs.push(valueInfo(name, elemType, dims));
@@ -72,12 +114,12 @@ export class GraphBuilder {
   }
 
   /**
-   * A float weight, stored as fp32 or fp16 per the export's dtype. fp16 weights are cast back to
-   * float32 in the graph, so activations stay fp32 on every backend.
+   * A float weight, stored as fp32 or fp16 per the export's dtype. In an fp32-compute graph fp16
+   * weights are cast back to float32, so activations stay fp32 on every backend.
    */
   weight(name: string, data: Float32Array, dims: readonly number[]): string {
     this.initializers.push(this.sink.floatTensor(name, data, dims, this.storage));
-    if (this.storage === "fp32") return name;
+    if (this.storage === "fp32" || this.compute === "fp16") return name;
     return this.op("Cast", [name], { to: DataType.FLOAT });
   }
 

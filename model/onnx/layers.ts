@@ -40,7 +40,8 @@ export function attentionContext(g: GraphBuilder, dims: ModelDims): AttentionCon
     if (g.operators === "fused") return whole;
     const gathered = g.op("Gather", [whole, positions]);
     const doubled = g.op("Concat", [gathered, gathered], { axis: -1 });
-    return g.op("Unsqueeze", [doubled, g.int64([1])]);
+    // Gathered in fp32, then rounded once to the activation type (as transformers casts cos/sin).
+    return g.toActivation(g.op("Unsqueeze", [doubled, g.int64([1])]));
   };
 
   // Causal over cache slots (query i of this call sits at slot past + i) and padding from the mask.
@@ -67,7 +68,11 @@ export function attentionContext(g: GraphBuilder, dims: ModelDims): AttentionCon
   };
 }
 
-/** RMSNorm: x · rsqrt(mean(x²) + eps) · w. */
+/**
+ * RMSNorm: x · rsqrt(mean(x²) + eps) · w. The statistics and the division are fp32 in every graph
+ * (a sum of squares overflows fp16 at |x| ≈ 256/√h); the result returns to the activation type
+ * before the weight, as transformers' LlamaRMSNorm does.
+ */
 export function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number): string {
   // onnxruntime registers SimplifiedLayerNormalization in the standard domain (its own schema).
   if (g.operators === "fused") {
@@ -77,9 +82,10 @@ export function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number)
       stash_type: 1,
     });
   }
-  const meanSquare = g.op("ReduceMean", [g.op("Mul", [x, x])], { axes: [-1], keepdims: 1 });
+  const x32 = g.toFloat(x);
+  const meanSquare = g.op("ReduceMean", [g.op("Mul", [x32, x32])], { axes: [-1], keepdims: 1 });
   const rms = g.op("Sqrt", [g.op("Add", [meanSquare, g.float([eps])])]);
-  return g.op("Mul", [g.op("Div", [x, rms]), weight]);
+  return g.op("Mul", [g.toActivation(g.op("Div", [x32, rms])), weight]);
 }
 
 /**
@@ -173,26 +179,29 @@ export function decoderLayer(
 
     const kvDims = ["batch", numKvHeads, "past_sequence", headDim];
     const presentDims = ["batch", numKvHeads, "total_sequence", headDim];
-    const pastK = g.input(`past_key_values.${index}.key`, DataType.FLOAT, kvDims);
-    const pastV = g.input(`past_key_values.${index}.value`, DataType.FLOAT, kvDims);
+    const kvType = g.activationType;
+    const pastK = g.input(`past_key_values.${index}.key`, kvType, kvDims);
+    const pastV = g.input(`past_key_values.${index}.value`, kvType, kvDims);
     const k = g.op("Concat", [pastK, kNew], { axis: 2 });
     const v = g.op("Concat", [pastV, vNew], { axis: 2 });
-    g.output(`present.${index}.key`, k, DataType.FLOAT, presentDims);
-    g.output(`present.${index}.value`, v, DataType.FLOAT, presentDims);
+    g.output(`present.${index}.key`, k, kvType, presentDims);
+    g.output(`present.${index}.value`, v, kvType, presentDims);
 
     // GQA without copying K/V per group: query head j reads kv head j // groups, and the heads of
     // one kv head are adjacent, so q [b, heads, t, d] is q [b, kv, groups·t, d] and one matmul per
     // kv head covers its whole group. The bias is tiled over the groups to match (ctx.groupBias).
     const groups = numHeads / numKvHeads;
     const grouped = groups === 1 ? q : g.op("Reshape", [q, g.int64([0, numKvHeads, -1, headDim])]);
+    // Scores leave q·kᵀ in fp32: the mask bias (−1e9) and softmax need its range and precision.
     const scores = g.op("Add", [
       g.op("Mul", [
-        g.op("MatMul", [grouped, g.op("Transpose", [k], { perm: [0, 1, 3, 2] })]),
+        g.toFloat(g.op("MatMul", [grouped, g.op("Transpose", [k], { perm: [0, 1, 3, 2] })])),
         g.float([1 / Math.sqrt(headDim)]),
       ]),
       groupBias(g, ctx, groups),
     ]);
-    const groupedContext = g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), v]);
+    const probabilities = g.toActivation(g.op("Softmax", [scores], { axis: -1 }));
+    const groupedContext = g.op("MatMul", [probabilities, v]);
     const context =
       groups === 1
         ? groupedContext

@@ -2,7 +2,12 @@
 // prelude layers), block (adapter + block layers = one recurrence), coda (coda layers, final norm,
 // lm_head). The recurrence loop itself is driven from TypeScript by the engine (DESIGN §3).
 import type { RecurrentWeights } from "../weights.ts";
-import { GraphBuilder, type OperatorSet, type QuantSpec } from "./graph-builder.ts";
+import {
+  type ComputeType,
+  GraphBuilder,
+  type OperatorSet,
+  type QuantSpec,
+} from "./graph-builder.ts";
 import {
   attentionContext,
   decoderLayer,
@@ -23,8 +28,9 @@ export function buildGraph(
   storage: FloatStorage,
   quant: QuantSpec | null = null,
   operators: OperatorSet = "plain",
+  compute: ComputeType = "fp32",
 ): GraphBuilder {
-  const g = new GraphBuilder(name, sink, storage, quant, operators);
+  const g = new GraphBuilder(name, sink, storage, quant, operators, compute);
   if (name === "prelude") buildPrelude(g, weights);
   else if (name === "block") buildBlock(g, weights);
   else buildCoda(g, weights);
@@ -38,11 +44,12 @@ function buildPrelude(g: GraphBuilder, weights: RecurrentWeights): void {
   const ids = g.input("input_ids", DataType.INT64, ["batch", "sequence"]);
   const ctx = attentionContext(g, dims);
   let x: Residual = embedding(g, weights, ids);
-  if (dims.embedScale !== 1) x = g.op("Mul", [x, g.float([dims.embedScale])]);
+  if (dims.embedScale !== 1) x = g.op("Mul", [x, g.activationConstant([dims.embedScale])]);
   weights.prelude.forEach((layer, i) => {
     x = decoderLayer(g, x, layer, i, "prelude", dims, ctx);
   });
-  g.output("e", settle(g, x), DataType.FLOAT, hiddenDims(dims.hiddenSize));
+  // e and the recurrent state cross graphs in fp32 in every variant: the state is fed back r times.
+  g.output("e", g.toFloat(settle(g, x)), DataType.FLOAT, hiddenDims(dims.hiddenSize));
 }
 
 /**
@@ -74,18 +81,18 @@ function buildBlock(g: GraphBuilder, weights: RecurrentWeights): void {
   const state = g.input("state", DataType.FLOAT, hiddenDims(h));
   const ctx = attentionContext(g, dims);
   // State first, then e (DESIGN §4.4).
-  const joined = g.op("Concat", [state, e], { axis: -1 });
+  const joined = g.toActivation(g.op("Concat", [state, e], { axis: -1 }));
   let x: Residual = linear(g, joined, "adapter", weights.adapter!, h, 2 * h);
   weights.block.forEach((layer, i) => {
     x = decoderLayer(g, x, layer, i, "block", dims, ctx);
   });
-  g.output("state_out", settle(g, x), DataType.FLOAT, hiddenDims(h));
+  g.output("state_out", g.toFloat(settle(g, x)), DataType.FLOAT, hiddenDims(h));
 }
 
 function buildCoda(g: GraphBuilder, weights: RecurrentWeights): void {
   const { dims } = weights;
   const h = dims.hiddenSize;
-  let x: Residual = g.input("state", DataType.FLOAT, hiddenDims(h));
+  let x: Residual = g.toActivation(g.input("state", DataType.FLOAT, hiddenDims(h)));
   const keep = g.input("num_logits_to_keep", DataType.INT64, []);
   const ctx = attentionContext(g, dims);
   // Huginn: ln_f closes the recurrence and, the same weight, the coda (RAVEN-FORMATS §3.3).
@@ -105,5 +112,9 @@ function buildCoda(g: GraphBuilder, weights: RecurrentWeights): void {
   ]);
   const normed = rmsNorm(g, last, finalNorm, dims.rmsNormEps);
   const logits = linear(g, normed, "lm_head", weights.head, dims.vocabSize, h);
-  g.output("logits", logits, DataType.FLOAT, ["batch", "logits_sequence", dims.vocabSize]);
+  g.output("logits", g.toFloat(logits), DataType.FLOAT, [
+    "batch",
+    "logits_sequence",
+    dims.vocabSize,
+  ]);
 }

@@ -5,11 +5,13 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Checkpoint } from "../../model/checkpoint.ts";
 import { checkGraphContract } from "../../runner/engine/graph-contract.ts";
-import { type OrtModule, RecurrentModel } from "../../runner/engine/recurrent-model.ts";
+import { kvTypeOf, type OrtModule, RecurrentModel } from "../../runner/engine/recurrent-model.ts";
+import { graphSet } from "../graph-sets.ts";
+import type { GraphVariantName } from "../manifest.ts";
 
 export async function openWasmModelInNode(
   checkpoint: Checkpoint,
-  options: { threads?: number } = {},
+  options: { threads?: number; variant?: GraphVariantName } = {},
 ): Promise<RecurrentModel> {
   const ort = await import("onnxruntime-web");
   const dist = join(dirname(createRequire(import.meta.url).resolve("onnxruntime-web")), "/");
@@ -33,14 +35,16 @@ export async function openWasmModelInNode(
       },
     );
   };
-  const { graphs } = checkpoint.manifest;
+  const variant = options.variant ?? null;
+  const graphs = graphSet(checkpoint.manifest, variant);
   const prelude = await open(graphs.prelude);
   const block = graphs.block ? await open(graphs.block) : null;
   const coda = await open(graphs.coda);
-  checkGraphContract(checkpoint.manifest, { prelude, block, coda });
-  return new RecurrentModel(ort as unknown as OrtModule, checkpoint.manifest, {
-    prelude,
-    block,
-    coda,
-  });
+  checkGraphContract(checkpoint.manifest, { prelude, block, coda }, variant);
+  return new RecurrentModel(
+    ort as unknown as OrtModule,
+    checkpoint.manifest,
+    { prelude, block, coda },
+    kvTypeOf(checkpoint.manifest, variant),
+  );
 }

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import { EvalsError } from "../../evals/errors.ts";
 import { readCheckpoint } from "../../model/checkpoint.ts";
-import type { Manifest } from "../../model/manifest.ts";
+import type { GraphVariantName, Manifest } from "../../model/manifest.ts";
 import { wasmMemoryRefusal } from "../../model/memory-ceiling.ts";
 import {
   ContextWindowExceededError,
@@ -18,15 +18,21 @@ import {
   type GenerationResult,
   validateGeneration,
 } from "../engine/generate.ts";
+import { chooseGraphVariant, type GraphChoice, numericFallback } from "../engine/graph-variant.ts";
 import type {
   EncodedPair,
   LoglikelihoodConfig,
   LoglikelihoodRequest,
   LoglikelihoodResult,
 } from "../engine/loglikelihood.ts";
-import { numericCheckFailure } from "../engine/numeric-check.ts";
+import {
+  FP16_COMPUTE_TOLERANCE,
+  FP32_TOLERANCE,
+  type NumericTolerance,
+  numericCheckFailure,
+} from "../engine/numeric-check.ts";
 import { buildEnginePage } from "../page/build.ts";
-import type { BrowserBackend, LoadReport } from "../page/engine-page.ts";
+import type { BrowserBackend, LoadReport, WebGpuProbe } from "../page/engine-page.ts";
 import { type StaticServer, startStaticServer } from "../serve/static-server.ts";
 import { launchChromium } from "./chromium.ts";
 
@@ -36,12 +42,18 @@ interface PageEngine {
   load(
     url: string,
     manifest: Manifest,
-    options: { backend: BrowserBackend; threads: number },
+    options: {
+      backend: BrowserBackend;
+      threads: number;
+      spinning?: boolean;
+      variant: GraphVariantName | null;
+    },
   ): Promise<LoadReport>;
   generate(requests: GenerationRequest[], config: GenerationConfig): Promise<GenerationResult[]>;
   encode(texts: string[]): number[][];
   encodePairs(requests: LoglikelihoodRequest[], bos: boolean): EncodedPair[];
   loglikelihood(pairs: EncodedPair[], config: LoglikelihoodConfig): Promise<LoglikelihoodResult[]>;
+  probeWebGpu(): Promise<WebGpuProbe>;
 }
 
 export interface BrowserEngineOptions {
@@ -57,6 +69,8 @@ export class BrowserEngine {
   private constructor(
     readonly manifest: Manifest,
     readonly report: LoadReport,
+    /** The graph set the page runs and why (an fp16-compute variant, or the default graphs). */
+    readonly graphs: GraphChoice,
     private readonly page: Page,
     private readonly server: StaticServer,
     private readonly ownBrowser: Browser | null,
@@ -75,27 +89,58 @@ export class BrowserEngine {
       await page.goto(`${server.url}/`);
       await page.waitForFunction(() => "evalsEngine" in globalThis, null, { timeout: 30_000 });
       const url = server.addCheckpoint(randomUUID(), checkpointDir);
-      const report = await page
-        .evaluate(
-          ([u, m, o]) =>
-            (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.load(u, m, o),
-          [
-            url,
-            manifest,
-            { backend: options.backend, threads: options.threads ?? 1, spinning: options.spinning },
-          ] as const,
-        )
-        .catch((error: Error) => {
+      const load = async (variant: GraphVariantName | null, graphs: GraphChoice) => {
+        const report = await page
+          .evaluate(
+            ([u, m, o]) =>
+              (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.load(u, m, o),
+            [
+              url,
+              manifest,
+              {
+                backend: options.backend,
+                threads: options.threads ?? 1,
+                spinning: options.spinning,
+                variant,
+              },
+            ] as const,
+          )
+          .catch((error: Error) => {
+            throw new BackendUnavailableError(
+              `${options.backend} backend cannot run ${checkpointDir}${variant ? ` (${variant} graphs)` : ""}: ${firstLine(error.message)}`,
+            );
+          });
+        if (report.backend !== options.backend) {
           throw new BackendUnavailableError(
-            `${options.backend} backend cannot run ${checkpointDir}: ${firstLine(error.message)}`,
+            `asked for ${options.backend} but the page loaded ${report.backend}`,
           );
-        });
-      if (report.backend !== options.backend) {
-        throw new BackendUnavailableError(
-          `asked for ${options.backend} but the page loaded ${report.backend}`,
+        }
+        return new BrowserEngine(manifest, report, graphs, page, server, ownBrowser);
+      };
+      const shaderF16 =
+        options.backend === "webgpu" && manifest.variants?.webgpu_f16
+          ? await page.evaluate(async () => {
+              const engine = (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine;
+              return (await engine.probeWebGpu()).shaderF16;
+            })
+          : false;
+      const choice = chooseGraphVariant(manifest, { backend: options.backend, shaderF16 });
+      if (choice.variant) {
+        // The variant runs only if it loads and reproduces the numeric check at fp16 tolerance.
+        const failure = await load(choice.variant, choice).then(
+          async (engine) => ({
+            engine,
+            failure: await engine.numericFailure(FP16_COMPUTE_TOLERANCE),
+          }),
+          (error: Error) => ({ engine: null, failure: `loading failed: ${error.message}` }),
         );
+        if (failure.engine && failure.failure === null) return failure.engine;
+        const fallback = numericFallback(failure.failure!);
+        const engine = await load(null, fallback);
+        await engine.verifyNumerics(checkpointDir);
+        return engine;
       }
-      const engine = new BrowserEngine(manifest, report, page, server, ownBrowser);
+      const engine = await load(null, choice);
       await engine.verifyNumerics(checkpointDir);
       return engine;
     } catch (error) {
@@ -105,10 +150,14 @@ export class BrowserEngine {
     }
   }
 
-  /** Reproduces the manifest's numeric check; a backend that computes other numbers is refused. */
-  private async verifyNumerics(checkpointDir: string): Promise<void> {
+  /**
+   * How the loaded graphs depart from the manifest's numeric check at `tolerance`, or null when
+   * they reproduce it. Without a check there is nothing to compare: a variant then counts as
+   * failed, the default graphs as passed (as before checks existed).
+   */
+  private async numericFailure(tolerance: NumericTolerance): Promise<string | null> {
     const check = this.manifest.numeric_check;
-    if (!check) return;
+    if (!check) return this.report.variant ? "the manifest has no numeric check" : null;
     const [result] = await this.generate([{ promptIds: check.input_ids, seed: 0 }], {
       recurrences: check.recurrences,
       maxNewTokens: 1,
@@ -117,7 +166,12 @@ export class BrowserEngine {
       stopIds: [],
       stopStrings: [],
     });
-    const failure = numericCheckFailure(check, result.top5);
+    return numericCheckFailure(check, result.top5, tolerance);
+  }
+
+  /** Reproduces the manifest's numeric check; a backend that computes other numbers is refused. */
+  private async verifyNumerics(checkpointDir: string): Promise<void> {
+    const failure = await this.numericFailure(FP32_TOLERANCE);
     if (failure) {
       throw new BackendUnavailableError(
         `${this.report.backend} computes different numbers than onnxruntime-node on ${checkpointDir} (${failure}); ` +

@@ -1,6 +1,8 @@
 // Checks that a checkpoint's sessions have exactly the inputs and outputs its manifest implies
 // (model/graphs.md), so a mismatched or hand-edited graph fails before generation starts.
-import type { Manifest } from "../../model/manifest.ts";
+
+import { graphSet } from "../../model/graph-sets.ts";
+import type { GraphVariantName, Manifest } from "../../model/manifest.ts";
 import { GraphContractError } from "./errors.ts";
 
 interface NamedSession {
@@ -31,6 +33,7 @@ export function expectedGraphIo(graph: "prelude" | "block" | "coda", layers: num
 export function checkGraphContract(
   manifest: Manifest,
   sessions: { prelude: NamedSession; block: NamedSession | null; coda: NamedSession },
+  variant: GraphVariantName | null = null,
 ): void {
   const parts = ["prelude", "block", "coda"] as const;
   for (const part of parts) {
@@ -46,7 +49,7 @@ export function checkGraphContract(
     const extraIn = session.inputNames.filter((name) => !expected.inputs.includes(name));
     const missingOut = expected.outputs.filter((name) => !session.outputNames.includes(name));
     if (missingIn.length || extraIn.length || missingOut.length) {
-      const file = manifest.graphs[part]?.file ?? `${part}.onnx`;
+      const file = graphSet(manifest, variant)[part]?.file ?? `${part}.onnx`;
       const detail = [
         missingIn.length ? `missing inputs ${missingIn.slice(0, 3).join(", ")}` : "",
         extraIn.length ? `unexpected inputs ${extraIn.slice(0, 3).join(", ")}` : "",

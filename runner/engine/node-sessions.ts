@@ -3,8 +3,10 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { Checkpoint } from "../../model/checkpoint.ts";
+import { graphSet } from "../../model/graph-sets.ts";
+import type { GraphVariantName } from "../../model/manifest.ts";
 import { checkGraphContract } from "./graph-contract.ts";
-import { RecurrentModel } from "./recurrent-model.ts";
+import { kvTypeOf, RecurrentModel } from "./recurrent-model.ts";
 
 export interface NodeThreadOptions {
   /** Intra-op threads; default NODE_DEFAULT_THREADS. */
@@ -36,17 +38,23 @@ export function nodeSessionOptions(
 
 export async function openNodeModel(
   checkpoint: Checkpoint,
-  options: NodeThreadOptions = {},
+  options: NodeThreadOptions & { variant?: GraphVariantName } = {},
 ): Promise<RecurrentModel> {
   const sessionOptions = nodeSessionOptions(options);
   const open = (file: string) =>
     ort.InferenceSession.create(join(checkpoint.dir, file), sessionOptions);
-  const { graphs } = checkpoint.manifest;
+  const variant = options.variant ?? null;
+  const graphs = graphSet(checkpoint.manifest, variant);
   const [prelude, block, coda] = await Promise.all([
     open(graphs.prelude.file),
     graphs.block ? open(graphs.block.file) : Promise.resolve(null),
     open(graphs.coda.file),
   ]);
-  checkGraphContract(checkpoint.manifest, { prelude, block, coda });
-  return new RecurrentModel(ort, checkpoint.manifest, { prelude, block, coda });
+  checkGraphContract(checkpoint.manifest, { prelude, block, coda }, variant);
+  return new RecurrentModel(
+    ort,
+    checkpoint.manifest,
+    { prelude, block, coda },
+    kvTypeOf(checkpoint.manifest, variant),
+  );
 }

@@ -33,11 +33,26 @@ export async function addNumericCheck(
   return check;
 }
 
+export interface NumericTolerance {
+  atol: number;
+  rtol: number;
+}
+
+/** fp32 compute on any backend reproduces onnxruntime-node's logits to this. */
+export const FP32_TOLERANCE: NumericTolerance = { atol: 1e-3, rtol: 1e-3 };
+
+/**
+ * fp16-compute graphs against the fp32-compute check. fp16 activations and KV move stories260k's
+ * logits (up to 16) by at most 0.04 at r = 1 and 0.10 at r = 4 on WASM (model/export.test.ts);
+ * wrong fp16 kernels move them by whole units or give other tokens.
+ */
+export const FP16_COMPUTE_TOLERANCE: NumericTolerance = { atol: 0.25, rtol: 0.02 };
+
 /** Describes how `top5` departs from the manifest's check, or returns null when it agrees. */
 export function numericCheckFailure(
   expected: NonNullable<Manifest["numeric_check"]>,
   top5: readonly (readonly [number, number])[],
-  tolerance = { atol: 1e-3, rtol: 1e-3 },
+  tolerance: NumericTolerance = FP32_TOLERANCE,
 ): string | null {
   for (const [k, [id, logit]] of expected.top5.entries()) {
     const got = top5[k];

@@ -2,7 +2,7 @@
 // block r times, coda once, with the KV caches of every layer carried between steps. The same code
 // runs on onnxruntime-node and onnxruntime-web: the `ort` module is passed in.
 import type * as Ort from "onnxruntime-common";
-import type { Manifest } from "../../model/manifest.ts";
+import type { GraphVariantName, Manifest } from "../../model/manifest.ts";
 
 export type OrtModule = Pick<typeof Ort, "InferenceSession" | "Tensor">;
 export type KvStrategy = "full" | "shared";
@@ -91,11 +91,20 @@ export interface StepInputs {
   initialState?: Float32Array;
 }
 
+/** Element type of the KV caches: float32, or float16 for an fp16-compute graph variant. */
+export type KvType = "float32" | "float16";
+
+/** The KV element type of a checkpoint's default graphs (null) or of one of its variants. */
+export function kvTypeOf(manifest: Manifest, variant: GraphVariantName | null): KvType {
+  return variant ? (manifest.variants?.[variant]?.kv_dtype ?? "float32") : "float32";
+}
+
 export class RecurrentModel {
   constructor(
     private readonly ort: OrtModule,
     readonly manifest: Manifest,
     readonly sessions: GraphSessions,
+    readonly kvType: KvType = "float32",
   ) {}
 
   get hiddenSize(): number {
@@ -455,7 +464,10 @@ export class RecurrentModel {
 
   private emptyLayer(batch: number): LayerCache {
     const { num_key_value_heads: kv, head_dim: d } = this.manifest.architecture;
-    const make = () => new this.ort.Tensor("float32", new Float32Array(0), [batch, kv, 0, d]);
+    const make = () =>
+      this.kvType === "float16"
+        ? new this.ort.Tensor("float16", new Uint16Array(0), [batch, kv, 0, d])
+        : new this.ort.Tensor("float32", new Float32Array(0), [batch, kv, 0, d]);
     return { key: make(), value: make() };
   }
 

@@ -2,7 +2,8 @@
 // checkpoint served over HTTP and runs the same generation code as Node. The runner drives it
 // through `window.evalsEngine` (see runner/browser/browser-engine.ts).
 import type * as Ort from "onnxruntime-common";
-import type { Manifest } from "../../model/manifest.ts";
+import { graphSet } from "../../model/graph-sets.ts";
+import type { GraphVariantName, Manifest } from "../../model/manifest.ts";
 import {
   type GenerationConfig,
   type GenerationRequest,
@@ -18,7 +19,7 @@ import {
   type LoglikelihoodResult,
   scoreLoglikelihood,
 } from "../engine/loglikelihood.ts";
-import { RecurrentModel } from "../engine/recurrent-model.ts";
+import { kvTypeOf, RecurrentModel } from "../engine/recurrent-model.ts";
 import { PromptTokenizer } from "../engine/tokenizer.ts";
 
 export type BrowserBackend = "wasm" | "webgpu";
@@ -28,11 +29,17 @@ export interface LoadOptions {
   threads: number;
   /** Whether idle WASM pool threads busy-wait (ORT's default); see node-sessions.ts. */
   spinning?: boolean;
+  /** The graph set to open: null (default graphs) or a variant of the manifest. */
+  variant?: GraphVariantName | null;
 }
 
 export interface LoadReport {
   backend: BrowserBackend;
   adapter: string | null;
+  /** The WebGPU adapter offers `shader-f16` (false on wasm). */
+  shaderF16: boolean;
+  /** The graph set the sessions were opened from (null: the default graphs). */
+  variant: GraphVariantName | null;
   threads: number;
   crossOriginIsolated: boolean;
 }
@@ -58,11 +65,12 @@ async function fetchJson(url: string): Promise<object> {
   return response.json();
 }
 
-async function adapterInfo(): Promise<string | null> {
+async function adapterInfo(): Promise<{ description: string; shaderF16: boolean } | null> {
   const gpu = (
     navigator as Navigator & {
       gpu?: {
         requestAdapter(): Promise<{
+          features: ReadonlySet<string>;
           info?: { vendor: string; architecture: string; description: string };
         } | null>;
       };
@@ -72,9 +80,10 @@ async function adapterInfo(): Promise<string | null> {
   const adapter = await gpu.requestAdapter();
   if (!adapter) return null;
   const info = adapter.info;
-  return info
+  const description = info
     ? [info.vendor, info.architecture, info.description].filter(Boolean).join(" ") || "unknown"
     : "unknown";
+  return { description, shaderF16: adapter.features.has("shader-f16") };
 }
 
 export interface WebGpuProbe {
@@ -83,6 +92,8 @@ export interface WebGpuProbe {
   fallback: boolean;
   description: string | null;
   maxBufferSize: number | null;
+  /** The adapter offers `shader-f16` (fp16 arithmetic in shaders). */
+  shaderF16: boolean;
 }
 
 /** What WebGPU this browser offers, for the runner's `--backend auto` and its capabilities. */
@@ -90,6 +101,7 @@ async function probeWebGpu(): Promise<WebGpuProbe> {
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   const adapter = (await gpu?.requestAdapter()) as
     | {
+        features: ReadonlySet<string>;
         isFallbackAdapter?: boolean;
         limits: { maxBufferSize: number };
         info?: {
@@ -102,7 +114,13 @@ async function probeWebGpu(): Promise<WebGpuProbe> {
     | null
     | undefined;
   if (!adapter)
-    return { available: false, fallback: false, description: null, maxBufferSize: null };
+    return {
+      available: false,
+      fallback: false,
+      description: null,
+      maxBufferSize: null,
+      shaderF16: false,
+    };
   const info = adapter.info;
   const description = info
     ? [info.vendor, info.architecture, info.description].filter(Boolean).join(" ") || "unknown"
@@ -115,6 +133,7 @@ async function probeWebGpu(): Promise<WebGpuProbe> {
       /swiftshader/i.test(description),
     description,
     maxBufferSize: adapter.limits.maxBufferSize,
+    shaderF16: adapter.features.has("shader-f16"),
   };
 }
 
@@ -127,6 +146,10 @@ async function load(
   if (options.backend === "webgpu" && adapter === null) {
     throw new Error("WebGPU is not available in this browser (navigator.gpu has no adapter)");
   }
+  const variant = options.variant ?? null;
+  const graphs = graphSet(manifest, variant);
+  // A reload (the fallback from a variant that failed its numeric check) frees the old sessions.
+  await unload();
   const ort = (await import(/* @vite-ignore */ ORT_ENTRY[options.backend])) as typeof Ort & {
     env: { wasm: { wasmPaths: string; numThreads: number } };
   };
@@ -147,7 +170,7 @@ async function load(
     return names;
   };
   const open = async (graph: "prelude" | "block" | "coda") => {
-    const file = manifest.graphs[graph];
+    const file = graphs[graph];
     if (!file) return null;
     const bytes = await fetchBytes(`${checkpointUrl}/${file.file}`);
     // The weights go by URL: onnxruntime-web fetches them (streaming files above 1 GB into one
@@ -169,8 +192,8 @@ async function load(
   const block = await open("block");
   const coda = await open("coda");
   const sessions = { prelude: prelude!, block, coda: coda! };
-  checkGraphContract(manifest, sessions);
-  model = new RecurrentModel(ort, manifest, sessions);
+  checkGraphContract(manifest, sessions, variant);
+  model = new RecurrentModel(ort, manifest, sessions, kvTypeOf(manifest, variant));
   tokenizer = new PromptTokenizer(
     await fetchJson(`${checkpointUrl}/tokenizer.json`),
     await fetchJson(`${checkpointUrl}/tokenizer_config.json`),
@@ -178,10 +201,20 @@ async function load(
   );
   return {
     backend: options.backend,
-    adapter,
+    adapter: adapter?.description ?? null,
+    shaderF16: adapter?.shaderF16 ?? false,
+    variant,
     threads: ort.env.wasm.numThreads,
     crossOriginIsolated: globalThis.crossOriginIsolated,
   };
+}
+
+/** Releases the loaded sessions (their device buffers). */
+async function unload(): Promise<void> {
+  const sessions = model?.sessions;
+  model = null;
+  if (!sessions) return;
+  for (const session of [sessions.prelude, sessions.block, sessions.coda]) await session?.release();
 }
 
 async function generate(

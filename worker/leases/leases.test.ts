@@ -234,6 +234,23 @@ describe("leases", () => {
     expect(await lease(world.runner)).not.toBeNull();
   });
 
+  it("refuses a result computed by graphs the checkpoint does not have", async () => {
+    const world = await setupWorld();
+    await createRun(world, { limit: 2, shard_size: 2, recurrences: [1] });
+    const held = (await lease(world.runner))!;
+    const results = completions(held, right).map((r) => ({
+      ...r,
+      graph_variant: "webgpu_f16" as const,
+    }));
+    const res = await postResults(world.runner, held.lease_id, results);
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toMatch(
+      /results\.0\.graph_variant: the checkpoint has no webgpu_f16 graphs/,
+    );
+    const ok = await postResults(world.runner, held.lease_id, completions(held, right));
+    expect(await ok.json()).toMatchObject({ accepted: 2, shard_state: "done" });
+  });
+
   it("refuses results after the run was cancelled", async () => {
     const world = await setupWorld();
     const run = await createRun(world, { limit: 2, shard_size: 2, recurrences: [1] });

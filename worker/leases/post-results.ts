@@ -2,6 +2,7 @@
 // (run, task, doc, r). The insert itself re-checks the lease inside the same transaction, so a
 // runner whose lease just expired cannot slip results in after another runner took the shard.
 import type { z } from "zod";
+import { graphVariantIdentity } from "../../evals/run/result-key.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Env } from "../env.ts";
 import { badRequest } from "../http-error.ts";
@@ -64,6 +65,15 @@ export async function postResults(
   });
 
   const run = await loadRunContext(env, shard.run_id);
+  const { manifest } = run.checkpoint;
+  body.results.forEach((result, i) => {
+    const variant = result.graph_variant;
+    if (variant !== "default" && !manifest.variants?.[variant]) {
+      throw badRequest(
+        `results.${i}.graph_variant: the checkpoint has no ${variant} graphs; post "default"`,
+      );
+    }
+  });
   const task = run.tasks.get(shard.task)!;
   body.results.forEach((result, i) => {
     const doc = byId.get(result.doc_id)!;
@@ -74,10 +84,15 @@ export async function postResults(
   const rows = await Promise.all(
     body.results.map(async (result) => {
       const doc = byId.get(result.doc_id)!;
-      const key = await sampleKey(task, run.config, run.identity, shard.recurrences, {
-        docHash: doc.doc_hash,
-        promptHash: doc.prompt_hash,
-      });
+      const variant = result.graph_variant;
+      const key = await sampleKey(
+        task,
+        run.config,
+        run.identity,
+        shard.recurrences,
+        { docHash: doc.doc_hash, promptHash: doc.prompt_hash },
+        variant === "default" ? undefined : graphVariantIdentity(manifest, variant),
+      );
       const { record, correct } =
         task.kind === "generate"
           ? scoreResult(run, task, doc, key, result)

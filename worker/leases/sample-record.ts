@@ -99,6 +99,7 @@ export function recordHead(
     state_init: run.config.state_init,
     seed: run.config.seed,
     dtype: run.config.dtype ?? manifest.dtype,
+    ...(result.graph_variant === "default" ? {} : { graph_variant: result.graph_variant }),
     adapter: adapterLabel(run),
     runner_version: result.runner_version,
     ms: result.timings.ms,

@@ -1,4 +1,6 @@
 // What a registered checkpoint consists of, derived from its manifest alone.
+
+import { allGraphFiles } from "../../model/graph-sets.ts";
 import type { Manifest } from "../../model/manifest.ts";
 
 export interface ManifestFile {
@@ -8,19 +10,13 @@ export interface ManifestFile {
   bytes: number | null;
 }
 
-/** Graph files, their external data, and tokenizer files, in a stable order. */
+/** Graph files (every graph set), their external data, and tokenizer files, in a stable order. */
 export function manifestFiles(manifest: Manifest): ManifestFile[] {
-  const files: ManifestFile[] = [];
-  for (const graph of [manifest.graphs.prelude, manifest.graphs.block, manifest.graphs.coda]) {
-    if (!graph) continue;
-    files.push({ name: graph.file, sha256: graph.sha256, bytes: graph.bytes });
-    if (graph.externalData)
-      files.push({
-        name: graph.externalData.file,
-        ...graph.externalData,
-        bytes: graph.externalData.bytes,
-      });
-  }
+  const files: ManifestFile[] = allGraphFiles(manifest).map(({ file, sha256, bytes }) => ({
+    name: file,
+    sha256,
+    bytes,
+  }));
   for (const [name, sha256] of Object.entries(manifest.tokenizer.files).sort()) {
     files.push({ name, sha256, bytes: null });
   }

@@ -377,6 +377,8 @@ export function sampleKey(
   checkpoint: string,
   recurrences: number,
   doc: { docHash: string; promptHash: string },
+  /** `graphVariantIdentity` of the graph variant that computed the result, if not the default. */
+  graphVariant?: string,
 ): Promise<string> {
   return resultKey({
     checkpoint,
@@ -393,6 +395,7 @@ export function sampleKey(
     seed: config.seed,
     kv: config.kv,
     dtype: config.dtype ?? "fp32",
+    graphVariant,
   });
 }
 

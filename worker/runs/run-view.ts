@@ -140,7 +140,8 @@ export async function runDetail(env: Env, row: RunRow): Promise<RunDetail> {
        ORDER BY s.rowid, d.doc_index`,
     ).bind(row.id),
     env.DB.prepare(
-      `SELECT DISTINCT json_extract(record, '$.backend') AS backend,
+      `SELECT DISTINCT json_extract(record, '$.backend')
+           || coalesce(' (' || json_extract(record, '$.graph_variant') || ' graphs)', '') AS backend,
          json_extract(record, '$.device') AS device,
          json_extract(record, '$.runner_version') AS runner_version
        FROM samples WHERE run_id = ?`,
