@@ -1,9 +1,12 @@
 // One MatMulNBits node (the project's own graph builder) on onnxruntime-node and on
-// onnxruntime-web's WASM backend in Node, 1 thread each, beside an fp32 MatMul of the same shape:
+// onnxruntime-web's WASM backend in Node (--threads each, default 1; node without spinning),
+// beside an fp32 MatMul of the same shape:
 // ms per call and WASM ÷ node speed, per accuracy_level, bits, block size and M (rows of x).
 // Also the max abs error of each quantized node against the fp32 MatMul of the same weights.
 // Usage: npx tsx bench/matmulnbits.ts [--shapes 2048x2048,8192x2048] [--m 1,8] [--levels 0,1,2,4]
-//          [--bits 4,8] [--blocks 32,64,128] [--calls 5]
+//          [--bits 4,8] [--blocks 32,64,128] [--calls 5] [--threads 1] [--profile]
+// --profile: first, one call of the first quantized variant on WASM with onnxruntime's profiler
+// (its events print to the console: which kernel, which provider, how long).
 // Shapes are N×K (out × in): 8192x2048 is the 1.2B MLP's up/gate projection.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -23,6 +26,8 @@ const { values } = parseArgs({
     bits: { type: "string", default: "4,8" },
     blocks: { type: "string", default: "32,64,128" },
     calls: { type: "string", default: "5" },
+    threads: { type: "string", default: "1" },
+    profile: { type: "boolean", default: false },
   },
 });
 const list = (s: string) => s.split(",").map(Number);
@@ -34,7 +39,7 @@ webOrt.env.wasm.wasmPaths = join(
   dirname(createRequire(import.meta.url).resolve("onnxruntime-web")),
   "/",
 );
-webOrt.env.wasm.numThreads = 1;
+webOrt.env.wasm.numThreads = Number(values.threads);
 
 const dir = mkdtempSync(join(tmpdir(), "evals-bench-mmnbits-"));
 
@@ -56,8 +61,9 @@ type Runner = { run: (x: Float32Array, m: number, k: number) => Promise<Float32A
 
 async function openNode(path: string): Promise<Runner> {
   const s = await nodeOrt.InferenceSession.create(path, {
-    intraOpNumThreads: 1,
+    intraOpNumThreads: Number(values.threads),
     graphOptimizationLevel: "all",
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
   });
   return {
     run: async (x, m, k) =>
@@ -65,7 +71,7 @@ async function openNode(path: string): Promise<Runner> {
   };
 }
 
-async function openWasm(path: string, dataFile: string): Promise<Runner> {
+async function openWasm(path: string, dataFile: string, enableProfiling = false) {
   let data: Uint8Array | null = null;
   try {
     data = new Uint8Array(readFileSync(join(dir, dataFile)));
@@ -74,11 +80,13 @@ async function openWasm(path: string, dataFile: string): Promise<Runner> {
     executionProviders: ["wasm"],
     graphOptimizationLevel: "all",
     externalData: data ? [{ path: dataFile, data }] : undefined,
+    enableProfiling,
   });
-  return {
+  const runner: Runner = {
     run: async (x, m, k) =>
       (await s.run({ x: new webOrt.Tensor("float32", x, [m, k]) })).y.data as Float32Array,
   };
+  return Object.assign(runner, { endProfiling: () => s.endProfiling() });
 }
 
 /** Median ms per call after one warm-up call. */
@@ -114,6 +122,17 @@ console.log(
   "shape      M  variant              node ms  wasm ms  wasm/node(speed)  err node  err wasm",
 );
 let id = 0;
+if (values.profile) {
+  const [n, k] = values.shapes.split(",")[0].split("x").map(Number);
+  const [bits, blockSize, accuracyLevel] = [values.bits, values.blocks, values.levels].map(
+    (v) => list(v)[0],
+  );
+  const quant = { bits: bits as 4 | 8, blockSize, accuracyLevel };
+  const q = build(`p${id++}`, random(n * k, 7, 0.035), n, k, quant);
+  const session = await openWasm(q.path, q.dataFile, true);
+  await session.run(random(k, 11, 1), 1, k);
+  session.endProfiling();
+}
 for (const shape of values.shapes.split(",")) {
   const [n, k] = shape.split("x").map(Number);
   // Weights ~ N(0, 0.02)-like scale as in the checkpoints; activations of unit scale.

@@ -1,9 +1,10 @@
 // Other operators a quantized linear layer could be, timed on onnxruntime-node and on
-// onnxruntime-web's WASM backend in Node (1 thread each) beside the fp32 MatMul of the same
+// onnxruntime-web's WASM backend in Node (--threads each, default 1; node without spinning)
+// beside the fp32 MatMul of the same
 // weights: block-wise DequantizeLinear (opset 21, 4 and 8 bits) feeding Gemm or MatMul, and
 // DynamicQuantizeMatMul (int8 weights, one scale per output column, activations quantized to
 // uint8 per call). Prints ms per call, WASM ÷ node speed and max abs error against fp32.
-// Usage: npx tsx bench/quantized-matmul-ops.ts [--shapes 2048x2048,8192x2048] [--m 1,8] [--calls 5]
+// Usage: npx tsx bench/quantized-matmul-ops.ts [--shapes 2048x2048,8192x2048] [--m 1,8] [--calls 5] [--threads 1]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     shapes: { type: "string", default: "2048x2048,8192x2048" },
     m: { type: "string", default: "1,8" },
     calls: { type: "string", default: "5" },
+    threads: { type: "string", default: "1" },
     block: { type: "string", default: "32" },
   },
 });
@@ -31,7 +33,7 @@ webOrt.env.wasm.wasmPaths = join(
   dirname(createRequire(import.meta.url).resolve("onnxruntime-web")),
   "/",
 );
-webOrt.env.wasm.numThreads = 1;
+webOrt.env.wasm.numThreads = Number(values.threads);
 const dir = mkdtempSync(join(tmpdir(), "evals-bench-qops-"));
 
 const tensor = (name: string, dataType: number, dims: number[], bytes: Uint8Array): TensorProto =>
@@ -147,8 +149,9 @@ async function open(bytes: Uint8Array): Promise<{ node: Runner; wasm: Runner }> 
   const path = join(dir, `m${id++}.onnx`);
   writeFileSync(path, bytes);
   const a = await nodeOrt.InferenceSession.create(path, {
-    intraOpNumThreads: 1,
+    intraOpNumThreads: Number(values.threads),
     graphOptimizationLevel: "all",
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
   });
   const b = await webOrt.InferenceSession.create(new Uint8Array(readFileSync(path)), {
     executionProviders: ["wasm"],
