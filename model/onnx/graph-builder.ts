@@ -17,6 +17,11 @@ export const MS_DOMAIN = "com.microsoft";
 export interface QuantSpec {
   bits: QuantBits;
   blockSize: number;
+  /**
+   * MatMulNBits' `accuracy_level`: the lowest precision the kernel may compute in (0 the kernel's
+   * default, 1 fp32, 2 fp16, 3 bf16, 4 int8 activations). Default 0.
+   */
+  accuracyLevel?: number;
 }
 /**
  * `plain`: standard operators only (the reference). `fused`: RMSNorm, residual add + RMSNorm and
@@ -134,7 +139,7 @@ export class GraphBuilder {
    * one `MatMulNBits` node, whose B input is exactly this layout.
    */
   quantizedMatMul(x: string, name: string, w: Float32Array, n: number, k: number): string {
-    const { bits, blockSize } = this.requireQuant();
+    const { bits, blockSize, accuracyLevel = 0 } = this.requireQuant();
     const q = quantizeBlockwise(w, n, k, bits, blockSize);
     const blob = (blockSize * bits) / 8;
     const inputs = [
@@ -142,13 +147,12 @@ export class GraphBuilder {
       this.raw(`${name}.scales`, bytesOf(q.scales), [n * q.blocks], DataType.FLOAT),
       this.raw(`${name}.zero_points`, q.zeroPoints, [q.zeroPoints.length], DataType.UINT8),
     ];
-    // accuracy_level 0: the kernel's default (float accumulation of dequantized weights).
     return this.contribOp("MatMulNBits", [x, ...inputs], {
       K: k,
       N: n,
       bits,
       block_size: blockSize,
-      accuracy_level: 0,
+      accuracy_level: accuracyLevel,
     });
   }
 
