@@ -1,12 +1,13 @@
 // Loglikelihood requests as lm-eval's HF model scores them: (context, continuation) → the summed
 // log-probability of the continuation's tokens and whether each is the greedy (argmax) token.
 // Encoding follows `_encode_pair`; inputs are `(context + continuation)[-(max_length + 1):][:-1]`.
-// Batches run longest first. With context reuse, pairs whose contexts encode identically share
-// one prefill of the context; their continuations then run on (copies of) that cache.
+// Batches run longest first. With context reuse, pairs whose windows hold the same tokens before
+// their continuation share one prefill of them (a batch of documents' contexts per call); their
+// continuations then run on forks of that cache.
 import type { Manifest } from "../../model/manifest.ts";
 import { ContextWindowExceededError, LoglikelihoodRequestError } from "./errors.ts";
 import { assertFinite, MAX_RECURRENCES } from "./generate.ts";
-import type { KvCache, KvStrategy, RecurrentModel } from "./recurrent-model.ts";
+import type { KvStrategy, RecurrentModel } from "./recurrent-model.ts";
 import type { PromptTokenizer } from "./tokenizer.ts";
 
 export interface LoglikelihoodRequest {
@@ -22,7 +23,7 @@ export interface EncodedPair {
 export interface LoglikelihoodConfig {
   recurrences: number;
   kv: KvStrategy;
-  /** Rows per model call (pairs, or continuations of one shared context). */
+  /** Rows per model call (pairs, shared contexts, or one continuation of each shared context). */
   batchSize: number;
   /** One prefill per distinct context, then its continuations (same numbers, less compute). */
   reuseContext: boolean;
@@ -73,6 +74,8 @@ interface Window {
   /** Model input: (context + continuation) cut to max_length + 1 on the left, minus the last. */
   input: number[];
   target: number[];
+  /** The input's tokens before the first target token: what a shared prefill computes. */
+  context: number[];
   truncated: boolean;
 }
 
@@ -90,7 +93,12 @@ function windowOf(pair: EncodedPair, maxLength: number, index: number): Window {
   }
   const whole = [...pair.contextIds, ...target];
   const kept = whole.slice(-(maxLength + 1));
-  return { input: kept.slice(0, -1), target, truncated: kept.length < whole.length };
+  return {
+    input: kept.slice(0, -1),
+    target,
+    context: kept.slice(0, kept.length - target.length),
+    truncated: kept.length < whole.length,
+  };
 }
 
 /** Scores encoded pairs; results are in request order. */
@@ -115,18 +123,20 @@ export async function scoreLoglikelihood(
   const alone: number[] = [];
   const shared = new Map<string, number[]>();
   for (const [i, window] of windows.entries()) {
-    if (!config.reuseContext || window.truncated) {
+    if (!config.reuseContext) {
       alone.push(i);
       continue;
     }
-    const key = pairs[i].contextIds.join(",");
+    // Left-truncated windows too: continuations of equal length keep the same context tokens.
+    const key = window.context.join(",");
     shared.set(key, [...(shared.get(key) ?? []), i]);
   }
+  const groups: number[][] = [];
   for (const group of shared.values()) {
     if (group.length === 1) alone.push(group[0]);
-    else
-      await scoreSharedContext(model, pairs[group[0]].contextIds, group, windows, config, results);
+    else groups.push(group);
   }
+  await scoreSharedContexts(model, groups, windows, config, results);
   await scoreAlone(model, alone, windows, config, results);
   return results;
 }
@@ -179,99 +189,128 @@ async function scoreAlone(
   }
 }
 
-/** One prefill of `contextIds`, then every continuation of the group on that cache. */
-async function scoreSharedContext(
+/**
+ * Documents' shared contexts, `batchSize` contexts per prefill (longest first, as lm-eval sorts,
+ * so a batch pads little), then their continuations on forks of that prefilled cache.
+ */
+async function scoreSharedContexts(
   model: RecurrentModel,
-  contextIds: readonly number[],
-  group: readonly number[],
+  groups: readonly number[][],
+  windows: readonly Window[],
+  config: LoglikelihoodConfig,
+  results: LoglikelihoodResult[],
+): Promise<void> {
+  const contextOf = (group: readonly number[]) => windows[group[0]].context;
+  // Tokens a group's longest continuation feeds after its context (all but its last token).
+  const segmentOf = (group: readonly number[]) =>
+    Math.max(...group.map((i) => windows[i].target.length - 1));
+  const order = [...groups].sort(
+    (a, b) => contextOf(b).length - contextOf(a).length || a[0] - b[0],
+  );
+  // A batch's cache is as long as its longest context, and every continuation comes after it:
+  // both must fit the model's positions together, as each group alone does.
+  const maxLength = model.manifest.architecture.max_position_embeddings;
+  let batch: number[][] = [];
+  let longest = 0;
+  let segment = 0;
+  const flush = async () => {
+    if (batch.length)
+      await scoreContextBatch(model, batch.map(contextOf), batch, windows, config, results);
+    batch = [];
+  };
+  for (const group of order) {
+    const fits =
+      Math.max(longest, contextOf(group).length) + Math.max(segment, segmentOf(group)) <= maxLength;
+    if (batch.length === config.batchSize || !fits) await flush();
+    if (batch.length === 0) [longest, segment] = [0, 0];
+    batch.push(group);
+    longest = Math.max(longest, contextOf(group).length);
+    segment = Math.max(segment, segmentOf(group));
+  }
+  await flush();
+}
+
+/**
+ * One prefill of a batch of contexts (left padded, masked, positions from each row's first real
+ * token), then the continuations in rounds: round j runs every group's j-th continuation (all but
+ * its last token) as one batch on a fork of the prefilled cache; a group with fewer continuations
+ * runs a masked pad row. Forks read the prefilled tensors wherever they live, CPU or device.
+ */
+async function scoreContextBatch(
+  model: RecurrentModel,
+  contexts: readonly (readonly number[])[],
+  groups: readonly (readonly number[])[],
   windows: readonly Window[],
   config: LoglikelihoodConfig,
   results: LoglikelihoodResult[],
 ): Promise<void> {
   const vocab = model.manifest.architecture.vocab_size;
-  const n = contextIds.length;
-  const cache = model.newCache(1, config.kv, config.recurrences);
+  const padId = BigInt(padIdOf(model.manifest));
+  const batch = contexts.length;
+  const longest = Math.max(...contexts.map((ids) => ids.length));
+  const inputIds = new BigInt64Array(batch * longest).fill(padId);
+  const contextMask = new BigInt64Array(batch * longest);
+  const positions = new BigInt64Array(batch * longest);
+  contexts.forEach((ids, b) => {
+    const pad = longest - ids.length;
+    ids.forEach((id, k) => {
+      inputIds[b * longest + pad + k] = BigInt(id);
+      contextMask[b * longest + pad + k] = 1n;
+      positions[b * longest + pad + k] = BigInt(k);
+    });
+  });
+  const cache = model.newCache(batch, config.kv, config.recurrences);
   const prefill = await model.step(
-    {
-      batch: 1,
-      inputIds: BigInt64Array.from(contextIds.map(BigInt)),
-      attentionMask: new BigInt64Array(n).fill(1n),
-      positionIds: BigInt64Array.from(contextIds.map((_, k) => BigInt(k))),
-    },
+    { batch, inputIds, attentionMask: contextMask, positionIds: positions },
     config.recurrences,
     cache,
     1,
     assertFinite,
   );
-  const first = (prefill.data as Float32Array).slice(0, vocab);
-  // Row j of a continuation's logits predicts target token j + 1; token 0 comes from the prefill.
+  // Row b of the prefill's logits predicts the first token of each of group b's continuations.
+  const first = (prefill.data as Float32Array).slice();
+  // Row j of a continuation's logits predicts target token j + 1.
   const rest = new Map<number, (j: number) => Float32Array>();
-  const followers = group.filter((i) => windows[i].target.length > 1);
-  for (let start = 0; start < followers.length; start += config.batchSize) {
-    const chunk = followers.slice(start, start + config.batchSize);
-    await runContinuations(model, cache, n, chunk, windows, config, rest);
-  }
-  model.releaseCache(cache);
-  for (const i of group) {
-    const w = windows[i];
-    const at = (j: number) => (j === 0 ? first : rest.get(i)!(j - 1));
-    results[i] = { ...sumTargets(w.target, at), ...countsOf(w) };
-  }
-}
-
-/**
- * The continuations (all but their last token) after a prefilled context of n tokens: one call
- * on a batch copy of the cache when it is on the CPU, else one call per continuation on a fork.
- */
-async function runContinuations(
-  model: RecurrentModel,
-  cache: KvCache,
-  n: number,
-  chunk: readonly number[],
-  windows: readonly Window[],
-  config: LoglikelihoodConfig,
-  rows: Map<number, (j: number) => Float32Array>,
-): Promise<void> {
-  const vocab = model.manifest.architecture.vocab_size;
-  const padId = BigInt(padIdOf(model.manifest));
-  const run = async (indices: readonly number[], on: KvCache) => {
-    const batch = indices.length;
-    const seg = Math.max(...indices.map((i) => windows[i].target.length - 1));
-    // Right padding inside the new segment: real tokens never attend to the pads after them.
-    const inputIds = new BigInt64Array(batch * seg).fill(padId);
-    const mask = new BigInt64Array(batch * (n + seg));
-    const positions = new BigInt64Array(batch * seg);
-    indices.forEach((i, b) => {
-      const tokens = windows[i].target.slice(0, -1);
-      mask.fill(1n, b * (n + seg), b * (n + seg) + n + tokens.length);
+  const followers = groups.map((group) => group.filter((i) => windows[i].target.length > 1));
+  const rounds = Math.max(...followers.map((f) => f.length));
+  for (let round = 0; round < rounds; round++) {
+    const rows = followers.map((f) => f[round] ?? null);
+    const tokens = rows.map((i) => (i === null ? [] : windows[i].target.slice(0, -1)));
+    const seg = Math.max(...tokens.map((t) => t.length));
+    const segIds = new BigInt64Array(batch * seg).fill(padId);
+    const mask = new BigInt64Array(batch * (longest + seg));
+    const segPositions = new BigInt64Array(batch * seg);
+    tokens.forEach((row, b) => {
+      mask.set(contextMask.subarray(b * longest, (b + 1) * longest), b * (longest + seg));
+      // Right padding inside the new segment: real tokens never attend to the pads after them.
+      mask.fill(1n, b * (longest + seg) + longest, b * (longest + seg) + longest + row.length);
       for (let q = 0; q < seg; q++) {
-        inputIds[b * seg + q] = q < tokens.length ? BigInt(tokens[q]) : padId;
-        positions[b * seg + q] = BigInt(n + q);
+        if (q < row.length) segIds[b * seg + q] = BigInt(row[q]);
+        segPositions[b * seg + q] = BigInt(contexts[b].length + q);
       }
     });
+    const fork = cache.fork();
     const logits = await model.step(
-      { batch, inputIds, attentionMask: mask, positionIds: positions },
+      { batch, inputIds: segIds, attentionMask: mask, positionIds: segPositions },
       config.recurrences,
-      on,
+      fork,
       seg,
       assertFinite,
     );
-    const data = logits.data as Float32Array;
-    for (const [b, i] of indices.entries()) {
-      rows.set(i, (j) => rowOf(data, (b * seg + j) * vocab, vocab));
-    }
-  };
-  const expanded = model.expandCache(cache, chunk.length);
-  if (expanded) {
-    await run(chunk, expanded);
-    model.releaseCache(expanded);
-    return;
-  }
-  for (const i of chunk) {
-    const fork = cache.fork();
-    await run([i], fork);
     model.releaseCache(fork);
+    const data = logits.data as Float32Array;
+    rows.forEach((i, b) => {
+      if (i !== null) rest.set(i, (j) => rowOf(data, (b * seg + j) * vocab, vocab));
+    });
   }
+  model.releaseCache(cache);
+  groups.forEach((group, b) => {
+    for (const i of group) {
+      const w = windows[i];
+      const at = (j: number) => (j === 0 ? rowOf(first, b * vocab, vocab) : rest.get(i)!(j - 1));
+      results[i] = { ...sumTargets(w.target, at), ...countsOf(w) };
+    }
+  });
 }
 
 function rowOf(data: Float32Array, offset: number, vocab: number): Float32Array {

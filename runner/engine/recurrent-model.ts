@@ -177,17 +177,6 @@ export class RecurrentModel {
   }
 
   /**
-   * A batch-1 cache repeated `copies` times along the batch axis, for scoring several
-   * continuations of one context in one call. Null when the cache lives on a device (the caller
-   * then runs the continuations one at a time on forks).
-   */
-  expandCache(cache: KvCache, copies: number): KvCache | null {
-    const batch = cache.layers()[0]?.key.dims[0] ?? 1;
-    if (batch !== 1) throw new RangeError(`expandCache needs a batch-1 cache, got ${batch}`);
-    return this.selectRows(cache, new Array<number>(copies).fill(0));
-  }
-
-  /**
    * The cache of a smaller batch holding only `rows` (batch indices, in the new order), so rows
    * that finished stop costing graph time. Null when the cache lives on a device (the caller then
    * keeps the whole batch running).
