@@ -134,6 +134,9 @@ describe("scoreLoglikelihood on stories260k (split 1,3,1) = the reference forwar
         const want = referenceScore(weights, pair, r);
         expect(Math.abs(alone[i].logprob - want.logprob), `pair ${i}`).toBeLessThan(1e-3);
         expect(alone[i].isGreedy, `pair ${i}`).toBe(want.isGreedy);
+        // The three shared contexts differ in length: one left-padded prefill, then rounds.
+        expect(Math.abs(shared[i].logprob - want.logprob), `pair ${i}`).toBeLessThan(1e-3);
+        expect(shared[i].isGreedy, `pair ${i}`).toBe(want.isGreedy);
         expect(Math.abs(shared[i].logprob - oneByOne[i].logprob), `pair ${i}`).toBeLessThan(1e-4);
         expect(Math.abs(alone[i].logprob - oneByOne[i].logprob), `pair ${i}`).toBeLessThan(1e-4);
         expect(shared[i].isGreedy).toBe(oneByOne[i].isGreedy);
@@ -184,6 +187,22 @@ describe("scoreLoglikelihood on stories260k (split 1,3,1) = the reference forwar
       1,
     );
     expect(Math.abs(result.logprob - want.logprob)).toBeLessThan(1e-3);
+
+    // Choices of a truncated document: those of equal token length keep the same context
+    // tokens, so they share a prefill (batched with the others'); each equals its pair scored
+    // alone, the path checked against the reference above.
+    const choices = [[pair.continuationIds[0]], [7], [8, 9], [10, 11]];
+    const truncatedPairs = choices.map((ids) => ({
+      contextIds: pair.contextIds,
+      continuationIds: ids,
+    }));
+    const shared = await scoreLoglikelihood(loaded.model, truncatedPairs, config(1, true));
+    const alone = await scoreLoglikelihood(loaded.model, truncatedPairs, config(1, false));
+    shared.forEach((got, i) => {
+      expect([got.truncated, got.inputTokens]).toEqual([true, 512]);
+      expect(Math.abs(got.logprob - alone[i].logprob), `choice ${i}`).toBeLessThan(1e-4);
+      expect(got.isGreedy, `choice ${i}`).toBe(alone[i].isGreedy);
+    });
   });
 
   it("refuses empty continuations, continuations longer than the window and bad r", async () => {

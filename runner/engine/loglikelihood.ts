@@ -1,8 +1,9 @@
 // Loglikelihood requests as lm-eval's HF model scores them: (context, continuation) → the summed
 // log-probability of the continuation's tokens and whether each is the greedy (argmax) token.
 // Encoding follows `_encode_pair`; inputs are `(context + continuation)[-(max_length + 1):][:-1]`.
-// Batches run longest first. With context reuse, pairs whose contexts encode identically share
-// one prefill of the context; their continuations then run on (copies of) that cache.
+// Batches run longest first. With context reuse, pairs whose windows hold the same tokens before
+// their continuation share one prefill of them (a batch of documents' contexts per call); their
+// continuations then run on forks of that cache.
 
 import type * as Ort from "onnxruntime-common";
 import type { Manifest } from "../../model/manifest.ts";
@@ -24,7 +25,7 @@ export interface EncodedPair {
 export interface LoglikelihoodConfig {
   recurrences: number;
   kv: KvStrategy;
-  /** Rows per model call (pairs, or continuations of one shared context). */
+  /** Rows per model call (pairs, shared contexts, or one continuation of each shared context). */
   batchSize: number;
   /** One prefill per distinct context, then its continuations (same numbers, less compute). */
   reuseContext: boolean;
@@ -75,6 +76,8 @@ interface Window {
   /** Model input: (context + continuation) cut to max_length + 1 on the left, minus the last. */
   input: number[];
   target: number[];
+  /** The input's tokens before the first target token: what a shared prefill computes. */
+  context: number[];
   truncated: boolean;
 }
 
@@ -92,7 +95,12 @@ function windowOf(pair: EncodedPair, maxLength: number, index: number): Window {
   }
   const whole = [...pair.contextIds, ...target];
   const kept = whole.slice(-(maxLength + 1));
-  return { input: kept.slice(0, -1), target, truncated: kept.length < whole.length };
+  return {
+    input: kept.slice(0, -1),
+    target,
+    context: kept.slice(0, kept.length - target.length),
+    truncated: kept.length < whole.length,
+  };
 }
 
 /** Scores encoded pairs; results are in request order. */
@@ -139,19 +147,21 @@ export async function scoreLoglikelihoodSweep(
   const alone: number[] = [];
   const shared = new Map<string, number[]>();
   for (const [i, window] of windows.entries()) {
-    if (!config.reuseContext || window.truncated) {
+    if (!config.reuseContext) {
       alone.push(i);
       continue;
     }
-    const key = pairs[i].contextIds.join(",");
+    // Left-truncated windows too: continuations of equal length keep the same context tokens.
+    const key = window.context.join(",");
     shared.set(key, [...(shared.get(key) ?? []), i]);
   }
-  const sweep = { ...config, recurrences };
+  const groups: number[][] = [];
   for (const group of shared.values()) {
     if (group.length === 1) alone.push(group[0]);
-    else
-      await scoreSharedContext(model, pairs[group[0]].contextIds, group, windows, sweep, results);
+    else groups.push(group);
   }
+  const sweep = { ...config, recurrences };
+  await scoreSharedContexts(model, groups, windows, sweep, results);
   await scoreAlone(model, alone, windows, sweep, results);
   return results;
 }
@@ -209,131 +219,146 @@ async function scoreAlone(
   }
 }
 
-/** One prefill of `contextIds` (every r), then every continuation of the group on each r's cache. */
-async function scoreSharedContext(
+/**
+ * Documents' shared contexts, `batchSize` contexts per prefill (longest first, as lm-eval sorts,
+ * so a batch pads little), then their continuations on forks of that prefilled cache.
+ */
+async function scoreSharedContexts(
   model: RecurrentModel,
-  contextIds: readonly number[],
-  group: readonly number[],
+  groups: readonly number[][],
+  windows: readonly Window[],
+  config: SweepConfig,
+  results: LoglikelihoodResult[][],
+): Promise<void> {
+  const contextOf = (group: readonly number[]) => windows[group[0]].context;
+  // Tokens a group's longest continuation feeds after its context (all but its last token).
+  const segmentOf = (group: readonly number[]) =>
+    Math.max(...group.map((i) => windows[i].target.length - 1));
+  const order = [...groups].sort(
+    (a, b) => contextOf(b).length - contextOf(a).length || a[0] - b[0],
+  );
+  // A batch's cache is as long as its longest context, and every continuation comes after it:
+  // both must fit the model's positions together, as each group alone does.
+  const maxLength = model.manifest.architecture.max_position_embeddings;
+  let batch: number[][] = [];
+  let longest = 0;
+  let segment = 0;
+  const flush = async () => {
+    if (batch.length) await scoreContextBatch(model, batch, windows, config, results);
+    batch = [];
+  };
+  for (const group of order) {
+    const fits =
+      Math.max(longest, contextOf(group).length) + Math.max(segment, segmentOf(group)) <= maxLength;
+    if (batch.length === config.batchSize || !fits) await flush();
+    if (batch.length === 0) [longest, segment] = [0, 0];
+    batch.push(group);
+    longest = Math.max(longest, contextOf(group).length);
+    segment = Math.max(segment, segmentOf(group));
+  }
+  await flush();
+}
+
+/**
+ * One prefill (every r) of a batch of contexts, left padded, masked, positions from each row's
+ * first real token; then the continuations in rounds: round j runs every group's j-th continuation
+ * (all but its last token) as one batch on forks of each r's prefilled cache; a group with fewer
+ * continuations runs a masked pad row. Forks read the prefilled tensors wherever they live.
+ */
+async function scoreContextBatch(
+  model: RecurrentModel,
+  groups: readonly (readonly number[])[],
   windows: readonly Window[],
   config: SweepConfig,
   results: LoglikelihoodResult[][],
 ): Promise<void> {
   const vocab = model.manifest.architecture.vocab_size;
-  const n = contextIds.length;
+  const padId = BigInt(padIdOf(model.manifest));
+  const contexts = groups.map((group) => windows[group[0]].context);
+  const batch = contexts.length;
+  const longest = Math.max(...contexts.map((ids) => ids.length));
+  const inputIds = new BigInt64Array(batch * longest).fill(padId);
+  const contextMask = new BigInt64Array(batch * longest);
+  const positions = new BigInt64Array(batch * longest);
+  contexts.forEach((ids, b) => {
+    const pad = longest - ids.length;
+    ids.forEach((id, k) => {
+      inputIds[b * longest + pad + k] = BigInt(id);
+      contextMask[b * longest + pad + k] = 1n;
+      positions[b * longest + pad + k] = BigInt(k);
+    });
+  });
   const sweep = await model.prefillSweep(
-    {
-      batch: 1,
-      inputIds: BigInt64Array.from(contextIds.map(BigInt)),
-      attentionMask: new BigInt64Array(n).fill(1n),
-      positionIds: BigInt64Array.from(contextIds.map((_, k) => BigInt(k))),
-    },
+    { batch, inputIds, attentionMask: contextMask, positionIds: positions },
     config.recurrences,
     config.kv,
     1,
     assertFinite,
   );
-  // Row j of a continuation's logits predicts target token j + 1; token 0 comes from the prefill.
-  const firsts = sweep.runs.map((run) => (run.logits.data as Float32Array).slice(0, vocab));
+  // Row b of a prefill's logits predicts the first token of each of group b's continuations.
+  const firsts = sweep.runs.map((run) => (run.logits.data as Float32Array).slice());
+  // Row j of a continuation's logits predicts target token j + 1.
   const rests = sweep.runs.map(() => new Map<number, (j: number) => Float32Array>());
-  const followers = group.filter((i) => windows[i].target.length > 1);
-  const caches = sweep.runs.map((run) => run.cache);
-  for (let start = 0; start < followers.length; start += config.batchSize) {
-    const chunk = followers.slice(start, start + config.batchSize);
+  const followers = groups.map((group) => group.filter((i) => windows[i].target.length > 1));
+  const rounds = Math.max(...followers.map((f) => f.length));
+  for (let round = 0; round < rounds; round++) {
+    const rows = followers.map((f) => f[round] ?? null);
+    const tokens = rows.map((i) => (i === null ? [] : windows[i].target.slice(0, -1)));
+    const seg = Math.max(...tokens.map((t) => t.length));
+    const segIds = new BigInt64Array(batch * seg).fill(padId);
+    const mask = new BigInt64Array(batch * (longest + seg));
+    const segPositions = new BigInt64Array(batch * seg);
+    tokens.forEach((row, b) => {
+      mask.set(contextMask.subarray(b * longest, (b + 1) * longest), b * (longest + seg));
+      // Right padding inside the new segment: real tokens never attend to the pads after them.
+      mask.fill(1n, b * (longest + seg) + longest, b * (longest + seg) + longest + row.length);
+      for (let q = 0; q < seg; q++) {
+        if (q < row.length) segIds[b * seg + q] = BigInt(row[q]);
+        segPositions[b * seg + q] = BigInt(contexts[b].length + q);
+      }
+    });
+    const inputs = { batch, inputIds: segIds, attentionMask: mask, positionIds: segPositions };
+    const forks = sweep.runs.map((run) => run.cache.fork());
     // `full` caches: a continuation's iteration i reads only iteration i's cache, the same for
-    // every r >= i, so the continuations are one more sweep step (on CPU copies of the caches).
-    const expanded =
-      config.kv === "full" && caches.length > 1 ? model.expandSweep(caches, chunk.length) : null;
-    if (expanded) {
-      const { inputs, seg } = continuationInputs(model, n, chunk, windows);
-      const logits = await model.stepSweep(inputs, config.recurrences, expanded, seg, assertFinite);
-      for (const [k, tensor] of logits.entries()) readRows(tensor, chunk, seg, vocab, rests[k]);
-      for (const cache of expanded) model.releaseCache(cache);
-      continue;
-    }
-    for (const [k, run] of sweep.runs.entries()) {
-      await runContinuations(model, run.cache, n, chunk, windows, run.recurrences, rests[k]);
+    // every r >= i, so the round is one more sweep step for all r.
+    const logits =
+      config.kv === "full"
+        ? await model.stepSweep(inputs, config.recurrences, forks, seg, assertFinite)
+        : await stepEach(model, inputs, sweep.runs, forks, seg);
+    for (const fork of forks) model.releaseCache(fork);
+    for (const [k, tensor] of logits.entries()) {
+      const data = tensor.data as Float32Array;
+      rows.forEach((i, b) => {
+        if (i !== null) rests[k].set(i, (j) => rowOf(data, (b * seg + j) * vocab, vocab));
+      });
     }
   }
   for (const [k, run] of sweep.runs.entries()) {
     model.releaseCache(run.cache);
-    for (const i of group) {
-      const w = windows[i];
-      const at = (j: number) => (j === 0 ? firsts[k] : rests[k].get(i)!(j - 1));
-      results[k][i] = { ...sumTargets(w.target, at), ...countsOf(w) };
-    }
+    groups.forEach((group, b) => {
+      for (const i of group) {
+        const w = windows[i];
+        const at = (j: number) =>
+          j === 0 ? rowOf(firsts[k], b * vocab, vocab) : rests[k].get(i)!(j - 1);
+        results[k][i] = { ...sumTargets(w.target, at), ...countsOf(w) };
+      }
+    });
   }
   sweep.release();
 }
 
-/**
- * The continuations (all but their last token) after a prefilled context of n tokens: one call
- * on a batch copy of the cache when it is on the CPU, else one call per continuation on a fork.
- */
-async function runContinuations(
+/** One step per r, each on its own fork (`shared` caches differ between the r's). */
+async function stepEach(
   model: RecurrentModel,
-  cache: KvCache,
-  n: number,
-  chunk: readonly number[],
-  windows: readonly Window[],
-  recurrences: number,
-  rows: Map<number, (j: number) => Float32Array>,
-): Promise<void> {
-  const vocab = model.manifest.architecture.vocab_size;
-  const run = async (indices: readonly number[], on: KvCache) => {
-    const { inputs, seg } = continuationInputs(model, n, indices, windows);
-    const logits = await model.step(inputs, recurrences, on, seg, assertFinite);
-    readRows(logits, indices, seg, vocab, rows);
-  };
-  const expanded = model.expandCache(cache, chunk.length);
-  if (expanded) {
-    await run(chunk, expanded);
-    model.releaseCache(expanded);
-    return;
-  }
-  for (const i of chunk) {
-    const fork = cache.fork();
-    await run([i], fork);
-    model.releaseCache(fork);
-  }
-}
-
-/** The model inputs of continuations (all but their last token) after a context of n tokens. */
-function continuationInputs(
-  model: RecurrentModel,
-  n: number,
-  indices: readonly number[],
-  windows: readonly Window[],
-): { inputs: StepInputs; seg: number } {
-  const padId = BigInt(padIdOf(model.manifest));
-  const batch = indices.length;
-  const seg = Math.max(...indices.map((i) => windows[i].target.length - 1));
-  // Right padding inside the new segment: real tokens never attend to the pads after them.
-  const inputIds = new BigInt64Array(batch * seg).fill(padId);
-  const mask = new BigInt64Array(batch * (n + seg));
-  const positions = new BigInt64Array(batch * seg);
-  indices.forEach((i, b) => {
-    const tokens = windows[i].target.slice(0, -1);
-    mask.fill(1n, b * (n + seg), b * (n + seg) + n + tokens.length);
-    for (let q = 0; q < seg; q++) {
-      inputIds[b * seg + q] = q < tokens.length ? BigInt(tokens[q]) : padId;
-      positions[b * seg + q] = BigInt(n + q);
-    }
-  });
-  return { inputs: { batch, inputIds, attentionMask: mask, positionIds: positions }, seg };
-}
-
-/** Each continuation's logit rows, by pair index. */
-function readRows(
-  logits: Ort.Tensor,
-  indices: readonly number[],
+  inputs: StepInputs,
+  runs: readonly { recurrences: number }[],
+  forks: readonly KvCache[],
   seg: number,
-  vocab: number,
-  rows: Map<number, (j: number) => Float32Array>,
-): void {
-  const data = logits.data as Float32Array;
-  for (const [b, i] of indices.entries()) {
-    rows.set(i, (j) => rowOf(data, (b * seg + j) * vocab, vocab));
-  }
+): Promise<Ort.Tensor[]> {
+  const out: Ort.Tensor[] = [];
+  for (const [k, run] of runs.entries())
+    out.push(await model.step(inputs, run.recurrences, forks[k], seg, assertFinite));
+  return out;
 }
 
 function rowOf(data: Float32Array, offset: number, vocab: number): Float32Array {

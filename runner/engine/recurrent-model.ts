@@ -292,30 +292,6 @@ export class RecurrentModel {
     return logits;
   }
 
-  /**
-   * The caches of a `full` sweep, each repeated `copies` times along the batch axis, still sharing
-   * one copy of the largest r's prelude and block caches. Null when the caches live on a device.
-   */
-  expandSweep(caches: readonly KvCache[], copies: number): KvCache[] | null {
-    const main = caches[caches.length - 1];
-    const expanded = this.expandCache(main, copies);
-    if (!expanded) return null;
-    const out = caches.slice(0, -1).map((cache) => {
-      const coda = this.expandCache(new KvCache(cache.strategy, [], [], cache.coda), copies);
-      const fork = new KvCache(
-        cache.strategy,
-        expanded.prelude.map((layer) => ({ ...layer })),
-        expanded.block.slice(0, cache.block.length).map((layers) => layers.map((l) => ({ ...l }))),
-        coda?.coda ?? [],
-      );
-      for (const layers of [fork.prelude, ...fork.block])
-        for (const l of layers) fork.borrowed.add(l.key).add(l.value);
-      fork.length = cache.length;
-      return fork;
-    });
-    return [...out, expanded];
-  }
-
   private commonFeeds(inputs: StepInputs): Record<string, Ort.Tensor> {
     const { Tensor } = this.ort;
     const seq = inputs.inputIds.length / inputs.batch;
@@ -408,17 +384,6 @@ export class RecurrentModel {
     check?.("coda.onnx", coda.logits.data as Float32Array, null);
     cache.length = common.attention_mask.dims[1];
     return coda.logits;
-  }
-
-  /**
-   * A batch-1 cache repeated `copies` times along the batch axis, for scoring several
-   * continuations of one context in one call. Null when the cache lives on a device (the caller
-   * then runs the continuations one at a time on forks).
-   */
-  expandCache(cache: KvCache, copies: number): KvCache | null {
-    const batch = cache.layers()[0]?.key.dims[0] ?? 1;
-    if (batch !== 1) throw new RangeError(`expandCache needs a batch-1 cache, got ${batch}`);
-    return this.selectRows(cache, new Array<number>(copies).fill(0));
   }
 
   /**
