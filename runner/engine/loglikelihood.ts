@@ -182,8 +182,10 @@ async function scoreAlone(
   );
   const padId = BigInt(padIdOf(model.manifest));
   const vocab = model.manifest.architecture.vocab_size;
-  for (let start = 0; start < order.length; start += config.batchSize) {
-    const rows = order.slice(start, start + config.batchSize).map((i) => windows[i]);
+  const lengths = order.map((i) => windows[i].input.length);
+  for (let start = 0, end = 0; start < order.length; start = end) {
+    end = start + paddedBatchSize(lengths.slice(start, start + config.batchSize));
+    const rows = order.slice(start, end).map((i) => windows[i]);
     const batch = rows.length;
     const longest = Math.max(...rows.map((w) => w.input.length));
     // Left padding, masked; positions count from each row's first real token.
@@ -248,12 +250,14 @@ async function scoreSharedContexts(
     batch = [];
   };
   for (const group of order) {
+    const length = contextOf(group).length;
     const fits =
-      Math.max(longest, contextOf(group).length) + Math.max(segment, segmentOf(group)) <= maxLength;
+      Math.max(longest, length) + Math.max(segment, segmentOf(group)) <= maxLength &&
+      withinPadding([...batch.map((g) => contextOf(g).length), length]);
     if (batch.length === config.batchSize || !fits) await flush();
     if (batch.length === 0) [longest, segment] = [0, 0];
     batch.push(group);
-    longest = Math.max(longest, contextOf(group).length);
+    longest = Math.max(longest, length);
     segment = Math.max(segment, segmentOf(group));
   }
   await flush();
@@ -345,6 +349,25 @@ async function scoreContextBatch(
     });
   }
   sweep.release();
+}
+
+/**
+ * Padding a batch may add, as a share of its real tokens. On CPU backends a padded position costs
+ * what a real one does, so a batch of very unequal prompts stops at the first that would pass it.
+ */
+const MAX_PADDING = 0.25;
+
+/** Whether rows of these lengths (longest first) batch within MAX_PADDING. */
+function withinPadding(lengths: readonly number[]): boolean {
+  const real = lengths.reduce((sum, n) => sum + n, 0);
+  return lengths.length * Math.max(...lengths) <= (1 + MAX_PADDING) * real;
+}
+
+/** How many of `lengths` (longest first, at most a batch) go in the next batch. */
+function paddedBatchSize(lengths: readonly number[]): number {
+  let n = 1;
+  while (n < lengths.length && withinPadding(lengths.slice(0, n + 1))) n++;
+  return n;
 }
 
 /** One step per r, each on its own fork (`shared` caches differ between the r's). */
