@@ -267,7 +267,8 @@ describe("loglikelihood tasks through the API", () => {
 
   // Binding calls measured (console lines below): creating the run 120 when each subject looked
   // up its dataset and reusable samples itself, 8 with one lookup of each for the whole run;
-  // leasing a shard 3; posting its results 1 (the lease and the run context are cached).
+  // leasing a shard 3; posting its results 1 (the lease and the run context are cached); the
+  // lm-eval export 174 with a read and a batch per subject, 6 with one of each.
   it("expands the mmlu group into its 57 subjects within the Free plan's 50 binding calls", async () => {
     const world = await generalWorld(Object.keys(MMLU_SUBJECTS));
     const creating: BindingCall[] = [];
@@ -300,6 +301,20 @@ describe("loglikelihood tasks through the API", () => {
     console.log(`binding calls: leasing ${leasing.length}, posting results ${posting.length}`);
     expect(leasing.length, leasing.join("\n")).toBeLessThanOrEqual(FREE_PLAN_CALLS);
     expect(posting.length, posting.join("\n")).toBeLessThanOrEqual(FREE_PLAN_CALLS);
+
+    const exporting: BindingCall[] = [];
+    const exported = await countedCall(
+      exporting,
+      "GET",
+      `/api/runs/${run.id}/export?r=1`,
+      world.submit,
+    );
+    expect(exported.status).toBe(200);
+    expect(
+      Object.keys(((await exported.json()) as { task_hashes: object }).task_hashes),
+    ).toHaveLength(57);
+    console.log(`binding calls: lm-eval export ${exporting.length}`);
+    expect(exporting.length, exporting.join("\n")).toBeLessThanOrEqual(FREE_PLAN_CALLS);
 
     // A second, identical run reuses every sample the first stored, through the same one query.
     const again: BindingCall[] = [];
