@@ -6,8 +6,23 @@ import { MMLU_SUBJECTS } from "../../evals/tasks/loglikelihood/mmlu-subjects.ts"
 import { flopsPerToken } from "../../model/flops.ts";
 import type { Lease, ResultIn, RunDetail } from "../protocol.ts";
 import { call, expectJson, uploadBlob } from "../testing/api.ts";
+import { type BindingCall, countedCall } from "../testing/binding-calls.ts";
 import { checkpointFixture } from "../testing/checkpoint-fixture.ts";
-import { createRun, lease, postResults, setupWorld, type World } from "../testing/world.ts";
+import {
+  CAPABILITIES,
+  createRun,
+  lease,
+  postResults,
+  setupWorld,
+  type World,
+} from "../testing/world.ts";
+
+/**
+ * D1 queries one Worker invocation may make on the Workers Free plan (1,000 on Paid), per
+ * https://developers.cloudflare.com/d1/platform/limits/ ("Queries per Worker invocation"); the
+ * Workers subrequest limit (50 Free) counts R2 and other binding calls alongside.
+ */
+const FREE_PLAN_CALLS = 50;
 
 const jsonl = (rows: unknown[]) => `${rows.map((row) => JSON.stringify(row)).join("\n")}\n`;
 
@@ -250,12 +265,67 @@ describe("loglikelihood tasks through the API", () => {
     expect(byDoc("mmlu_anatomy/0", 4)).toEqual(["1", "acc"]);
   });
 
-  it("expands the mmlu group into its 57 subjects", async () => {
+  // Binding calls measured (console lines below): creating the run 120 when each subject looked
+  // up its dataset and reusable samples itself, 8 with one lookup of each for the whole run;
+  // leasing a shard 3; posting its results 1 (the lease and the run context are cached); the
+  // lm-eval export 174 with a read and a batch per subject, 6 with one of each.
+  it("expands the mmlu group into its 57 subjects within the Free plan's 50 binding calls", async () => {
     const world = await generalWorld(Object.keys(MMLU_SUBJECTS));
-    const run = await createRun(world, { tasks: ["mmlu"], recurrences: [1], shard_size: 4 });
+    const creating: BindingCall[] = [];
+    const created = await countedCall(creating, "POST", "/api/runs", world.submit, {
+      checkpoint: world.checkpoint,
+      tasks: ["mmlu"],
+      recurrences: [1, 4],
+      shard_size: 4,
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const run = (await created.json()) as RunDetail;
     expect(run.tasks).toHaveLength(57);
     expect(new Set(run.tasks.map((t) => t.kind))).toEqual(new Set(["loglikelihood"]));
     expect(run.config.tasks).toEqual(["mmlu"]);
+    console.log(`binding calls: creating a 57-subject mmlu run ${creating.length}`);
+    expect(creating.length, creating.join("\n")).toBeLessThanOrEqual(FREE_PLAN_CALLS);
+
+    const leasing: BindingCall[] = [];
+    const leased = await countedCall(leasing, "POST", "/api/leases", world.runner, CAPABILITIES);
+    const held = (await leased.json()) as Lease;
+    const posting: BindingCall[] = [];
+    const posted = await countedCall(
+      posting,
+      "POST",
+      `/api/leases/${held.lease_id}/results`,
+      world.runner,
+      { results: loglikelihoodResults(held) },
+    );
+    expect(posted.status).toBe(200);
+    console.log(`binding calls: leasing ${leasing.length}, posting results ${posting.length}`);
+    expect(leasing.length, leasing.join("\n")).toBeLessThanOrEqual(FREE_PLAN_CALLS);
+    expect(posting.length, posting.join("\n")).toBeLessThanOrEqual(FREE_PLAN_CALLS);
+
+    const exporting: BindingCall[] = [];
+    const exported = await countedCall(
+      exporting,
+      "GET",
+      `/api/runs/${run.id}/export?r=1`,
+      world.submit,
+    );
+    expect(exported.status).toBe(200);
+    expect(
+      Object.keys(((await exported.json()) as { task_hashes: object }).task_hashes),
+    ).toHaveLength(57);
+    console.log(`binding calls: lm-eval export ${exporting.length}`);
+    expect(exporting.length, exporting.join("\n")).toBeLessThanOrEqual(FREE_PLAN_CALLS);
+
+    // A second, identical run reuses every sample the first stored, through the same one query.
+    const again: BindingCall[] = [];
+    const reusedRun = await countedCall(again, "POST", "/api/runs", world.submit, {
+      checkpoint: world.checkpoint,
+      tasks: ["mmlu"],
+      recurrences: [1, 4],
+      shard_size: 4,
+    });
+    expect(((await reusedRun.json()) as RunDetail).reused_samples).toBe(held.prompts.length);
+    expect(again.length, again.join("\n")).toBeLessThanOrEqual(FREE_PLAN_CALLS);
   });
 
   it("refuses bad posts with the field and the fix, and stores nothing from them", async () => {

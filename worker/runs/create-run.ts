@@ -20,12 +20,18 @@ import type { Principal } from "../auth/principal.ts";
 import type { Env } from "../env.ts";
 import { badRequest, conflict } from "../http-error.ts";
 import type { RunConfig } from "../protocol.ts";
+import { findBlobs, type StoredBlob } from "../storage/blob-store.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
 import { insertRows } from "../storage/json-rows.ts";
 import { findReusableSamples } from "./reuse.ts";
 import { maxNewTokens, type RunTask } from "./run-context.ts";
 import { planShards } from "./shard-plan.ts";
-import { readJsonlBlob, taskDatasetFiles } from "./task-datasets.ts";
+import {
+  type DatasetVersion,
+  readJsonlBlob,
+  runDatasetVersions,
+  taskDatasetFiles,
+} from "./task-datasets.ts";
 
 /**
  * A task of a new run with its documents. Loglikelihood documents are stored like prompts: the
@@ -63,10 +69,23 @@ export async function createRun(
   ];
   const shardRows: Record<string, unknown>[] = [];
   let pending = 0;
-  for (const { name, index } of expandedTasks(resolved.tasks)) {
-    const prepared = await prepareTask(env, name, index, resolved);
-    const keys = await sampleKeys(prepared, resolved, identity);
-    const reused = await findReusableSamples(env, [...keys.values()], principal.tokenId);
+  // Every binding call below serves all the run's tasks at once: Cloudflare allows one Worker
+  // invocation 50 D1 queries on the Free plan and 1,000 on Paid (developers.cloudflare.com/d1/
+  // platform/limits, "Queries per Worker invocation"), and R2 calls count as subrequests too
+  // (developers.cloudflare.com/workers/platform/limits: 50 Free), while mmlu alone is 57 tasks.
+  const tasks = expandedTasks(resolved.tasks);
+  const sources = await taskSources(env, tasks, resolved);
+  const preparedTasks: { name: string; prepared: PreparedTask; keys: Map<string, string> }[] = [];
+  for (const { name, index } of tasks) {
+    const prepared = await prepareTask(env, name, index, resolved, sources);
+    preparedTasks.push({ name, prepared, keys: await sampleKeys(prepared, resolved, identity) });
+  }
+  const reused = await findReusableSamples(
+    env,
+    preparedTasks.flatMap(({ keys }) => [...keys.values()]),
+    principal.tokenId,
+  );
+  for (const { name, prepared, keys } of preparedTasks) {
     const reusedRows: Record<string, unknown>[] = [];
     for (const r of resolved.recurrences) {
       for (const request of prepared.requests) {
@@ -211,6 +230,7 @@ async function prepareTask(
   name: string,
   index: number,
   config: RunConfig,
+  sources: TaskSources,
 ): Promise<PreparedTask> {
   let found: CatalogTask;
   try {
@@ -221,8 +241,8 @@ async function prepareTask(
   }
   try {
     return found.kind === "generate"
-      ? await prepareGenerateTask(env, found.task, config)
-      : await prepareLoglikelihoodTask(env, found.task, config);
+      ? await prepareGenerateTask(env, found.task, config, sources)
+      : await prepareLoglikelihoodTask(env, found.task, config, sources);
   } catch (error) {
     if (error instanceof TaskDataError) throw badRequest(`tasks.${index}: ${error.message}`);
     throw error;
@@ -230,14 +250,18 @@ async function prepareTask(
 }
 
 /** The registered files a task needs, or 409 naming the ones its dataset lacks. */
-async function datasetFor(
-  env: Env,
+function datasetFor(
+  sources: TaskSources,
   task: { name: string; dataset: { name: string } },
   config: RunConfig,
   needed: (string | null)[],
-): Promise<{ id: string; files: Record<string, string> }> {
-  const pinned = config.datasets?.[task.dataset.name as keyof NonNullable<RunConfig["datasets"]>];
-  const dataset = await taskDataset(env, task.dataset.name, pinned);
+): { id: string; files: Record<string, string> } {
+  const name = task.dataset.name;
+  const pinned = datasetPins(config)[name];
+  const dataset = sources.datasets.get(name) ?? null;
+  if (pinned && !dataset) {
+    throw badRequest(`datasets.${name}: no ${name} dataset ${pinned} is registered`);
+  }
   if (!dataset) {
     throw conflict(
       "missing_dataset",
@@ -264,12 +288,13 @@ async function prepareGenerateTask(
   env: Env,
   task: TaskDefinition,
   config: RunConfig,
+  sources: TaskSources,
 ): Promise<PreparedTask> {
   const needed = taskDatasetFiles(task);
-  const dataset = await datasetFor(env, task, config, [needed.docs, needed.fewshot]);
-  const docs = await cachedJsonl(env, dataset.files[needed.docs], needed.docs);
+  const dataset = datasetFor(sources, task, config, [needed.docs, needed.fewshot]);
+  const docs = await cachedJsonl(env, sources, dataset.files[needed.docs], needed.docs);
   const pool = needed.fewshot
-    ? await cachedJsonl(env, dataset.files[needed.fewshot], needed.fewshot)
+    ? await cachedJsonl(env, sources, dataset.files[needed.fewshot], needed.fewshot)
     : null;
   const numFewshot = config.num_fewshot ?? task.defaultNumFewshot;
   const requests = await buildRequests(task, docs, pool, {
@@ -293,6 +318,7 @@ async function prepareLoglikelihoodTask(
   env: Env,
   task: LoglikelihoodTaskDefinition,
   config: RunConfig,
+  sources: TaskSources,
 ): Promise<PreparedTask> {
   if (config.state_init !== "zeros") {
     throw badRequest(
@@ -301,10 +327,10 @@ async function prepareLoglikelihoodTask(
   }
   const numFewshot = config.num_fewshot ?? task.defaultNumFewshot;
   const needed = loglikelihoodDatasetFiles(task, numFewshot);
-  const dataset = await datasetFor(env, task, config, [needed.docs, needed.fewshot]);
-  const fileRows = await cachedJsonl(env, dataset.files[needed.docs], needed.docs);
+  const dataset = datasetFor(sources, task, config, [needed.docs, needed.fewshot]);
+  const fileRows = await cachedJsonl(env, sources, dataset.files[needed.docs], needed.docs);
   const poolRows = needed.fewshot
-    ? await cachedJsonl(env, dataset.files[needed.fewshot], needed.fewshot)
+    ? await cachedJsonl(env, sources, dataset.files[needed.fewshot], needed.fewshot)
     : null;
   const rows = selectTaskRows(task, fileRows, poolRows, numFewshot, needed.docs);
   const documents = await buildDocumentRequests(task, rows.docs, rows.fewshotPool, {
@@ -331,27 +357,46 @@ async function prepareLoglikelihoodTask(
   };
 }
 
+/** The dataset versions a run's tasks read and their files' blob rows, looked up once. */
+interface TaskSources {
+  /** By dataset name; null when the pinned version or the canonical one does not exist. */
+  datasets: Map<string, DatasetVersion | null>;
+  /** Blob rows of those versions' files not parsed in this isolate yet (null: not stored). */
+  blobs: Map<string, StoredBlob | null>;
+}
+
 /**
- * The dataset version a run uses: the one it pins (`datasets` in the request, 400 when no such
- * version of that name exists), else the canonical one (DESIGN §8: only an admin moves it).
+ * The dataset version each task uses: the one the run pins (`datasets` in the request; 400 when
+ * no such version of that name exists), else the canonical one (DESIGN §8: only an admin moves
+ * it). Two D1 queries whatever the number of tasks; unknown tasks are left to `prepareTask`.
  */
-async function taskDataset(
+async function taskSources(
   env: Env,
-  name: string,
-  pinned: string | undefined,
-): Promise<{ id: string; files: string } | null> {
-  if (pinned) {
-    const row = await env.DB.prepare("SELECT id, files FROM datasets WHERE id = ? AND name = ?")
-      .bind(pinned, name)
-      .first<{ id: string; files: string }>();
-    if (!row) throw badRequest(`datasets.${name}: no ${name} dataset ${pinned} is registered`);
-    return row;
+  tasks: readonly { name: string }[],
+  config: RunConfig,
+): Promise<TaskSources> {
+  const names = new Set<string>();
+  for (const { name } of tasks) {
+    try {
+      names.add(findTask(name).task.dataset.name);
+    } catch (error) {
+      if (!(error instanceof UnknownTaskError)) throw error;
+    }
   }
-  return env.DB.prepare(
-    "SELECT d.id, d.files FROM canonical_datasets c JOIN datasets d ON d.id = c.dataset_id WHERE c.name = ?",
-  )
-    .bind(name)
-    .first<{ id: string; files: string }>();
+  const datasets = await runDatasetVersions(env, [...names], datasetPins(config));
+  const hashes = [...datasets.values()].flatMap((dataset) =>
+    dataset ? Object.values(JSON.parse(dataset.files) as Record<string, string>) : [],
+  );
+  const unparsed = [...new Set(hashes.filter((sha256) => !parsed.has(sha256)))];
+  const stored = await findBlobs(env, unparsed);
+  return {
+    datasets,
+    blobs: new Map(unparsed.map((sha256) => [sha256, stored.get(sha256) ?? null])),
+  };
+}
+
+function datasetPins(config: RunConfig): Record<string, string | undefined> {
+  return (config.datasets ?? {}) as Record<string, string | undefined>;
 }
 
 /** DESIGN §7 keys of every (r, doc) of a task, as `${r}:${docIndex}` → key. */
@@ -402,10 +447,17 @@ export function sampleKey(
 /** Parsed datasets by blob hash: a hot isolate builds prompts without re-reading R2. */
 const parsed = new Map<string, TaskDoc[]>();
 
-async function cachedJsonl(env: Env, sha256: string, label: string): Promise<TaskDoc[]> {
+async function cachedJsonl(
+  env: Env,
+  sources: TaskSources,
+  sha256: string,
+  label: string,
+): Promise<TaskDoc[]> {
   const hit = parsed.get(sha256);
   if (hit) return hit;
-  const docs = await readJsonlBlob(env, sha256, label);
+  // Parsed when `taskSources` looked but evicted since: undefined has the read look it up.
+  const blob = sources.blobs.has(sha256) ? sources.blobs.get(sha256) : undefined;
+  const docs = await readJsonlBlob(env, sha256, label, blob);
   if (parsed.size >= 8) parsed.delete(parsed.keys().next().value!);
   parsed.set(sha256, docs);
   return docs;

@@ -15,6 +15,7 @@ import type { TaskDoc } from "../../evals/tasks/types.ts";
 import type { Env } from "../env.ts";
 import { badRequest } from "../http-error.ts";
 import type { RunConfig } from "../protocol.ts";
+import { findBlobs } from "../storage/blob-store.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
 import { maxNewTokens } from "./run-context.ts";
 import { type RunRow, runAggregates } from "./run-view.ts";
@@ -43,24 +44,43 @@ export function exportRecurrence(config: RunConfig, r: number | undefined, runId
   );
 }
 
+/**
+ * The run's tasks with their split's rows. A file several tasks share (mmlu's 57 subjects read one
+ * test.jsonl) is read once, and all blob rows come from one query: binding calls per invocation
+ * are capped (50 on the Workers Free plan), whatever the number of tasks.
+ */
 async function loadTasks(env: Env, row: RunRow, config: RunConfig): Promise<LoadedTask[]> {
   const { results } = await env.DB.prepare(
     "SELECT task, num_fewshot, dataset_files FROM run_tasks WHERE run_id = ? ORDER BY rowid",
   )
     .bind(row.id)
     .all<ExportTaskRow>();
+  const tasks = results.map((t) => {
+    const found = findTask(t.task);
+    const files = JSON.parse(t.dataset_files) as Record<string, string>;
+    const docsFile =
+      found.kind === "generate"
+        ? taskDatasetFiles(found.task).docs
+        : loglikelihoodDatasetFiles(found.task, t.num_fewshot).docs;
+    return { t, found, files, docsFile, sha256: files[docsFile] as string | undefined };
+  });
+  const blobs = await findBlobs(
+    env,
+    tasks.flatMap(({ sha256 }) => (sha256 ? [sha256] : [])),
+  );
+  const reads = new Map<string, Promise<TaskDoc[] | null>>();
+  const rowsOf = (sha256: string, label: string) => {
+    let read = reads.get(sha256);
+    if (!read) {
+      read = readJsonlBlob(env, sha256, label, blobs.get(sha256) ?? null).catch(() => null);
+      reads.set(sha256, read);
+    }
+    return read;
+  };
   return Promise.all(
-    results.map(async (t) => {
-      const found = findTask(t.task);
-      const files = JSON.parse(t.dataset_files) as Record<string, string>;
-      const docsFile =
-        found.kind === "generate"
-          ? taskDatasetFiles(found.task).docs
-          : loglikelihoodDatasetFiles(found.task, t.num_fewshot).docs;
+    tasks.map(async ({ t, found, files, docsFile, sha256 }) => {
       // The whole split, for n-samples.original and each logged sample's `doc`.
-      const rows = files[docsFile]
-        ? await readJsonlBlob(env, files[docsFile], docsFile).catch(() => null)
-        : null;
+      const rows = sha256 ? await rowsOf(sha256, docsFile) : null;
       return {
         task: t.task,
         numFewshot: t.num_fewshot,
@@ -73,20 +93,32 @@ async function loadTasks(env: Env, row: RunRow, config: RunConfig): Promise<Load
   );
 }
 
-async function taskLines(
+/** Each task's documents and its records at `r`: one D1 batch for all of `tasks`. */
+async function tasksLines(
   env: Env,
   row: RunRow,
-  task: LoadedTask,
+  tasks: readonly LoadedTask[],
   r: number,
+): Promise<Record<string, unknown>[][]> {
+  if (tasks.length === 0) return [];
+  const results = await env.DB.batch(
+    tasks.flatMap((task) => [
+      env.DB.prepare(
+        "SELECT doc_index, prompt, gold FROM run_docs WHERE run_id = ? AND task = ? ORDER BY doc_index",
+      ).bind(row.id, task.task),
+      env.DB.prepare(
+        "SELECT record FROM samples WHERE run_id = ? AND task = ? AND recurrences = ? ORDER BY doc_index",
+      ).bind(row.id, task.task, r),
+    ]),
+  );
+  return Promise.all(tasks.map((task, i) => taskLines(task, results[2 * i], results[2 * i + 1])));
+}
+
+function taskLines(
+  task: LoadedTask,
+  docs: D1Result,
+  samples: D1Result,
 ): Promise<Record<string, unknown>[]> {
-  const [docs, samples] = await env.DB.batch([
-    env.DB.prepare(
-      "SELECT doc_index, prompt, gold FROM run_docs WHERE run_id = ? AND task = ? ORDER BY doc_index",
-    ).bind(row.id, task.task),
-    env.DB.prepare(
-      "SELECT record FROM samples WHERE run_id = ? AND task = ? AND recurrences = ? ORDER BY doc_index",
-    ).bind(row.id, task.task, r),
-  ]);
   const found = findTask(task.task);
   const logged = new Map<number, LoggedDoc>();
   for (const d of docs.results as { doc_index: number; prompt: string; gold: string }[]) {
@@ -114,10 +146,9 @@ export async function lmEvalResultsOf(env: Env, row: RunRow, r: number) {
     runAggregates(env, row),
     loadCheckpoint(env, row.checkpoint_id),
   ]);
+  const lines = await tasksLines(env, row, tasks, r);
   const hashes: Record<string, string> = {};
-  for (const task of tasks) {
-    hashes[task.task] = await lmEvalTaskHash(await taskLines(env, row, task, r));
-  }
+  for (const [i, task] of tasks.entries()) hashes[task.task] = await lmEvalTaskHash(lines[i]);
   return lmEvalResults(
     {
       id: row.id,
@@ -141,5 +172,6 @@ export async function lmEvalSamplesOf(env: Env, row: RunRow, task: string, r: nu
   const config = JSON.parse(row.config) as RunConfig;
   const loaded = (await loadTasks(env, row, config)).find((t) => t.task === task);
   if (!loaded) throw badRequest(`task: run ${row.id} has no task "${task}"`);
-  return taskLines(env, row, loaded, r);
+  const [lines] = await tasksLines(env, row, [loaded], r);
+  return lines;
 }

@@ -18,6 +18,21 @@ export async function findBlob(env: Env, sha256: string): Promise<StoredBlob | n
     .first<StoredBlob>();
 }
 
+/** The stored ones of `hashes`, by sha256, in one query. */
+export async function findBlobs(
+  env: Env,
+  hashes: readonly string[],
+): Promise<Map<string, StoredBlob>> {
+  const wanted = [...new Set(hashes)];
+  if (wanted.length === 0) return new Map();
+  const { results } = await env.DB.prepare(
+    "SELECT sha256, bytes, r2_key FROM blobs WHERE sha256 IN (SELECT value FROM json_each(?))",
+  )
+    .bind(JSON.stringify(wanted))
+    .all<StoredBlob>();
+  return new Map(results.map((row) => [row.sha256, row]));
+}
+
 /** Which of `hashes` are not stored yet. */
 export async function missingBlobs(env: Env, hashes: readonly string[]): Promise<string[]> {
   const wanted = [...new Set(hashes)];
