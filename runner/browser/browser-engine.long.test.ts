@@ -1,11 +1,11 @@
 // The engine in headless Chromium on onnxruntime-web (wasm and webgpu), checked against the
 // reference forward exactly as the Node backend is. WebGPU here runs on SwiftShader (a CPU
 // adapter, ~100× slower than wasm): a real WebGPU implementation, so this proves correctness, not
-// speed. wasm runs the Node test's full grid; webgpu runs the smallest grid that still feeds every
+// speed. wasm runs r = 1, 4, 16 of the Node test's grid; webgpu runs the smallest grid that still feeds every
 // graph input a non-trivial value: a batch of prompts of different lengths (attention_mask and
 // position_ids with padding), several decode steps (a non-empty KV cache) and r > 1 (state fed
-// back), on both the block-less and the recurrent export; then once each on an fp16 fused-operator
-// export (the shader-f16 gate; RotaryEmbedding and the fused norms) and a q4 export on WebGPU.
+// back), on the recurrent export; then once each on an fp16 fused-operator export (the
+// shader-f16 gate; RotaryEmbedding and the fused norms) and a block-less q4 export.
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,7 +29,7 @@ let browser: Browser;
 
 /** Per backend: how many prompts, how many new tokens, which recurrences of the recurrent split. */
 const GRID = {
-  wasm: { prompts: STORY_PROMPTS.slice(0, 10), newTokens: 48, recurrences: [1, 2, 4, 8, 16] },
+  wasm: { prompts: STORY_PROMPTS.slice(0, 10), newTokens: 48, recurrences: [1, 4, 16] },
   webgpu: { prompts: STORY_PROMPTS.slice(0, 3), newTokens: 8, recurrences: [1, 4] },
 } as const;
 
@@ -71,9 +71,14 @@ const models: { name: string; split?: [number, number, number]; recurrent: boole
   { name: "split 1,3,1 random adapter", split: [1, 3, 1], recurrent: true },
 ];
 
+// On WebGPU only the recurrent export: every SwiftShader session compiles its kernels again, and
+// its prelude and coda are the block-less export's graphs with one more input (the q4 case below
+// runs a block-less export on WebGPU too).
+const modelsOn = { wasm: models, webgpu: models.filter((m) => m.recurrent) };
+
 describe.each(["wasm", "webgpu"] as const)("%s backend greedy = reference greedy", (backend) => {
   const { prompts, newTokens } = GRID[backend];
-  describe.each(models)("$name", ({ name, split, recurrent }) => {
+  describe.each(modelsOn[backend])("$name", ({ name, split, recurrent }) => {
     const recurrences = recurrent ? GRID[backend].recurrences : [1];
     let engine: BrowserEngine;
     let weights: RecurrentWeights;
