@@ -9,6 +9,7 @@
 // from an env file readable only by this user, never on its command line, where `ps` shows it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -86,9 +87,28 @@ function run(args: string[], quiet: boolean): Promise<void> {
   });
 }
 
-async function waitUntilReady(url: string, child: ChildProcess): Promise<void> {
+/** A port nobody listens on now (the OS picks it). */
+function unusedPort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+async function waitUntilReady(
+  url: string,
+  child: ChildProcess,
+  stderrTail: () => string,
+): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
+    if (child.exitCode !== null) {
+      const said = stderrTail().trim();
+      throw new Error(`wrangler dev exited with ${child.exitCode}${said ? `: ${said}` : ""}`);
+    }
     try {
       if ((await fetch(`${url}/api/tasks`)).ok) return;
     } catch {}
@@ -115,6 +135,9 @@ export async function startLocalApi(
   await run(["d1", "migrations", "apply", "evals", "--local", "--persist-to", persistTo], quiet);
   const token = adminToken(persistTo);
   const envFiles = adminEnvFiles(persistTo, token);
+  // wrangler's devtools port defaults to 9229 when free: two APIs starting at once (tests run two
+  // files at a time) can both take it, and one exits. An unused port of our own avoids that.
+  const inspectorPort = await unusedPort();
   const child = spawn(
     wrangler,
     [
@@ -123,6 +146,8 @@ export async function startLocalApi(
       "127.0.0.1",
       "--port",
       String(port),
+      "--inspector-port",
+      String(inspectorPort),
       "--persist-to",
       persistTo,
       ...envFiles.flatMap((file) => ["--env-file", file]),
@@ -138,11 +163,16 @@ export async function startLocalApi(
       cwd: root,
       // Env files are read only while this is true (its default); a user's false must not win.
       env: { ...offlineEnv(), CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true" },
-      stdio: quiet ? "ignore" : "inherit",
+      // Quiet still keeps stderr's last lines, so a failed start says why.
+      stdio: quiet ? ["ignore", "ignore", "pipe"] : "inherit",
     },
   );
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilReady(url, child);
+  await waitUntilReady(url, child, () => stderr);
   return {
     url,
     adminToken: token,
