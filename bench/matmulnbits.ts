@@ -17,6 +17,7 @@ import { GraphBuilder, type QuantSpec } from "../model/onnx/graph-builder.ts";
 import { linear } from "../model/onnx/layers.ts";
 import { DataType } from "../model/onnx/proto.ts";
 import { WeightSink } from "../model/onnx/weight-sink.ts";
+import { column, maxAbsDifference, medianMs, seededUniform } from "./matmul-harness.ts";
 
 const { values } = parseArgs({
   options: {
@@ -89,35 +90,6 @@ async function openWasm(path: string, dataFile: string, enableProfiling = false)
   return Object.assign(runner, { endProfiling: () => s.endProfiling() });
 }
 
-/** Median ms per call after one warm-up call. */
-async function time(r: Runner, x: Float32Array, m: number, k: number) {
-  await r.run(x, m, k);
-  const ms: number[] = [];
-  for (let i = 0; i < CALLS; i++) {
-    const t = performance.now();
-    await r.run(x, m, k);
-    ms.push(performance.now() - t);
-  }
-  return ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)];
-}
-
-function random(n: number, seed: number, scale: number) {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
-  }
-  return out;
-}
-
-const maxAbs = (a: Float32Array, b: Float32Array) => {
-  let e = 0;
-  for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i] - b[i]));
-  return e;
-};
-
-const f = (x: number) => x.toFixed(2).padStart(8);
 console.log(
   "shape      M  variant              node ms  wasm ms  wasm/node(speed)  err node  err wasm",
 );
@@ -128,25 +100,25 @@ if (values.profile) {
     (v) => list(v)[0],
   );
   const quant = { bits: bits as 4 | 8, blockSize, accuracyLevel };
-  const q = build(`p${id++}`, random(n * k, 7, 0.035), n, k, quant);
+  const q = build(`p${id++}`, seededUniform(n * k, 7, 0.035), n, k, quant);
   const session = await openWasm(q.path, q.dataFile, true);
-  await session.run(random(k, 11, 1), 1, k);
+  await session.run(seededUniform(k, 11, 1), 1, k);
   session.endProfiling();
 }
 for (const shape of values.shapes.split(",")) {
   const [n, k] = shape.split("x").map(Number);
   // Weights ~ N(0, 0.02)-like scale as in the checkpoints; activations of unit scale.
-  const w = random(n * k, 7, 0.035);
+  const w = seededUniform(n * k, 7, 0.035);
   const ref = build(`f${id++}`, w, n, k, null);
   const refNode = await openNode(ref.path);
   const refWasm = await openWasm(ref.path, ref.dataFile);
   for (const m of list(values.m)) {
-    const x = random(m * k, 11 + m, 1);
+    const x = seededUniform(m * k, 11 + m, 1);
     const exact = await refNode.run(x, m, k);
-    const nodeMs = await time(refNode, x, m, k);
-    const wasmMs = await time(refWasm, x, m, k);
+    const nodeMs = await medianMs(() => refNode.run(x, m, k), CALLS);
+    const wasmMs = await medianMs(() => refWasm.run(x, m, k), CALLS);
     console.log(
-      `${shape.padEnd(10)} ${String(m).padStart(2)}  ${"fp32 MatMul".padEnd(18)} ${f(nodeMs)} ${f(wasmMs)} ${f(nodeMs / wasmMs)}`,
+      `${shape.padEnd(10)} ${String(m).padStart(2)}  ${"fp32 MatMul".padEnd(18)} ${column(nodeMs)} ${column(wasmMs)} ${column(nodeMs / wasmMs)}`,
     );
     for (const bits of list(values.bits) as (4 | 8)[]) {
       for (const blockSize of list(values.blocks)) {
@@ -154,13 +126,13 @@ for (const shape of values.shapes.split(",")) {
           const q = build(`q${id++}`, w, n, k, { bits, blockSize, accuracyLevel: level });
           const qNode = await openNode(q.path);
           const qWasm = await openWasm(q.path, q.dataFile);
-          const errNode = maxAbs(await qNode.run(x, m, k), exact);
-          const errWasm = maxAbs(await qWasm.run(x, m, k), exact);
-          const a = await time(qNode, x, m, k);
-          const b = await time(qWasm, x, m, k);
+          const errNode = maxAbsDifference(await qNode.run(x, m, k), exact);
+          const errWasm = maxAbsDifference(await qWasm.run(x, m, k), exact);
+          const a = await medianMs(() => qNode.run(x, m, k), CALLS);
+          const b = await medianMs(() => qWasm.run(x, m, k), CALLS);
           const label = `q${bits} b${blockSize} acc${level}`;
           console.log(
-            `${shape.padEnd(10)} ${String(m).padStart(2)}  ${label.padEnd(18)} ${f(a)} ${f(b)} ${f(a / b)}  ${errNode.toExponential(2)}  ${errWasm.toExponential(2)}`,
+            `${shape.padEnd(10)} ${String(m).padStart(2)}  ${label.padEnd(18)} ${column(a)} ${column(b)} ${column(a / b)}  ${errNode.toExponential(2)}  ${errWasm.toExponential(2)}`,
           );
         }
       }

@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { DataType, onnx, type TensorProto } from "../model/onnx/proto.ts";
 import { quantizeBlockwise } from "../model/onnx/quantize.ts";
+import { column, maxAbsDifference, medianMs, seededUniform } from "./matmul-harness.ts";
 
 const { values } = parseArgs({
   options: {
@@ -165,39 +166,12 @@ async function open(bytes: Uint8Array): Promise<{ node: Runner; wasm: Runner }> 
   };
 }
 
-async function time(run: Runner, x: Float32Array, m: number, k: number) {
-  await run(x, m, k);
-  const ms: number[] = [];
-  for (let i = 0; i < CALLS; i++) {
-    const t = performance.now();
-    await run(x, m, k);
-    ms.push(performance.now() - t);
-  }
-  return ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)];
-}
-
-function random(n: number, seed: number, scale: number) {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
-  }
-  return out;
-}
-const maxAbs = (a: Float32Array, b: Float32Array) => {
-  let e = 0;
-  for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i] - b[i]));
-  return e;
-};
-const f = (x: number) => x.toFixed(2).padStart(8);
-
 console.log(
   "shape      M  variant                 node ms  wasm ms  wasm/node  err node  err wasm",
 );
 for (const shape of values.shapes.split(",")) {
   const [n, k] = shape.split("x").map(Number);
-  const w = random(n * k, 7, 0.035);
+  const w = seededUniform(n * k, 7, 0.035);
   const variants: [string, Uint8Array][] = [
     ["fp32 MatMul", plainMatMul(w, n, k)],
     [`DQ q4 b${BLOCK} + Gemm`, dequantizeThenMatMul(w, n, k, 4, "Gemm")],
@@ -216,15 +190,15 @@ for (const shape of values.shapes.split(",")) {
     }
   }
   for (const m of values.m.split(",").map(Number)) {
-    const x = random(m * k, 11 + m, 1);
+    const x = seededUniform(m * k, 11 + m, 1);
     const exact = await sessions[0][1].node(x, m, k);
     for (const [label, s] of sessions) {
-      const errNode = maxAbs(await s.node(x, m, k), exact);
-      const errWasm = maxAbs(await s.wasm(x, m, k), exact);
-      const a = await time(s.node, x, m, k);
-      const b = await time(s.wasm, x, m, k);
+      const errNode = maxAbsDifference(await s.node(x, m, k), exact);
+      const errWasm = maxAbsDifference(await s.wasm(x, m, k), exact);
+      const a = await medianMs(() => s.node(x, m, k), CALLS);
+      const b = await medianMs(() => s.wasm(x, m, k), CALLS);
       console.log(
-        `${shape.padEnd(10)} ${String(m).padStart(2)}  ${label.padEnd(22)} ${f(a)} ${f(b)} ${f(a / b)}  ${errNode.toExponential(2)}  ${errWasm.toExponential(2)}`,
+        `${shape.padEnd(10)} ${String(m).padStart(2)}  ${label.padEnd(22)} ${column(a)} ${column(b)} ${column(a / b)}  ${errNode.toExponential(2)}  ${errWasm.toExponential(2)}`,
       );
     }
   }
