@@ -29,6 +29,7 @@ import {
   FP16_COMPUTE_TOLERANCE,
   FP32_TOLERANCE,
   type NumericTolerance,
+  numericCheckConfig,
   numericCheckFailure,
 } from "../engine/numeric-check.ts";
 import { buildEnginePage } from "../page/build.ts";
@@ -158,14 +159,10 @@ export class BrowserEngine {
   private async numericFailure(tolerance: NumericTolerance): Promise<string | null> {
     const check = this.manifest.numeric_check;
     if (!check) return this.report.variant ? "the manifest has no numeric check" : null;
-    const [result] = await this.generate([{ promptIds: check.input_ids, seed: 0 }], {
-      recurrences: check.recurrences,
-      maxNewTokens: 1,
-      kv: "full",
-      stateInit: "zeros",
-      stopIds: [],
-      stopStrings: [],
-    });
+    const [result] = await this.generate(
+      [{ promptIds: check.input_ids, seed: 0 }],
+      numericCheckConfig(check.recurrences),
+    );
     return numericCheckFailure(check, result.top5, tolerance);
   }
 

@@ -9,7 +9,12 @@ import { stories260kDir } from "../../model/testing/stories.ts";
 import { openWasmModelInNode } from "../../model/testing/wasm-in-node.ts";
 import { generateBatch } from "./generate.ts";
 import { chooseGraphVariant, numericFallback } from "./graph-variant.ts";
-import { addNumericCheck, FP16_COMPUTE_TOLERANCE, numericCheckFailure } from "./numeric-check.ts";
+import {
+  addNumericCheck,
+  FP16_COMPUTE_TOLERANCE,
+  numericCheckConfig,
+  numericCheckFailure,
+} from "./numeric-check.ts";
 
 const work = mkdtempSync(join(tmpdir(), "evals-variant-"));
 let manifest: Manifest;
@@ -27,14 +32,7 @@ beforeAll(async () => {
   const [result] = await generateBatch(
     model,
     [{ promptIds: check.input_ids, seed: 0 }],
-    {
-      recurrences: check.recurrences,
-      maxNewTokens: 1,
-      kv: "full",
-      stateInit: "zeros",
-      stopIds: [],
-      stopStrings: [],
-    },
+    numericCheckConfig(check.recurrences),
     () => "",
   );
   halfTop5 = result.top5;

@@ -6,7 +6,7 @@ import { EvalsError } from "../../evals/errors.ts";
 import { type Checkpoint, readCheckpoint } from "../../model/checkpoint.ts";
 import { MANIFEST_FILE, type Manifest } from "../../model/manifest.ts";
 import { NonFiniteValueError } from "./errors.ts";
-import { generateBatch } from "./generate.ts";
+import { type GenerationConfig, generateBatch } from "./generate.ts";
 import { openNodeModel } from "./node-sessions.ts";
 
 const CHECK_TOKENS = 8;
@@ -47,6 +47,21 @@ export const FP32_TOLERANCE: NumericTolerance = { atol: 1e-3, rtol: 1e-3 };
  * wrong fp16 kernels move them by whole units or give other tokens.
  */
 export const FP16_COMPUTE_TOLERANCE: NumericTolerance = { atol: 0.25, rtol: 0.02 };
+
+/**
+ * The one-token greedy step every numeric check runs: zero s₀, full KV, no stop rule, so the
+ * check's logits depend on the graphs alone.
+ */
+export function numericCheckConfig(recurrences: number): GenerationConfig {
+  return {
+    recurrences,
+    maxNewTokens: 1,
+    kv: "full",
+    stateInit: "zeros",
+    stopIds: [],
+    stopStrings: [],
+  };
+}
 
 /** Describes how `top5` departs from the manifest's check, or returns null when it agrees. */
 export function numericCheckFailure(
@@ -110,7 +125,7 @@ async function checkTop5(
   const [result] = await generateBatch(
     model,
     [{ promptIds: inputIds, seed: 0 }],
-    { recurrences, maxNewTokens: 1, kv: "full", stateInit: "zeros", stopIds: [], stopStrings: [] },
+    numericCheckConfig(recurrences),
     () => "",
   );
   return result.top5;
