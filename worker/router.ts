@@ -21,6 +21,14 @@ export function describeIssues(error: z.ZodError): string {
     .join("; ");
 }
 
+/** A route's bearer-token requirement, for the document. */
+export const bearerSecurity = [{ bearer: [] }];
+
+/** A JSON body or response of `schema`, for the document. */
+export const jsonContent = <T extends z.ZodType>(schema: T) => ({
+  "application/json": { schema },
+});
+
 /** The OpenAPI error responses every route may give, for the document. */
 export const errorResponses = (...statuses: number[]) =>
   Object.fromEntries(

@@ -4,10 +4,9 @@ import { requireRole } from "../auth/middleware.ts";
 import { parseByteRange } from "../byte-range.ts";
 import { badRequest, HttpError, notFound } from "../http-error.ts";
 import { BlobInfoSchema, MAX_SINGLE_PUT_BYTES, Sha256Schema } from "../protocol.ts";
-import { createRouter, errorResponses } from "../router.ts";
+import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../router.ts";
 import { findBlob, putBlob } from "../storage/blob-store.ts";
 
-const security = [{ bearer: [] }];
 const params = z.object({ sha256: Sha256Schema });
 const binary = { schema: z.string().meta({ format: "binary" }) };
 
@@ -17,14 +16,14 @@ const put = createRoute({
   summary: `Upload a file of at most ${MAX_SINGLE_PUT_BYTES} bytes under its sha256 (submit)`,
   description:
     "The server hashes the body and refuses it unless it matches. Already stored: 200 without reading the body. Larger files: /uploads.",
-  security,
+  security: bearerSecurity,
   request: { params, body: { content: { "application/octet-stream": binary } } },
   responses: {
     200: {
       description: "already stored",
-      content: { "application/json": { schema: BlobInfoSchema } },
+      content: jsonContent(BlobInfoSchema),
     },
-    201: { description: "stored", content: { "application/json": { schema: BlobInfoSchema } } },
+    201: { description: "stored", content: jsonContent(BlobInfoSchema) },
     ...errorResponses(400, 401, 403, 413),
   },
 });
@@ -33,7 +32,7 @@ const get = createRoute({
   method: "get",
   path: "/blobs/{sha256}",
   summary: "Download a stored file (any token); honours Range",
-  security,
+  security: bearerSecurity,
   request: { params },
   responses: {
     200: { description: "the bytes", content: { "application/octet-stream": binary } },

@@ -5,7 +5,7 @@ import { ManifestSchema } from "../../model/manifest.ts";
 import { requireRole } from "../auth/middleware.ts";
 import { conflict } from "../http-error.ts";
 import { CheckpointListSchema, CheckpointRegisterSchema, CheckpointSchema } from "../protocol.ts";
-import { createRouter, errorResponses } from "../router.ts";
+import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../router.ts";
 import { graphHashes, manifestFiles, maxTensorBytes } from "../runs/checkpoint-files.ts";
 import {
   type CheckpointRow,
@@ -13,18 +13,15 @@ import {
   loadCheckpoint,
 } from "../storage/checkpoint-store.ts";
 
-const security = [{ bearer: [] }];
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
-
 const register = createRoute({
   method: "post",
   path: "/checkpoints",
   summary: "Register a checkpoint manifest (submit); every file it names must be uploaded first",
-  security,
-  request: { body: { content: json(CheckpointRegisterSchema) } },
+  security: bearerSecurity,
+  request: { body: { content: jsonContent(CheckpointRegisterSchema) } },
   responses: {
-    200: { description: "already registered", content: json(CheckpointSchema) },
-    201: { description: "registered", content: json(CheckpointSchema) },
+    200: { description: "already registered", content: jsonContent(CheckpointSchema) },
+    201: { description: "registered", content: jsonContent(CheckpointSchema) },
     ...errorResponses(400, 401, 403, 409, 413),
   },
 });
@@ -33,9 +30,9 @@ const list = createRoute({
   method: "get",
   path: "/checkpoints",
   summary: "List checkpoints (submit)",
-  security,
+  security: bearerSecurity,
   responses: {
-    200: { description: "checkpoints", content: json(CheckpointListSchema) },
+    200: { description: "checkpoints", content: jsonContent(CheckpointListSchema) },
     ...errorResponses(401, 403),
   },
 });
@@ -44,10 +41,10 @@ const show = createRoute({
   method: "get",
   path: "/checkpoints/{id}",
   summary: "A checkpoint with its manifest and files (submit, runner)",
-  security,
+  security: bearerSecurity,
   request: { params: z.object({ id: z.string().max(200) }) },
   responses: {
-    200: { description: "checkpoint", content: json(CheckpointSchema) },
+    200: { description: "checkpoint", content: jsonContent(CheckpointSchema) },
     ...errorResponses(401, 403, 404),
   },
 });

@@ -18,12 +18,9 @@ import {
   type TaskInfoSchema,
   TaskListSchema,
 } from "../protocol.ts";
-import { createRouter, errorResponses } from "../router.ts";
+import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../router.ts";
 import { readJsonlBlob, taskDatasetFiles } from "../runs/task-datasets.ts";
 import { missingBlobs } from "../storage/blob-store.ts";
-
-const security = [{ bearer: [] }];
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 
 const register = createRoute({
   method: "post",
@@ -31,11 +28,11 @@ const register = createRoute({
   summary: "Register a dataset (submit): its JSONL files, uploaded as blobs first",
   description:
     "Every file must parse as JSON objects, one per line. Registering never changes what a name means: the first version of a name becomes canonical, later ones only when an admin says so (PUT /datasets/{name}/canonical); a run may pin any version in `datasets`.",
-  security,
-  request: { body: { content: json(DatasetRegisterSchema) } },
+  security: bearerSecurity,
+  request: { body: { content: jsonContent(DatasetRegisterSchema) } },
   responses: {
-    200: { description: "already registered", content: json(DatasetSchema) },
-    201: { description: "registered", content: json(DatasetSchema) },
+    200: { description: "already registered", content: jsonContent(DatasetSchema) },
+    201: { description: "registered", content: jsonContent(DatasetSchema) },
     ...errorResponses(400, 401, 403, 409, 413),
   },
 });
@@ -44,9 +41,9 @@ const list = createRoute({
   method: "get",
   path: "/datasets",
   summary: "List datasets (submit)",
-  security,
+  security: bearerSecurity,
   responses: {
-    200: { description: "datasets", content: json(DatasetListSchema) },
+    200: { description: "datasets", content: jsonContent(DatasetListSchema) },
     ...errorResponses(401, 403),
   },
 });
@@ -55,13 +52,13 @@ const setCanonical = createRoute({
   method: "put",
   path: "/datasets/{name}/canonical",
   summary: "Make a registered version the one a dataset name means (admin)",
-  security,
+  security: bearerSecurity,
   request: {
     params: z.object({ name: DatasetNameSchema }),
-    body: { content: json(CanonicalDatasetSchema) },
+    body: { content: jsonContent(CanonicalDatasetSchema) },
   },
   responses: {
-    200: { description: "the new canonical version", content: json(DatasetSchema) },
+    200: { description: "the new canonical version", content: jsonContent(DatasetSchema) },
     ...errorResponses(400, 401, 403, 404),
   },
 });
@@ -70,7 +67,7 @@ const tasks = createRoute({
   method: "get",
   path: "/tasks",
   summary: "Tasks the API can run, with the dataset files each needs (public)",
-  responses: { 200: { description: "tasks", content: json(TaskListSchema) } },
+  responses: { 200: { description: "tasks", content: jsonContent(TaskListSchema) } },
 });
 
 interface DatasetRow {

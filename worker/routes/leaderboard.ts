@@ -5,7 +5,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Aggregate } from "../../evals/run/records.ts";
 import { effectiveParameters } from "../../model/flops.ts";
 import { type LeaderboardEntry, LeaderboardSchema } from "../protocol.ts";
-import { createRouter } from "../router.ts";
+import { createRouter, jsonContent } from "../router.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
 import { precisionCostRoutes } from "./precision-cost.ts";
 import { publicReadRoutes } from "./public-reads.ts";
@@ -18,7 +18,7 @@ const leaderboard = createRoute({
   responses: {
     200: {
       description: "leaderboard",
-      content: { "application/json": { schema: LeaderboardSchema } },
+      content: jsonContent(LeaderboardSchema),
     },
   },
 });

@@ -13,20 +13,18 @@ import {
   ResultsAcceptedSchema,
   ResultsPostSchema,
 } from "../protocol.ts";
-import { createRouter, errorResponses } from "../router.ts";
+import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../router.ts";
 
-const security = [{ bearer: [] }];
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 const params = z.object({ id: z.string().max(200) });
 
 const lease = createRoute({
   method: "post",
   path: "/leases",
   summary: "Lease the next shard this runner can run (runner); 204 when there is none",
-  security,
-  request: { body: { content: json(LeaseRequestSchema) } },
+  security: bearerSecurity,
+  request: { body: { content: jsonContent(LeaseRequestSchema) } },
   responses: {
-    200: { description: "a shard to run", content: json(LeaseSchema) },
+    200: { description: "a shard to run", content: jsonContent(LeaseSchema) },
     204: { description: "no work now" },
     ...errorResponses(400, 401, 403, 413),
   },
@@ -36,10 +34,10 @@ const heartbeat = createRoute({
   method: "post",
   path: "/leases/{id}/heartbeat",
   summary: "Extend a held lease (runner)",
-  security,
+  security: bearerSecurity,
   request: { params },
   responses: {
-    200: { description: "new deadline", content: json(HeartbeatSchema) },
+    200: { description: "new deadline", content: jsonContent(HeartbeatSchema) },
     ...errorResponses(401, 403, 404, 409),
   },
 });
@@ -50,10 +48,10 @@ const results = createRoute({
   summary: "Post raw completions for documents of the held shard (runner); idempotent",
   description:
     "The server scores each completion and computes FLOPs and the result key. A document posted twice counts once. 409 when the lease is not held.",
-  security,
-  request: { params, body: { content: json(ResultsPostSchema) } },
+  security: bearerSecurity,
+  request: { params, body: { content: jsonContent(ResultsPostSchema) } },
   responses: {
-    200: { description: "stored", content: json(ResultsAcceptedSchema) },
+    200: { description: "stored", content: jsonContent(ResultsAcceptedSchema) },
     ...errorResponses(400, 401, 403, 404, 409, 413),
   },
 });
@@ -62,10 +60,10 @@ const fail = createRoute({
   method: "post",
   path: "/leases/{id}/fail",
   summary: "Give the shard back with a reason (runner); failed after MAX_SHARD_FAILURES",
-  security,
-  request: { params, body: { content: json(FailureReportSchema) } },
+  security: bearerSecurity,
+  request: { params, body: { content: jsonContent(FailureReportSchema) } },
   responses: {
-    200: { description: "recorded", content: json(FailureAcceptedSchema) },
+    200: { description: "recorded", content: jsonContent(FailureAcceptedSchema) },
     ...errorResponses(400, 401, 403, 404, 409, 413),
   },
 });
@@ -74,10 +72,10 @@ const release = createRoute({
   method: "post",
   path: "/leases/{id}/release",
   summary: "Give the shard back without a failure, e.g. when the runner stops (runner)",
-  security,
+  security: bearerSecurity,
   request: { params },
   responses: {
-    200: { description: "queued again", content: json(FailureAcceptedSchema) },
+    200: { description: "queued again", content: jsonContent(FailureAcceptedSchema) },
     ...errorResponses(401, 403, 404, 409),
   },
 });

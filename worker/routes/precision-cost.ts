@@ -7,7 +7,7 @@ import { precisionCost } from "../../evals/run/precision-cost.ts";
 import { canonicalJson } from "../../evals/tasks/render.ts";
 import { DtypeSchema, type Manifest, ManifestSchema } from "../../model/manifest.ts";
 import type { Env } from "../env.ts";
-import { createRouter, errorResponses } from "../router.ts";
+import { createRouter, errorResponses, jsonContent } from "../router.ts";
 import { ownsRun, RUN_COLUMNS, type RunRow, readableRun } from "../runs/run-view.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
 
@@ -55,7 +55,7 @@ const runPrecisionCost = createRoute({
   responses: {
     200: {
       description: "paired comparisons",
-      content: { "application/json": { schema: RunPrecisionCostSchema } },
+      content: jsonContent(RunPrecisionCostSchema),
     },
     ...errorResponses(400, 401, 404),
   },

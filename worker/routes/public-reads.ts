@@ -14,14 +14,12 @@ import {
 import { DtypeSchema, FidelitySchema, type Manifest } from "../../model/manifest.ts";
 import { notFound } from "../http-error.ts";
 import { type RunConfig, SampleSchema } from "../protocol.ts";
-import { createRouter, errorResponses } from "../router.ts";
+import { createRouter, errorResponses, jsonContent } from "../router.ts";
 import { promptSeen } from "../runs/prompt-seen.ts";
 import { readableRun } from "../runs/run-view.ts";
 import { type StoredSampleRow, storedSample } from "../runs/stored-sample.ts";
 import { generationCap, primaryMetric } from "../runs/task-facts.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
-
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 
 export const RunDocumentSchema = z
   .object({
@@ -136,7 +134,7 @@ const runDocument = createRoute({
     }),
   },
   responses: {
-    200: { description: "document", content: json(RunDocumentSchema) },
+    200: { description: "document", content: jsonContent(RunDocumentSchema) },
     ...errorResponses(400, 401, 404),
   },
 });
@@ -150,7 +148,7 @@ const runOutcomes = createRoute({
     query: z.object({ task: z.string().max(100).optional() }),
   },
   responses: {
-    200: { description: "doc × r matrix", content: json(RunOutcomesSchema) },
+    200: { description: "doc × r matrix", content: jsonContent(RunOutcomesSchema) },
     ...errorResponses(400, 401, 404),
   },
 });
@@ -168,7 +166,7 @@ const runSearch = createRoute({
     query: z.object({ task: z.string().max(100), q: z.string().min(1).max(200) }),
   },
   responses: {
-    200: { description: "matching documents", content: json(RunSearchSchema) },
+    200: { description: "matching documents", content: jsonContent(RunSearchSchema) },
     ...errorResponses(400, 401, 404),
   },
 });
@@ -177,7 +175,9 @@ const publishedCheckpoints = createRoute({
   method: "get",
   path: "/leaderboard/checkpoints",
   summary: "Checkpoints with published runs: family, source, training recurrence (public)",
-  responses: { 200: { description: "checkpoints", content: json(PublicCheckpointListSchema) } },
+  responses: {
+    200: { description: "checkpoints", content: jsonContent(PublicCheckpointListSchema) },
+  },
 });
 
 export const publicReadRoutes = createRouter()

@@ -3,7 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { lmEvalFileDate } from "../../evals/run/lm-eval-export.ts";
 import type { RunConfig } from "../protocol.ts";
-import { createRouter, errorResponses } from "../router.ts";
+import { createRouter, errorResponses, jsonContent } from "../router.ts";
 import { exportRecurrence, lmEvalResultsOf, lmEvalSamplesOf } from "../runs/lm-eval-files.ts";
 import { readableRun } from "../runs/run-view.ts";
 import { samplesCsv } from "../runs/samples-csv.ts";
@@ -22,7 +22,7 @@ const exportRun = createRoute({
   responses: {
     200: {
       description: "lm-eval results",
-      content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+      content: jsonContent(z.record(z.string(), z.unknown())),
     },
     ...errorResponses(400, 401, 404),
   },

@@ -12,7 +12,7 @@ import {
   SamplePageSchema,
   SampleQuerySchema,
 } from "../protocol.ts";
-import { createRouter, errorResponses } from "../router.ts";
+import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../router.ts";
 import { createRun } from "../runs/create-run.ts";
 import {
   ownedRun,
@@ -26,18 +26,16 @@ import {
 import { storedSample } from "../runs/stored-sample.ts";
 import { runExportRoutes } from "./run-exports.ts";
 
-const security = [{ bearer: [] }];
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 const params = z.object({ id: z.string().max(200) });
 
 const create = createRoute({
   method: "post",
   path: "/runs",
   summary: "Create a run (submit): prompts built here, shards task × r × doc range",
-  security,
-  request: { body: { content: json(RunCreateSchema) } },
+  security: bearerSecurity,
+  request: { body: { content: jsonContent(RunCreateSchema) } },
   responses: {
-    201: { description: "created", content: json(RunDetailSchema) },
+    201: { description: "created", content: jsonContent(RunDetailSchema) },
     ...errorResponses(400, 401, 403, 404, 409, 413),
   },
 });
@@ -46,7 +44,10 @@ const list = createRoute({
   method: "get",
   path: "/runs",
   summary: "List runs: all with a submit token, published ones without",
-  responses: { 200: { description: "runs", content: json(RunListSchema) }, ...errorResponses(401) },
+  responses: {
+    200: { description: "runs", content: jsonContent(RunListSchema) },
+    ...errorResponses(401),
+  },
 });
 
 const show = createRoute({
@@ -56,7 +57,7 @@ const show = createRoute({
     "A run: progress per task × r, accuracy ± CI per metric, FLOPs, tokens, backends, failures",
   request: { params },
   responses: {
-    200: { description: "run", content: json(RunDetailSchema) },
+    200: { description: "run", content: jsonContent(RunDetailSchema) },
     ...errorResponses(401, 404),
   },
 });
@@ -65,10 +66,10 @@ const cancel = createRoute({
   method: "post",
   path: "/runs/{id}/cancel",
   summary: "Cancel an active run (submit); its queued and leased shards are dropped",
-  security,
+  security: bearerSecurity,
   request: { params },
   responses: {
-    200: { description: "cancelled", content: json(RunDetailSchema) },
+    200: { description: "cancelled", content: jsonContent(RunDetailSchema) },
     ...errorResponses(401, 403, 404, 409),
   },
 });
@@ -78,10 +79,10 @@ const retry = createRoute({
   path: "/runs/{id}/retry",
   summary:
     "Put an incomplete run's failed shards back in the queue (submit) with fresh failure budgets",
-  security,
+  security: bearerSecurity,
   request: { params },
   responses: {
-    200: { description: "active again", content: json(RunDetailSchema) },
+    200: { description: "active again", content: jsonContent(RunDetailSchema) },
     ...errorResponses(401, 403, 404, 409),
   },
 });
@@ -90,10 +91,10 @@ const publish = createRoute({
   method: "post",
   path: "/runs/{id}/publish",
   summary: "Publish a finished run (submit): public reads and the leaderboard",
-  security,
+  security: bearerSecurity,
   request: { params },
   responses: {
-    200: { description: "published", content: json(RunDetailSchema) },
+    200: { description: "published", content: jsonContent(RunDetailSchema) },
     ...errorResponses(401, 403, 404, 409),
   },
 });
@@ -104,7 +105,7 @@ const samples = createRoute({
   summary: "Per-sample records, paginated; filter by task, r and correct (primary metric)",
   request: { params, query: SampleQuerySchema },
   responses: {
-    200: { description: "page", content: json(SamplePageSchema) },
+    200: { description: "page", content: jsonContent(SamplePageSchema) },
     ...errorResponses(400, 401, 404),
   },
 });

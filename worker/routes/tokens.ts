@@ -11,20 +11,18 @@ import {
   TokenInfoSchema,
   TokenListSchema,
 } from "../protocol.ts";
-import { createRouter, errorResponses } from "../router.ts";
-
-const security = [{ bearer: [] }];
+import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../router.ts";
 
 const create = createRoute({
   method: "post",
   path: "/tokens",
   summary: "Create a token (admin); the token is shown once",
-  security,
-  request: { body: { content: { "application/json": { schema: TokenCreateSchema } } } },
+  security: bearerSecurity,
+  request: { body: { content: jsonContent(TokenCreateSchema) } },
   responses: {
     201: {
       description: "created",
-      content: { "application/json": { schema: TokenCreatedSchema } },
+      content: jsonContent(TokenCreatedSchema),
     },
     ...errorResponses(400, 401, 403, 413),
   },
@@ -34,9 +32,9 @@ const list = createRoute({
   method: "get",
   path: "/tokens",
   summary: "List tokens (admin)",
-  security,
+  security: bearerSecurity,
   responses: {
-    200: { description: "tokens", content: { "application/json": { schema: TokenListSchema } } },
+    200: { description: "tokens", content: jsonContent(TokenListSchema) },
     ...errorResponses(401, 403),
   },
 });
@@ -45,10 +43,10 @@ const revoke = createRoute({
   method: "delete",
   path: "/tokens/{id}",
   summary: "Revoke a token (admin)",
-  security,
+  security: bearerSecurity,
   request: { params: z.object({ id: z.string().max(200) }) },
   responses: {
-    200: { description: "revoked", content: { "application/json": { schema: TokenInfoSchema } } },
+    200: { description: "revoked", content: jsonContent(TokenInfoSchema) },
     ...errorResponses(401, 403, 404),
   },
 });

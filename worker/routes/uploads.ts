@@ -12,13 +12,11 @@ import {
   UploadPartSchema,
   UploadSchema,
 } from "../protocol.ts";
-import { createRouter, errorResponses } from "../router.ts";
+import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../router.ts";
 import { findBlob, verifyAndRegister } from "../storage/blob-store.ts";
 import { sizedStream } from "../storage/digest.ts";
 
-const security = [{ bearer: [] }];
 const idParam = z.object({ id: z.string().max(100) });
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 
 const create = createRoute({
   method: "post",
@@ -26,11 +24,11 @@ const create = createRoute({
   summary: "Start, or resume, a multipart upload of one file (submit)",
   description:
     "An open upload of the same file and part size is returned (200) with the parts already held. When the blob is already stored the answer has `id: null` and `state: complete`.",
-  security,
-  request: { body: { content: json(UploadCreateSchema) } },
+  security: bearerSecurity,
+  request: { body: { content: jsonContent(UploadCreateSchema) } },
   responses: {
-    200: { description: "resumed, or already stored", content: json(UploadSchema) },
-    201: { description: "started", content: json(UploadSchema) },
+    200: { description: "resumed, or already stored", content: jsonContent(UploadSchema) },
+    201: { description: "started", content: jsonContent(UploadSchema) },
     ...errorResponses(400, 401, 403, 413),
   },
 });
@@ -39,10 +37,10 @@ const show = createRoute({
   method: "get",
   path: "/uploads/{id}",
   summary: "Parts received so far (resume from here)",
-  security,
+  security: bearerSecurity,
   request: { params: idParam },
   responses: {
-    200: { description: "upload", content: json(UploadSchema) },
+    200: { description: "upload", content: jsonContent(UploadSchema) },
     ...errorResponses(401, 403, 404),
   },
 });
@@ -51,7 +49,7 @@ const putPart = createRoute({
   method: "put",
   path: "/uploads/{id}/parts/{part}",
   summary: "Upload part `part` (1-based); every part but the last is exactly part_size bytes",
-  security,
+  security: bearerSecurity,
   request: {
     params: idParam.extend({ part: z.coerce.number().int().min(1).max(10_000) }),
     body: {
@@ -59,7 +57,7 @@ const putPart = createRoute({
     },
   },
   responses: {
-    200: { description: "part stored", content: json(UploadPartSchema) },
+    200: { description: "part stored", content: jsonContent(UploadPartSchema) },
     ...errorResponses(400, 401, 403, 404, 409, 413),
   },
 });
@@ -68,10 +66,10 @@ const complete = createRoute({
   method: "post",
   path: "/uploads/{id}/complete",
   summary: "Assemble the parts, hash the result and register the blob",
-  security,
+  security: bearerSecurity,
   request: { params: idParam },
   responses: {
-    200: { description: "stored", content: json(BlobInfoSchema) },
+    200: { description: "stored", content: jsonContent(BlobInfoSchema) },
     ...errorResponses(400, 401, 403, 404, 409),
   },
 });
@@ -80,10 +78,10 @@ const abort = createRoute({
   method: "delete",
   path: "/uploads/{id}",
   summary: "Abort an upload",
-  security,
+  security: bearerSecurity,
   request: { params: idParam },
   responses: {
-    200: { description: "aborted", content: json(UploadSchema) },
+    200: { description: "aborted", content: jsonContent(UploadSchema) },
     ...errorResponses(401, 403, 404),
   },
 });
