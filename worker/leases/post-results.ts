@@ -56,11 +56,13 @@ export async function postResults(
     ({ shard: first, shards, docs } = remembered);
   } else {
     const lease = await findLease(env, principal, leaseId);
-    // Results are taken for shards held by this lease, and (as duplicates) for ones it finished.
-    const ours = lease.shards.filter((s) => isHeld(s, leaseId) || isDoneBy(s, leaseId));
-    if (ours.length === 0) notHeld(lease.first, leaseId);
+    // Results are taken for shards held by this lease, and (as duplicates) for ones it finished;
+    // for its other shards (given back, leased again) the insert below stores nothing: 409.
+    if (!lease.shards.some((s) => isHeld(s, leaseId) || isDoneBy(s, leaseId))) {
+      notHeld(lease.first, leaseId);
+    }
     first = lease.first;
-    shards = ours;
+    shards = lease.shards;
     docs = await shardDocs(env, lease.first);
   }
 
