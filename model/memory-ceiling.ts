@@ -74,3 +74,20 @@ export function wasmMemoryRefusal(manifest: Manifest, backend: string): string |
   const options = fits.map(({ bits, bytes }) => `--quant q${bits} (about ${gib(bytes)})`);
   return `${need}; export it again with ${options.join(" or ")}, or run it with --backend node`;
 }
+
+/**
+ * KV cache bytes of one r's caches over the working context: what a sweep holds for each r besides
+ * the first (prelude and coda once, the block once per iteration with `full` caches, once with
+ * `shared`). The API adds it per bundled shard to the checkpoint's estimate (bundled leases).
+ */
+export function sweepCacheBytes(
+  manifest: Manifest,
+  recurrences: number,
+  kv: "full" | "shared",
+): number {
+  const a = manifest.architecture;
+  const { prelude, block, coda } = manifest.layers;
+  const copies = kv === "full" ? recurrences : 1;
+  const layers = prelude.length + coda.length + block.length * copies;
+  return 2 * a.num_key_value_heads * a.head_dim * 4 * layers * WORKING_CONTEXT_TOKENS;
+}

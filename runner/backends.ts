@@ -9,6 +9,8 @@ import {
   type GenerationRequest,
   type GenerationResult,
   generateBatch,
+  generateSweep,
+  type SweepGeneration,
 } from "./engine/generate.ts";
 import { chooseGraphVariant, type GraphChoice } from "./engine/graph-variant.ts";
 import { loadNodeCheckpoint, stopIdsOf } from "./engine/load-node.ts";
@@ -19,6 +21,7 @@ import {
   type LoglikelihoodRequest,
   type LoglikelihoodResult,
   scoreLoglikelihood,
+  scoreLoglikelihoodSweep,
 } from "./engine/loglikelihood.ts";
 import { NODE_DEFAULT_THREADS } from "./engine/node-sessions.ts";
 
@@ -35,9 +38,24 @@ export interface EngineBackend {
   readonly graphs: GraphChoice;
   encode(texts: string[]): Promise<number[][]>;
   generate(requests: GenerationRequest[], config: GenerationConfig): Promise<GenerationResult[]>;
+  /**
+   * Every r of `recurrences` (ascending, distinct) from one prefill at the largest: each r's
+   * results equal `generate` at that r alone (a bundled lease runs its shards this way).
+   */
+  generateSweep(
+    requests: GenerationRequest[],
+    config: Omit<GenerationConfig, "recurrences">,
+    recurrences: number[],
+  ): Promise<SweepGeneration[]>;
   /** lm-eval's `_encode_pair` for each request (BOS prepended when `bos`). */
   encodePairs(requests: LoglikelihoodRequest[], bos: boolean): Promise<EncodedPair[]>;
   loglikelihood(pairs: EncodedPair[], config: LoglikelihoodConfig): Promise<LoglikelihoodResult[]>;
+  /** `loglikelihood` at every r of `recurrences` (ascending, distinct): results per r. */
+  loglikelihoodSweep(
+    pairs: EncodedPair[],
+    config: Omit<LoglikelihoodConfig, "recurrences">,
+    recurrences: number[],
+  ): Promise<LoglikelihoodResult[][]>;
   close(): Promise<void>;
 }
 
@@ -68,9 +86,13 @@ export async function openBackend(
       graphs: chooseGraphVariant(loaded.model.manifest, { backend: "node", shaderF16: false }),
       encode: async (texts) => texts.map((text) => loaded.tokenizer.encodePrompt(text)),
       generate: (requests, config) => generateBatch(loaded.model, requests, config, decode),
+      generateSweep: (requests, config, rs) =>
+        generateSweep(loaded.model, requests, config, rs, decode),
       encodePairs: async (requests, bos) =>
         requests.map((r) => encodePair(loaded.tokenizer, loaded.model.manifest.tokens, r, bos)),
       loglikelihood: (pairs, config) => scoreLoglikelihood(loaded.model, pairs, config),
+      loglikelihoodSweep: (pairs, config, rs) =>
+        scoreLoglikelihoodSweep(loaded.model, pairs, config, rs),
       close: async () => {},
     };
   }
@@ -92,8 +114,10 @@ export async function openBackend(
     graphs: engine.graphs,
     encode: (texts) => engine.encode(texts),
     generate: (requests, config) => engine.generate(requests, config),
+    generateSweep: (requests, config, rs) => engine.generateSweep(requests, config, rs),
     encodePairs: (requests, bos) => engine.encodePairs(requests, bos),
     loglikelihood: (pairs, config) => engine.loglikelihood(pairs, config),
+    loglikelihoodSweep: (pairs, config, rs) => engine.loglikelihoodSweep(pairs, config, rs),
     close: () => engine.close(),
   };
 }

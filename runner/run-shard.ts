@@ -1,11 +1,15 @@
-// One leased shard on one engine: tokenize, fit each prompt to the window, generate batch by
-// batch (or score a loglikelihood shard's requests batch by batch), and post each batch's completions while the next one generates (a crash loses at most
-// two batches, not the shard). Scores are the API's business: the runner only reports what the model wrote.
+// One lease on one engine: tokenize, fit each prompt to the window, generate batch by batch (or
+// score a loglikelihood shard's requests batch by batch), and post each batch's completions while
+// the next one generates (a crash loses at most two batches, not the shard). A bundled lease (one
+// shard per r of the same documents) runs every r of a batch in one sweep: one prefill at the
+// largest r serves the smaller ones. Scores are the API's business: the runner only reports what
+// the model wrote.
 import { ApiError, type EvalsClient } from "../worker/client.ts";
 import type { Lease, ResultIn } from "../worker/protocol.ts";
 import { retryApi } from "./api-retry.ts";
 import type { EngineBackend } from "./backends.ts";
 import { batchesByLength, batchesInOrder } from "./engine/length-batches.ts";
+import type { LoglikelihoodResult } from "./engine/loglikelihood.ts";
 import { fitPrompt } from "./engine/prompt-window.ts";
 import type { Heartbeat } from "./heartbeat.ts";
 import type { RunnerLog } from "./runner-log.ts";
@@ -29,35 +33,61 @@ export type ShardOutcome =
   | { kind: "released"; samples: number; tokens: number }
   | { kind: "lease_lost"; samples: number; tokens: number; detail: string };
 
+/** Most results one post may carry (ResultsPostSchema). */
+const MAX_RESULTS_PER_POST = 1000;
+
+/** The r's a lease asks for, ascending: its bundle's, or its one shard's. */
+export function leaseRecurrences(lease: Lease): number[] {
+  const rs = lease.bundle?.map((shard) => shard.recurrences) ?? [lease.generation.recurrences];
+  return [...new Set(rs)].sort((a, b) => a - b);
+}
+
 export async function runShard(job: ShardJob): Promise<ShardOutcome> {
   const { lease, engine, client } = job;
-  const { generation } = lease;
   const { heartbeat } = job;
   const started = performance.now();
+  const rs = leaseRecurrences(lease);
+  const shardOf = new Map(
+    (lease.bundle ?? [lease.shard]).map((shard) => [shard.recurrences, shard.id]),
+  );
   let samples = 0;
   let tokens = 0;
+  const donePerR = new Map(rs.map((r) => [r, 0]));
   // Each batch's post runs while the next batch generates; at most one is in flight.
   let posting: Promise<ShardOutcome | null> = Promise.resolve(null);
+  const postAll = async (results: ResultIn[]) => {
+    for (let at = 0; at < results.length; at += MAX_RESULTS_PER_POST) {
+      const part = results.slice(at, at + MAX_RESULTS_PER_POST);
+      await retryApi(() => client.postResults(lease.lease_id, part), {
+        what: `posting results of shard ${lease.shard.id}`,
+        onRetry: (detail, retryInMs) =>
+          job.log({ event: "api_unreachable", detail, retry_in_ms: retryInMs }),
+      });
+    }
+  };
   const post = (results: ResultIn[], generatedTokens: number) =>
-    retryApi(() => client.postResults(lease.lease_id, results), {
-      what: `posting results of shard ${lease.shard.id}`,
-      onRetry: (detail, retryInMs) =>
-        job.log({ event: "api_unreachable", detail, retry_in_ms: retryInMs }),
-    }).then(
+    postAll(results).then(
       () => {
         samples += results.length;
         tokens += generatedTokens;
-        job.log({
-          event: "progress",
-          page: job.page,
-          shard: lease.shard.id,
-          task: lease.shard.task,
-          r: generation.recurrences,
-          done: samples,
-          total: lease.prompts.length,
-          tokens_per_s: tokens / ((performance.now() - started) / 1000),
-          backend: engine.name,
-        });
+        for (const result of results) {
+          donePerR.set(result.recurrences, (donePerR.get(result.recurrences) ?? 0) + 1);
+        }
+        for (const r of rs) {
+          job.log({
+            event: "progress",
+            page: job.page,
+            shard: shardOf.get(r) ?? lease.shard.id,
+            task: lease.shard.task,
+            r,
+            // Every r of a bundled lease, so a reader sees the bundle in each event.
+            ...(lease.bundle ? { bundle: rs } : {}),
+            done: donePerR.get(r) ?? 0,
+            total: lease.prompts.length,
+            tokens_per_s: tokens / ((performance.now() - started) / 1000),
+            backend: engine.name,
+          });
+        }
         return null;
       },
       (error: unknown): ShardOutcome => {
@@ -102,11 +132,11 @@ interface ShardBatches {
 async function generationBatches(job: ShardJob): Promise<ShardBatches> {
   const { lease, engine } = job;
   const { generation } = lease;
+  const rs = leaseRecurrences(lease);
   const windows = (await engine.encode(lease.prompts.map((p) => p.prompt))).map((ids) =>
     fitPrompt(ids, engine.manifest.architecture.max_position_embeddings, generation.max_new_tokens),
   );
   const config = {
-    recurrences: generation.recurrences,
     maxNewTokens: generation.max_new_tokens,
     kv: generation.kv,
     stateInit: generation.state_init,
@@ -120,26 +150,35 @@ async function generationBatches(job: ShardJob): Promise<ShardBatches> {
   );
   async function run(indices: readonly number[]) {
     const batch = indices.map((i) => lease.prompts[i]);
+    const requests = indices.map((i) => ({ promptIds: windows[i].ids, seed: generation.seed }));
     const t0 = performance.now();
-    const generated = await engine.generate(
-      indices.map((i) => ({ promptIds: windows[i].ids, seed: generation.seed })),
-      config,
+    // One r: as before; several: one sweep, each r's share of the time its own.
+    const sweep =
+      rs.length === 1
+        ? [
+            {
+              recurrences: rs[0],
+              results: await engine.generate(requests, { ...config, recurrences: rs[0] }),
+              ms: performance.now() - t0,
+            },
+          ]
+        : await engine.generateSweep(requests, config, rs);
+    const results: ResultIn[] = sweep.flatMap(({ recurrences, results: generated, ms }) =>
+      generated.map((result, i) => ({
+        doc_id: batch[i].doc_id,
+        recurrences,
+        completion: result.text,
+        prompt_tokens: windows[indices[i]].ids.length,
+        generated_tokens: result.ids.length,
+        prompt_truncated: windows[indices[i]].truncated,
+        backend: engine.name,
+        device: engine.adapter,
+        graph_variant: engine.graphs.variant ?? "default",
+        runner_version: job.runnerVersion,
+        timings: { ms: Math.round(ms / batch.length) },
+      })),
     );
-    const msPerSample = (performance.now() - t0) / batch.length;
-    const results: ResultIn[] = generated.map((result, i) => ({
-      doc_id: batch[i].doc_id,
-      recurrences: generation.recurrences,
-      completion: result.text,
-      prompt_tokens: windows[indices[i]].ids.length,
-      generated_tokens: result.ids.length,
-      prompt_truncated: windows[indices[i]].truncated,
-      backend: engine.name,
-      device: engine.adapter,
-      graph_variant: engine.graphs.variant ?? "default",
-      runner_version: job.runnerVersion,
-      timings: { ms: Math.round(msPerSample) },
-    }));
-    return { results, tokens: generated.reduce((n, r) => n + r.ids.length, 0) };
+    return { results, tokens: results.reduce((n, r) => n + r.generated_tokens, 0) };
   }
   return { batches, run };
 }
@@ -151,6 +190,7 @@ async function generationBatches(job: ShardJob): Promise<ShardBatches> {
 async function loglikelihoodBatches(job: ShardJob): Promise<ShardBatches> {
   const { lease, engine } = job;
   const { generation } = lease;
+  const rs = leaseRecurrences(lease);
   const requests = lease.prompts.map((p, i) => {
     if (!p.requests?.length)
       throw new LeaseContentError(`lease ${lease.lease_id}: document ${i} has no requests`);
@@ -158,46 +198,54 @@ async function loglikelihoodBatches(job: ShardJob): Promise<ShardBatches> {
   });
   const encoded = await engine.encodePairs(requests.flat(), generation.add_bos);
   const offsets = requests.map((_, i) => requests.slice(0, i).reduce((n, r) => n + r.length, 0));
-  const config = {
-    recurrences: generation.recurrences,
-    kv: generation.kv,
-    batchSize: job.batchSize,
-    reuseContext: true,
-  };
+  const config = { kv: generation.kv, batchSize: job.batchSize, reuseContext: true };
   async function run(indices: readonly number[]) {
     const batch = indices.map((i) => lease.prompts[i]);
     const pairs = indices.flatMap((i) =>
       encoded.slice(offsets[i], offsets[i] + requests[i].length),
     );
     const t0 = performance.now();
-    const scored = await engine.loglikelihood(pairs, config);
-    const msPerSample = (performance.now() - t0) / batch.length;
-    let at = 0;
-    const results: ResultIn[] = batch.map((prompt, i) => {
-      const own = scored.slice(at, at + requests[indices[i]].length);
-      at += own.length;
-      return {
-        doc_id: prompt.doc_id,
-        recurrences: generation.recurrences,
-        completion: "",
-        prompt_tokens: own.reduce((n, r) => n + r.inputTokens, 0),
-        generated_tokens: 0,
-        prompt_truncated: own.some((r) => r.truncated),
-        backend: engine.name,
-        device: engine.adapter,
-        graph_variant: engine.graphs.variant ?? "default",
-        runner_version: job.runnerVersion,
-        timings: { ms: Math.round(msPerSample) },
-        loglikelihoods: own.map((r) => ({
-          logprob: r.logprob,
-          is_greedy: r.isGreedy,
-          input_tokens: r.inputTokens,
-          tokens: r.continuationTokens,
-          truncated: r.truncated,
-        })),
-      };
-    });
-    return { results, tokens: scored.reduce((n, r) => n + r.inputTokens, 0) };
+    const perR =
+      rs.length === 1
+        ? [await engine.loglikelihood(pairs, { ...config, recurrences: rs[0] })]
+        : await engine.loglikelihoodSweep(pairs, config, rs);
+    // The sweep reports no time per r: each sample gets an equal share of the batch's.
+    const msPerSample = (performance.now() - t0) / batch.length / rs.length;
+    const results = perR.flatMap((scored, k) => documentResults(batch, indices, scored, rs[k]));
+    return { results, tokens: results.reduce((n, r) => n + r.prompt_tokens, 0) };
+
+    function documentResults(
+      batch: Lease["prompts"],
+      indices: readonly number[],
+      scored: LoglikelihoodResult[],
+      recurrences: number,
+    ): ResultIn[] {
+      let at = 0;
+      return batch.map((prompt, i) => {
+        const own = scored.slice(at, at + requests[indices[i]].length);
+        at += own.length;
+        return {
+          doc_id: prompt.doc_id,
+          recurrences,
+          completion: "",
+          prompt_tokens: own.reduce((n, r) => n + r.inputTokens, 0),
+          generated_tokens: 0,
+          prompt_truncated: own.some((r) => r.truncated),
+          backend: engine.name,
+          device: engine.adapter,
+          graph_variant: engine.graphs.variant ?? "default",
+          runner_version: job.runnerVersion,
+          timings: { ms: Math.round(msPerSample) },
+          loglikelihoods: own.map((r) => ({
+            logprob: r.logprob,
+            is_greedy: r.isGreedy,
+            input_tokens: r.inputTokens,
+            tokens: r.continuationTokens,
+            truncated: r.truncated,
+          })),
+        };
+      });
+    }
   }
   // The engine sorts a batch's requests longest first itself (as lm-eval does).
   return { batches: batchesInOrder(lease.prompts.length, job.batchSize), run };

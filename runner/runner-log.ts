@@ -1,7 +1,15 @@
 // What a runner says while it works: one human line per event on stderr, or one JSON object per
 // line (`--json`) for log collectors. Events carry the same fields either way.
 export type RunnerEvent =
-  | { event: "start"; backend: string; reason: string; pages: number; api: string }
+  | {
+      event: "start";
+      backend: string;
+      reason: string;
+      pages: number;
+      api: string;
+      /** Whether the runner asks for bundled leases (every r of a document range at once). */
+      sweep?: boolean;
+    }
   | { event: "idle"; retry_in_ms: number }
   | { event: "api_unreachable"; detail: string; retry_in_ms: number }
   | { event: "fetch"; checkpoint: string; file: string; bytes: number; reason: string }
@@ -21,6 +29,8 @@ export type RunnerEvent =
       shard: string;
       task: string;
       r: number;
+      /** A bundled lease's r's, ascending (one progress event per r after each batch). */
+      bundle?: number[];
       done: number;
       total: number;
       tokens_per_s: number;
@@ -50,7 +60,7 @@ export function createRunnerLog(options: {
 function describe(e: RunnerEvent): string {
   switch (e.event) {
     case "start":
-      return `runner: ${e.pages} page(s) on ${e.backend} (${e.reason}), API ${e.api}`;
+      return `runner: ${e.pages} page(s) on ${e.backend} (${e.reason}), API ${e.api}${e.sweep === false ? "; one r per lease (--no-sweep)" : ""}`;
     case "idle":
       return `no work; waiting (asking again at least every ${(e.retry_in_ms / 1000).toFixed(0)} s)`;
     case "api_unreachable":
@@ -60,7 +70,7 @@ function describe(e: RunnerEvent): string {
     case "load":
       return `page ${e.page}: loaded ${e.checkpoint} on ${e.backend} [${e.device}] in ${(e.ms / 1000).toFixed(1)} s; ${e.graphs}`;
     case "progress":
-      return `page ${e.page}: ${e.task} r=${e.r} ${e.done}/${e.total} samples, ${e.tokens_per_s.toFixed(1)} tok/s, ${e.backend}`;
+      return `page ${e.page}: ${e.task} r=${e.r}${e.bundle ? ` (of r=${e.bundle.join(",")})` : ""} ${e.done}/${e.total} samples, ${e.tokens_per_s.toFixed(1)} tok/s, ${e.backend}`;
     case "shard_done":
       return `page ${e.page}: shard ${e.shard} done (${e.samples} samples in ${e.seconds.toFixed(1)} s)`;
     case "shard_failed":

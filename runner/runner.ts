@@ -41,6 +41,11 @@ export interface RunnerOptions {
   shardTimeoutMs: number;
   /** Longest wait between lease attempts when there is no work. */
   maxIdleMs?: number;
+  /**
+   * Ask for bundled leases (a shard and its siblings at other r, run as one sweep). Default true;
+   * false (`--no-sweep`) takes one shard per lease.
+   */
+  sweep?: boolean;
 }
 
 export interface RunnerSummary {
@@ -79,13 +84,17 @@ export class Runner {
     const started = performance.now();
     if (options.backend !== "node") this.browser = await launchChromium(options.chromium);
     try {
-      const chosen = await chooseBackend(options.backend, this.browser);
+      const backend = await chooseBackend(options.backend, this.browser);
+      // Every backend runs a sweep (the same engine code), so each may take a bundled lease.
+      const sweep = options.sweep !== false;
+      const chosen = { ...backend, capabilities: { ...backend.capabilities, sweep } };
       options.log({
         event: "start",
         backend: chosen.backend,
         reason: chosen.reason,
         pages: options.pages,
         api: options.client.baseUrl,
+        sweep,
       });
       const slots: Slot[] = Array.from({ length: options.pages }, (_, index) => ({
         index: index + 1,
@@ -186,7 +195,7 @@ export class Runner {
       );
       this.summary.samples += outcome.samples;
       if (outcome.kind === "done") {
-        this.summary.shards++;
+        this.summary.shards += lease.bundle?.length ?? 1;
         options.log({
           event: "shard_done",
           page: slot.index,

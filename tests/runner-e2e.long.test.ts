@@ -69,6 +69,18 @@ function events(result: Pick<CliResult, "stderr">): Record<string, unknown>[] {
     .map((line) => JSON.parse(line));
 }
 
+/**
+ * The r's of the leases the runner ran, from its progress events (one per r and batch): a
+ * bundled lease names all its r's in each.
+ */
+function leasedRs(log: Record<string, unknown>[]): number[][] {
+  const progress = log.filter((e) => e.event === "progress");
+  const bundles = new Map(progress.map((e) => [e.shard, (e.bundle as number[]) ?? [e.r]]));
+  return [...new Set([...bundles.values()].map((rs) => rs.join(",")))].map((rs) =>
+    rs.split(",").map(Number),
+  );
+}
+
 /** The same documents through `evals local` (onnxruntime-node in-process, no API). */
 function localRun(limit: number, recurrences: number[], maxGenToks = MAX_GEN_TOKS) {
   return referenceRun(stack, { limit, recurrences, maxGenToks });
@@ -96,6 +108,8 @@ describe("evals runner against a local API", { timeout: 300_000 }, () => {
     expect(new Set(log.filter((e) => e.event === "load").map((e) => e.page))).toEqual(
       new Set([1, 2]),
     );
+    // Every lease was a bundle of both r: one prefill at r = 4 served r = 1 too.
+    expect(leasedRs(log)).toEqual([[1, 4]]);
 
     const detail = await stack.submit.getRun(run.id);
     expect(detail.state).toBe("finished");
@@ -195,6 +209,7 @@ describe("evals runner against a local API", { timeout: 300_000 }, () => {
     expect(result.stderr).not.toContain("shard_failed");
     expect(result.code, result.stderr).toBe(0);
     expect((await stack.submit.getRun(run.id)).state).toBe("finished");
+    expect(leasedRs(events(result))).toEqual([[1, 4]]);
 
     const local = await reference;
     const expected = new Map(local.samples.map((s) => [`${s.doc_id}@${s.recurrences}`, s]));

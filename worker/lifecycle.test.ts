@@ -53,6 +53,9 @@ describe("run lifecycle", () => {
         duplicates: 0,
         shard_state: "done",
         remaining: 0,
+        shards: [
+          { id: held.shard.id, recurrences: held.shard.recurrences, state: "done", remaining: 0 },
+        ],
       });
     }
     expect(leases).toBe(4);

@@ -398,6 +398,13 @@ export const CapabilitiesSchema = z.object({
    * (model/memory-ceiling.ts) instead of `max_parameters`, which older runners still rely on.
    */
   max_memory_bytes: z.number().int().positive().optional(),
+  /**
+   * The runner can run several r of the same documents at once (one prefill at the largest r
+   * serves the smaller ones). Such a runner may get a bundled lease: a shard and its queued
+   * siblings (same run, task and documents, other r) whose summed memory need fits
+   * `max_memory_bytes`. Absent or false: one shard per lease, as before.
+   */
+  sweep: z.boolean().optional(),
 });
 export type Capabilities = z.infer<typeof CapabilitiesSchema>;
 
@@ -427,11 +434,18 @@ export const LoglikelihoodRequestSchema = z.object({
   continuation: z.string(),
 });
 
+/** One shard of a lease: which r its results are for. */
+export const LeaseShardSchema = z.object({ id: z.string(), recurrences: z.number().int() });
+
 export const LeaseSchema = z
   .object({
     lease_id: z.string(),
-    /** ISO time after which the shard returns to the queue unless a heartbeat extends it. */
+    /**
+     * ISO time after which the shard (every shard of a bundle) returns to the queue unless a
+     * heartbeat extends it.
+     */
     deadline: isoTime,
+    /** The lease's first shard; with a bundle, the one `generation.recurrences` names. */
     shard: z.object({
       id: z.string(),
       run_id: z.string(),
@@ -440,11 +454,18 @@ export const LeaseSchema = z
       doc_start: z.number().int(),
       doc_end: z.number().int(),
     }),
+    /**
+     * Only for a runner that declared `sweep`: every shard the lease holds, ascending in r, `shard`
+     * among them. Each has the same documents; post each document's result once per r, with its
+     * `recurrences`, to this lease. Older runners ignore it (and never get more than `shard`).
+     */
+    bundle: z.array(LeaseShardSchema).optional(),
     /** `loglikelihood`: score each document's `requests` instead of generating from `prompt`. */
     kind: TaskKindSchema.default("generate"),
     /**
-     * Only the documents of the shard that have no result yet. `prompt` is the exact text the
-     * result key's prompt hash covers: for loglikelihood documents, their requests as JSON.
+     * Only the documents of the shard that have no result yet (with a bundle: that lack a result
+     * at any of its r; a result already stored is counted as a duplicate). `prompt` is the exact
+     * text the result key's prompt hash covers: for loglikelihood documents, their requests as JSON.
      */
     prompts: z.array(
       z.object({
@@ -514,15 +535,24 @@ export const ResultsPostSchema = z
   .meta({ id: "ResultsPost" });
 export type ResultsPost = z.input<typeof ResultsPostSchema>;
 
+/** One shard of a lease after a runner call: its state, and its documents still without a result. */
+export const LeaseShardStateSchema = LeaseShardSchema.extend({
+  state: ShardStateSchema,
+  remaining: z.number().int(),
+});
+
 export const ResultsAcceptedSchema = z
   .object({
     /** Newly stored samples. */
     accepted: z.number().int(),
     /** Samples that already had a result (posted twice): counted once. */
     duplicates: z.number().int(),
+    /** The state of the lease's `shard`. */
     shard_state: ShardStateSchema,
-    /** Documents of the shard still without a result. */
+    /** Documents of the lease's `shard` still without a result. */
     remaining: z.number().int(),
+    /** Every shard of the lease (one unless bundled), ascending in r. Optional for older APIs. */
+    shards: z.array(LeaseShardStateSchema).optional(),
   })
   .meta({ id: "ResultsAccepted" });
 export type ResultsAccepted = z.infer<typeof ResultsAcceptedSchema>;
@@ -531,9 +561,18 @@ export const FailureReportSchema = z
   .object({ reason: z.string().min(1).max(4000) })
   .meta({ id: "FailureReport" });
 
+/**
+ * After a failure report or a release, which apply to every shard of the lease not yet done (done
+ * ones stay done). `shard_state` and `failures` are the lease's `shard`'s, or with that shard done,
+ * the first given back's.
+ */
 export const FailureAcceptedSchema = z.object({
   shard_state: ShardStateSchema,
   failures: z.number().int(),
+  /** Every shard given back, ascending in r. Optional for older APIs. */
+  shards: z
+    .array(LeaseShardSchema.extend({ state: ShardStateSchema, failures: z.number().int() }))
+    .optional(),
 });
 
 // ── leaderboard ─────────────────────────────────────────────────────────────

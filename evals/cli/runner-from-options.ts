@@ -18,6 +18,8 @@ export interface RunnerCliOptions {
   threads?: string;
   shardTimeout?: string;
   json?: boolean;
+  /** false with `--no-sweep`: one shard (one r) per lease instead of bundled leases. */
+  sweep?: boolean;
 }
 
 export const RUNNER_DEFAULTS = {
@@ -69,5 +71,6 @@ export function runnerFromOptions(options: RunnerCliOptions, connection: RunnerC
       parseInteger(options.shardTimeout ?? RUNNER_DEFAULTS.shardTimeout, "--shard-timeout", 1) *
       1000,
     maxIdleMs: connection.maxIdleMs,
+    sweep: options.sweep !== false,
   });
 }

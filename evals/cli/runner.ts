@@ -33,6 +33,10 @@ export function registerRunnerCommand(program: Command): void {
       "fail a shard still running after this many seconds",
       RUNNER_DEFAULTS.shardTimeout,
     )
+    .option(
+      "--no-sweep",
+      "take one r per lease instead of bundled leases (every r of a document range in one sweep)",
+    )
     .option("--once", "exit when the API has no work left instead of waiting")
     .option("--json", "one JSON event per line on stderr instead of prose")
     .action(async function runRunner(options) {

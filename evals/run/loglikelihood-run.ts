@@ -1,7 +1,6 @@
 // One loglikelihood task at every r on onnxruntime-node: build each document's requests, encode
 // them as lm-eval's HF model does, score them (shared contexts prefilled once), and turn each
 // document's log-probabilities into a sample record with lm-eval's metrics.
-import { flopsForSample } from "../../model/flops.ts";
 import type { LoadedCheckpoint } from "../../runner/engine/load-node.ts";
 import {
   encodePair,
@@ -11,10 +10,10 @@ import {
 import { loadGeneralTaskData } from "../data/general-datasets.ts";
 import { EvalsError } from "../errors.ts";
 import { buildDocumentRequests, loglikelihoodTaskHash } from "../tasks/loglikelihood/render.ts";
-import { scoreDocument } from "../tasks/loglikelihood/score.ts";
 import type { LoglikelihoodTaskDefinition } from "../tasks/loglikelihood/types.ts";
 import { sha256Hex } from "../tasks/render.ts";
 import { type LocalRunContext, runTaskBatches } from "./local-batches.ts";
+import { loglikelihoodSampleFields } from "./loglikelihood-sample.ts";
 import type { SampleRecord } from "./records.ts";
 
 export interface LoglikelihoodRunOptions {
@@ -94,26 +93,9 @@ export async function runLoglikelihoodTask(
         return batch.map((doc, i) => {
           const own = results.slice(at, at + doc.requests.length);
           at += doc.requests.length;
-          const score = scoreDocument(task, doc, own);
           return {
             ...head(r, i, ms / batch.length),
-            completion: score.completion,
-            prompt_tokens: own.reduce((sum, res) => sum + res.inputTokens, 0),
-            generated_tokens: 0,
-            prompt_truncated: own.some((res) => res.truncated),
-            // A loglikelihood sample is prompt-only compute: every request's input tokens, once,
-            // at r by the FLOPs formula, whether or not a sweep shared it.
-            flops: own.reduce(
-              (sum, res) => sum + flopsForSample(manifest, r, res.inputTokens, 0),
-              0,
-            ),
-            extracted: score.extracted,
-            metrics: score.metrics,
-            loglikelihoods: own.map((res) => ({
-              logprob: res.logprob,
-              is_greedy: res.isGreedy,
-              tokens: res.continuationTokens,
-            })),
+            ...loglikelihoodSampleFields(task, manifest, r, doc, own),
           };
         });
       });

@@ -16,6 +16,7 @@ import {
   type GenerationConfig,
   type GenerationRequest,
   type GenerationResult,
+  type SweepGeneration,
   validateGeneration,
 } from "../engine/generate.ts";
 import { chooseGraphVariant, type GraphChoice, numericFallback } from "../engine/graph-variant.ts";
@@ -51,9 +52,19 @@ interface PageEngine {
     },
   ): Promise<LoadReport>;
   generate(requests: GenerationRequest[], config: GenerationConfig): Promise<GenerationResult[]>;
+  generateSweep(
+    requests: GenerationRequest[],
+    config: Omit<GenerationConfig, "recurrences">,
+    recurrences: number[],
+  ): Promise<SweepGeneration[]>;
   encode(texts: string[]): number[][];
   encodePairs(requests: LoglikelihoodRequest[], bos: boolean): EncodedPair[];
   loglikelihood(pairs: EncodedPair[], config: LoglikelihoodConfig): Promise<LoglikelihoodResult[]>;
+  loglikelihoodSweep(
+    pairs: EncodedPair[],
+    config: Omit<LoglikelihoodConfig, "recurrences">,
+    recurrences: number[],
+  ): Promise<LoglikelihoodResult[][]>;
   probeWebGpu(): Promise<WebGpuProbe>;
 }
 
@@ -200,6 +211,29 @@ export class BrowserEngine {
       });
   }
 
+  /** Greedy decoding at every r of `recurrences` (ascending), one prefill at the largest. */
+  async generateSweep(
+    requests: GenerationRequest[],
+    config: Omit<GenerationConfig, "recurrences">,
+    recurrences: number[],
+  ): Promise<SweepGeneration[]> {
+    for (const r of recurrences)
+      validateGeneration(this.manifest, { ...config, recurrences: r }, requests);
+    return this.page
+      .evaluate(
+        ([q, c, rs]) =>
+          (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.generateSweep(
+            q,
+            c,
+            rs,
+          ),
+        [requests, config, recurrences] as const,
+      )
+      .catch((error: Error) => {
+        throw pageError(error);
+      });
+  }
+
   /** lm-eval's `_encode_pair` in the page (the same tokenizer code as Node). */
   encodePairs(requests: LoglikelihoodRequest[], bos: boolean): Promise<EncodedPair[]> {
     return this.page.evaluate(
@@ -219,6 +253,27 @@ export class BrowserEngine {
         ([p, c]) =>
           (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.loglikelihood(p, c),
         [pairs, config] as const,
+      )
+      .catch((error: Error) => {
+        throw pageError(error);
+      });
+  }
+
+  /** Log-probabilities at every r of `recurrences` (ascending), per r in request order. */
+  async loglikelihoodSweep(
+    pairs: EncodedPair[],
+    config: Omit<LoglikelihoodConfig, "recurrences">,
+    recurrences: number[],
+  ): Promise<LoglikelihoodResult[][]> {
+    return this.page
+      .evaluate(
+        ([p, c, rs]) =>
+          (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.loglikelihoodSweep(
+            p,
+            c,
+            rs,
+          ),
+        [pairs, config, recurrences] as const,
       )
       .catch((error: Error) => {
         throw pageError(error);

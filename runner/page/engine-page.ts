@@ -9,6 +9,8 @@ import {
   type GenerationRequest,
   type GenerationResult,
   generateBatch,
+  generateSweep,
+  type SweepGeneration,
 } from "../engine/generate.ts";
 import { checkGraphContract } from "../engine/graph-contract.ts";
 import {
@@ -18,6 +20,7 @@ import {
   type LoglikelihoodRequest,
   type LoglikelihoodResult,
   scoreLoglikelihood,
+  scoreLoglikelihoodSweep,
 } from "../engine/loglikelihood.ts";
 import { kvTypeOf, RecurrentModel } from "../engine/recurrent-model.ts";
 import { PromptTokenizer } from "../engine/tokenizer.ts";
@@ -226,6 +229,17 @@ async function generate(
   return generateBatch(model, requests, config, (ids) => loadedTokenizer.decode(ids));
 }
 
+/** Every r of `recurrences` (ascending) from one prefill at the largest (a bundled lease). */
+async function sweepGenerate(
+  requests: GenerationRequest[],
+  config: Omit<GenerationConfig, "recurrences">,
+  recurrences: number[],
+): Promise<SweepGeneration[]> {
+  if (!model || !tokenizer) throw new Error("evalsEngine.load() must be called first");
+  const loadedTokenizer = tokenizer;
+  return generateSweep(model, requests, config, recurrences, (ids) => loadedTokenizer.decode(ids));
+}
+
 function encode(texts: string[]): number[][] {
   if (!tokenizer) throw new Error("evalsEngine.load() must be called first");
   const loadedTokenizer = tokenizer;
@@ -248,11 +262,23 @@ async function loglikelihood(
   return scoreLoglikelihood(model, pairs, config);
 }
 
+/** Scores at every r of `recurrences` (ascending), one prefill per context at the largest. */
+async function sweepLoglikelihood(
+  pairs: EncodedPair[],
+  config: Omit<LoglikelihoodConfig, "recurrences">,
+  recurrences: number[],
+): Promise<LoglikelihoodResult[][]> {
+  if (!model) throw new Error("evalsEngine.load() must be called first");
+  return scoreLoglikelihoodSweep(model, pairs, config, recurrences);
+}
+
 (globalThis as unknown as { evalsEngine: unknown }).evalsEngine = {
   load,
   generate,
+  generateSweep: sweepGenerate,
   encode,
   encodePairs,
   loglikelihood,
+  loglikelihoodSweep: sweepLoglikelihood,
   probeWebGpu,
 };

@@ -135,6 +135,37 @@ describe("leasing by memory", () => {
     expect((await lease(world.runner, asRunner(node)))?.shard.run_id).toBe(run.id);
   });
 
+  it("bundles only the sibling r whose KV caches fit beside the first shard", async () => {
+    const world = await setupWorld();
+    const id = await registerLlama(world, "q4-1b-sweep", "q4", [4, 8, 4], 0.99 * GiB);
+    const run = await createRun(world, {
+      checkpoint: id,
+      limit: 2,
+      shard_size: 2,
+      recurrences: [1, 4, 32],
+    });
+    // KV caches over the 2048-token working context: 8 KV heads of 64, fp32 keys and values, per
+    // layer; prelude and coda once, the block once per iteration (full caches).
+    const kv = (r: number) => 2 * 8 * 64 * 4 * 2048 * (4 + 4 + 8 * r);
+    const first = await env.DB.prepare(
+      "SELECT memory_bytes FROM shards WHERE run_id = ? AND recurrences = 1",
+    )
+      .bind(run.id)
+      .first<{ memory_bytes: number }>();
+    // The q4 weights as loaded (2× the files) and one r's working memory, about 2.6 GiB.
+    expect(first!.memory_bytes / GiB).toBeCloseTo(2.6, 1);
+    expect(first!.memory_bytes + kv(4)).toBeLessThanOrEqual(WASM.max_memory_bytes!);
+    expect(first!.memory_bytes + kv(4) + kv(32)).toBeGreaterThan(WASM.max_memory_bytes!);
+
+    const sweep = asRunner({ ...WASM, sweep: true });
+    const held = await lease(world.runner, sweep);
+    expect(held?.bundle?.map((s) => s.recurrences)).toEqual([1, 4]);
+    // r = 32 stays queued, for a runner with the memory for it (here the same one, alone).
+    expect(await queued(run.id)).toBe(1);
+    const next = await lease(world.runner, sweep);
+    expect(next?.bundle?.map((s) => s.recurrences)).toEqual([32]);
+  });
+
   it("matches a runner that declares no bytes by parameters, as before", async () => {
     const { world, run } = await queuedShard(
       "fp32-old",

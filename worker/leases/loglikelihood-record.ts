@@ -1,9 +1,8 @@
 // A runner's log-probabilities for one loglikelihood document become a scored DESIGN §7 record
-// here: the server decides acc / acc_norm / perplexity with lm-eval's rules (the same code as
-// `evals local`) and prices the sample as prompt-only compute from the claimed token counts.
+// here: the server decides acc / acc_norm / perplexity with lm-eval's rules and prices the sample
+// as prompt-only compute from the claimed token counts, with the same function as `evals local`.
 import type { z } from "zod";
-import { scoreDocument } from "../../evals/tasks/loglikelihood/score.ts";
-import { flopsForSample } from "../../model/flops.ts";
+import { loglikelihoodSampleFields } from "../../evals/run/loglikelihood-sample.ts";
 import { badRequest } from "../http-error.ts";
 import type { ResultInSchema } from "../protocol.ts";
 import type { LoglikelihoodRunTask, RunContext } from "../runs/run-context.ts";
@@ -70,33 +69,21 @@ export function scoreLoglikelihoodResult(
   key: string,
   result: ResultIn,
 ): { record: StoredRecord; correct: number } {
-  const { manifest } = run.checkpoint;
-  const posted = result.loglikelihoods!;
   const { gold, choices }: { gold: number; choices: string[] } = JSON.parse(doc.gold);
-  const score = scoreDocument(
+  // The same fields `evals local` builds; prompt_tokens was checked to equal the input tokens' sum.
+  const fields = loglikelihoodSampleFields(
     task.task,
+    run.checkpoint.manifest,
+    result.recurrences,
     { gold, choices },
-    posted.map((entry) => ({ logprob: entry.logprob, isGreedy: entry.is_greedy })),
-  );
-  const r = result.recurrences;
-  const record: StoredRecord = {
-    ...recordHead(run, task, doc, key, result),
-    completion: score.completion,
-    prompt_tokens: result.prompt_tokens,
-    generated_tokens: 0,
-    prompt_truncated: posted.some((entry) => entry.truncated),
-    // Prompt-only compute: every request's input tokens once, each at its own context length.
-    flops: posted.reduce(
-      (sum, entry) => sum + flopsForSample(manifest, r, entry.input_tokens, 0),
-      0,
-    ),
-    extracted: score.extracted,
-    metrics: score.metrics,
-    loglikelihoods: posted.map((entry) => ({
+    result.loglikelihoods!.map((entry) => ({
       logprob: entry.logprob,
-      is_greedy: entry.is_greedy,
-      tokens: entry.tokens,
+      isGreedy: entry.is_greedy,
+      inputTokens: entry.input_tokens,
+      continuationTokens: entry.tokens,
+      truncated: entry.truncated,
     })),
-  };
-  return { record, correct: (score.metrics[task.task.primaryMetric] ?? 0) > 0 ? 1 : 0 };
+  );
+  const record: StoredRecord = { ...recordHead(run, task, doc, key, result), ...fields };
+  return { record, correct: (fields.metrics[task.task.primaryMetric] ?? 0) > 0 ? 1 : 0 };
 }

@@ -1,5 +1,5 @@
-// Results for a held lease: validated against the shard, scored here, stored once per
-// (run, task, doc, r). The insert itself re-checks the lease inside the same transaction, so a
+// Results for a held lease: each routed to the lease's shard of its r (one, or a bundle of
+// siblings), validated against it, scored here, stored once per (run, task, doc, r). The insert itself re-checks the lease inside the same transaction, so a
 // runner whose lease just expired cannot slip results in after another runner took the shard.
 import type { z } from "zod";
 import { graphVariantIdentity } from "../../evals/run/result-key.ts";
@@ -11,7 +11,7 @@ import { sampleKey } from "../runs/create-run.ts";
 import { loadRunContext } from "../runs/run-context.ts";
 import { groupCommit } from "../storage/group-commit.ts";
 import { chunkJson } from "../storage/json-rows.ts";
-import { findLeasedShard, isHeld, type LeasedShard, notHeld } from "./held-lease.ts";
+import { findLease, isDoneBy, isHeld, type LeasedShard, notHeld } from "./held-lease.ts";
 import { recallLease } from "./lease-cache.ts";
 import { finishRuns } from "./lease-shard.ts";
 import { checkLoglikelihoodResult, scoreLoglikelihoodResult } from "./loglikelihood-record.ts";
@@ -31,6 +31,9 @@ const SAMPLE_COLUMNS = [
   "created_at",
 ];
 
+/** A shard of the lease as results are routed to it. */
+type LeaseShard = Omit<LeasedShard, "state" | "lease_id" | "bundle" | "deadline">;
+
 export async function postResults(
   env: Env,
   principal: Principal,
@@ -41,30 +44,45 @@ export async function postResults(
   const remembered = recallLease(leaseId);
   const fromCache =
     remembered?.holder === principal.tokenId &&
-    body.results.every((result) => remembered.docs.some((doc) => doc.doc_id === result.doc_id));
-  let shard: Omit<LeasedShard, "state" | "lease_id" | "deadline">;
+    body.results.every(
+      (result) =>
+        remembered.docs.some((doc) => doc.doc_id === result.doc_id) &&
+        remembered.shards.some((shard) => shard.recurrences === result.recurrences),
+    );
+  let first: LeaseShard;
+  let shards: LeaseShard[];
   let docs: RunDoc[];
   if (fromCache && remembered) {
-    ({ shard, docs } = remembered);
+    ({ shard: first, shards, docs } = remembered);
   } else {
-    const leased = await findLeasedShard(env, principal, leaseId);
-    const done = leased.state === "done" && leased.lease_id === leaseId;
-    if (!done && !isHeld(leased, leaseId, now)) notHeld(leased, leaseId);
-    shard = leased;
-    docs = await shardDocs(env, leased);
+    const lease = await findLease(env, principal, leaseId);
+    // Results are taken for shards held by this lease, and (as duplicates) for ones it finished;
+    // for its other shards (given back, leased again) the insert below stores nothing: 409.
+    if (!lease.shards.some((s) => isHeld(s, leaseId) || isDoneBy(s, leaseId))) {
+      notHeld(lease.first, leaseId);
+    }
+    first = lease.first;
+    shards = lease.shards;
+    docs = await shardDocs(env, lease.first);
   }
 
   const byId = new Map(docs.map((doc) => [doc.doc_id, doc]));
+  const byR = new Map(shards.map((shard) => [shard.recurrences, shard]));
   body.results.forEach((result, i) => {
     if (!byId.has(result.doc_id)) {
-      throw badRequest(`results.${i}.doc_id: "${result.doc_id}" is not in shard ${shard.id}`);
+      throw badRequest(`results.${i}.doc_id: "${result.doc_id}" is not in shard ${first.id}`);
     }
-    if (result.recurrences !== shard.recurrences) {
-      throw badRequest(`results.${i}.recurrences: shard ${shard.id} runs r = ${shard.recurrences}`);
+    if (!byR.has(result.recurrences)) {
+      const held = [...byR.keys()].map((r) => `r = ${r}`).join(", ");
+      throw badRequest(
+        shards.length === 1 && shards[0].id === first.id
+          ? `results.${i}.recurrences: shard ${first.id} runs r = ${first.recurrences}`
+          : `results.${i}.recurrences: lease ${leaseId} holds ${held || "no shard it can take results for"}, not r = ${result.recurrences}`,
+      );
     }
   });
 
-  const run = await loadRunContext(env, shard.run_id);
+  const run = await loadRunContext(env, first.run_id);
   const { manifest } = run.checkpoint;
   body.results.forEach((result, i) => {
     const variant = result.graph_variant;
@@ -74,7 +92,7 @@ export async function postResults(
       );
     }
   });
-  const task = run.tasks.get(shard.task)!;
+  const task = run.tasks.get(first.task)!;
   body.results.forEach((result, i) => {
     const doc = byId.get(result.doc_id)!;
     if (task.kind === "generate") checkClaimedCounts(result, doc, run, task, `results.${i}`);
@@ -89,7 +107,7 @@ export async function postResults(
         task,
         run.config,
         run.identity,
-        shard.recurrences,
+        result.recurrences,
         { docHash: doc.doc_hash, promptHash: doc.prompt_hash },
         variant === "default" ? undefined : graphVariantIdentity(manifest, variant),
       );
@@ -98,10 +116,11 @@ export async function postResults(
           ? scoreResult(run, task, doc, key, result)
           : scoreLoglikelihoodResult(run, task, doc, key, result);
       return {
-        run_id: shard.run_id,
-        task: shard.task,
+        shard_id: byR.get(result.recurrences)!.id,
+        run_id: first.run_id,
+        task: first.task,
         doc_index: doc.doc_index,
-        recurrences: shard.recurrences,
+        recurrences: result.recurrences,
         result_key: key,
         record: JSON.stringify(record),
         correct,
@@ -113,50 +132,60 @@ export async function postResults(
     }),
   );
 
+  // Each row goes in only while its own shard is still held by this lease: a bounded number of
+  // statements whatever the bundle's size (one per chunk of rows, one update, one read).
   const values = SAMPLE_COLUMNS.map((column) => `json_extract(value, '$.${column}')`).join(", ");
   const stillHeld =
-    "EXISTS (SELECT 1 FROM shards WHERE id = ? AND lease_id = ? AND state = 'leased')";
+    "EXISTS (SELECT 1 FROM shards WHERE id = json_extract(value, '$.shard_id') AND bundle = ? AND state = 'leased')";
   const inserts = chunkJson(rows).map((chunk) =>
     env.DB.prepare(
       `INSERT OR IGNORE INTO samples (${SAMPLE_COLUMNS.join(", ")}) SELECT ${values} FROM json_each(?) WHERE ${stillHeld}`,
-    ).bind(chunk, shard.id, leaseId),
+    ).bind(chunk, leaseId),
   );
   const countDone =
     "(SELECT count(*) FROM samples WHERE run_id = shards.run_id AND task = shards.task AND recurrences = shards.recurrences AND doc_index >= shards.doc_start AND doc_index < shards.doc_end)";
+  const ids = JSON.stringify([...new Set([first.id, ...shards.map((shard) => shard.id)])]);
   const results = await groupCommit(env.DB).batch([
     ...inserts,
     env.DB.prepare(
-      `UPDATE shards SET state = 'done' WHERE id = ? AND lease_id = ? AND state = 'leased' AND ${countDone} >= doc_end - doc_start`,
-    ).bind(shard.id, leaseId),
-    finishRuns(env, now, shard.run_id),
+      `UPDATE shards SET state = 'done' WHERE bundle = ? AND state = 'leased' AND ${countDone} >= doc_end - doc_start`,
+    ).bind(leaseId),
+    finishRuns(env, now, first.run_id),
     env.DB.prepare(
-      `SELECT state, lease_id, deadline, ${countDone} AS done_count FROM shards WHERE id = ?`,
-    ).bind(shard.id),
+      `SELECT id, recurrences, state, bundle, doc_end - doc_start - ${countDone} AS remaining
+       FROM shards WHERE id IN (SELECT value FROM json_each(?)) ORDER BY recurrences`,
+    ).bind(ids),
   ]);
   const accepted = results
     .slice(0, inserts.length)
     .reduce((sum, result) => sum + (result.meta.changes ?? 0), 0);
-  const after = results.at(-1)!.results[0] as Pick<
+  const after = results.at(-1)!.results as (Pick<
     LeasedShard,
-    "state" | "lease_id" | "deadline"
+    "id" | "recurrences" | "state" | "bundle"
   > & {
-    done_count: number;
-  };
-  // Nothing stored and the lease is gone: refuse. A shard this lease finished: a repeated post.
-  const current = { ...shard, ...after };
-  const finishedByThisLease = after.state === "done" && after.lease_id === leaseId;
-  if (accepted === 0 && !finishedByThisLease && !isHeld(current, leaseId, now)) {
-    notHeld(current, leaseId);
+    remaining: number;
+  })[];
+  // Nothing stored and none of the lease's shards held or finished by it: refuse. Otherwise a
+  // repeated post, or one for shards this lease already finished.
+  const posted = after.filter((shard) =>
+    body.results.some((r) => r.recurrences === shard.recurrences),
+  );
+  if (accepted === 0 && !posted.some((s) => isHeld(s, leaseId) || isDoneBy(s, leaseId))) {
+    notHeld(posted[0] ?? after[0], leaseId);
   }
+  const main = after.find((shard) => shard.id === first.id)!;
   return {
     accepted,
     duplicates: body.results.length - accepted,
-    shard_state: after.state,
-    remaining: shard.doc_end - shard.doc_start - after.done_count,
+    shard_state: main.state,
+    remaining: main.remaining,
+    shards: after
+      .filter((shard) => shard.bundle === leaseId)
+      .map(({ id, recurrences, state, remaining }) => ({ id, recurrences, state, remaining })),
   };
 }
 
-async function shardDocs(env: Env, shard: LeasedShard): Promise<RunDoc[]> {
+async function shardDocs(env: Env, shard: LeaseShard): Promise<RunDoc[]> {
   const { results } = await env.DB.prepare(
     "SELECT doc_index, doc_id, doc_hash, prompt, prompt_hash, gold, length(CAST(prompt AS BLOB)) AS prompt_bytes FROM run_docs WHERE run_id = ? AND task = ? AND doc_index >= ? AND doc_index < ?",
   )

@@ -15,7 +15,7 @@ import type { LoglikelihoodTaskDefinition } from "../../evals/tasks/loglikelihoo
 import { UnknownTaskError } from "../../evals/tasks/registry.ts";
 import { buildRequests, sha256Hex, TaskDataError, taskHash } from "../../evals/tasks/render.ts";
 import type { TaskDefinition, TaskDoc, TaskRequest } from "../../evals/tasks/types.ts";
-import { wasmMemoryEstimate } from "../../model/memory-ceiling.ts";
+import { sweepCacheBytes, wasmMemoryEstimate } from "../../model/memory-ceiling.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Env } from "../env.ts";
 import { badRequest, conflict } from "../http-error.ts";
@@ -130,6 +130,7 @@ export async function createRun(
         total_parameters: checkpoint.total_parameters,
         max_tensor_bytes: checkpoint.max_tensor_bytes,
         memory_bytes: memoryBytes,
+        cache_bytes: sweepCacheBytes(checkpoint.manifest, shard.recurrences, resolved.kv),
       });
     }
     statements.push(
@@ -195,6 +196,7 @@ export async function createRun(
         "total_parameters",
         "max_tensor_bytes",
         "memory_bytes",
+        "cache_bytes",
       ],
       shardRows,
     ),
