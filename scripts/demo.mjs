@@ -193,7 +193,7 @@ if (submit.status !== 0) {
   console.error(`demo: evals submit failed; the stack said:\n${stackOutput.slice(-4000)}`);
   process.exit(submit.status ?? 1);
 }
-if (!published || published.status !== 0) {
+if (published?.status !== 0) {
   console.error(`demo: could not publish run ${runId ?? "(no run id in the output)"}`);
   process.exit(1);
 }
