@@ -2,8 +2,10 @@
 // `small` preset (2,4,2) at q8 and q4 with each accuracy level given, runs the export's fidelity
 // gate (GSM8K prompts, teacher-forced, vs fp32), times a greedy decode on onnxruntime-node
 // (1 thread, no spinning) and prints how far onnxruntime-web's WASM logits are from node's on the
-// same graphs (the numeric check's concern: WASM ignores the attribute).
-// Usage: npx tsx bench/accuracy-level.ts [--levels 0,4] [--quants q8,q4] [--prompts 8] [--tokens 32]
+// same graphs (the numeric check's concern: WASM ignores the attribute). `i8` (no level) runs
+// beside them for comparison.
+// Usage: npx tsx bench/accuracy-level.ts [--levels 0,4] [--quants q8,q4,i8] [--models stories,small]
+//   [--prompts 8] [--tokens 32]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,17 +22,23 @@ import { maxAbsDifference } from "./matmul-harness.ts";
 const { values } = parseArgs({
   options: {
     levels: { type: "string", default: "0,4" },
-    quants: { type: "string", default: "q8,q4" },
+    quants: { type: "string", default: "q8,q4,i8" },
+    models: { type: "string", default: "stories,small" },
     prompts: { type: "string", default: "8" },
     tokens: { type: "string", default: "32" },
     "decode-tokens": { type: "string", default: "16" },
   },
 });
 
-const MODELS: { label: string; request: Omit<ExportRequest, "out"> }[] = [
-  { label: "stories260k 1,3,1", request: { from: stories260kDir, split: [1, 3, 1] } },
-  { label: "small 2,4,2", request: { random: "small", split: [2, 4, 2] } },
+const ALL_MODELS: { key: string; label: string; request: Omit<ExportRequest, "out"> }[] = [
+  {
+    key: "stories",
+    label: "stories260k 1,3,1",
+    request: { from: stories260kDir, split: [1, 3, 1] },
+  },
+  { key: "small", label: "small 2,4,2", request: { random: "small", split: [2, 4, 2] } },
 ];
+const MODELS = ALL_MODELS.filter((model) => values.models.split(",").includes(model.key));
 const work = mkdtempSync(join(tmpdir(), "evals-bench-accuracy-"));
 const prompt = [1, 40, 50, 60, 70, 80, 90, 100];
 
@@ -39,8 +47,9 @@ console.log(
 );
 try {
   for (const { label, request } of MODELS) {
-    for (const quant of values.quants.split(",") as ("q8" | "q4")[]) {
-      for (const level of values.levels.split(",").map(Number)) {
+    for (const quant of values.quants.split(",") as ("q8" | "q4" | "i8")[]) {
+      const levels = quant === "i8" ? [undefined] : values.levels.split(",").map(Number);
+      for (const level of levels) {
         const out = join(work, `${label.split(" ")[0]}-${quant}-${level}`);
         const manifest = await exportModel({
           ...request,
@@ -79,7 +88,7 @@ try {
             [
               label.padEnd(19),
               quant.padEnd(5),
-              String(level).padStart(5),
+              String(level ?? "-").padStart(5),
               String(row.recurrences).padStart(3),
               `${(100 * row.top1_agreement).toFixed(1)}%`.padStart(7),
               row.mean_kl.toExponential(2).padStart(9),
