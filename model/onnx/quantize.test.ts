@@ -371,15 +371,18 @@ describe("i8 exports (DynamicQuantizeMatMul)", () => {
     const node = await ortLogits(await openNodeModel(checkpoint), ids, 2);
     const int8 = int8Weights(weights);
     const expected = referenceLogits(int8, ids, { recurrences: 2, int8Activations: true });
-    // The same arithmetic up to float summation order (measured: 3e-7 of the logits, up to 16);
-    // 1e-3 also absorbs an activation code flipped at a rounding boundary (≈ scale_x · |w|).
-    expect(toleranceRatio(node, expected, 1e-3, 1e-3)).toBeLessThanOrEqual(1);
+    // The same arithmetic up to float summation order (measured here: 3e-7 of the logits, which
+    // reach 16). Kernels that sum in another order can flip an activation's code at a rounding
+    // boundary, moving logits by up to a few 1e-2 (`small`: 0.043 node vs WASM), so 2e-2 + 1e-2.
+    const tolerance = [2e-2, 1e-2] as const;
+    expect(toleranceRatio(node, expected, ...tolerance)).toBeLessThanOrEqual(1);
     // The oracle can tell: without the activation quantization the same weights miss by far more.
     const floatActivations = referenceLogits(int8, ids, { recurrences: 2 });
-    expect(toleranceRatio(node, floatActivations, 1e-3, 1e-3)).toBeGreaterThan(10);
+    expect(toleranceRatio(node, floatActivations, ...tolerance)).toBeGreaterThan(10);
     // onnxruntime-web's WASM kernel quantizes activations the same way.
     const wasm = await ortLogits(await openWasmModelInNode(checkpoint), ids, 2);
-    expect(toleranceRatio(wasm, node, 1e-4, 1e-4)).toBeLessThanOrEqual(1);
+    expect(toleranceRatio(wasm, node, ...tolerance)).toBeLessThanOrEqual(1);
+    expect(numericToleranceOf(manifest)).toBe(INT8_ACTIVATION_TOLERANCE);
 
     const again = await exportModel({
       from: stories260kDir,
@@ -406,9 +409,9 @@ describe("i8 exports (DynamicQuantizeMatMul)", () => {
       2,
     );
     const logits = await ortLogits(await openNodeModel(await readCheckpoint(out)), ids, 2);
-    // The fused norms and RoPE move activations by float rounding, which can move an activation
-    // code by one step: the same tolerance as against the reference.
-    expect(toleranceRatio(logits, plain, 2e-3, 2e-3)).toBeLessThanOrEqual(1);
+    // The fused norms and RoPE round differently, which can flip an activation's code: the same
+    // tolerance as against the reference.
+    expect(toleranceRatio(logits, plain, 2e-2, 1e-2)).toBeLessThanOrEqual(1);
     await expect(
       exportModel({
         from: stories260kDir,
