@@ -368,20 +368,21 @@ describe("i8 exports (DynamicQuantizeMatMul)", () => {
     expect([count("MatMulNBits"), count("GatherBlockQuantized")]).toEqual([0, 1]);
 
     const checkpoint = await readCheckpoint(out);
-    const node = await ortLogits(await openNodeModel(checkpoint), ids, 2);
     const int8 = int8Weights(weights);
     const expected = referenceLogits(int8, ids, { recurrences: 2, int8Activations: true });
-    // The same arithmetic up to float summation order (measured here: 3e-7 of the logits, which
-    // reach 16). Kernels that sum in another order can flip an activation's code at a rounding
-    // boundary, moving logits by up to a few 1e-2 (`small`: 0.043 node vs WASM), so 2e-2 + 1e-2.
-    const tolerance = [2e-2, 1e-2] as const;
-    expect(toleranceRatio(node, expected, ...tolerance)).toBeLessThanOrEqual(1);
+    // onnxruntime-web's WASM kernel is that arithmetic up to float summation order (measured:
+    // 3e-7 of logits up to 16 here, 1e-7 on `small`); 1e-3 also absorbs an activation code flipped
+    // at a rounding boundary.
+    const wasm = await ortLogits(await openWasmModelInNode(checkpoint), ids, 2);
+    expect(toleranceRatio(wasm, expected, 1e-3, 1e-3)).toBeLessThanOrEqual(1);
     // The oracle can tell: without the activation quantization the same weights miss by far more.
     const floatActivations = referenceLogits(int8, ids, { recurrences: 2 });
-    expect(toleranceRatio(node, floatActivations, ...tolerance)).toBeGreaterThan(10);
-    // onnxruntime-web's WASM kernel quantizes activations the same way.
-    const wasm = await ortLogits(await openWasmModelInNode(checkpoint), ids, 2);
-    expect(toleranceRatio(wasm, node, ...tolerance)).toBeLessThanOrEqual(1);
+    expect(toleranceRatio(wasm, floatActivations, 1e-3, 1e-3)).toBeGreaterThan(10);
+    // onnxruntime-node's x64 kernel departs from it on larger shapes (`small` 2,4,2: 0.043 of
+    // logits up to 1.8, about 2/3 of what quantizing the activations moves; model/graphs.md),
+    // matching it here to 3e-7: its own, looser bound.
+    const node = await ortLogits(await openNodeModel(checkpoint), ids, 2);
+    expect(toleranceRatio(node, expected, 0.1, 0.02)).toBeLessThanOrEqual(1);
     expect(numericToleranceOf(manifest)).toBe(INT8_ACTIVATION_TOLERANCE);
 
     const again = await exportModel({
@@ -409,9 +410,9 @@ describe("i8 exports (DynamicQuantizeMatMul)", () => {
       2,
     );
     const logits = await ortLogits(await openNodeModel(await readCheckpoint(out)), ids, 2);
-    // The fused norms and RoPE round differently, which can flip an activation's code: the same
-    // tolerance as against the reference.
-    expect(toleranceRatio(logits, plain, 2e-2, 1e-2)).toBeLessThanOrEqual(1);
+    // The fused norms and RoPE round differently, which can flip an activation's code; node's
+    // bound, as against the reference.
+    expect(toleranceRatio(logits, plain, 0.1, 0.02)).toBeLessThanOrEqual(1);
     await expect(
       exportModel({
         from: stories260kDir,
