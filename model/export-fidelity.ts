@@ -70,6 +70,7 @@ export async function addExportFidelity(
       outDir: referenceDir,
       dtype: "fp32",
       quantBlockSize: undefined,
+      accuracyLevel: undefined,
       // The reference path: the gate measures the lossy graphs against it, fused or not.
       operators: "plain",
     });

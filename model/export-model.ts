@@ -35,6 +35,8 @@ export interface ExportRequest {
   dtype?: ExportDtype;
   /** q8/q4: weights per quantization block (default 32). */
   quantBlockSize?: number;
+  /** q8/q4: MatMulNBits' accuracy_level (default 0). */
+  accuracyLevel?: number;
   /** `fused`: onnxruntime's fused norm and RoPE operators; default `plain`. */
   operators?: OperatorSet;
   /** Receives one line per thing the export read but chose not to use (the export log). */
@@ -57,12 +59,12 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
   };
   const dtype = request.dtype ?? "fp32";
   // Refuse bad quantization options before reading gigabytes of weights.
-  quantSpecOf(dtype, request.quantBlockSize);
+  quantSpecOf(dtype, request.quantBlockSize, request.accuracyLevel);
   const fidelityPrompts =
     dtype !== "fp32" && request.fidelity && request.fidelity.prompts > 0
       ? await fidelityDocs(request.fidelity)
       : null;
-  const { quantBlockSize, operators } = request;
+  const { quantBlockSize, accuracyLevel, operators } = request;
   if (request.random) {
     randomPreset(request.random);
     const seed = request.seed ?? 0;
@@ -72,6 +74,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
       outDir: request.out,
       dtype,
       quantBlockSize,
+      accuracyLevel,
       operators,
       name:
         request.name ??
@@ -114,6 +117,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     outDir: request.out,
     dtype,
     quantBlockSize,
+    accuracyLevel,
     operators,
     name:
       request.name ??

@@ -36,11 +36,21 @@ export type ExportDtype = Dtype;
 /** Block size of q8/q4 exports unless `--quant-block-size` says otherwise. */
 export const DEFAULT_QUANT_BLOCK_SIZE = 32;
 
+/**
+ * MatMulNBits' `accuracy_level` unless `--accuracy-level` says otherwise: 0 for both. Level 4
+ * (int8 activations) is the only packed 8-bit kernel on onnxruntime-node, but it doubles to
+ * triples the fidelity gate's KL of q8 on stories260k and moves node's logits 0.3 away from
+ * onnxruntime-web's, which ignores the level (bench/accuracy-level.ts; model/graphs.md).
+ */
+export const DEFAULT_ACCURACY_LEVEL = 0;
+
 export interface ExportOptions {
   outDir: string;
   dtype: ExportDtype;
   /** q8/q4: weights per quantization block along K (default 32). */
   quantBlockSize?: number;
+  /** q8/q4: MatMulNBits' accuracy_level, 0–4 (default 0). */
+  accuracyLevel?: number;
   /** Standard operators (default) or onnxruntime's fused ones (model/graphs.md). */
   operators?: OperatorSet;
   name: string;
@@ -66,7 +76,7 @@ export async function exportCheckpoint(
     const graphs: Manifest["graphs"] = { prelude: null!, block: null, coda: null! };
     const names: GraphName[] =
       weights.block.length > 0 ? ["prelude", "block", "coda"] : ["prelude", "coda"];
-    const quant = quantSpecOf(options.dtype, options.quantBlockSize);
+    const quant = quantSpecOf(options.dtype, options.quantBlockSize, options.accuracyLevel);
     const operators = options.operators ?? "plain";
     for (const name of names)
       graphs[name] = await writeGraph(name, weights, staging, options.dtype, quant, operators);
@@ -94,14 +104,7 @@ export async function exportCheckpoint(
       dtype: options.dtype,
       operators,
       fidelity: null,
-      quantization: quant
-        ? {
-            bits: quant.bits,
-            block_size: quant.blockSize,
-            scheme: "asymmetric",
-            embedding: embeddingQuantizable(weights.dims.hiddenSize, quant) ? "block" : "fp16",
-          }
-        : null,
+      quantization: quant ? quantizationRecord(quant, weights.dims.hiddenSize) : null,
       graphs,
       variants,
       tokenizer: { files: tokenizerFiles },
@@ -160,12 +163,29 @@ function prepareStaging(outDir: string): string {
 }
 
 /** The quantization of a q8/q4 export; null for fp32/fp16. */
-export function quantSpecOf(dtype: ExportDtype, blockSize?: number): QuantSpec | null {
+export function quantSpecOf(
+  dtype: ExportDtype,
+  blockSize?: number,
+  accuracyLevel?: number,
+): QuantSpec | null {
   if (dtype !== "q8" && dtype !== "q4") {
     if (blockSize !== undefined) {
       throw new SurgeryError(`--quant-block-size applies to --quant q8|q4, not to ${dtype}`);
     }
+    if (accuracyLevel !== undefined) {
+      throw new SurgeryError(`--accuracy-level applies to --quant q8|q4, not to ${dtype}`);
+    }
+    // i8: int8 weights per output column; only the embedding is block-quantized, as q8 does.
+    if (dtype === "i8") {
+      return { linear: "DynamicQuantizeMatMul", bits: 8, blockSize: DEFAULT_QUANT_BLOCK_SIZE };
+    }
     return null;
+  }
+  const level = accuracyLevel ?? DEFAULT_ACCURACY_LEVEL;
+  if (!ACCURACY_LEVELS.includes(level)) {
+    throw new SurgeryError(
+      `--accuracy-level ${level}: MatMulNBits takes 0 (kernel default), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8)`,
+    );
   }
   const size = blockSize ?? DEFAULT_QUANT_BLOCK_SIZE;
   if (!Number.isInteger(size) || size < 16 || (size & (size - 1)) !== 0) {
@@ -173,7 +193,37 @@ export function quantSpecOf(dtype: ExportDtype, blockSize?: number): QuantSpec |
       `--quant-block-size ${size}: MatMulNBits needs a power of two ≥ 16 (e.g. 32, 64, 128)`,
     );
   }
-  return { bits: dtype === "q8" ? 8 : 4, blockSize: size };
+  return {
+    linear: "MatMulNBits",
+    bits: dtype === "q8" ? 8 : 4,
+    blockSize: size,
+    accuracyLevel: level,
+  };
+}
+
+/** MatMulNBits' accuracy levels: 0 the kernel's default, 1 fp32, 2 fp16, 3 bf16, 4 int8. */
+const ACCURACY_LEVELS: readonly number[] = [0, 1, 2, 3, 4];
+
+/** The manifest's `quantization` of a quantized export (model/graphs.md). */
+function quantizationRecord(quant: QuantSpec, hiddenSize: number): Manifest["quantization"] {
+  const embedding = embeddingQuantizable(hiddenSize, quant) ? "block" : "fp16";
+  if (quant.linear === "DynamicQuantizeMatMul") {
+    return {
+      bits: 8,
+      block_size: quant.blockSize,
+      scheme: "symmetric_per_column",
+      linear: "DynamicQuantizeMatMul",
+      embedding,
+    };
+  }
+  return {
+    bits: quant.bits,
+    block_size: quant.blockSize,
+    scheme: "asymmetric",
+    linear: "MatMulNBits",
+    embedding,
+    accuracy_level: quant.accuracyLevel,
+  };
 }
 
 /** File name of a graph of the fp16-compute variant: `prelude.f16.onnx`, … */

@@ -30,7 +30,7 @@ export const RopeSchema = z.object({
     .nullable(),
 });
 
-export const DtypeSchema = z.enum(["fp32", "fp16", "q8", "q4"]);
+export const DtypeSchema = z.enum(["fp32", "fp16", "q8", "i8", "q4"]);
 export type Dtype = z.infer<typeof DtypeSchema>;
 
 /** Which operators the graphs use (model/graphs.md): standard ones, or onnxruntime's fused ones. */
@@ -38,11 +38,23 @@ export const OperatorsSchema = z.enum(["plain", "fused"]);
 
 export const QuantizationSchema = z.object({
   bits: z.union([z.literal(4), z.literal(8)]),
+  /** Weights per block of MatMulNBits and of a block-quantized embedding (i8: the embedding's). */
   block_size: z.number().int().min(16),
-  /** `asymmetric`: per-block scale and uint zero point, w ≈ (q − zero_point) · scale. */
-  scheme: z.literal("asymmetric"),
+  /**
+   * The linear layers' scheme. `asymmetric` (q8/q4): per-block scale and uint zero point,
+   * w ≈ (q − zero_point) · scale. `symmetric_per_column` (i8): int8 codes, one scale per output
+   * column, w ≈ q · scale. A block-quantized embedding is asymmetric in both.
+   */
+  scheme: z.enum(["asymmetric", "symmetric_per_column"]),
+  /** The linear layers' operator; absent in older manifests = MatMulNBits. */
+  linear: z.enum(["MatMulNBits", "DynamicQuantizeMatMul"]).optional(),
   /** The embedding table: block-quantized (`GatherBlockQuantized`) or stored in fp16. */
   embedding: z.enum(["block", "fp16"]),
+  /**
+   * MatMulNBits' `accuracy_level` (0 kernel default, 1 fp32, 2 fp16, 3 bf16, 4 int8 activations);
+   * absent in older manifests = 0.
+   */
+  accuracy_level: z.number().int().min(0).max(4).optional(),
 });
 
 /** Teacher-forced comparison of the exported graphs with the fp32 graphs, per recurrence. */
@@ -169,13 +181,14 @@ export const ManifestSchema = z.object({
     add_bos_token: z.boolean(),
   }),
   /**
-   * Weight precision: fp32, fp16 (stored half, computed fp32), or q8/q4 (linear layers
-   * block-quantized, `quantization` says how). The precision runs are compared at.
+   * Weight precision: fp32, fp16 (stored half, computed fp32), q8/q4 (linear layers
+   * block-quantized) or i8 (int8 per output column, activations quantized per call);
+   * `quantization` says how. The precision runs are compared at.
    */
   dtype: DtypeSchema,
   /** `fused`: RMSNorm and RoPE as onnxruntime fused operators; absent in older manifests: plain. */
   operators: OperatorsSchema.optional(),
-  /** How a q8/q4 checkpoint was quantized (model/graphs.md); absent for float checkpoints. */
+  /** How a q8/q4/i8 checkpoint was quantized (model/graphs.md); absent for float checkpoints. */
   quantization: QuantizationSchema.nullable().optional(),
   /** Agreement of a lossy export with the fp32 reference, measured at export; absent if not. */
   fidelity: FidelitySchema.nullable().optional(),

@@ -39,7 +39,9 @@ describe("the WASM memory ceiling", () => {
     const message = wasmMemoryRefusal(llama1b("fp32", withHead * 4), "wasm");
     expect(message).toMatch(/^wasm: this fp32 checkpoint needs about \d+\.\d GiB/);
     expect(message).toMatch(/above the 4\.0 GiB a WASM heap can address/);
-    expect(message).toMatch(/--quant q8 \(about \d\.\d GiB\) or --quant q4 \(about \d\.\d GiB\)/);
+    expect(message).toMatch(
+      /--quant q8 \(about \d\.\d GiB\) or --quant i8 \(about \d\.\d GiB\) or --quant q4 \(about \d\.\d GiB\)/,
+    );
     expect(message).not.toMatch(/--dtype fp16/);
   });
 
@@ -53,6 +55,16 @@ describe("the WASM memory ceiling", () => {
     const q4 = llama1b("q4", withHead * 0.71);
     expect(wasmMemoryRefusal(q4, "wasm")).toBeNull();
     expect(wasmMemoryEstimate(q4).total).toBeLessThan(3 * 2 ** 30);
+  });
+
+  it("admits the i8 1.2B checkpoint: int8 linear layers, a q8 embedding, both copies in the heap", () => {
+    // int8 codes for every linear weight incl. the untied head copy, the embedding at 8 bits +
+    // a float32 scale and a zero point per 32 (1.16 bytes per weight).
+    const i8 = llama1b("i8", PARAMETERS + EMBEDDING * 1.16);
+    expect(wasmMemoryRefusal(i8, "wasm")).toBeNull();
+    expect(wasmMemoryEstimate(i8).weightBytes).toBeGreaterThan(
+      wasmMemoryEstimate(llama1b("q4", withHead * 0.71)).weightBytes,
+    );
   });
 
   it("a q4 checkpoint that is still too large is told to use node", () => {

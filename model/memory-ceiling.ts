@@ -23,7 +23,8 @@ export interface MemoryEstimate {
 /**
  * Estimated peak heap use of a checkpoint on onnxruntime-web. The graph files are copied into
  * the heap; fp16 weights are cast to fp32 by the graph, which the optimizer folds into a second,
- * fp32 copy (3× the fp16 bytes); MatMulNBits repacks its codes for the kernel (2× the file).
+ * fp32 copy (3× the fp16 bytes); MatMulNBits and DynamicQuantizeMatMul repack their codes for
+ * the kernel (2× the file).
  */
 export function wasmMemoryEstimate(manifest: Manifest): MemoryEstimate {
   const graphs = [manifest.graphs.prelude, manifest.graphs.block, manifest.graphs.coda];
@@ -31,19 +32,26 @@ export function wasmMemoryEstimate(manifest: Manifest): MemoryEstimate {
     (n, g) => n + (g ? g.bytes + (g.externalData?.bytes ?? 0) : 0),
     0,
   );
-  const factor = { fp32: 1, fp16: 3, q8: 2, q4: 2 }[manifest.dtype];
+  const factor = { fp32: 1, fp16: 3, q8: 2, i8: 2, q4: 2 }[manifest.dtype];
   const weightBytes = fileBytes * factor;
   const workingBytes = workingMemory(manifest);
   return { weightBytes, workingBytes, total: weightBytes + workingBytes };
 }
 
-/** The same checkpoint's estimate had it been exported with `--quant q8|q4` (block size 32). */
-export function quantizedEstimate(manifest: Manifest, bits: 4 | 8): number {
-  // Per weight: the code, a float32 scale and a zero point per 32 weights; norms are negligible.
-  const bytesPerWeight = bits / 8 + 4 / 32 + bits / 8 / 32;
+/** Quantized exports the refusal can name, most precise first. */
+type QuantDtype = "q8" | "i8" | "q4";
+
+/** The same checkpoint's estimate had it been exported with `--quant q8|i8|q4` (block size 32). */
+export function quantizedEstimate(manifest: Manifest, quant: QuantDtype): number {
+  // Per weight: the code and (q8/q4) a float32 scale and a zero point per 32 weights; i8 has one
+  // scale per output column and a q8 embedding; norms are negligible.
+  const blockBytes = (bits: number) => bits / 8 + 4 / 32 + bits / 8 / 32;
   const { total, embedding } = manifest.parameters;
   const tiedHead = manifest.architecture.tie_word_embeddings ? embedding : 0;
-  const stored = (total + tiedHead) * bytesPerWeight;
+  const stored =
+    quant === "i8"
+      ? (total - embedding + tiedHead) * 1 + embedding * blockBytes(8)
+      : (total + tiedHead) * blockBytes(quant === "q8" ? 8 : 4);
   return stored * 2 + workingMemory(manifest);
 }
 
@@ -65,13 +73,13 @@ export function wasmMemoryRefusal(manifest: Manifest, backend: string): string |
     `${backend}: this ${manifest.dtype} checkpoint needs about ${gib(estimate.total)} in onnxruntime-web's heap ` +
     `(weights as loaded ${gib(estimate.weightBytes)}, working memory ${gib(estimate.workingBytes)}), ` +
     `above the ${gib(WASM_HEAP_BYTES)} a WASM heap can address`;
-  const fits = ([8, 4] as const)
-    .map((bits) => ({ bits, bytes: quantizedEstimate(manifest, bits) }))
-    .filter(({ bits, bytes }) => bytes <= WASM_HEAP_BYTES && `q${bits}` !== manifest.dtype);
+  const fits = (["q8", "i8", "q4"] as const)
+    .map((quant) => ({ quant, bytes: quantizedEstimate(manifest, quant) }))
+    .filter(({ quant, bytes }) => bytes <= WASM_HEAP_BYTES && quant !== manifest.dtype);
   if (manifest.dtype === "q4" || fits.length === 0) {
     return `${need}; it is too large for WASM even at 4 bits: run it with --backend node`;
   }
-  const options = fits.map(({ bits, bytes }) => `--quant q${bits} (about ${gib(bytes)})`);
+  const options = fits.map(({ quant, bytes }) => `--quant ${quant} (about ${gib(bytes)})`);
   return `${need}; export it again with ${options.join(" or ")}, or run it with --backend node`;
 }
 

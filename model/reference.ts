@@ -12,6 +12,12 @@ export interface ReferenceOptions {
    * are numbered from 0, as transformers' generate does; logits at padded positions mean nothing.
    */
   attentionMask?: readonly number[];
+  /**
+   * Quantize the input of every linear layer as onnxruntime's DynamicQuantizeMatMul does (the
+   * whole [t, in] input per tensor to uint8 by ONNX DynamicQuantizeLinear) before the product:
+   * the i8 graphs' arithmetic, given their dequantized weights.
+   */
+  int8Activations?: boolean;
 }
 
 /** Logits [t, vocab] for every position of `ids`. */
@@ -28,7 +34,8 @@ export function referenceLogits(
     throw new RangeError(`attentionMask has ${mask.length} entries for ${t} tokens`);
   }
   const rope = ropeTables(dims, positionIds(mask));
-  const attend: AttentionContext = { rope, mask };
+  const linear = options.int8Activations ? int8ActivationLinear : floatLinear;
+  const attend: AttentionContext = { rope, mask, linear };
 
   let x: Float32Array = new Float32Array(t * h);
   for (let p = 0; p < t; p++) {
@@ -127,6 +134,8 @@ export interface RopeTables {
 interface AttentionContext {
   rope: RopeTables;
   mask: readonly number[];
+  /** The product every linear layer computes (float, or with int8-quantized inputs). */
+  linear: Linear;
 }
 
 /** cumsum(mask) - 1, padding at 0: the position_ids transformers' generate builds. */
@@ -160,6 +169,7 @@ function decoderLayer(
   context: AttentionContext,
 ): Float32Array {
   const h = dims.hiddenSize;
+  const { linear } = context;
   const norm = (v: Float32Array, w: Float32Array) => rmsNorm(v, t, h, w, dims.rmsNormEps);
   const mlp = (v: Float32Array) => {
     const gate = linear(v, t, h, layer.gate, dims.intermediateSize);
@@ -190,7 +200,7 @@ function attention(
   x: Float32Array,
   t: number,
   dims: ModelDims,
-  { rope, mask }: AttentionContext,
+  { rope, mask, linear }: AttentionContext,
 ): Float32Array {
   const { numHeads, numKvHeads, headDim, hiddenSize: h } = dims;
   let q = linear(x, t, h, layer.q, numHeads * headDim);
@@ -284,8 +294,10 @@ function rmsNorm(
   return out;
 }
 
+type Linear = typeof floatLinear;
+
 /** x [t, inDim] times Wᵀ where W is [outDim, inDim] (the Hugging Face layout). */
-function linear(
+function floatLinear(
   x: Float32Array,
   t: number,
   inDim: number,
@@ -303,6 +315,39 @@ function linear(
     }
   }
   return out;
+}
+
+/**
+ * floatLinear of x quantized and dequantized per tensor by ONNX DynamicQuantizeLinear: scale =
+ * (max(0, max x) − min(0, min x)) / 255, zero point = round(−min / scale) clamped to 0..255,
+ * q = clamp(round(x / scale) + zero point), both rounding half to even; x ≈ (q − zero point) · scale.
+ */
+function int8ActivationLinear(
+  x: Float32Array,
+  t: number,
+  inDim: number,
+  w: Float32Array,
+  outDim: number,
+): Float32Array {
+  let lo = 0;
+  let hi = 0;
+  for (const v of x) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const scale = Math.fround((hi - lo) / 255);
+  if (scale === 0) return floatLinear(x, t, inDim, w, outDim);
+  const clamp = (q: number) => Math.min(255, Math.max(0, q));
+  const zeroPoint = clamp(roundHalfEven(-lo / scale));
+  const dequantized = x.map(
+    (v) => (clamp(roundHalfEven(v / scale) + zeroPoint) - zeroPoint) * scale,
+  );
+  return floatLinear(dequantized, t, inDim, w, outDim);
+}
+
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 function concatState(state: Float32Array, e: Float32Array, t: number, h: number): Float32Array {

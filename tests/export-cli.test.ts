@@ -146,6 +146,18 @@ describe("evals export from the command line", () => {
       ["--split", "2,3,2"],
       /needs 7 layers but the model has 5/,
     ],
+    [
+      "an accuracy level MatMulNBits lacks",
+      () => stories260kDir,
+      ["--quant", "q8", "--accuracy-level", "7"],
+      /--accuracy-level 7: MatMulNBits takes 0 \(kernel default\), 1 .* or 4 \(int8\)/,
+    ],
+    [
+      "an accuracy level for i8",
+      () => stories260kDir,
+      ["--quant", "i8", "--accuracy-level", "4"],
+      /--accuracy-level applies to --quant q8\|q4, not to i8/,
+    ],
   ];
 
   it.each(cases)("refuses %s with one line and exit 2", async (_, makeSource, extra, message) => {

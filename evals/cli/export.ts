@@ -1,5 +1,6 @@
 // `evals export`: a Hugging Face Llama or raven checkpoint (or a random preset) → recurrent checkpoint.
 import { type Command, Option } from "commander";
+import { quantSpecOf } from "../../model/export.ts";
 import { exportModel } from "../../model/export-model.ts";
 import { DEFAULT_FIDELITY_PROMPTS, DEFAULT_FIDELITY_TOKENS } from "../../model/fidelity.ts";
 import { RANDOM_PRESETS } from "../../model/random.ts";
@@ -42,10 +43,14 @@ export function registerExportCommand(program: Command): void {
     .addOption(
       new Option(
         "--quant <bits>",
-        "block-quantized weights for the browser (MatMulNBits; replaces --dtype)",
-      ).choices(["q8", "q4"]),
+        "quantized weights for the browser (q8|q4: MatMulNBits; i8: DynamicQuantizeMatMul, fast on CPU/WASM; replaces --dtype)",
+      ).choices(["q8", "i8", "q4"]),
     )
     .option("--quant-block-size <n>", "weights per quantization block along K (default 32)")
+    .option(
+      "--accuracy-level <n>",
+      "q8|q4: MatMulNBits accuracy_level 0-4 (default 0; 4 = int8 activations, fast q8 on node, less exact)",
+    )
     .addOption(
       new Option(
         "--operators <set>",
@@ -56,7 +61,7 @@ export function registerExportCommand(program: Command): void {
     )
     .option(
       "--fidelity-prompts <n>",
-      "lossy exports (fp16, q8, q4): GSM8K prompts to compare with fp32 on (0 skips)",
+      "lossy exports (fp16, q8, i8, q4): GSM8K prompts to compare with fp32 on (0 skips)",
       String(DEFAULT_FIDELITY_PROMPTS),
     )
     .option(
@@ -71,6 +76,16 @@ export function registerExportCommand(program: Command): void {
       }
       const started = performance.now();
       const dtype = quantDtype(options);
+      const quantBlockSize =
+        options.quantBlockSize === undefined
+          ? undefined
+          : parseInteger(options.quantBlockSize, "--quant-block-size");
+      const accuracyLevel =
+        options.accuracyLevel === undefined
+          ? undefined
+          : parseInteger(options.accuracyLevel, "--accuracy-level");
+      // Bad quantization options fail before the fidelity note, so the error is the only line.
+      quantSpecOf(dtype, quantBlockSize, accuracyLevel);
       const fidelity = {
         prompts: parseInteger(options.fidelityPrompts, "--fidelity-prompts", 0),
         tokens: parseInteger(options.fidelityTokens, "--fidelity-tokens", 1),
@@ -91,10 +106,8 @@ export function registerExportCommand(program: Command): void {
         adapter: options.adapter,
         seed: parseInteger(options.seed, "--seed"),
         dtype,
-        quantBlockSize:
-          options.quantBlockSize === undefined
-            ? undefined
-            : parseInteger(options.quantBlockSize, "--quant-block-size"),
+        quantBlockSize,
+        accuracyLevel,
         operators: options.operators,
         fidelity,
         onNote: (line) => process.stderr.write(`note: ${line}\n`),
@@ -125,8 +138,8 @@ export function registerExportCommand(program: Command): void {
 
 function quantDtype(options: {
   dtype: string;
-  quant?: "q8" | "q4";
-}): "fp32" | "fp16" | "q8" | "q4" {
+  quant?: "q8" | "i8" | "q4";
+}): "fp32" | "fp16" | "q8" | "i8" | "q4" {
   if (!options.quant) return options.dtype as "fp32" | "fp16";
   if (options.dtype !== "fp32") {
     throw new EvalsError(`give --quant ${options.quant} or --dtype ${options.dtype}, not both`);

@@ -5,7 +5,7 @@ import type { Dtype } from "../../model/manifest.ts";
 import { mcnemarExact } from "../stats/mcnemar.ts";
 
 /** Most precise first: the reference side of a comparison is the earlier one. */
-export const PRECISION_ORDER: readonly Dtype[] = ["fp32", "fp16", "q8", "q4"];
+export const PRECISION_ORDER: readonly Dtype[] = ["fp32", "fp16", "q8", "i8", "q4"];
 
 export interface PrecisionCostRow {
   task: string;

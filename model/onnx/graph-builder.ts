@@ -3,19 +3,25 @@
 
 import { floatToHalf } from "./half.ts";
 import { DataType, type NodeProto, onnx, type TensorProto, type ValueInfoProto } from "./proto.ts";
-import { type QuantBits, quantizeBlockwise } from "./quantize.ts";
+import { type QuantBits, quantizeBlockwise, quantizeColumnsSymmetric } from "./quantize.ts";
 import type { FloatStorage, WeightSink } from "./weight-sink.ts";
 
 export const OPSET = 17;
 /**
- * onnxruntime's contrib operators: MatMulNBits and GatherBlockQuantized (quantized graphs),
- * SkipSimplifiedLayerNormalization and RotaryEmbedding (fused graphs).
+ * onnxruntime's contrib operators: MatMulNBits, DynamicQuantizeMatMul and GatherBlockQuantized
+ * (quantized graphs), SkipSimplifiedLayerNormalization and RotaryEmbedding (fused graphs).
  */
 export const MS_DOMAIN = "com.microsoft";
 
-/** Block-wise weight quantization of a graph's linear layers (model/graphs.md). */
+/** Weight quantization of a graph's linear layers and embedding (model/graphs.md). */
 export interface QuantSpec {
+  /**
+   * `MatMulNBits` (q8/q4: block-wise codes, default) or `DynamicQuantizeMatMul` (i8: int8 weights
+   * with one scale per output column, activations quantized per call).
+   */
+  linear?: "MatMulNBits" | "DynamicQuantizeMatMul";
   bits: QuantBits;
+  /** Weights per block of MatMulNBits and of the GatherBlockQuantized embedding. */
   blockSize: number;
   /**
    * MatMulNBits' `accuracy_level`: the lowest precision the kernel may compute in (0 the kernel's
@@ -154,6 +160,24 @@ export class GraphBuilder {
       block_size: blockSize,
       accuracy_level: accuracyLevel,
     });
+  }
+
+  /**
+   * x [.., K] · Wᵀ with W [N, K] quantized to int8 per output column (symmetric, no zero point):
+   * one `DynamicQuantizeMatMul` node, B = the codes of Wᵀ [K, N], b_scale [N].
+   */
+  int8MatMul(x: string, name: string, w: Float32Array, n: number, k: number): string {
+    const q = quantizeColumnsSymmetric(w, n, k);
+    const codes = new Uint8Array(q.codes.buffer, q.codes.byteOffset, q.codes.byteLength);
+    return this.contribOp(
+      "DynamicQuantizeMatMul",
+      [
+        x,
+        this.raw(name, codes, [k, n], DataType.INT8),
+        this.raw(`${name}.scales`, bytesOf(q.scales), [n], DataType.FLOAT),
+      ],
+      {},
+    );
   }
 
   /**

@@ -100,3 +100,33 @@ function setPacked(
   const at = rowOffset + (index >> 1);
   out[at] = index & 1 ? (out[at] & 0x0f) | (value << 4) : (out[at] & 0xf0) | value;
 }
+
+/** int8 weights of `DynamicQuantizeMatMul` (model/graphs.md, "int8 graphs"). */
+export interface ColumnQuantized {
+  /** Codes of Wᵀ, [K, N] row-major (the operator's B), each in −127..127. */
+  codes: Int8Array;
+  /** One scale per output column n, [N]. */
+  scales: Float32Array;
+}
+
+/**
+ * Quantizes W [N, K] (Hugging Face's [out, in] layout) to int8, symmetric, one scale per output
+ * row n (a column of the operator's B = Wᵀ): scale = max |w| / 127 stored as float32 (1 for an
+ * all-zero row), q = round(w / scale) rounding half away from zero, so −127..127 and 0 exact.
+ */
+export function quantizeColumnsSymmetric(w: Float32Array, n: number, k: number): ColumnQuantized {
+  if (w.length !== n * k) throw new Error(`expected ${n}×${k} values, got ${w.length}`);
+  const codes = new Int8Array(k * n);
+  const scales = new Float32Array(n);
+  for (let row = 0; row < n; row++) {
+    let max = 0;
+    for (let i = 0; i < k; i++) max = Math.max(max, Math.abs(w[row * k + i]));
+    const scale = Math.fround(max > 0 ? max / 127 : 1);
+    scales[row] = scale;
+    for (let i = 0; i < k; i++) {
+      const q = roundHalfAway(w[row * k + i] / scale);
+      codes[i * n + row] = Math.max(-127, Math.min(127, q));
+    }
+  }
+  return { codes, scales };
+}

@@ -28,10 +28,10 @@ import type {
 } from "../engine/loglikelihood.ts";
 import {
   FP16_COMPUTE_TOLERANCE,
-  FP32_TOLERANCE,
   type NumericTolerance,
   numericCheckConfig,
   numericCheckFailure,
+  numericToleranceOf,
 } from "../engine/numeric-check.ts";
 import { buildEnginePage } from "../page/build.ts";
 import type { BrowserBackend, LoadReport, WebGpuProbe } from "../page/engine-page.ts";
@@ -179,7 +179,7 @@ export class BrowserEngine {
 
   /** Reproduces the manifest's numeric check; a backend that computes other numbers is refused. */
   private async verifyNumerics(checkpointDir: string): Promise<void> {
-    const failure = await this.numericFailure(FP32_TOLERANCE);
+    const failure = await this.numericFailure(numericToleranceOf(this.manifest));
     if (failure) {
       throw new BackendUnavailableError(
         `${this.report.backend} computes different numbers than onnxruntime-node on ${checkpointDir} (${failure}); ` +

@@ -67,6 +67,27 @@ describe("which graphs a backend runs", () => {
 });
 
 describe("the numeric check of fp16-compute graphs", () => {
+  it("an i8 checkpoint on webgpu: the reason says its linear layers run on the CPU", () => {
+    const i8: Manifest = {
+      ...manifest,
+      dtype: "i8",
+      variants: undefined,
+      quantization: {
+        bits: 8,
+        block_size: 32,
+        scheme: "symmetric_per_column",
+        linear: "DynamicQuantizeMatMul",
+        embedding: "block",
+      },
+    };
+    const webgpu = chooseGraphVariant(i8, { backend: "webgpu", shaderF16: true });
+    expect(webgpu.variant).toBeNull();
+    expect(webgpu.reason).toMatch(/no WebGPU kernel .*CPU \(WASM\).*use --backend wasm/);
+    expect(chooseGraphVariant(i8, { backend: "wasm", shaderF16: false }).reason).not.toMatch(
+      /WebGPU kernel/,
+    );
+  });
+
   it("passes the fp16-compute graphs' own numbers (WASM) against the fp32-compute check", () => {
     expect(
       numericCheckFailure(manifest.numeric_check!, halfTop5, FP16_COMPUTE_TOLERANCE),

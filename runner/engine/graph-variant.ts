@@ -19,6 +19,15 @@ export interface BackendFeatures {
 }
 
 export function chooseGraphVariant(manifest: Manifest, features: BackendFeatures): GraphChoice {
+  if (features.backend === "webgpu" && manifest.quantization?.linear === "DynamicQuantizeMatMul") {
+    // onnxruntime-web's WebGPU provider has no DynamicQuantizeMatMul kernel (model/graphs.md).
+    return {
+      variant: null,
+      reason:
+        "default graphs, but their i8 linear layers (DynamicQuantizeMatMul) have no WebGPU kernel and run on onnxruntime-web's CPU (WASM) kernels, " +
+        "with copies to and from the GPU: use --backend wasm, or a q4/q8/fp16 export on WebGPU",
+    };
+  }
   if (!manifest.variants?.webgpu_f16) {
     return { variant: null, reason: "default graphs (the checkpoint has no fp16-compute graphs)" };
   }
