@@ -57,6 +57,17 @@ export const QuantizationSchema = z.object({
   accuracy_level: z.number().int().min(0).max(4).optional(),
 });
 
+/**
+ * True when the graphs quantize activations to 8 bits at run time (i8's DynamicQuantizeMatMul,
+ * MatMulNBits at accuracy level 4). Each backend's int8 kernels round differently there, so their
+ * numbers differ by more than float noise (model/graphs.md): results are kept per backend.
+ */
+export function quantizesActivations(
+  quantization: z.infer<typeof QuantizationSchema> | null | undefined,
+): boolean {
+  return quantization?.accuracy_level === 4 || quantization?.linear === "DynamicQuantizeMatMul";
+}
+
 /** Teacher-forced comparison of the exported graphs with the fp32 graphs, per recurrence. */
 export const FidelitySchema = z.object({
   reference: z.literal("fp32"),

@@ -18,6 +18,8 @@ export interface LocalRunContext {
   seed: number;
   /** Fields every record of the run shares besides kv, state init and seed. */
   record: Pick<SampleRecord, "backend" | "dtype" | "adapter" | "runner_version">;
+  /** `keyedBackend(manifest, backend)`: set where the checkpoint's numbers depend on the backend. */
+  keyBackend?: string;
   /** Where finished records go as they finish, and where an interrupted run's come back from. */
   journal?: RunJournal;
   onProgress?: (event: ProgressEvent) => void;
@@ -112,6 +114,7 @@ export async function runTaskBatches<D extends BatchDoc>(
               seed: run.seed,
               kv: run.kv,
               dtype: run.record.dtype,
+              backend: run.keyBackend,
             }),
           ),
         ),

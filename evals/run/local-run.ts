@@ -9,7 +9,7 @@ import { runGenerationTask } from "./generation-run.ts";
 import type { LocalRunContext, ProgressEvent } from "./local-batches.ts";
 import { runLoglikelihoodTask } from "./loglikelihood-run.ts";
 import type { RunResults, SampleRecord } from "./records.ts";
-import { checkpointIdentity } from "./result-key.ts";
+import { checkpointIdentity, keyedBackend } from "./result-key.ts";
 import type { RunJournal } from "./run-journal.ts";
 
 export const RUNNER_VERSION = "evals-local/0.1.0";
@@ -52,6 +52,7 @@ export async function runLocal(options: LocalRunOptions): Promise<RunResults> {
     stateInit: options.stateInit,
     seed: options.seed,
     record: { backend: "node", dtype: manifest.dtype, adapter, runner_version: RUNNER_VERSION },
+    keyBackend: keyedBackend(manifest, "node"),
     journal: options.journal,
     onProgress: options.onProgress,
   };

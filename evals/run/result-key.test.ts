@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../../model/manifest.ts";
 import { checkpointFixture } from "../../worker/testing/manifest-fixture.ts";
-import { checkpointIdentity, type ResultKeyParts, resultKey } from "./result-key.ts";
+import { checkpointIdentity, keyedBackend, type ResultKeyParts, resultKey } from "./result-key.ts";
 
 const hex = (c: string) => c.repeat(64);
 
@@ -36,6 +36,7 @@ const keyChanges: [string, Partial<ResultKeyParts>][] = [
   ["KV strategy", { kv: "shared" }],
   ["dtype", { dtype: "fp16" }],
   ["graph variant (fp16 compute)", { graphVariant: '{"variant":"webgpu_f16","files":[]}' }],
+  ["backend (int8 activations)", { backend: "wasm" }],
 ];
 
 describe("resultKey", () => {
@@ -45,6 +46,33 @@ describe("resultKey", () => {
 
   it("keys the default graphs as before graph variants existed (no graphVariant field)", async () => {
     expect(await resultKey({ ...base, graphVariant: undefined })).toBe(await resultKey(base));
+  });
+
+  it("keys a backend only where it is given, so other keys are what they were", async () => {
+    expect(await resultKey({ ...base, backend: undefined })).toBe(await resultKey(base));
+    expect(await resultKey({ ...base, backend: "node" })).not.toBe(
+      await resultKey({ ...base, backend: "wasm" }),
+    );
+  });
+
+  it("names the backend only for checkpoints that quantize activations at run time", async () => {
+    const { manifest } = await checkpointFixture();
+    const quantized = (quantization: Partial<NonNullable<Manifest["quantization"]>>) => ({
+      ...manifest,
+      quantization: {
+        bits: 8 as const,
+        block_size: 32,
+        scheme: "asymmetric" as const,
+        embedding: "block" as const,
+        ...quantization,
+      },
+    });
+    expect(keyedBackend(manifest, "node")).toBeUndefined();
+    expect(keyedBackend(quantized({}), "node")).toBeUndefined();
+    expect(keyedBackend(quantized({ accuracy_level: 0 }), "wasm")).toBeUndefined();
+    expect(keyedBackend(quantized({ accuracy_level: 4 }), "node")).toBe("node");
+    const i8 = quantized({ scheme: "symmetric_per_column", linear: "DynamicQuantizeMatMul" });
+    expect(keyedBackend(i8, "wasm")).toBe("wasm");
   });
 
   it("does not depend on the order dataset files are listed in", async () => {

@@ -1,7 +1,11 @@
 // DESIGN §7 result key: sha256 over everything that can change a completion. A result is reused
 // only when its key matches, so a byte left out here lets one checkpoint's samples leak into
 // another's run (two exports that differ only in `block.onnx.data` once did).
-import type { GraphVariantName, Manifest } from "../../model/manifest.ts";
+import {
+  type GraphVariantName,
+  type Manifest,
+  quantizesActivations,
+} from "../../model/manifest.ts";
 import { canonicalJson, sha256Hex } from "../tasks/render.ts";
 
 export interface ResultKeyParts {
@@ -29,17 +33,29 @@ export interface ResultKeyParts {
    * the default graphs, so their keys are what they were before variants existed.
    */
   graphVariant?: string;
+  /**
+   * The backend that computed the result, for checkpoints whose numbers depend on it
+   * (`quantizesActivations`): a node result is then never reused for a WASM one. Absent
+   * otherwise, so every other key is what it was before.
+   */
+  backend?: string;
 }
 
 export function resultKey(parts: ResultKeyParts): Promise<string> {
-  const { graphVariant, ...rest } = parts;
+  const { graphVariant, backend, ...rest } = parts;
   return sha256Hex(
     canonicalJson({
       ...rest,
       datasetFiles: [...parts.datasetFiles].sort(),
       ...(graphVariant ? { graphVariant } : {}),
+      ...(backend ? { backend } : {}),
     }),
   );
+}
+
+/** The `backend` part of a result key: the backend's name where the checkpoint needs it. */
+export function keyedBackend(manifest: Manifest, backend: string): string | undefined {
+  return quantizesActivations(manifest.quantization) ? backend : undefined;
 }
 
 /** A graph variant as a result key names it: its name and the hashes of its graph files. */

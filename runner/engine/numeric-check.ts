@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EvalsError } from "../../evals/errors.ts";
 import { type Checkpoint, readCheckpoint } from "../../model/checkpoint.ts";
-import { MANIFEST_FILE, type Manifest } from "../../model/manifest.ts";
+import { MANIFEST_FILE, type Manifest, quantizesActivations } from "../../model/manifest.ts";
 import { NonFiniteValueError } from "./errors.ts";
 import { type GenerationConfig, generateBatch } from "./generate.ts";
 import { openNodeModel } from "./node-sessions.ts";
@@ -75,9 +75,7 @@ export const INT8_ACTIVATION_TOLERANCE: NumericTolerance = { atol: 0.5, rtol: 0.
 
 /** The tolerance a backend computing a checkpoint's default graphs reproduces its check to. */
 export function numericToleranceOf(manifest: Manifest): NumericTolerance {
-  const q = manifest.quantization;
-  const int8Activations = q?.accuracy_level === 4 || q?.linear === "DynamicQuantizeMatMul";
-  return int8Activations ? INT8_ACTIVATION_TOLERANCE : FP32_TOLERANCE;
+  return quantizesActivations(manifest.quantization) ? INT8_ACTIVATION_TOLERANCE : FP32_TOLERANCE;
 }
 
 /** Describes how `top5` departs from the manifest's check, or returns null when it agrees. */

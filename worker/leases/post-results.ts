@@ -2,7 +2,7 @@
 // siblings), validated against it, scored here, stored once per (run, task, doc, r). The insert itself re-checks the lease inside the same transaction, so a
 // runner whose lease just expired cannot slip results in after another runner took the shard.
 import type { z } from "zod";
-import { graphVariantIdentity } from "../../evals/run/result-key.ts";
+import { graphVariantIdentity, keyedBackend } from "../../evals/run/result-key.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Env } from "../env.ts";
 import { badRequest } from "../http-error.ts";
@@ -110,6 +110,7 @@ export async function postResults(
         result.recurrences,
         { docHash: doc.doc_hash, promptHash: doc.prompt_hash },
         variant === "default" ? undefined : graphVariantIdentity(manifest, variant),
+        keyedBackend(manifest, result.backend),
       );
       const { record, correct } =
         task.kind === "generate"

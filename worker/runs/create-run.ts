@@ -426,6 +426,8 @@ export function sampleKey(
   doc: { docHash: string; promptHash: string },
   /** `graphVariantIdentity` of the graph variant that computed the result, if not the default. */
   graphVariant?: string,
+  /** `keyedBackend`: the computing backend, where the checkpoint's numbers depend on it. */
+  backend?: string,
 ): Promise<string> {
   return resultKey({
     checkpoint,
@@ -443,6 +445,7 @@ export function sampleKey(
     kv: config.kv,
     dtype: config.dtype ?? "fp32",
     graphVariant,
+    backend,
   });
 }
 

@@ -69,3 +69,40 @@ describe("result identity", () => {
     expect(detail.reused_from).toEqual([]);
   });
 });
+
+describe("result identity of checkpoints that quantize activations", () => {
+  it("keeps each backend's samples apart: int8 kernels round differently on node and WASM", async () => {
+    const submit = await makeToken("submit");
+    const runner = await makeToken("runner", "i8-runner", true);
+    await registerGsm8k(submit);
+    const fixture = await checkpointFixture("i8", 256);
+    fixture.manifest.dtype = "i8";
+    fixture.manifest.quantization = {
+      bits: 8,
+      block_size: 32,
+      scheme: "symmetric_per_column",
+      linear: "DynamicQuantizeMatMul",
+      embedding: "block",
+    };
+    const checkpoint = await registerCheckpoint(submit, fixture);
+    const world = { submit, runner, runner2: runner, trusted: runner, checkpoint };
+    const keysBy = async (backend: "node" | "wasm") => {
+      const run = await createRun(world);
+      expect(run.reused_samples).toBe(0);
+      for (let held = await lease(runner); held; held = await lease(runner)) {
+        const results = completions(held, () => backend).map((r) => ({ ...r, backend }));
+        expect((await postResults(runner, held.lease_id, results)).status).toBe(200);
+      }
+      const page = await expectJson<SamplePage>(200, "GET", `/api/runs/${run.id}/samples`, {
+        token: submit,
+      });
+      expect(page.samples).toHaveLength(12);
+      return new Map(page.samples.map((s) => [s.doc_id, s.key]));
+    };
+    const onNode = await keysBy("node");
+    // The same run again is computed again (its runner's backend is unknown when it is created),
+    // and a WASM runner's samples get keys of their own.
+    const onWasm = await keysBy("wasm");
+    for (const [doc, key] of onNode) expect(onWasm.get(doc)).not.toBe(key);
+  });
+});
