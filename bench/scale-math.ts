@@ -188,7 +188,7 @@ export interface MeasuredShape {
 /**
  * Costs on this machine from shapes timed at two r's and two batch sizes: each time is affine in
  * r (fixed + r × per-iteration) and linear between the two batch sizes (rows in between
- * interpolate); a decode step at a longer context than the one timed adds the extra KV bytes at
+ * interpolate, never below the smaller batch's time); a decode step at a longer context than the one timed adds the extra KV bytes at
  * `bandwidth`; a prefill is proportional to its positions (rows × length), quadratic attention ignored.
  */
 export function measuredCosts(
@@ -219,8 +219,9 @@ export function measuredCosts(
   const positionsB = bB * shape(rA, bB).promptTokens;
   const context = shape(rA, bA).context;
   return {
+    // More rows never cost less: a batch that timed faster than a smaller one is noise.
     decodeStep: (r, rows, at) =>
-      line(bA, stepA.at(r), bB, stepB.at(r))(rows) +
+      Math.max(stepA.at(r), line(bA, stepA.at(r), bB, stepB.at(r))(rows)) +
       kvBytesAt(bytes, r, rows, Math.max(0, at - context)) / bandwidth,
     // Through the larger prefill (the more compute-bound one), never below the smaller's time:
     // a line through two noisy short prefills can slope the wrong way over thousands of positions.

@@ -3,7 +3,7 @@
 //  1. decode tokens/s and peak RSS on onnxruntime-node fp32 and q4 and onnxruntime-web WASM q4
 //     (inside Node: the browser runner's kernels), at r = 1, 4 and batch 1, 8, each engine setting
 //     in a process of its own so its peak RSS is its own. WASM q4 dequantizes every weight on
-//     every call (~15–40 s a step), so it times one step at r = 1 and derives r = 4 from the
+//     every call (10–20 s a step on a loaded 2-core machine), so it times one step at r = 1 and derives r = 4 from the
 //     per-graph times of that step (prelude + 4 × block + coda), marked `*`.
 //  2. weight bytes streamed per second (the bytes one step reads, the block's r times, gathered
 //     embedding rows left out, ÷ step time) against this machine's memory bandwidth, measured here
@@ -346,7 +346,7 @@ console.log(
 );
 console.log(
   `   this machine, ${label}: step times of section 1, affine in r from r = 1, 4 (r = 16, 32 extrapolated), ` +
-    `rows between batch 1 and 8 interpolated, longer contexts' KV read at ${gbs(bandwidth.best)} GB/s, prefill linear in positions`,
+    `rows between batch 1 and 8 interpolated, longer contexts' KV read at ${gbs(bandwidth.best)} GB/s, prefill proportional to positions`,
 );
 const days = (s: number) => f(s / 86400, 1);
 console.log(
