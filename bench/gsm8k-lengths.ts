@@ -27,7 +27,14 @@ export async function taskLengths(
   taskName: string,
   tokenizer: PromptTokenizer,
   limit?: number,
-): Promise<{ docs: DocLengths[]; maxGenToks: number; stop: string; numFewshot: number }> {
+): Promise<{
+  docs: DocLengths[];
+  maxGenToks: number;
+  stop: string;
+  numFewshot: number;
+  /** Characters per prompt token over all prompts (how coarse the tokenizer is). */
+  charsPerToken: number;
+}> {
   const task = getTask(taskName);
   const data = await loadTaskData(task);
   const requests = await buildRequests(task, data.docs, data.fewshotPool, { limit });
@@ -40,5 +47,13 @@ export async function taskLengths(
       generated: Math.min(task.maxGenToks, tokenizer.encodeText(written, false).length),
     };
   });
-  return { docs, maxGenToks: task.maxGenToks, stop, numFewshot: task.defaultNumFewshot };
+  const chars = requests.reduce((n, r) => n + r.prompt.length, 0);
+  const tokens = docs.reduce((n, d) => n + d.prompt, 0);
+  return {
+    docs,
+    maxGenToks: task.maxGenToks,
+    stop,
+    numFewshot: task.defaultNumFewshot,
+    charsPerToken: chars / tokens,
+  };
 }

@@ -21,7 +21,10 @@ export interface MeasureSpec {
   promptTokens: number;
   /** Decode steps timed per (r, batch), after the prefill. */
   steps: number;
-  /** Forward (no cache) and one decode step at each prefix length, batch 1, per r; median of `repeats`. */
+  /**
+   * A forward (no cache) at each prefix length, then the median of 3 decode steps on its cache,
+   * batch 1, per r; the median of `repeats` such runs.
+   */
   prefixes: { recurrences: number[]; lengths: number[]; repeats: number } | null;
 }
 
@@ -180,11 +183,15 @@ export async function measure(spec: MeasureSpec): Promise<MeasureResult> {
       for (let k = 0; k < spec.prefixes!.repeats; k++) {
         const cache = model.newCache(1, "full", r);
         const prefill = await timedStep(model, ms, r, 1, n, cache);
-        times.push([prefill.seconds, (await timedStep(model, ms, r, 1, 1, cache)).seconds]);
+        // The median of three steps: the first after a prefill can pay for new buffer shapes.
+        const steps = [];
+        for (let k = 0; k < 3; k++)
+          steps.push((await timedStep(model, ms, r, 1, 1, cache)).seconds);
+        times.push([prefill.seconds, median(steps)]);
         model.releaseCache(cache);
       }
       forward.push({ n, seconds: median(times.map((t) => t[0])) });
-      decode.push({ t: n, seconds: median(times.map((t) => t[1])) });
+      decode.push({ t: n + 1, seconds: median(times.map((t) => t[1])) });
     }
     prefixes.push({ r, forward, decode });
   }

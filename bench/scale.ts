@@ -3,8 +3,8 @@
 //  1. decode tokens/s and peak RSS on onnxruntime-node fp32 and q4 and onnxruntime-web WASM q4
 //     (inside Node: the browser runner's kernels), at r = 1, 4 and batch 1, 8, each engine setting
 //     in a process of its own so its peak RSS is its own. WASM q4 dequantizes every weight on
-//     every call (10–20 s a step on a loaded 2-core machine), so it times one step at r = 1 and derives r = 4 from the
-//     per-graph times of that step (prelude + 4 × block + coda), marked `*`.
+//     every call (10–20 s a step on a loaded 2-core machine), so it times one step at r = 1 and
+//     derives r = 4 from the per-graph times of that step (prelude + 4 × block + coda), marked `*`.
 //  2. weight bytes streamed per second (the bytes one step reads, the block's r times, gathered
 //     embedding rows left out, ÷ step time) against this machine's memory bandwidth, measured here
 //     by a large typed-array copy and sum on 1 and 2 threads.
@@ -26,8 +26,10 @@
 //   [--kv-lengths 32,96,160] [--task gsm8k_cot_sean] [--tokenizer DIR] [--gpu-name NAME]
 //   [--gpu-bandwidth 3.35e12] [--gpu-tflops 989] [--label TEXT]
 // Either checkpoint may be left out (its rows are skipped). --quick: node and WASM at 1 thread,
-// 2 timed steps, kv lengths 32,160. --tokenizer: a folder with a real tokenizer.json (the random
-// checkpoints' byte tokenizer would count one token per byte); default the stories260k tokenizer.
+// 2 timed steps, kv lengths 32,160. --tokenizer: a folder with the tokenizer.json of the model
+// family meant (the random checkpoints' byte tokenizer would count one token per byte); the
+// default, stories260k's 512-piece BPE, counts more tokens than a 128k-vocabulary Llama-3
+// tokenizer would, so its lengths overstate the run (the table prints characters per token).
 // The default invocation takes about 12 minutes on a loaded 2-core machine.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -342,7 +344,8 @@ console.log(
   `\n4. A whole ${values.task} run: ${docs.length} documents (${lengths.numFewshot}-shot), r = ${SWEEP.join(", ")} ` +
     `swept as evals local does (one prefill per batch at r = ${Math.max(...SWEEP)}); prompts ${Math.min(...docs.map((d) => d.prompt))}–${Math.max(...docs.map((d) => d.prompt))} tokens ` +
     `(mean ${f(mean(docs.map((d) => d.prompt)), 0)}), generation mean ${f(mean(docs.map((d) => d.generated)), 0)} ` +
-    `(reference solution + "${lengths.stop}", cap ${lengths.maxGenToks}) in the tokenizer of ${values.tokenizer}`,
+    `(reference solution + "${lengths.stop}", cap ${lengths.maxGenToks}) in the tokenizer of ${values.tokenizer} ` +
+    `(${f(lengths.charsPerToken)} characters per token)`,
 );
 console.log(
   `   this machine, ${label}: step times of section 1, affine in r from r = 1, 4 (r = 16, 32 extrapolated), ` +
