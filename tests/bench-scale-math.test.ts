@@ -123,6 +123,9 @@ describe("projecting a run", () => {
     // A batch of 8 timed faster than a batch of 1 is noise: 4 rows cost what 1 row did.
     const noisy = shapes.map((s) => (s.batch === 8 ? { ...s, stepSeconds: 1 } : s));
     expect(measuredCosts(noisy, bytes, 1000).decodeStep(4, 4, 8)).toBeCloseTo(9, 9);
+    // An r = 4 prefill timed faster than r = 1 is noise too: every r costs what r = 1 did.
+    const flat = shapes.map((s) => (s.r === 4 ? { ...s, prefillSeconds: 0.5 * s.batch } : s));
+    expect(measuredCosts(flat, bytes, 1000).prefill(32, 8, 8)).toBeCloseTo(8, 9);
   });
 });
 
