@@ -1,27 +1,20 @@
 // Wasted row-steps of batched generation on real GSM8K lengths: prompts batched in dataset order
 // or by length, finished rows kept in the batch or dropped (runner/engine/generate.ts drops them).
-// Prompt lengths are the gsm8k_cot_sean prompts (8-shot) under the stories260k Llama tokenizer;
-// as each row's generation length, the gold solution's token count plus a stop, capped at the
-// task's max_gen_toks (a model that writes a solution as long as the reference).
+// Prompt lengths are the gsm8k_cot_sean prompts under the stories260k Llama tokenizer; as each
+// row's generation length, the task's target for the document followed by the stop string, capped
+// at the task's max_gen_toks (a model that writes a solution as long as the reference).
 // Counted, not timed: a decode row-step is one row through prelude, r blocks and coda for one
 // token; a prefill position is one (row, prompt position), padding included.
 // Usage: npx tsx bench/batch-waste.ts [--limit 1319]
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadTaskData } from "../evals/data/datasets.ts";
-import { getTask } from "../evals/tasks/registry.ts";
-import { buildRequests } from "../evals/tasks/render.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
 import { batchesByLength } from "../runner/engine/length-batches.ts";
 import { PromptTokenizer } from "../runner/engine/tokenizer.ts";
+import { taskLengths } from "./gsm8k-lengths.ts";
 
 const { values } = parseArgs({ options: { limit: { type: "string", default: "1319" } } });
-const task = getTask("gsm8k_cot_sean");
-const data = await loadTaskData(task);
-const requests = await buildRequests(task, data.docs, data.fewshotPool, {
-  limit: Number(values.limit),
-});
 const read = (name: string) => JSON.parse(readFileSync(join(stories260kDir, name), "utf8"));
 const tokenizer = new PromptTokenizer(read("tokenizer.json"), read("tokenizer_config.json"), {
   bos_token_id: 1,
@@ -29,10 +22,9 @@ const tokenizer = new PromptTokenizer(read("tokenizer.json"), read("tokenizer_co
   pad_token_id: null,
   add_bos_token: true,
 } as never);
-const promptLengths = requests.map((r) => tokenizer.encodePrompt(r.prompt).length);
-const genLengths = requests.map((r) =>
-  Math.min(task.maxGenToks, tokenizer.encodePrompt(` ${r.gold}`).length),
-);
+const { docs } = await taskLengths("gsm8k_cot_sean", tokenizer, Number(values.limit));
+const promptLengths = docs.map((d) => d.prompt);
+const genLengths = docs.map((d) => d.generated);
 
 function count(batches: number[][], dropFinished: boolean) {
   let prefill = 0;
@@ -49,14 +41,14 @@ function count(batches: number[][], dropFinished: boolean) {
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const needed = { prefill: sum(promptLengths), decode: sum(genLengths) };
 console.log(
-  `gsm8k_cot_sean, ${requests.length} documents; prompt tokens ${Math.min(...promptLengths)}–${Math.max(...promptLengths)} ` +
-    `(mean ${(needed.prefill / requests.length).toFixed(0)}), generation ${Math.min(...genLengths)}–${Math.max(...genLengths)} ` +
-    `(mean ${(needed.decode / requests.length).toFixed(0)}); computed ÷ needed (1.00 = no waste)`,
+  `gsm8k_cot_sean, ${docs.length} documents; prompt tokens ${Math.min(...promptLengths)}–${Math.max(...promptLengths)} ` +
+    `(mean ${(needed.prefill / docs.length).toFixed(0)}), generation ${Math.min(...genLengths)}–${Math.max(...genLengths)} ` +
+    `(mean ${(needed.decode / docs.length).toFixed(0)}); computed ÷ needed (1.00 = no waste)`,
 );
 console.log("batch  order    finished rows   decode row-steps   prefill positions");
 for (const size of [4, 8]) {
   const inOrder = batchesByLength(
-    requests.map(() => 0),
+    docs.map(() => 0),
     size,
   );
   const sorted = batchesByLength(promptLengths, size);

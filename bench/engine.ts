@@ -10,7 +10,7 @@ import { exportModel } from "../model/export-model.ts";
 import { flopsForSample } from "../model/flops.ts";
 import { type BackendName, type EngineBackend, openBackend } from "../runner/backends.ts";
 import { openNodeModel } from "../runner/engine/node-sessions.ts";
-import type { RecurrentModel } from "../runner/engine/recurrent-model.ts";
+import { timeRecompute } from "./recompute.ts";
 
 const { values } = parseArgs({
   options: {
@@ -49,30 +49,6 @@ async function timeGeneration(
   await backend.generate(requests.slice(0, 1), { ...config, maxNewTokens: 2 });
   const started = performance.now();
   await backend.generate(requests, config);
-  return (performance.now() - started) / 1000;
-}
-
-async function timeRecompute(model: RecurrentModel, r: number, newTokens: number): Promise<number> {
-  const ids = prompt(0);
-  const started = performance.now();
-  for (let step = 0; step < newTokens; step++) {
-    const n = ids.length;
-    const logits = await model.step(
-      {
-        batch: 1,
-        inputIds: BigInt64Array.from(ids.map(BigInt)),
-        attentionMask: new BigInt64Array(n).fill(1n),
-        positionIds: BigInt64Array.from(ids.map((_, i) => BigInt(i))),
-      },
-      r,
-      model.newCache(1, "full", r),
-      1,
-    );
-    const row = logits.data as Float32Array;
-    let best = 0;
-    for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
-    ids.push(best);
-  }
   return (performance.now() - started) / 1000;
 }
 
@@ -127,7 +103,7 @@ if (BACKENDS.includes("wasm") && BACKENDS.includes("node")) {
 const model = await openNodeModel(checkpoint, { threads: 1 });
 const node = await openBackend(out, "node", { threads: 1 });
 const cached = await timeGeneration(node, 1, 4, 128);
-const recomputed = await timeRecompute(model, 4, 128);
+const recomputed = await timeRecompute(model, prompt(0), 4, 128);
 console.log(
   `node, 1 thread, KV cache vs recompute, 128 new tokens, r = 4: ${cached.toFixed(2)} s vs ${recomputed.toFixed(2)} s → ${(recomputed / cached).toFixed(1)}× faster`,
 );
