@@ -13,7 +13,7 @@ import {
 } from "./precision-cost.ts";
 import type { RunResults, SampleRecord } from "./records.ts";
 
-/** Two runs at different precisions (fp32, fp16, q8, q4), compared without being asked to. */
+/** Two runs at different precisions (fp32, fp16, q8, i8, q4), compared without being asked to. */
 export class PrecisionMismatchError extends EvalsError {}
 
 export interface CheckOptions {
