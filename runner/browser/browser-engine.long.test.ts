@@ -221,6 +221,31 @@ describe("webgpu graph sets and operators", () => {
       await engine.close();
     }
   }, 600_000);
+
+  it("q8 (8-bit MatMulNBits and GatherBlockQuantized) on webgpu computes what onnxruntime-node computes", async () => {
+    const out = join(work, "q8");
+    // The 8-bit kernels are other shaders than the 4-bit ones; one prompt and two tokens cover
+    // prefill and decode without more SwiftShader compiles.
+    await exportModel({ from: stories260kDir, out, dtype: "q8" });
+    await addNumericCheck(out);
+    const engine = await BrowserEngine.open(out, { backend: "webgpu", browser });
+    try {
+      const config: GenerationConfig = {
+        recurrences: 1,
+        maxNewTokens: 2,
+        kv: "full",
+        stateInit: "zeros",
+        stopIds: [],
+        stopStrings: [],
+      };
+      await expectSameAsNode(engine, out, config, GRID.webgpu.prompts.slice(0, 1), {
+        atol: 1e-3,
+        rtol: 1e-3,
+      });
+    } finally {
+      await engine.close();
+    }
+  }, 600_000);
 });
 
 describe("backend preflight", () => {
