@@ -182,13 +182,16 @@ export class GraphBuilder {
       this.op("Max", [absMax, this.float([SMALLEST_NORMAL_FLOAT])]),
       this.float([Math.fround(1 / 127)]),
     ]);
-    const codesOfX = this.op("Cast", [this.op("Round", [this.op("Div", [x, rowScale])])], {
-      to: DataType.INT8,
-    });
-    const product = this.op("Cast", [this.op("MatMulInteger", [codesOfX, b])], {
-      to: DataType.FLOAT,
-    });
-    return this.op("Mul", [this.op("Mul", [product, rowScale]), bScale]);
+    const codesOfX = this.op("Round", [this.op("Div", [x, rowScale])]);
+    // The codes shifted to uint8 with a fixed zero point of 128: the same integer product, but
+    // onnxruntime-node's x64 uint8 × int8 kernel is 6× faster than its int8 × int8 one.
+    const product = this.op("MatMulInteger", [
+      this.op("Cast", [this.op("Add", [codesOfX, this.float([128])])], { to: DataType.UINT8 }),
+      b,
+      this.uint8(128),
+    ]);
+    const productFloat = this.op("Cast", [product], { to: DataType.FLOAT });
+    return this.op("Mul", [this.op("Mul", [productFloat, rowScale]), bScale]);
   }
 
   /**
@@ -228,6 +231,17 @@ export class GraphBuilder {
         dims: [...dims],
         dataType: DataType.INT64,
         int64Data: [...values],
+      }),
+    );
+  }
+
+  /** A uint8 scalar constant, deduplicated by value. */
+  uint8(value: number): string {
+    return this.constant("u8", [value], [], () =>
+      onnx.TensorProto.create({
+        dims: [],
+        dataType: DataType.UINT8,
+        rawData: Uint8Array.of(value),
       }),
     );
   }
