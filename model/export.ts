@@ -177,7 +177,7 @@ export function quantSpecOf(
     }
     // i8: int8 weights per output column; only the embedding is block-quantized, as q8 does.
     if (dtype === "i8") {
-      return { linear: "DynamicQuantizeMatMul", bits: 8, blockSize: DEFAULT_QUANT_BLOCK_SIZE };
+      return { linear: "MatMulInteger", bits: 8, blockSize: DEFAULT_QUANT_BLOCK_SIZE };
     }
     return null;
   }
@@ -207,12 +207,12 @@ const ACCURACY_LEVELS: readonly number[] = [0, 1, 2, 3, 4];
 /** The manifest's `quantization` of a quantized export (model/graphs.md). */
 function quantizationRecord(quant: QuantSpec, hiddenSize: number): Manifest["quantization"] {
   const embedding = embeddingQuantizable(hiddenSize, quant) ? "block" : "fp16";
-  if (quant.linear === "DynamicQuantizeMatMul") {
+  if (quant.linear === "MatMulInteger") {
     return {
       bits: 8,
       block_size: quant.blockSize,
       scheme: "symmetric_per_column",
-      linear: "DynamicQuantizeMatMul",
+      linear: "MatMulInteger",
       embedding,
     };
   }

@@ -46,8 +46,12 @@ export const QuantizationSchema = z.object({
    * column, w ≈ q · scale. A block-quantized embedding is asymmetric in both.
    */
   scheme: z.enum(["asymmetric", "symmetric_per_column"]),
-  /** The linear layers' operator; absent in older manifests = MatMulNBits. */
-  linear: z.enum(["MatMulNBits", "DynamicQuantizeMatMul"]).optional(),
+  /**
+   * The linear layers' operator; absent in older manifests = MatMulNBits. `MatMulInteger` (i8):
+   * activations quantized to int8 per row. `DynamicQuantizeMatMul`: i8 exports of before, whose
+   * activations were quantized per call (a token's numbers depend on its batch).
+   */
+  linear: z.enum(["MatMulNBits", "MatMulInteger", "DynamicQuantizeMatMul"]).optional(),
   /** The embedding table: block-quantized (`GatherBlockQuantized`) or stored in fp16. */
   embedding: z.enum(["block", "fp16"]),
   /**
@@ -58,14 +62,20 @@ export const QuantizationSchema = z.object({
 });
 
 /**
- * True when the graphs quantize activations to 8 bits at run time (i8's DynamicQuantizeMatMul,
- * MatMulNBits at accuracy level 4). Each backend's int8 kernels round differently there, so their
- * numbers differ by more than float noise (model/graphs.md): results are kept per backend.
+ * True when the graphs quantize activations to 8 bits at run time (i8's MatMulInteger and the
+ * older DynamicQuantizeMatMul, MatMulNBits at accuracy level 4). Each backend's float kernels
+ * round a little differently, and where that noise meets an activation on a rounding tie its
+ * int8 code flips, so backends differ by more than float noise (model/graphs.md): results are
+ * kept per backend.
  */
 export function quantizesActivations(
   quantization: z.infer<typeof QuantizationSchema> | null | undefined,
 ): boolean {
-  return quantization?.accuracy_level === 4 || quantization?.linear === "DynamicQuantizeMatMul";
+  return (
+    quantization?.accuracy_level === 4 ||
+    quantization?.linear === "MatMulInteger" ||
+    quantization?.linear === "DynamicQuantizeMatMul"
+  );
 }
 
 /** Teacher-forced comparison of the exported graphs with the fp32 graphs, per recurrence. */

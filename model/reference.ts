@@ -13,9 +13,9 @@ export interface ReferenceOptions {
    */
   attentionMask?: readonly number[];
   /**
-   * Quantize the input of every linear layer as onnxruntime's DynamicQuantizeMatMul does (the
-   * whole [t, in] input per tensor to uint8 by ONNX DynamicQuantizeLinear) before the product:
-   * the i8 graphs' arithmetic, given their dequantized weights.
+   * Quantize the input of every linear layer to int8 per row (per token, symmetric: scale =
+   * max |x_row| / 127) before the product: the i8 graphs' arithmetic, given their dequantized
+   * weights (model/graphs.md, "int8 graphs").
    */
   int8Activations?: boolean;
 }
@@ -318,9 +318,9 @@ function floatLinear(
 }
 
 /**
- * floatLinear of x quantized and dequantized per tensor by ONNX DynamicQuantizeLinear: scale =
- * (max(0, max x) − min(0, min x)) / 255, zero point = round(−min / scale) clamped to 0..255,
- * q = clamp(round(x / scale) + zero point), both rounding half to even; x ≈ (q − zero point) · scale.
+ * floatLinear of x quantized and dequantized per row (per token), symmetric int8: scale =
+ * max |x_row| · fround(1/127) in float32 (a zero row stays zero), q = round(x / scale) half to even, so
+ * −127..127; x ≈ q · scale. No row's codes depend on another row.
  */
 function int8ActivationLinear(
   x: Float32Array,
@@ -329,19 +329,16 @@ function int8ActivationLinear(
   w: Float32Array,
   outDim: number,
 ): Float32Array {
-  let lo = 0;
-  let hi = 0;
-  for (const v of x) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
+  const dequantized = new Float32Array(x.length);
+  for (let p = 0; p < t; p++) {
+    let max = 0;
+    for (let i = 0; i < inDim; i++) max = Math.max(max, Math.abs(x[p * inDim + i]));
+    if (max === 0) continue;
+    const scale = Math.fround(max * Math.fround(1 / 127));
+    for (let i = 0; i < inDim; i++) {
+      dequantized[p * inDim + i] = roundHalfEven(Math.fround(x[p * inDim + i] / scale)) * scale;
+    }
   }
-  const scale = Math.fround((hi - lo) / 255);
-  if (scale === 0) return floatLinear(x, t, inDim, w, outDim);
-  const clamp = (q: number) => Math.min(255, Math.max(0, q));
-  const zeroPoint = clamp(roundHalfEven(-lo / scale));
-  const dequantized = x.map(
-    (v) => (clamp(roundHalfEven(v / scale) + zeroPoint) - zeroPoint) * scale,
-  );
   return floatLinear(dequantized, t, inDim, w, outDim);
 }
 

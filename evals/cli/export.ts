@@ -43,7 +43,7 @@ export function registerExportCommand(program: Command): void {
     .addOption(
       new Option(
         "--quant <bits>",
-        "quantized weights for the browser (q8|q4: MatMulNBits; i8: DynamicQuantizeMatMul, fast on CPU/WASM; replaces --dtype)",
+        "quantized weights for the browser (q8|q4: MatMulNBits; i8: int8 MatMulInteger, activations per token, fast on CPU/WASM; replaces --dtype)",
       ).choices(["q8", "i8", "q4"]),
     )
     .option("--quant-block-size <n>", "weights per quantization block along K (default 32)")

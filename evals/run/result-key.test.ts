@@ -71,8 +71,13 @@ describe("resultKey", () => {
     expect(keyedBackend(quantized({}), "node")).toBeUndefined();
     expect(keyedBackend(quantized({ accuracy_level: 0 }), "wasm")).toBeUndefined();
     expect(keyedBackend(quantized({ accuracy_level: 4 }), "node")).toBe("node");
-    const i8 = quantized({ scheme: "symmetric_per_column", linear: "DynamicQuantizeMatMul" });
+    const i8 = quantized({ scheme: "symmetric_per_column", linear: "MatMulInteger" });
     expect(keyedBackend(i8, "wasm")).toBe("wasm");
+    const perTensorI8 = quantized({
+      scheme: "symmetric_per_column",
+      linear: "DynamicQuantizeMatMul",
+    });
+    expect(keyedBackend(perTensorI8, "node")).toBe("node");
   });
 
   it("does not depend on the order dataset files are listed in", async () => {

@@ -126,7 +126,7 @@ export function settle(g: GraphBuilder, x: Residual): string {
 
 /**
  * x [b, t, in] · Wᵀ, with W given in Hugging Face's [out, in] layout; a quantized graph stores W
- * block-quantized as one MatMulNBits node, or (i8) in int8 as one DynamicQuantizeMatMul node.
+ * block-quantized as one MatMulNBits node, or (i8) in int8 as a MatMulInteger with per-row activation codes.
  */
 export function linear(
   g: GraphBuilder,
@@ -136,7 +136,7 @@ export function linear(
   outDim: number,
   inDim: number,
 ): string {
-  if (g.quant?.linear === "DynamicQuantizeMatMul") return g.int8MatMul(x, name, w, outDim, inDim);
+  if (g.quant?.linear === "MatMulInteger") return g.int8MatMul(x, name, w, outDim, inDim);
   if (g.quant) return g.quantizedMatMul(x, name, w, outDim, inDim);
   return g.op("MatMul", [x, g.weight(name, transpose(w, outDim, inDim), [inDim, outDim])]);
 }

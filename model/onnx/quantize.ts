@@ -101,7 +101,7 @@ function setPacked(
   out[at] = index & 1 ? (out[at] & 0x0f) | (value << 4) : (out[at] & 0xf0) | value;
 }
 
-/** int8 weights of `DynamicQuantizeMatMul` (model/graphs.md, "int8 graphs"). */
+/** int8 weights of the i8 graphs' `MatMulInteger` (model/graphs.md, "int8 graphs"). */
 export interface ColumnQuantized {
   /** Codes of Wᵀ, [K, N] row-major (the operator's B), each in −127..127. */
   codes: Int8Array;

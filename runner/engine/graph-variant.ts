@@ -19,12 +19,12 @@ export interface BackendFeatures {
 }
 
 export function chooseGraphVariant(manifest: Manifest, features: BackendFeatures): GraphChoice {
-  if (features.backend === "webgpu" && manifest.quantization?.linear === "DynamicQuantizeMatMul") {
-    // onnxruntime-web's WebGPU provider has no DynamicQuantizeMatMul kernel (model/graphs.md).
+  if (features.backend === "webgpu" && manifest.dtype === "i8") {
+    // onnxruntime-web's WebGPU provider has no int8 GEMM kernel (model/graphs.md).
     return {
       variant: null,
       reason:
-        "default graphs, but their i8 linear layers (DynamicQuantizeMatMul) have no WebGPU kernel and run on onnxruntime-web's CPU (WASM) kernels, " +
+        "default graphs, but their i8 linear layers (int8 GEMMs) have no WebGPU kernel and run on onnxruntime-web's CPU (WASM) kernels, " +
         "with copies to and from the GPU: use --backend wasm, or a q4/q8/fp16 export on WebGPU",
     };
   }
