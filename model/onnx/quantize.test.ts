@@ -113,11 +113,12 @@ function top1Agreement(a: Float32Array, b: Float32Array, vocab: number): number 
   return same / (a.length / vocab);
 }
 
-/** Every linear weight replaced by its quantized-then-dequantized value (norms untouched). */
-function dequantizedWeights(w: RecurrentWeights, bits: QuantBits, blockSize: number) {
+/** Every linear layer's weight (and the adapter's) passed through `round(weight, rows, cols)`. */
+function mapLinearWeights(
+  w: RecurrentWeights,
+  round: (a: Float32Array, rows: number, cols: number) => Float32Array,
+): Pick<RecurrentWeights, "prelude" | "block" | "coda" | "adapter"> {
   const d = w.dims;
-  const round = (a: Float32Array, rows: number, cols: number) =>
-    dequantize(quantizeBlockwise(a, rows, cols, bits, blockSize), cols, bits, blockSize);
   const qDim = d.numHeads * d.headDim;
   const kvDim = d.numKvHeads * d.headDim;
   const h = d.hiddenSize;
@@ -131,15 +132,25 @@ function dequantizedWeights(w: RecurrentWeights, bits: QuantBits, blockSize: num
     up: round(l.up, d.intermediateSize, h),
     down: round(l.down, h, d.intermediateSize),
   });
-  const embed = round(w.embed, d.vocabSize, h);
   return {
-    ...w,
-    embed,
-    head: w.tiedEmbeddings ? embed : round(w.head, d.vocabSize, h),
     prelude: w.prelude.map(layer),
     block: w.block.map(layer),
     coda: w.coda.map(layer),
     adapter: w.adapter && round(w.adapter, h, 2 * h),
+  };
+}
+
+/** Every linear weight replaced by its quantized-then-dequantized value (norms untouched). */
+function dequantizedWeights(w: RecurrentWeights, bits: QuantBits, blockSize: number) {
+  const d = w.dims;
+  const round = (a: Float32Array, rows: number, cols: number) =>
+    dequantize(quantizeBlockwise(a, rows, cols, bits, blockSize), cols, bits, blockSize);
+  const embed = round(w.embed, d.vocabSize, d.hiddenSize);
+  return {
+    ...w,
+    ...mapLinearWeights(w, round),
+    embed,
+    head: w.tiedEmbeddings ? embed : round(w.head, d.vocabSize, d.hiddenSize),
   };
 }
 
@@ -312,27 +323,12 @@ function int8Weights(w: RecurrentWeights): RecurrentWeights {
     }
     return out;
   };
-  const qDim = d.numHeads * d.headDim;
-  const kvDim = d.numKvHeads * d.headDim;
   const h = d.hiddenSize;
-  const layer = (l: LayerWeights): LayerWeights => ({
-    ...l,
-    q: round(l.q, qDim, h),
-    k: round(l.k, kvDim, h),
-    v: round(l.v, kvDim, h),
-    o: round(l.o, h, qDim),
-    gate: round(l.gate, d.intermediateSize, h),
-    up: round(l.up, d.intermediateSize, h),
-    down: round(l.down, h, d.intermediateSize),
-  });
   return {
     ...w,
+    ...mapLinearWeights(w, round),
     embed: dequantize(quantizeBlockwise(w.embed, d.vocabSize, h, 8, 32), h, 8, 32),
     head: round(w.head, d.vocabSize, h),
-    prelude: w.prelude.map(layer),
-    block: w.block.map(layer),
-    coda: w.coda.map(layer),
-    adapter: w.adapter && round(w.adapter, h, 2 * h),
   };
 }
 
