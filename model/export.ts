@@ -103,6 +103,7 @@ export async function exportCheckpoint(
       },
       dtype: options.dtype,
       operators,
+      ...(operators === "fused" ? { decode_attention: "GroupQueryAttention" as const } : {}),
       fidelity: null,
       quantization: quant ? quantizationRecord(quant, weights.dims.hiddenSize) : null,
       graphs,

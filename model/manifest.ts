@@ -209,6 +209,12 @@ export const ManifestSchema = z.object({
   dtype: DtypeSchema,
   /** `fused`: RMSNorm and RoPE as onnxruntime fused operators; absent in older manifests: plain. */
   operators: OperatorsSchema.optional(),
+  /**
+   * `GroupQueryAttention`: one-token steps attend with onnxruntime's GroupQueryAttention, which
+   * writes into the cache in place when one buffer is bound as past and present (model/graphs.md).
+   * Absent: every step grows the cache by Concat.
+   */
+  decode_attention: z.literal("GroupQueryAttention").optional(),
   /** How a q8/q4/i8 checkpoint was quantized (model/graphs.md); absent for float checkpoints. */
   quantization: QuantizationSchema.nullable().optional(),
   /** Agreement of a lossy export with the fp32 reference, measured at export; absent if not. */

@@ -17,20 +17,26 @@ import { ortLogits, paddedBatchLogits, toleranceRatio } from "../testing/ort-log
 import { type RavenFixtureKind, writeRavenFixture } from "../testing/raven-fixture.ts";
 import { STORY_PROMPTS, stories260kDir, stories260kTokenizer } from "../testing/stories.ts";
 import { openWasmModelInNode } from "../testing/wasm-in-node.ts";
-import { onnx } from "./proto.ts";
+import { type NodeProto, onnx } from "./proto.ts";
 
 const work = mkdtempSync(join(tmpdir(), "evals-fused-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Operator counts of a graph file, `domain.op` for contrib operators. */
+/** Operator counts of a graph file (branches included), `domain.op` for contrib operators. */
 function operatorCounts(checkpoint: Checkpoint, graph: "prelude" | "block" | "coda") {
   const file = checkpoint.manifest.graphs[graph]!.file;
   const model = onnx.ModelProto.decode(readFileSync(join(checkpoint.dir, file)));
   const counts = new Map<string, number>();
-  for (const node of model.graph?.node ?? []) {
-    const name = node.domain ? `${node.domain}.${node.opType}` : node.opType!;
-    counts.set(name, (counts.get(name) ?? 0) + 1);
-  }
+  // Nodes inside `If` branches count too (the decode branch's GroupQueryAttention).
+  const count = (nodes: readonly NodeProto[]) => {
+    for (const node of nodes) {
+      const name = node.domain ? `${node.domain}.${node.opType}` : node.opType!;
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      for (const attr of node.attribute ?? [])
+        if (attr.g) count((attr.g.node ?? []) as NodeProto[]);
+    }
+  };
+  count((model.graph?.node ?? []) as NodeProto[]);
   return counts;
 }
 
@@ -105,6 +111,9 @@ describe.each(cases)("fused = plain: $label", ({ label, request, norms, wasm }) 
       block.get("com.microsoft.SkipSimplifiedLayerNormalization") ?? 0,
     ]).toEqual(norms(layers));
     expect(block.get("com.microsoft.RotaryEmbedding")).toBe(2 * layers);
+    // One-token steps attend with GroupQueryAttention (an If per layer), longer ones by Concat.
+    expect(block.get("If")).toBe(layers);
+    expect(block.get("com.microsoft.GroupQueryAttention")).toBe(layers);
     expect(block.get("ReduceMean")).toBeUndefined();
     expect(operatorCounts(plain, "block").get("Expand")).toBeUndefined();
 
@@ -131,6 +140,67 @@ describe("fused graphs on stories260k", () => {
       const expected = referenceLogits(weights, storyIds, { recurrences: r });
       expect(toleranceRatio(await ortLogits(model, storyIds, r), expected, 2e-3)).toBeLessThan(1);
     }
+  });
+
+  it("decode in place (node): the logits of a growing cache, no new cache tensor per step; wasm grows", async () => {
+    const { fused } = await exportBoth("in-place", { from: stories260kDir, split });
+    expect(fused.manifest.decode_attention).toBe("GroupQueryAttention");
+    const model = await openNodeModel(fused);
+    expect(model.decodesInPlace).toBe(true);
+    expect((await openWasmModelInNode(fused)).decodesInPlace).toBe(false);
+    const plainModel = await openNodeModel(
+      (await exportBoth("in-place-plain", { from: stories260kDir, split })).plain,
+    );
+    expect(plainModel.decodesInPlace).toBe(false);
+
+    const vocab = fused.manifest.architecture.vocab_size;
+    const batch = rows.length;
+    const longest = Math.max(...rows.map((row) => row.length));
+    const mask = rows.map((row) => [...Array(longest - row.length).fill(0n), ...row.map(() => 1n)]);
+    const prefill = {
+      batch,
+      inputIds: BigInt64Array.from(
+        rows.flatMap((row) => [...Array(longest - row.length).fill(0n), ...row.map(BigInt)]),
+      ),
+      attentionMask: BigInt64Array.from(mask.flat()),
+      positionIds: BigInt64Array.from(
+        rows.flatMap((row) => [
+          ...Array(longest - row.length).fill(0n),
+          ...row.map((_, k) => BigInt(k)),
+        ]),
+      ),
+    };
+    const growing = model.newCache(batch, "full", RECURRENCES);
+    await model.step(prefill, RECURRENCES, growing, 1);
+    const prefilled = model.newCache(batch, "full", RECURRENCES);
+    await model.step(prefill, RECURRENCES, prefilled, 1);
+    // Room for two tokens: the third step grows the buffers (one copy), the fourth fits again.
+    const inPlace = model.reserveDecode(prefilled, longest + 2)!;
+    expect(inPlace.capacity).toBe(longest + 2);
+    const tensors = () => inPlace.layers().flatMap((l) => [l.key, l.value]);
+    for (let s = 0; s < 4; s++) {
+      for (const row of mask) row.push(1n);
+      const inputs = {
+        batch,
+        inputIds: BigInt64Array.from(rows.map((_, b) => BigInt((5 * b + 3 * s + 1) % vocab))),
+        attentionMask: BigInt64Array.from(mask.flat()),
+        positionIds: BigInt64Array.from(rows.map((row) => BigInt(row.length + s))),
+      };
+      const before = tensors();
+      const expected = Float32Array.from(
+        (await model.step(inputs, RECURRENCES, growing, 1)).data as Float32Array,
+      );
+      const got = (await model.step(inputs, RECURRENCES, inPlace, 1)).data as Float32Array;
+      expect(toleranceRatio(got, expected, 1e-5), `step ${s}`).toBeLessThanOrEqual(1);
+      if (s !== 2)
+        expect(
+          tensors().every((t, i) => t === before[i]),
+          `step ${s}`,
+        ).toBe(true);
+    }
+    expect(inPlace.capacity).toBe(2 * (longest + 2));
+    // A step of several tokens cannot run in place (the graphs attend by Concat there).
+    await expect(model.step(prefill, RECURRENCES, inPlace, 1)).rejects.toThrow(RangeError);
   });
 
   it("greedy generation: the same tokens as the plain graphs on node and wasm", async () => {

@@ -2,7 +2,14 @@
 // and `op()` that returns the output name so graph code reads like the maths it computes.
 
 import { floatToHalf } from "./half.ts";
-import { DataType, type NodeProto, onnx, type TensorProto, type ValueInfoProto } from "./proto.ts";
+import {
+  DataType,
+  type GraphProto,
+  type NodeProto,
+  onnx,
+  type TensorProto,
+  type ValueInfoProto,
+} from "./proto.ts";
 import { type QuantBits, quantizeBlockwise, quantizeColumnsSymmetric } from "./quantize.ts";
 import type { FloatStorage, WeightSink } from "./weight-sink.ts";
 
@@ -45,10 +52,10 @@ const IR_VERSION = 8;
 export type ComputeType = "fp32" | "fp16";
 
 export type Dim = number | string;
-type AttributeValue = number | number[] | string | TensorProto;
+type AttributeValue = number | number[] | string | TensorProto | GraphProto;
 
 export class GraphBuilder {
-  private readonly nodes: NodeProto[] = [];
+  private nodes: NodeProto[] = [];
   private readonly initializers: TensorProto[] = [];
   private readonly inputs: ValueInfoProto[] = [];
   private readonly outputs: ValueInfoProto[] = [];
@@ -119,8 +126,7 @@ export class GraphBuilder {
       this.op("Identity", [current], {}, name);
     } else {
       producer.output = producer.output.map((o) => (o === current ? name : o));
-      for (const node of this.nodes)
-        node.input = node.input.map((input) => (input === current ? name : input));
+      renameInputs(this.nodes, current, name);
       this.renamed.set(value, name);
     }
     this.outputs.push(valueInfo(name, elemType, dims));
@@ -235,6 +241,13 @@ export class GraphBuilder {
     );
   }
 
+  /** An int32 scalar constant, deduplicated by value. */
+  int32Scalar(value: number): string {
+    return this.constant("i32", [value], [], () =>
+      onnx.TensorProto.create({ dims: [], dataType: DataType.INT32, int32Data: [value] }),
+    );
+  }
+
   /** A uint8 scalar constant, deduplicated by value. */
   uint8(value: number): string {
     return this.constant("u8", [value], [], () =>
@@ -314,6 +327,40 @@ export class GraphBuilder {
     return this.contribOpMulti(opType, inputs, 1, attributes)[0];
   }
 
+  /**
+   * An `If` on the boolean scalar `cond`: each branch is built by its callback (nodes added while it
+   * runs go into that branch) and returns its output values, typed by `outputs`. Constants and
+   * weights stay in the outer graph, where both branches see them.
+   */
+  ifElse(
+    cond: string,
+    outputs: readonly { elemType: number; dims: readonly Dim[] }[],
+    thenBranch: () => string[],
+    elseBranch: () => string[],
+  ): string[] {
+    const id = this.nextId("If");
+    const branch = (name: string, build: () => string[]) => {
+      const outer = this.nodes;
+      this.nodes = [];
+      try {
+        const values = build().map((v) => this.renamed.get(v) ?? v);
+        return onnx.GraphProto.create({
+          name: `${id}_${name}`,
+          node: this.nodes,
+          output: values.map((v, i) => valueInfo(v, outputs[i].elemType, outputs[i].dims)),
+        });
+      } finally {
+        this.nodes = outer;
+      }
+    };
+    const thenGraph = branch("then", thenBranch);
+    const elseGraph = branch("else", elseBranch);
+    return this.opMulti("If", [cond], outputs.length, {
+      then_branch: thenGraph,
+      else_branch: elseGraph,
+    });
+  }
+
   private raw(name: string, bytes: Uint8Array, dims: readonly number[], dataType: number): string {
     this.initializers.push(this.sink.rawTensor(name, bytes, dims, dataType));
     return name;
@@ -368,6 +415,15 @@ export class GraphBuilder {
   }
 }
 
+/** Renames a value wherever `nodes` read it, inside `If` branches too (they read outer values). */
+function renameInputs(nodes: readonly NodeProto[], from: string, to: string): void {
+  for (const node of nodes) {
+    node.input = node.input.map((input) => (input === from ? to : input));
+    for (const attr of node.attribute)
+      if (attr.g) renameInputs(attr.g.node as NodeProto[], from, to);
+  }
+}
+
 function bytesOf(data: Float32Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
@@ -397,5 +453,6 @@ function attribute(name: string, value: AttributeValue) {
       ? { name, type: A.INT, i: value }
       : { name, type: A.FLOAT, f: value };
   }
+  if (value instanceof onnx.GraphProto) return { name, type: A.GRAPH, g: value };
   return { name, type: A.TENSOR, t: value };
 }

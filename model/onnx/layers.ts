@@ -10,6 +10,8 @@ import { DataType } from "./proto.ts";
 /** Added to the scores of masked keys: large enough to vanish in softmax, finite so a fully
  * masked (padding) row averages instead of producing NaN. */
 const MASKED_SCORE = -1e9;
+/** The same in half precision (-1e9 would round to -inf). */
+const MASKED_SCORE_FP16 = -3e4;
 
 /** Per-graph tensors every layer shares: RoPE cos/sin for the positions and the attention bias. */
 export interface AttentionContext {
@@ -19,6 +21,21 @@ export interface AttentionContext {
   bias: string; // [b, 1, t, past + t]
   /** `bias` tiled over the query heads that share a kv head (built on first use). */
   groupBias?: string;
+  /** Fused graphs: what a decode step's GroupQueryAttention reads (see `decodeContext`). */
+  decode?: DecodeContext;
+}
+
+/**
+ * A one-token step (decode) in fused graphs runs GroupQueryAttention: it writes the new key/value
+ * into the cache in place when the caller binds one buffer as both past and present (no copy of
+ * the cache per step). onnxruntime's kernel refuses several tokens on a cache at batch > 1, which
+ * loglikelihood continuations need, so longer steps keep the Concat attention (an `If` on this).
+ */
+interface DecodeContext {
+  isDecode: string; // bool scalar: this call has one token per row
+  seqlensK: string; // int32 [b]: total − 1 (every row has the whole cache; padding is masked)
+  totalLength: string; // int32 scalar: past + 1
+  bias: string; // [b, 1, 1, total] in the activation type
 }
 
 /** Declares `attention_mask` and `position_ids` and derives the shared attention tensors. */
@@ -65,6 +82,29 @@ export function attentionContext(g: GraphBuilder, dims: ModelDims): AttentionCon
     sin: table("rope_sin", tables.sin),
     positions,
     bias,
+    decode: g.operators === "fused" ? decodeContext(g, mask, seq, total, allowed) : undefined,
+  };
+}
+
+function decodeContext(
+  g: GraphBuilder,
+  mask: string,
+  seq: string,
+  total: string,
+  allowed: string,
+): DecodeContext {
+  const total32 = g.op("Cast", [total], { to: DataType.INT32 });
+  const batch = g.op("Slice", [g.op("Shape", [mask]), g.int64([0]), g.int64([1])]);
+  return {
+    isDecode: g.op("Equal", [seq, g.int64([1], [])]),
+    seqlensK: g.op("Expand", [g.op("Sub", [total32, g.int32Scalar(1)]), batch]),
+    totalLength: total32,
+    // fp16 graphs: a finite mask value, so a fully masked row cannot turn into NaN.
+    bias: g.op("Where", [
+      allowed,
+      g.activationConstant([0]),
+      g.activationConstant([g.compute === "fp16" ? MASKED_SCORE_FP16 : MASKED_SCORE]),
+    ]),
   };
 }
 
@@ -171,22 +211,66 @@ export function decoderLayer(
       if (qkNorm) p = norm(p, `${name}_norm`, qkNorm, count * headDim);
       const bias = name === "q" ? layer.qBias : layer.kBias;
       if (bias) p = g.op("Add", [p, g.weight(w(`${name}_bias`), bias, [count * headDim])]);
-      if (g.operators === "fused") return heads(fusedRope(g, p, count, ctx), count);
+      // Fused: [b, t, count · headDim] rotated; split into heads where attention needs them.
+      if (g.operators === "fused") return fusedRope(g, p, count, ctx);
       return rope(g, heads(p, count), ctx);
     };
     const q = projected("q", layer.q, numHeads);
     const kNew = projected("k", layer.k, numKvHeads);
-    const vNew = heads(linear(g, input, w("v"), layer.v, numKvHeads * headDim, h), numKvHeads);
+    const v = linear(g, input, w("v"), layer.v, numKvHeads * headDim, h);
 
     const kvDims = ["batch", numKvHeads, "past_sequence", headDim];
     const presentDims = ["batch", numKvHeads, "total_sequence", headDim];
     const kvType = g.activationType;
     const pastK = g.input(`past_key_values.${index}.key`, kvType, kvDims);
     const pastV = g.input(`past_key_values.${index}.value`, kvType, kvDims);
+    const present = (key: string, value: string) => {
+      g.output(`present.${index}.key`, key, kvType, presentDims);
+      g.output(`present.${index}.value`, value, kvType, presentDims);
+    };
+    if (!ctx.decode) {
+      const attended = concatAttention(q, kNew, heads(v, numKvHeads), pastK, pastV);
+      present(attended.key, attended.value);
+      return linear(g, attended.merged, w("o"), layer.o, h, numHeads * headDim);
+    }
+    const decode = ctx.decode;
+    groupBias(g, ctx, numHeads / numKvHeads); // outer graph: both branches read it
+    const kvInfo = { elemType: kvType, dims: presentDims };
+    const [merged, key, value] = g.ifElse(
+      decode.isDecode,
+      [{ elemType: kvType, dims: ["batch", "sequence", numHeads * headDim] }, kvInfo, kvInfo],
+      () =>
+        g.contribOpMulti(
+          "GroupQueryAttention",
+          [q, kNew, v, pastK, pastV, decode.seqlensK, decode.totalLength, "", "", "", decode.bias],
+          3,
+          { num_heads: numHeads, kv_num_heads: numKvHeads },
+        ),
+      () => {
+        const attended = concatAttention(
+          heads(q, numHeads),
+          heads(kNew, numKvHeads),
+          heads(v, numKvHeads),
+          pastK,
+          pastV,
+        );
+        return [attended.merged, attended.key, attended.value];
+      },
+    );
+    present(key, value);
+    return linear(g, merged, w("o"), layer.o, h, numHeads * headDim);
+  };
+
+  /** Attention over the cache grown by Concat: q [b, heads, t, d], kNew/vNew [b, kv, t, d]. */
+  const concatAttention = (
+    q: string,
+    kNew: string,
+    vNew: string,
+    pastK: string,
+    pastV: string,
+  ): { merged: string; key: string; value: string } => {
     const k = g.op("Concat", [pastK, kNew], { axis: 2 });
     const v = g.op("Concat", [pastV, vNew], { axis: 2 });
-    g.output(`present.${index}.key`, k, kvType, presentDims);
-    g.output(`present.${index}.value`, v, kvType, presentDims);
 
     // GQA without copying K/V per group: query head j reads kv head j // groups, and the heads of
     // one kv head are adjacent, so q [b, heads, t, d] is q [b, kv, groups·t, d] and one matmul per
@@ -211,7 +295,7 @@ export function decoderLayer(
       g.op("Transpose", [context], { perm: [0, 2, 1, 3] }),
       g.int64([0, 0, numHeads * headDim]),
     ]);
-    return linear(g, merged, w("o"), layer.o, h, numHeads * headDim);
+    return { merged, key: k, value: v };
   };
 
   // x and its input norm N1(x): x += Attn(N1 x); x += MLP(N2 x). Fused graphs leave the last sum

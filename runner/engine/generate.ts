@@ -220,6 +220,13 @@ async function decodeFrom(
   const check = (name: string, data: Float32Array, iteration: number | null) =>
     assertFinite(name, data, iteration);
   let { cache, logits } = prefill;
+  // Where the backend can, decode into buffers sized for the longest generation: no step then
+  // allocates or copies the caches (RecurrentModel.reserveDecode).
+  const roomy = model.reserveDecode(cache, mask[0].length + config.maxNewTokens);
+  if (roomy) {
+    model.releaseCache(cache);
+    cache = roomy;
+  }
   // `rows` maps each row of the running batch to its request; finished rows leave it.
   let rows = padding.map((_, b) => b);
   const results: GenerationResult[] = padding.map((_, b) => ({

@@ -38,7 +38,11 @@ export function nodeSessionOptions(
 
 export async function openNodeModel(
   checkpoint: Checkpoint,
-  options: NodeThreadOptions & { variant?: GraphVariantName } = {},
+  options: NodeThreadOptions & {
+    variant?: GraphVariantName;
+    /** Decode in place where the graphs allow it (default true; false: growing caches). */
+    decodeInPlace?: boolean;
+  } = {},
 ): Promise<RecurrentModel> {
   const sessionOptions = nodeSessionOptions(options);
   const open = (file: string) =>
@@ -56,5 +60,7 @@ export async function openNodeModel(
     checkpoint.manifest,
     { prelude, block, coda },
     kvTypeOf(checkpoint.manifest, variant),
+    // The fp16 variant's graphs use plain operators: no in-place decode there.
+    { bindsOutputsInPlace: variant === null && options.decodeInPlace !== false },
   );
 }

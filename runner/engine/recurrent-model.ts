@@ -25,6 +25,11 @@ export class KvCache {
   readonly block: LayerCache[][]; // [iteration or 0][layer]
   readonly coda: LayerCache[];
   length = 0;
+  /**
+   * Null: each step's presents replace the tensors (a new, longer cache per layer). A number:
+   * every layer is one buffer of this many slots that one-token steps write in place (`reserveDecode`).
+   */
+  capacity: number | null = null;
   /** Tensors another cache owns (a fork's parent): read, never freed through this cache. */
   readonly borrowed = new Set<Ort.Tensor>();
 
@@ -99,13 +104,30 @@ export function kvTypeOf(manifest: Manifest, variant: GraphVariantName | null): 
   return variant ? (manifest.variants?.[variant]?.kv_dtype ?? "float32") : "float32";
 }
 
+export interface RecurrentModelOptions {
+  /**
+   * The backend runs a graph on the caller's memory, so one tensor bound as both past and present
+   * is one buffer (onnxruntime-node; onnxruntime-web copies inputs and outputs separately, and the
+   * kernel would then read a full-size past as real keys).
+   */
+  bindsOutputsInPlace?: boolean;
+}
+
 export class RecurrentModel {
+  /** One-token steps write the KV cache in place (`reserveDecode`); see RecurrentModelOptions. */
+  readonly decodesInPlace: boolean;
+
   constructor(
     private readonly ort: OrtModule,
     readonly manifest: Manifest,
     readonly sessions: GraphSessions,
     readonly kvType: KvType = "float32",
-  ) {}
+    options: RecurrentModelOptions = {},
+  ) {
+    this.decodesInPlace =
+      options.bindsOutputsInPlace === true &&
+      manifest.decode_attention === "GroupQueryAttention";
+  }
 
   get hiddenSize(): number {
     return this.manifest.architecture.hidden_size;
@@ -139,6 +161,7 @@ export class RecurrentModel {
     keepLogits: number,
     check?: FiniteCheck,
   ): Promise<Ort.Tensor> {
+    if (cache.capacity !== null) this.makeRoom(cache, inputs);
     const common = this.commonFeeds(inputs);
     const e = await this.runPrelude(inputs, common, cache);
     let state = e;
@@ -309,12 +332,12 @@ export class RecurrentModel {
     cache: KvCache,
   ): Promise<Ort.Tensor> {
     const seq = inputs.inputIds.length / inputs.batch;
-    const prelude = await this.run(this.sessions.prelude, {
-      ...common,
-      input_ids: new this.ort.Tensor("int64", inputs.inputIds, [inputs.batch, seq]),
-      ...feeds(cache.prelude),
-    });
-    updateCache(cache.prelude, prelude, cache.borrowed);
+    const prelude = await this.run(
+      this.sessions.prelude,
+      { ...common, input_ids: new this.ort.Tensor("int64", inputs.inputIds, [inputs.batch, seq]) },
+      cache,
+      cache.prelude,
+    );
     return prelude.e;
   }
 
@@ -346,13 +369,14 @@ export class RecurrentModel {
     const keep = new Set([...past, ...cache.borrowed]);
     for (let i = 0; i < recurrences; i++) {
       const layers = cache.strategy === "full" ? cache.block[i] : cache.block[0];
-      const block = await this.run(this.sessions.block!, {
-        ...common,
-        e,
-        state,
-        ...feeds(sharedPast ?? layers),
-      });
-      updateCache(layers, block, keep);
+      const block = await this.run(
+        this.sessions.block!,
+        { ...common, e, state },
+        cache,
+        layers,
+        keep,
+        sharedPast ?? layers,
+      );
       release(state);
       state = block.state_out;
       if (state.location === "cpu") check?.("block.onnx", state.data as Float32Array, i);
@@ -374,13 +398,16 @@ export class RecurrentModel {
     keepLogits: number,
     check?: FiniteCheck,
   ): Promise<Ort.Tensor> {
-    const coda = await this.run(this.sessions.coda, {
-      ...common,
-      state,
-      num_logits_to_keep: new this.ort.Tensor("int64", BigInt64Array.of(BigInt(keepLogits)), []),
-      ...feeds(cache.coda),
-    });
-    updateCache(cache.coda, coda, cache.borrowed);
+    const coda = await this.run(
+      this.sessions.coda,
+      {
+        ...common,
+        state,
+        num_logits_to_keep: new this.ort.Tensor("int64", BigInt64Array.of(BigInt(keepLogits)), []),
+      },
+      cache,
+      cache.coda,
+    );
     check?.("coda.onnx", coda.logits.data as Float32Array, null);
     cache.length = common.attention_mask.dims[1];
     return coda.logits;
@@ -412,6 +439,70 @@ export class RecurrentModel {
       select(cache.coda),
     );
     out.length = cache.length;
+    out.capacity = cache.capacity;
+    return out;
+  }
+
+  /**
+   * A copy of `cache` whose layers are buffers of `slots` positions, for decoding one token per
+   * step in place: no step then allocates or copies a layer's cache. Null where the backend or the
+   * graphs cannot (`decodesInPlace`) or the cache lives on a device; the caller keeps `cache`.
+   * The copy owns its buffers (nothing borrowed), so sweeps and forks are not written through.
+   */
+  reserveDecode(cache: KvCache, slots: number): KvCache | null {
+    if (!this.decodesInPlace || !this.onCpu(cache)) return null;
+    return this.resized(cache, Math.max(slots, cache.length));
+  }
+
+  private onCpu(cache: KvCache): boolean {
+    return cache.layers().every((l) => l.key.location === "cpu" && l.value.location === "cpu");
+  }
+
+  /** Checks an in-place step and grows the buffers (one copy) when it would overrun them. */
+  private makeRoom(cache: KvCache, inputs: StepInputs): void {
+    const seq = inputs.inputIds.length / inputs.batch;
+    if (seq !== 1) {
+      throw new RangeError(`an in-place KV cache takes one token per step, got ${seq}`);
+    }
+    const total = inputs.attentionMask.length / inputs.batch;
+    if (total <= cache.capacity!) return;
+    const grown = this.resized(cache, Math.max(total, 2 * cache.capacity!));
+    const own = (list: LayerCache[], from: LayerCache[]) =>
+      list.forEach((layer, i) => Object.assign(layer, from[i]));
+    own(cache.prelude, grown.prelude);
+    cache.block.forEach((layers, i) => own(layers, grown.block[i]));
+    own(cache.coda, grown.coda);
+    cache.borrowed.clear();
+    cache.capacity = grown.capacity;
+  }
+
+  /** `cache` copied into buffers of `slots` positions (its `length` of them filled). */
+  private resized(cache: KvCache, slots: number): KvCache {
+    const copies = new Map<Ort.Tensor, Ort.Tensor>();
+    const copy = (tensor: Ort.Tensor) => {
+      const done = copies.get(tensor);
+      if (done) return done;
+      const [batch, heads, used, headDim] = tensor.dims;
+      const data = tensor.data as Float32Array | Uint16Array;
+      const out = new (data.constructor as Float32ArrayConstructor)(batch * heads * slots * headDim);
+      for (let row = 0; row < batch * heads; row++) {
+        const from = data.subarray(row * used * headDim, (row + 1) * used * headDim);
+        out.set(from.subarray(0, cache.length * headDim), row * slots * headDim);
+      }
+      const made = new this.ort.Tensor(tensor.type as "float32", out, [batch, heads, slots, headDim]);
+      copies.set(tensor, made);
+      return made;
+    };
+    const layers = (list: LayerCache[]) =>
+      list.map((layer) => ({ key: copy(layer.key), value: copy(layer.value) }));
+    const out = new KvCache(
+      cache.strategy,
+      layers(cache.prelude),
+      cache.block.map(layers),
+      layers(cache.coda),
+    );
+    out.length = cache.length;
+    out.capacity = slots;
     return out;
   }
 
@@ -436,8 +527,33 @@ export class RecurrentModel {
     return { key: make(), value: make() };
   }
 
-  private async run(session: Ort.InferenceSession, inputs: Record<string, Ort.Tensor>) {
-    return session.run(inputs);
+  /**
+   * Runs one graph on `layers`' caches (`past`: what it reads, when not `layers` themselves).
+   * A growing cache takes the presents as the layers' new tensors, freeing the old ones not in
+   * `keep`; an in-place cache binds each layer's buffer as its present, so the graph writes the
+   * new position into it.
+   */
+  private async run(
+    session: Ort.InferenceSession,
+    inputs: Record<string, Ort.Tensor>,
+    cache: KvCache,
+    layers: LayerCache[],
+    keep: ReadonlySet<Ort.Tensor> = cache.borrowed,
+    past: LayerCache[] = layers,
+  ): Promise<Ort.InferenceSession.OnnxValueMapType> {
+    const all = { ...inputs, ...feeds(past) };
+    if (cache.capacity === null) {
+      const outputs = await session.run(all);
+      updateCache(layers, outputs, keep);
+      return outputs;
+    }
+    const fetches: Record<string, Ort.Tensor | null> = {};
+    for (const name of session.outputNames) fetches[name] = null;
+    layers.forEach((layer, i) => {
+      fetches[`present.${i}.key`] = layer.key;
+      fetches[`present.${i}.value`] = layer.value;
+    });
+    return session.run(all, fetches);
   }
 }
 
