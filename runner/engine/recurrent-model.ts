@@ -125,8 +125,7 @@ export class RecurrentModel {
     options: RecurrentModelOptions = {},
   ) {
     this.decodesInPlace =
-      options.bindsOutputsInPlace === true &&
-      manifest.decode_attention === "GroupQueryAttention";
+      options.bindsOutputsInPlace === true && manifest.decode_attention === "GroupQueryAttention";
   }
 
   get hiddenSize(): number {
@@ -467,10 +466,11 @@ export class RecurrentModel {
     const total = inputs.attentionMask.length / inputs.batch;
     if (total <= cache.capacity!) return;
     const grown = this.resized(cache, Math.max(total, 2 * cache.capacity!));
-    const own = (list: LayerCache[], from: LayerCache[]) =>
-      list.forEach((layer, i) => Object.assign(layer, from[i]));
+    const own = (list: LayerCache[], from: LayerCache[]) => {
+      for (const [i, layer] of list.entries()) Object.assign(layer, from[i]);
+    };
     own(cache.prelude, grown.prelude);
-    cache.block.forEach((layers, i) => own(layers, grown.block[i]));
+    for (const [i, layers] of cache.block.entries()) own(layers, grown.block[i]);
     own(cache.coda, grown.coda);
     cache.borrowed.clear();
     cache.capacity = grown.capacity;
@@ -484,12 +484,19 @@ export class RecurrentModel {
       if (done) return done;
       const [batch, heads, used, headDim] = tensor.dims;
       const data = tensor.data as Float32Array | Uint16Array;
-      const out = new (data.constructor as Float32ArrayConstructor)(batch * heads * slots * headDim);
+      const out = new (data.constructor as Float32ArrayConstructor)(
+        batch * heads * slots * headDim,
+      );
       for (let row = 0; row < batch * heads; row++) {
         const from = data.subarray(row * used * headDim, (row + 1) * used * headDim);
         out.set(from.subarray(0, cache.length * headDim), row * slots * headDim);
       }
-      const made = new this.ort.Tensor(tensor.type as "float32", out, [batch, heads, slots, headDim]);
+      const made = new this.ort.Tensor(tensor.type as "float32", out, [
+        batch,
+        heads,
+        slots,
+        headDim,
+      ]);
       copies.set(tensor, made);
       return made;
     };
