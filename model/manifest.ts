@@ -78,6 +78,19 @@ export function quantizesActivations(
   );
 }
 
+/**
+ * True when onnxruntime-web's WebGPU provider lacks kernels for some of the graphs' operators: i8's
+ * int8 GEMMs (MatMulInteger with DynamicQuantizeLinear, or the older DynamicQuantizeMatMul).
+ * ORT then runs those layers on its CPU (WASM) kernels with copies to and from the GPU around each:
+ * correct but slow, so the API leases such checkpoints to WebGPU runners last (model/graphs.md).
+ */
+export function webGpuLacksKernels(manifest: Pick<Manifest, "dtype" | "quantization">): boolean {
+  const linear = manifest.quantization?.linear;
+  return (
+    manifest.dtype === "i8" || linear === "MatMulInteger" || linear === "DynamicQuantizeMatMul"
+  );
+}
+
 /** Teacher-forced comparison of the exported graphs with the fp32 graphs, per recurrence. */
 export const FidelitySchema = z.object({
   reference: z.literal("fp32"),

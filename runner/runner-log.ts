@@ -18,6 +18,8 @@ export type RunnerEvent =
       page: number;
       checkpoint: string;
       backend: string;
+      /** Why this checkpoint runs on another backend than the runner's (auto: i8 on wasm). */
+      backend_reason?: string;
       device: string;
       /** Which graph set runs and why (fp16-compute variant or default graphs). */
       graphs: string;
@@ -68,7 +70,7 @@ function describe(e: RunnerEvent): string {
     case "fetch":
       return `fetching ${e.checkpoint}/${e.file} (${mib(e.bytes)}): ${e.reason}`;
     case "load":
-      return `page ${e.page}: loaded ${e.checkpoint} on ${e.backend} [${e.device}] in ${(e.ms / 1000).toFixed(1)} s; ${e.graphs}`;
+      return `page ${e.page}: loaded ${e.checkpoint} on ${e.backend}${e.backend_reason ? ` (${e.backend_reason})` : ""} [${e.device}] in ${(e.ms / 1000).toFixed(1)} s; ${e.graphs}`;
     case "progress":
       return `page ${e.page}: ${e.task} r=${e.r}${e.bundle ? ` (of r=${e.bundle.join(",")})` : ""} ${e.done}/${e.total} samples, ${e.tokens_per_s.toFixed(1)} tok/s, ${e.backend}`;
     case "shard_done":

@@ -12,7 +12,12 @@ import { retryApi } from "./api-retry.ts";
 import { defaultThreads, type EngineBackend, openBackend } from "./backends.ts";
 import { launchChromium } from "./browser/chromium.ts";
 import type { CheckpointCache } from "./cache/checkpoint-cache.ts";
-import { type BackendChoice, type ChosenBackend, chooseBackend } from "./capabilities.ts";
+import {
+  type BackendChoice,
+  backendForCheckpoint,
+  type ChosenBackend,
+  chooseBackend,
+} from "./capabilities.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { runShard } from "./run-shard.ts";
 import type { RunnerLog } from "./runner-log.ts";
@@ -220,7 +225,9 @@ export class Runner {
       }
     } catch (error) {
       this.summary.failures++;
-      const reason = `${chosen.backend}: ${error instanceof Error ? error.message : String(error)}`;
+      const backend =
+        slot.engine?.name ?? backendForCheckpoint(chosen, lease.checkpoint.manifest).backend;
+      const reason = `${backend}: ${error instanceof Error ? error.message : String(error)}`;
       options.log({ event: "shard_failed", page: slot.index, shard: lease.shard.id, reason });
       await retryApi(() => options.client.reportFailure(lease.lease_id, reason.slice(0, 4000)), {
         what: `reporting the failure of shard ${lease.shard.id}`,
@@ -248,13 +255,14 @@ export class Runner {
     );
     slot.checkpoint = checkpoint.id;
     const t0 = performance.now();
-    const browser = chosen.backend === "node" ? undefined : await this.liveBrowser();
-    slot.engine = await openBackend(dir, chosen.backend, {
+    const { backend, reason } = backendForCheckpoint(chosen, checkpoint.manifest);
+    const browser = backend === "node" ? undefined : await this.liveBrowser();
+    slot.engine = await openBackend(dir, backend, {
       threads:
         this.options.threads ??
         Math.max(
           1,
-          Math.min(defaultThreads(chosen.backend), Math.floor(cpus().length / this.options.pages)),
+          Math.min(defaultThreads(backend), Math.floor(cpus().length / this.options.pages)),
         ),
       browser,
     });
@@ -262,7 +270,8 @@ export class Runner {
       event: "load",
       page: slot.index,
       checkpoint: checkpoint.id,
-      backend: chosen.backend,
+      backend,
+      ...(reason ? { backend_reason: reason } : {}),
       device: slot.engine.adapter,
       graphs: slot.engine.graphs.reason,
       ms: performance.now() - t0,

@@ -387,6 +387,10 @@ export type SamplePage = z.infer<typeof SamplePageSchema>;
 
 // ── leases and results (runner) ─────────────────────────────────────────────
 export const CapabilitiesSchema = z.object({
+  /**
+   * Backends this runner's pages run. With `webgpu` among them, shards of checkpoints whose graphs
+   * WebGPU lacks kernels for (i8) come last: leased only when nothing else it can run is queued.
+   */
   backends: z.array(BackendSchema).min(1),
   /** Largest checkpoint (total parameters) this runner can hold. */
   max_parameters: z.number().int().positive(),

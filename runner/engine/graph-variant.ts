@@ -2,7 +2,7 @@
 // `webgpu_f16` variant where WebGPU has fast half precision. The choice is only a candidate: the
 // page must still reproduce the numeric check on it (DESIGN §9: some WebGPU builds compute fp16
 // wrongly without an error), and falls back to the default graphs when it does not.
-import type { GraphVariantName, Manifest } from "../../model/manifest.ts";
+import { type GraphVariantName, type Manifest, webGpuLacksKernels } from "../../model/manifest.ts";
 
 export interface GraphChoice {
   /** null: the default graphs. */
@@ -19,7 +19,7 @@ export interface BackendFeatures {
 }
 
 export function chooseGraphVariant(manifest: Manifest, features: BackendFeatures): GraphChoice {
-  if (features.backend === "webgpu" && manifest.dtype === "i8") {
+  if (features.backend === "webgpu" && webGpuLacksKernels(manifest)) {
     // onnxruntime-web's WebGPU provider has no int8 GEMM kernel (model/graphs.md).
     return {
       variant: null,

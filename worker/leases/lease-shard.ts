@@ -73,6 +73,15 @@ const CLAIM_SIBLINGS = `UPDATE shards SET state = 'leased', lease_id = ?1 || '/r
     WHERE need <= ?6)
   RETURNING id, run_id, task, recurrences, doc_start, doc_end`;
 
+/** Shards that failed before first (a retry should not wait behind new work), then the oldest. */
+const QUEUE_ORDER = "failures DESC, rowid";
+/**
+ * A WebGPU runner takes shards whose graphs it lacks kernels for (`webgpu_cpu_ops`: i8, whose int8
+ * GEMMs run on onnxruntime-web's CPU kernels there) only when nothing else it can run is queued: a
+ * preference, never a refusal, so such a run still finishes where only WebGPU runners exist.
+ */
+const WEBGPU_QUEUE_ORDER = `webgpu_cpu_ops, ${QUEUE_ORDER}`;
+
 /** The next shard this runner can run (with its siblings, for a sweeping runner), or null. */
 export async function leaseShard(
   env: Env,
@@ -85,6 +94,7 @@ export async function leaseShard(
   const trusted = principal.trusted ? 1 : 0;
   // Bundles are sized by bytes, so only a runner that declares them gets one.
   const bundles = capabilities.sweep === true && capabilities.max_memory_bytes !== undefined;
+  const order = capabilities.backends.includes("webgpu") ? WEBGPU_QUEUE_ORDER : QUEUE_ORDER;
   const expiry = expireLeases(env, now);
   const results = await groupCommit(env.DB).batch([
     ...expiry,
@@ -92,7 +102,7 @@ export async function leaseShard(
       `UPDATE shards SET state = 'leased', lease_id = ?, bundle = ?, holder = ?, holder_trusted = ?, deadline = ?, attempts = attempts + 1
        WHERE id = (SELECT id FROM shards WHERE state = 'queued' AND max_tensor_bytes <= ?
                      AND CASE WHEN ? IS NULL OR memory_bytes IS NULL THEN total_parameters <= ? ELSE memory_bytes <= ? END
-                   ORDER BY failures DESC, rowid LIMIT 1)
+                   ORDER BY ${order} LIMIT 1)
        RETURNING id, run_id, task, recurrences, doc_start, doc_end`,
     ).bind(
       leaseId,

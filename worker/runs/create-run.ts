@@ -15,6 +15,7 @@ import type { LoglikelihoodTaskDefinition } from "../../evals/tasks/loglikelihoo
 import { UnknownTaskError } from "../../evals/tasks/registry.ts";
 import { buildRequests, sha256Hex, TaskDataError, taskHash } from "../../evals/tasks/render.ts";
 import type { TaskDefinition, TaskDoc, TaskRequest } from "../../evals/tasks/types.ts";
+import { webGpuLacksKernels } from "../../model/manifest.ts";
 import { sweepCacheBytes, wasmMemoryEstimate } from "../../model/memory-ceiling.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Env } from "../env.ts";
@@ -61,6 +62,8 @@ export async function createRun(
   const identity = await checkpointIdentity(checkpoint.manifest);
   // What a runner needs to hold it, by the estimate the runner itself checks before loading.
   const memoryBytes = Math.ceil(wasmMemoryEstimate(checkpoint.manifest).total);
+  // Whether WebGPU runners should take its shards last (their graphs run partly on the CPU there).
+  const webgpuCpuOps = webGpuLacksKernels(checkpoint.manifest) ? 1 : 0;
 
   const statements: D1PreparedStatement[] = [
     env.DB.prepare(
@@ -131,6 +134,7 @@ export async function createRun(
         max_tensor_bytes: checkpoint.max_tensor_bytes,
         memory_bytes: memoryBytes,
         cache_bytes: sweepCacheBytes(checkpoint.manifest, shard.recurrences, resolved.kv),
+        webgpu_cpu_ops: webgpuCpuOps,
       });
     }
     statements.push(
@@ -197,6 +201,7 @@ export async function createRun(
         "max_tensor_bytes",
         "memory_bytes",
         "cache_bytes",
+        "webgpu_cpu_ops",
       ],
       shardRows,
     ),
