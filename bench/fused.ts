@@ -1,7 +1,8 @@
 // Plain vs fused-operator graphs (`evals export --operators fused`): decode tokens/s of the same
 // weights on onnxruntime-node and onnxruntime-web's WASM backend, 1 thread each, runs interleaved
 // so that load on a shared machine hits both alike. Decode time = (a generation of N tokens − one
-// of 1 token) / (N − 1), so the prefill is not counted.
+// of 1 token) / (N − 1), so the prefill is not counted. On node the fused graphs run twice: with
+// caches that grow per step, and decoding in place (GroupQueryAttention on preallocated buffers).
 // Usage: npx tsx bench/fused.ts [--new-tokens 32] [--prompt-tokens 32] [--r 4] [--batch 1] [--rounds 3] [--quant q4]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -69,22 +70,28 @@ console.log(
 );
 try {
   for (const backend of ["node", "wasm"] as const) {
-    const open = (which: "plain" | "fused") =>
+    const open = (which: "plain" | "fused", decodeInPlace = true) =>
       backend === "node"
-        ? openNodeModel(checkpoints[which], { threads: 1 })
+        ? openNodeModel(checkpoints[which], { threads: 1, decodeInPlace })
         : openWasmModelInNode(checkpoints[which], { threads: 1 });
-    const models = { plain: await open("plain"), fused: await open("fused") };
+    // node: the fused graphs twice, growing their caches per step and decoding in place.
+    const models: Record<string, RecurrentModel> = {
+      plain: await open("plain"),
+      fused: await open("fused", false),
+      ...(backend === "node" ? { "fused in place": await open("fused") } : {}),
+    };
     for (const model of Object.values(models)) await seconds(model, 2); // warm-up
-    const rates = { plain: [] as number[], fused: [] as number[] };
+    const rates = new Map(Object.keys(models).map((name) => [name, [] as number[]]));
     for (let round = 0; round < ROUNDS; round++) {
-      rates.plain.push(await decodeRate(models.plain));
-      rates.fused.push(await decodeRate(models.fused));
+      for (const [name, model] of Object.entries(models))
+        rates.get(name)!.push(await decodeRate(model));
     }
-    const plain = median(rates.plain);
-    const fused = median(rates.fused);
-    console.log(
-      `${backend.padEnd(5)} plain ${plain.toFixed(1)} tok/s  fused ${fused.toFixed(1)} tok/s  fused/plain ${(fused / plain).toFixed(2)}`,
-    );
+    const plain = median(rates.get("plain")!);
+    const cells = [...rates].map(([name, r]) => {
+      const rate = median(r);
+      return `${name} ${rate.toFixed(1)} tok/s${name === "plain" ? "" : ` (${(rate / plain).toFixed(2)}× plain)`}`;
+    });
+    console.log(`${backend.padEnd(5)} ${cells.join("  ")}`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -111,7 +111,7 @@ describe.each(cases)("fused = plain: $label", ({ label, request, norms, wasm }) 
       block.get("com.microsoft.SkipSimplifiedLayerNormalization") ?? 0,
     ]).toEqual(norms(layers));
     expect(block.get("com.microsoft.RotaryEmbedding")).toBe(2 * layers);
-    // One-token steps attend with GroupQueryAttention (an If per layer), longer ones by Concat.
+    // One-token steps on an in-place buffer attend with GroupQueryAttention (an If per layer).
     expect(block.get("If")).toBe(layers);
     expect(block.get("com.microsoft.GroupQueryAttention")).toBe(layers);
     expect(block.get("ReduceMean")).toBeUndefined();
@@ -142,7 +142,7 @@ describe("fused graphs on stories260k", () => {
     }
   });
 
-  it("decode in place (node): the logits of a growing cache, no new cache tensor per step; wasm grows", async () => {
+  it("decode in place (node): the logits of a growing cache within 1e-4, no new cache tensor per step; wasm grows", async () => {
     const { fused } = await exportBoth("in-place", { from: stories260kDir, split });
     expect(fused.manifest.decode_attention).toBe("GroupQueryAttention");
     const model = await openNodeModel(fused);
@@ -191,7 +191,7 @@ describe("fused graphs on stories260k", () => {
         (await model.step(inputs, RECURRENCES, growing, 1)).data as Float32Array,
       );
       const got = (await model.step(inputs, RECURRENCES, inPlace, 1)).data as Float32Array;
-      expect(toleranceRatio(got, expected, 1e-5), `step ${s}`).toBeLessThanOrEqual(1);
+      expect(toleranceRatio(got, expected, 1e-4), `step ${s}`).toBeLessThanOrEqual(1);
       if (s !== 2)
         expect(
           tensors().every((t, i) => t === before[i]),
@@ -199,6 +199,22 @@ describe("fused graphs on stories260k", () => {
         ).toBe(true);
     }
     expect(inPlace.capacity).toBe(2 * (longest + 2));
+    // Rows that finished leave the batch: the smaller in-place cache keeps its capacity.
+    const kept = [2, 0];
+    const smaller = model.selectRows(inPlace, kept)!;
+    const smallerGrowing = model.selectRows(growing, kept)!;
+    expect(smaller.capacity).toBe(inPlace.capacity);
+    for (const b of kept) mask[b].push(1n);
+    const last = {
+      batch: kept.length,
+      inputIds: BigInt64Array.of(5n, 9n),
+      attentionMask: BigInt64Array.from(kept.flatMap((b) => mask[b])),
+      positionIds: BigInt64Array.from(kept.map((b) => BigInt(rows[b].length + 4))),
+    };
+    const expectedLast = (await model.step(last, RECURRENCES, smallerGrowing, 1))
+      .data as Float32Array;
+    const gotLast = (await model.step(last, RECURRENCES, smaller, 1)).data as Float32Array;
+    expect(toleranceRatio(gotLast, expectedLast, 1e-4)).toBeLessThanOrEqual(1);
     // A step of several tokens cannot run in place (the graphs attend by Concat there).
     await expect(model.step(prefill, RECURRENCES, inPlace, 1)).rejects.toThrow(RangeError);
   });

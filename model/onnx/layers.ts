@@ -26,13 +26,15 @@ export interface AttentionContext {
 }
 
 /**
- * A one-token step (decode) in fused graphs runs GroupQueryAttention: it writes the new key/value
- * into the cache in place when the caller binds one buffer as both past and present (no copy of
- * the cache per step). onnxruntime's kernel refuses several tokens on a cache at batch > 1, which
- * loglikelihood continuations need, so longer steps keep the Concat attention (an `If` on this).
+ * Fused graphs decode in place: a one-token step on a past buffer longer than the cache (bound by
+ * the caller as both past and present) runs GroupQueryAttention, which writes the new key/value
+ * into that buffer and copies nothing. Every other step keeps the Concat attention (an `If`):
+ * the kernel refuses several tokens on a cache at batch > 1, and with a growing cache it copies
+ * the past like Concat but attends slower on onnxruntime-web (bench/fused.ts).
  */
 interface DecodeContext {
   isDecode: string; // bool scalar: this call has one token per row
+  total: string; // int64 scalar: the mask's length (cache + this step)
   seqlensK: string; // int32 [b]: total − 1 (every row has the whole cache; padding is masked)
   totalLength: string; // int32 scalar: past + 1
   bias: string; // [b, 1, 1, total] in the activation type
@@ -97,6 +99,7 @@ function decodeContext(
   const batch = g.op("Slice", [g.op("Shape", [mask]), g.int64([0]), g.int64([1])]);
   return {
     isDecode: g.op("Equal", [seq, g.int64([1], [])]),
+    total,
     seqlensK: g.op("Expand", [g.op("Sub", [total32, g.int32Scalar(1)]), batch]),
     totalLength: total32,
     // fp16 graphs: a finite mask value, so a fully masked row cannot turn into NaN.
@@ -236,8 +239,13 @@ export function decoderLayer(
     const decode = ctx.decode;
     groupBias(g, ctx, numHeads / numKvHeads); // outer graph: both branches read it
     const kvInfo = { elemType: kvType, dims: presentDims };
-    const [merged, key, value] = g.ifElse(
+    const bufferSlots = g.op("Gather", [g.op("Shape", [pastK]), g.int64([2], [])]);
+    const inPlace = g.op("And", [
       decode.isDecode,
+      g.op("GreaterOrEqual", [bufferSlots, decode.total]),
+    ]);
+    const [merged, key, value] = g.ifElse(
+      inPlace,
       [{ elemType: kvType, dims: ["batch", "sequence", numHeads * headDim] }, kvInfo, kvInfo],
       () =>
         g.contribOpMulti(
