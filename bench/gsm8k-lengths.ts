@@ -25,7 +25,7 @@ export function writtenSolution(taskName: string, answer: string): string {
 
 export async function taskLengths(
   taskName: string,
-  tokenizer: PromptTokenizer,
+  tokenizer: Pick<PromptTokenizer, "encodePrompt" | "encodeText">,
   limit?: number,
 ): Promise<{
   docs: DocLengths[];

@@ -27,9 +27,10 @@
 //   [--gpu-bandwidth 3.35e12] [--gpu-tflops 989] [--label TEXT]
 // Either checkpoint may be left out (its rows are skipped). --quick: node and WASM at 1 thread
 // only (fewer steps or prefix lengths make the r = 1 vs 4 split and the recompute fit noise). --tokenizer: a folder with the tokenizer.json of the model
-// family meant (the random checkpoints' byte tokenizer would count one token per byte); the
-// default, stories260k's 512-piece BPE, counts more tokens than a 128k-vocabulary Llama-3
-// tokenizer would, so its lengths overstate the run (the table prints characters per token).
+// family meant (the random checkpoints' byte tokenizer would count one token per byte), or
+// `llama3` for Llama 3's own (bench/llama3-lengths.ts), the paper's; the default, stories260k's
+// 512-piece BPE, counts more tokens than Llama 3's would, so its lengths overstate the run (the
+// table prints characters per token).
 // The default invocation took 7–10 minutes on a 2-core machine shared with other jobs (load 3–12);
 // --quick about 3 minutes.
 import { spawnSync } from "node:child_process";
@@ -155,9 +156,8 @@ for (const dtype of ["fp32", "q4"] as const) {
         batches: BATCHES,
         promptTokens: PROMPT,
         steps: STEPS,
-        // Cached vs recompute at 1.2B: on fp32, the reference precision, at the first thread count.
-        prefixes:
-          dtype === "fp32" && i === 0 ? { recurrences: RS, lengths: KV_LENGTHS, repeats: 1 } : null,
+        // Cached vs recompute at 1.2B: each precision at the first thread count.
+        prefixes: i === 0 ? { recurrences: RS, lengths: KV_LENGTHS, repeats: 1 } : null,
       },
     });
   }
@@ -283,13 +283,14 @@ console.log(
 );
 console.log("model                    r   cached s   recompute s   recompute÷cached   how");
 const kv: Record<string, unknown>[] = [];
-const fp32Prefixes = settings.find((s) => s.result.prefixes.length > 0);
-for (const prefix of fp32Prefixes?.result.prefixes ?? []) {
-  const estimate = cachedVsRecompute(prefix, KV_PROMPT, KV_NEW);
-  kv.push({ model: size, setting: fp32Prefixes!.name, r: prefix.r, ...estimate, prefix });
-  console.log(
-    `${`${size} ${fp32Prefixes!.name}`.padEnd(22)} ${pad(prefix.r, 3)} ${pad(f(estimate.cached, 1), 10)} ${pad(f(estimate.recompute, 1), 13)} ${pad(f(estimate.ratio, 1), 18)}   integrated from n = ${KV_LENGTHS.join(",")}`,
-  );
+for (const setting of settings.filter((s) => s.result.prefixes.length > 0)) {
+  for (const prefix of setting.result.prefixes) {
+    const estimate = cachedVsRecompute(prefix, KV_PROMPT, KV_NEW);
+    kv.push({ model: size, setting: setting.name, r: prefix.r, ...estimate, prefix });
+    console.log(
+      `${`${size} ${setting.name}`.padEnd(22)} ${pad(prefix.r, 3)} ${pad(f(estimate.cached, 1), 10)} ${pad(f(estimate.recompute, 1), 13)} ${pad(f(estimate.ratio, 1), 18)}   integrated from n = ${KV_LENGTHS.join(",")}`,
+    );
+  }
 }
 const smallRoot = mkdtempSync(join(tmpdir(), "evals-bench-scale-"));
 try {
@@ -339,12 +340,15 @@ try {
 
 // ---- section 4
 const read = (name: string) => JSON.parse(readFileSync(join(values.tokenizer, name), "utf8"));
-const tokenizer = new PromptTokenizer(read("tokenizer.json"), read("tokenizer_config.json"), {
-  bos_token_id: 1,
-  eos_token_ids: [2],
-  pad_token_id: null,
-  add_bos_token: true,
-});
+const tokenizer =
+  values.tokenizer === "llama3"
+    ? (await import("./llama3-lengths.ts")).llama3Lengths
+    : new PromptTokenizer(read("tokenizer.json"), read("tokenizer_config.json"), {
+        bos_token_id: 1,
+        eos_token_ids: [2],
+        pad_token_id: null,
+        add_bos_token: true,
+      });
 const lengths = await taskLengths(values.task, tokenizer);
 const docs = lengths.docs;
 const capped: DocLengths[] = docs.map((d) => ({ ...d, generated: lengths.maxGenToks }));

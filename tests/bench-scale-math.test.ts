@@ -1,6 +1,7 @@
 // The arithmetic behind bench/scale.ts's projections, against values worked out by hand.
 import { describe, expect, it } from "vitest";
 import { writtenSolution } from "../bench/gsm8k-lengths.ts";
+import { llama3Lengths } from "../bench/llama3-lengths.ts";
 import {
   affineInR,
   bandwidthBoundCosts,
@@ -136,4 +137,12 @@ it("writes a GSM8K reference solution as the chain-of-thought exemplars do", () 
     "Janet sells 16 - 3 - 4 = 9 duck eggs a day. She makes 9 * 2 = $18 every day. The answer is 18.",
   );
   expect(writtenSolution("gsm8k", answer)).toBe(answer);
+});
+
+describe("Llama 3 token counts (--tokenizer llama3)", () => {
+  it("prompts start with <|begin_of_text|>, text alone has no special token (Meta's ids)", () => {
+    expect(llama3Lengths.encodePrompt("Hello world")).toEqual([128000, 9906, 1917]);
+    expect(llama3Lengths.encodeText("Hello world", false)).toEqual([9906, 1917]);
+    expect(llama3Lengths.encodeText("", false)).toEqual([]);
+  });
 });

@@ -104,6 +104,9 @@ export function kvTypeOf(manifest: Manifest, variant: GraphVariantName | null): 
   return variant ? (manifest.variants?.[variant]?.kv_dtype ?? "float32") : "float32";
 }
 
+/** KV slots an in-place decode reserves beyond the cache at first (`reserveDecode`). */
+const DECODE_HEADROOM = 256;
+
 export interface RecurrentModelOptions {
   /**
    * The backend runs a graph on the caller's memory, so one tensor bound as both past and present
@@ -443,14 +446,18 @@ export class RecurrentModel {
   }
 
   /**
-   * A copy of `cache` whose layers are buffers of `slots` positions, for decoding one token per
-   * step in place: no step then allocates or copies a layer's cache. Null where the backend or the
+   * A copy of `cache` whose layers are buffers with room for `slots` positions (at first at most
+   * DECODE_HEADROOM more than it holds), for decoding one token per step in place: no step then
+   * allocates or copies a layer's cache, except the rare one that doubles the buffers. Null where the backend or the
    * graphs cannot (`decodesInPlace`) or the cache lives on a device; the caller keeps `cache`.
    * The copy owns its buffers (nothing borrowed), so sweeps and forks are not written through.
    */
   reserveDecode(cache: KvCache, slots: number): KvCache | null {
     if (!this.decodesInPlace || !this.onCpu(cache)) return null;
-    return this.resized(cache, Math.max(slots, cache.length));
+    // Most generations stop early: reserve a first stretch and let overruns double the buffers,
+    // so memory stays within 2× of what the tokens need.
+    const first = Math.min(Math.max(slots, cache.length), cache.length + DECODE_HEADROOM);
+    return this.resized(cache, first);
   }
 
   private onCpu(cache: KvCache): boolean {
