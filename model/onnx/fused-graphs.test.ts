@@ -219,7 +219,7 @@ describe("fused graphs on stories260k", () => {
     await expect(model.step(prefill, RECURRENCES, inPlace, 1)).rejects.toThrow(RangeError);
   });
 
-  it("greedy generation: the same tokens as the plain graphs on node and wasm", async () => {
+  it("greedy generation: the same tokens as the plain graphs on node (in place, full and shared caches) and wasm", async () => {
     const { plain, fused } = await exportBoth("greedy", { from: stories260kDir, split });
     const tokenizer = stories260kTokenizer();
     const requests = STORY_PROMPTS.slice(0, 3).map((prompt, seed) => ({
@@ -239,7 +239,14 @@ describe("fused graphs on stories260k", () => {
       (await generateBatch(model, requests, config, decode)).map((result) => result.ids);
     const expected = await tokens(await openNodeModel(plain));
     expect(expected.flat().length).toBe(3 * 24);
-    expect(await tokens(await openNodeModel(fused))).toEqual(expected);
+    const fusedNode = await openNodeModel(fused);
+    expect(fusedNode.decodesInPlace).toBe(true);
+    expect(await tokens(fusedNode)).toEqual(expected);
     expect(await tokens(await openWasmModelInNode(fused))).toEqual(expected);
+    // `shared` caches: every iteration rewrites the new token's slot of its one buffer in place.
+    const sharedConfig = { ...config, kv: "shared" as const };
+    const shared = async (model: RecurrentModel) =>
+      (await generateBatch(model, requests, sharedConfig, decode)).map((result) => result.ids);
+    expect(await shared(fusedNode)).toEqual(await shared(await openNodeModel(plain)));
   });
 });

@@ -448,9 +448,10 @@ export class RecurrentModel {
   /**
    * A copy of `cache` whose layers are buffers with room for `slots` positions (at first at most
    * DECODE_HEADROOM more than it holds), for decoding one token per step in place: no step then
-   * allocates or copies a layer's cache, except the rare one that doubles the buffers. Null where the backend or the
-   * graphs cannot (`decodesInPlace`) or the cache lives on a device; the caller keeps `cache`.
-   * The copy owns its buffers (nothing borrowed), so sweeps and forks are not written through.
+   * allocates or copies a layer's cache, except the rare one that doubles the buffers. Null where
+   * the backend or the graphs cannot (`decodesInPlace`) or the cache lives on a device; the
+   * caller then keeps `cache`. The copy owns its buffers (nothing borrowed), so the tensors a
+   * sweep's r share or a fork reads are never written through.
    */
   reserveDecode(cache: KvCache, slots: number): KvCache | null {
     if (!this.decodesInPlace || !this.onCpu(cache)) return null;
