@@ -15,6 +15,7 @@ import { stories260kDir } from "../model/testing/stories.ts";
 import { EvalsClient } from "../worker/client.ts";
 import { type LocalApi, startLocalApi } from "../worker/dev.ts";
 import { repoRoot } from "./cli.ts";
+import { migratedState } from "./migrated-state.ts";
 
 export interface TestStack {
   api: LocalApi;
@@ -40,9 +41,9 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startTestStack(vars: Record<string, string> = {}): Promise<TestStack> {
-  const persistTo = mkdtempSync(join(tmpdir(), "evals-stack-"));
+  const persistTo = await migratedState();
   const port = await freePort();
-  const api = await startLocalApi({ port, persistTo, quiet: true, vars });
+  const api = await startLocalApi({ port, persistTo, quiet: true, vars, migrated: true });
   const admin = new EvalsClient({ baseUrl: api.url, token: api.adminToken });
   const submitToken = (await admin.createToken({ role: "submit", name: "test-submit" })).token;
   const runnerToken = (await admin.createToken({ role: "runner", name: "test-runner" })).token;
@@ -55,7 +56,7 @@ export async function startTestStack(vars: Record<string, string> = {}): Promise
     runner: new EvalsClient({ baseUrl: api.url, token: runnerToken }),
     async restartApi() {
       await stack.api.stop();
-      stack.api = await startLocalApi({ port, persistTo, quiet: true, vars });
+      stack.api = await startLocalApi({ port, persistTo, quiet: true, vars, migrated: true });
     },
     async stop() {
       await stack.api.stop();
