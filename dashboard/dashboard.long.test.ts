@@ -4,7 +4,6 @@
 // message, a running run updates live. Screenshots of every page go to test-output/dashboard/.
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mcnemarExact } from "../evals/stats/mcnemar.ts";
 import { launchChromium } from "../runner/browser/chromium.ts";
 import { migratedState } from "../tests/migrated-state.ts";
-import { type LocalApi, startLocalApi } from "../worker/dev.ts";
+import { type LocalApi, startLocalApi, unusedPort } from "../worker/dev.ts";
 import {
   CAPPED_MAX_GEN_TOKS,
   CORRECT,
@@ -45,17 +44,6 @@ let general: SeededGeneral;
 let browser: Browser;
 let persistTo: string;
 let triage: SeededTriage;
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => done(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 interface Opened {
   page: Page;
@@ -117,7 +105,7 @@ beforeAll(async () => {
   // score its general run. Chromium, the export and the API start side by side.
   let checkpointA: Awaited<ReturnType<typeof retrofitCheckpoint>>;
   [api, checkpointA, browser] = await Promise.all([
-    freePort().then((port) => startLocalApi({ port, persistTo, quiet: true, migrated: true })),
+    unusedPort().then((port) => startLocalApi({ port, persistTo, quiet: true, migrated: true })),
     retrofitCheckpoint(),
     launchChromium(),
   ]);

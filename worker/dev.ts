@@ -87,8 +87,8 @@ function run(args: string[], quiet: boolean): Promise<void> {
   });
 }
 
-/** A port nobody listens on now (the OS picks it). */
-function unusedPort(): Promise<number> {
+/** A port nobody listens on now (the OS picks it); the API's, its inspector's, a test's. */
+export function unusedPort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.once("error", fail);
