@@ -15,6 +15,7 @@ import { startLocalApi, unusedPort } from "../worker/dev.ts";
 import { repoRoot, runCli } from "./cli.ts";
 import { answerOneShard, gsm8kGolds } from "./fabricated-runner.ts";
 import { registerGsm8k, uploadCheckpoint } from "./local-stack.ts";
+import { migratedState } from "./migrated-state.ts";
 
 let work: string;
 let state: string;
@@ -22,11 +23,16 @@ let runId: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "evals-handoff-"));
-  state = join(work, "state");
+  state = await migratedState("evals-handoff-state-");
   const ckpt = join(work, "ckpt");
   await exportModel({ from: stories260kDir, out: ckpt, split: [1, 3, 1] });
   // What the demo leaves behind: a finished, published run in its state directory.
-  const api = await startLocalApi({ port: await unusedPort(), persistTo: state, quiet: true });
+  const api = await startLocalApi({
+    port: await unusedPort(),
+    persistTo: state,
+    quiet: true,
+    migrated: true,
+  });
   try {
     const admin = new EvalsClient({ baseUrl: api.url, token: api.adminToken });
     const token = (await admin.createToken({ role: "submit", name: "demo" })).token;
@@ -52,6 +58,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
+  if (state) rmSync(state, { recursive: true, force: true });
 });
 
 describe("the demo's hand-off", () => {
