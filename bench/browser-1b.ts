@@ -2,8 +2,10 @@
 // Chromium's WASM backend through the runner's engine page, generating at r and batch given, at
 // 1 and 2 WASM threads, beside onnxruntime-node on the same graphs (WASM ÷ node). Prints load
 // time (hash check, fetch, session creation and the numeric check), the renderer's peak resident
-// memory, prefill and decode time, tokens/s, and quantized weight bytes streamed per second
-// against the machine's ~20 GB/s.
+// memory, prefill and decode time, tokens/s, and the weight bytes a decode step streams per second
+// (bench/weight-bytes.ts: the embedding table is gathered a row per token, not streamed) against
+// this machine's memory bandwidth, measured before and after the engines
+// (bench/memory-bandwidth.ts, the best of the two).
 // Make the checkpoint once (about 5 min, 5 GB peak RSS), then point the bench at it:
 //   evals export --random llama-3.2-1b --split 4,8,4 --quant q4 --fidelity-prompts 0 --out DIR
 //   npx tsx bench/browser-1b.ts --model DIR [--threads 1,2] [--recurrences 1,4] [--batch 1,8]
@@ -13,10 +15,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { readCheckpoint } from "../model/checkpoint.ts";
-import type { Manifest } from "../model/manifest.ts";
 import { type EngineBackend, openBackend } from "../runner/backends.ts";
+import { measureBandwidth } from "./memory-bandwidth.ts";
+import { type StepBytes, weightBytesAt } from "./scale-math.ts";
+import { stepBytesOf } from "./weight-bytes.ts";
 
-const MACHINE_BANDWIDTH = 20e9;
 const GSM8K_DOCS = 1319;
 /** Generated tokens per document assumed by the projection (GSM8K CoT's cap is 256). */
 const GEN_TOKENS = 256;
@@ -85,14 +88,6 @@ async function measure(backend: EngineBackend): Promise<Row[]> {
   return rows;
 }
 
-/** Bytes of quantized weights one token at r reads: prelude and coda once, the block r times. */
-function weightBytesPerToken(manifest: Manifest, r: number): number {
-  const size = (g: Manifest["graphs"]["prelude"] | null) =>
-    g ? g.bytes + (g.externalData?.bytes ?? 0) : 0;
-  const { prelude, block, coda } = manifest.graphs;
-  return size(prelude) + r * size(block) + size(coda);
-}
-
 /** Peak resident memory of this process's Chromium renderers (the page), from /proc. */
 function rendererPeakBytes(): number | null {
   try {
@@ -151,6 +146,14 @@ console.log(
   `${manifest.name} (${manifest.dtype}, ${(manifest.parameters.total / 1e9).toFixed(2)}B parameters); ` +
     `prompt 8 tokens, ${NEW} new; ${cpus().length} cores, load ${loadavg()[0].toFixed(1)} at start`,
 );
+const stepBytes: StepBytes = await stepBytesOf(values.model);
+const gbs = (bytes: number) => (bytes / 1e9).toFixed(1);
+const bandwidthBefore = await measureBandwidth(2);
+console.log(
+  `memory bandwidth: best ${gbs(bandwidthBefore.best)} GB/s (copy and read, 1 and 2 threads)`,
+);
+/** The best the machine showed; updated after the engines (another process's burst can depress one). */
+let bandwidth = bandwidthBefore.best;
 const results: Result[] = [];
 for (const threads of list(values.threads)) {
   if (!values["no-node"]) {
@@ -164,6 +167,15 @@ for (const threads of list(values.threads)) {
     results.push(JSON.parse(child.stdout.trim().split("\n").at(-1)!));
   }
   if (!values["no-wasm"]) results.push(await run("wasm", threads));
+  report(results);
+}
+const bandwidthAfter = await measureBandwidth(2);
+console.log(
+  `memory bandwidth after: best ${gbs(bandwidthAfter.best)} GB/s; reference ${gbs(Math.max(bandwidth, bandwidthAfter.best))} GB/s`,
+);
+if (bandwidthAfter.best > bandwidth) {
+  bandwidth = bandwidthAfter.best;
+  console.log("\nagainst the higher bandwidth measured after:");
   report(results);
 }
 console.log(`load ${loadavg()[0].toFixed(1)} at end`);
@@ -184,14 +196,14 @@ function forward(threads: number): string[] {
 function report(all: Result[]): void {
   const gib = (b: number | null) => (b === null ? "n/a" : `${(b / 2 ** 30).toFixed(2)} GiB`);
   console.log(
-    "\nsetting    load s   peak memory   r  batch  prefill s  decode s/step  tok/s   GB/s (of 20)  wasm÷node",
+    `\nsetting    load s   peak memory   r  batch  prefill s  decode s/step  tok/s   GB/s (of ${gbs(bandwidth)})  wasm÷node`,
   );
   for (const result of all) {
     for (const row of result.rows) {
       const node = all
         .find((x) => x.setting === result.setting.replace("wasm", "node"))
         ?.rows.find((x) => x.r === row.r && x.batch === row.batch);
-      const streamed = weightBytesPerToken(manifest, row.r) / row.decodeSecondsPerStep;
+      const streamed = weightBytesAt(stepBytes, row.r) / row.decodeSecondsPerStep;
       console.log(
         [
           result.setting.padEnd(9),
@@ -202,7 +214,7 @@ function report(all: Result[]): void {
           row.prefillSeconds.toFixed(2).padStart(10),
           row.decodeSecondsPerStep.toFixed(2).padStart(14),
           (row.batch / row.decodeSecondsPerStep).toFixed(3).padStart(6),
-          `${(streamed / 1e9).toFixed(2)} (${((100 * streamed) / MACHINE_BANDWIDTH).toFixed(1)}%)`.padStart(
+          `${(streamed / 1e9).toFixed(2)} (${((100 * streamed) / bandwidth).toFixed(1)}%)`.padStart(
             14,
           ),
           result.setting.startsWith("wasm") && node
@@ -217,9 +229,9 @@ function report(all: Result[]): void {
   for (const result of all) {
     const r1 = result.rows.find((x) => x.r === 1 && x.batch === 1);
     if (!r1) continue;
-    const perByte = r1.decodeSecondsPerStep / weightBytesPerToken(manifest, 1);
+    const perByte = r1.decodeSecondsPerStep / weightBytesAt(stepBytes, 1);
     const seconds = SWEEP_R.reduce(
-      (n, r) => n + GSM8K_DOCS * GEN_TOKENS * perByte * weightBytesPerToken(manifest, r),
+      (n, r) => n + GSM8K_DOCS * GEN_TOKENS * perByte * weightBytesAt(stepBytes, r),
       0,
     );
     console.log(

@@ -3,16 +3,15 @@
 // viewer shows each r's own completion, the compare page shows the seeded delta, bad ids give a
 // message, a running run updates live. Screenshots of every page go to test-output/dashboard/.
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mcnemarExact } from "../evals/stats/mcnemar.ts";
 import { launchChromium } from "../runner/browser/chromium.ts";
-import { type LocalApi, startLocalApi } from "../worker/dev.ts";
+import { migratedState } from "../tests/migrated-state.ts";
+import { type LocalApi, startLocalApi, unusedPort } from "../worker/dev.ts";
 import {
   CAPPED_MAX_GEN_TOKS,
   CORRECT,
@@ -45,17 +44,6 @@ let general: SeededGeneral;
 let browser: Browser;
 let persistTo: string;
 let triage: SeededTriage;
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => done(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 interface Opened {
   page: Page;
@@ -111,18 +99,21 @@ async function expectInside(page: Page, plot: string, label: string): Promise<vo
 beforeAll(async () => {
   rmSync(shots, { recursive: true, force: true });
   mkdirSync(shots, { recursive: true });
-  persistTo = mkdtempSync(join(tmpdir(), "evals-dashboard-"));
-  // startLocalApi builds the dashboard bundles before it starts wrangler dev.
-  api = await startLocalApi({ port: await freePort(), persistTo, quiet: true });
-  // Checkpoint A is a real export (its unrolled baseline is cut from the same source), so that a
-  // node runner can score its general run.
-  const checkpointA = await retrofitCheckpoint();
+  persistTo = await migratedState("evals-dashboard-");
+  // startLocalApi builds the dashboard bundles before it starts wrangler dev. Checkpoint A is a
+  // real export (its unrolled baseline is cut from the same source), so that a node runner can
+  // score its general run. Chromium, the export and the API start side by side.
+  let checkpointA: Awaited<ReturnType<typeof retrofitCheckpoint>>;
+  [api, checkpointA, browser] = await Promise.all([
+    unusedPort().then((port) => startLocalApi({ port, persistTo, quiet: true, migrated: true })),
+    retrofitCheckpoint(),
+    launchChromium(),
+  ]);
   // Before `seed`: `seed` leaves a run with an unanswered shard that no other runner may take.
   extras = await seedComparisons(api.url, api.adminToken, checkpointA);
   triage = await seedTriage(api.url, api.adminToken);
   general = await seedGeneral(api.url, api.adminToken, checkpointA);
   seeded = await seed(api.url, api.adminToken, checkpointA);
-  browser = await launchChromium();
 });
 
 /**
@@ -138,8 +129,12 @@ async function expectAccessible(page: Page, label: string): Promise<void> {
   await page.addScriptTag({ path: join(root, "node_modules/axe-core/axe.min.js") });
   const violations = await page.evaluate(async () => {
     type Result = { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
-    const { axe } = window as unknown as { axe: { run: () => Promise<Result> } };
-    const result = await axe.run();
+    type Options = { resultTypes: string[] };
+    const { axe } = window as unknown as {
+      axe: { run: (context: Document, options: Options) => Promise<Result> };
+    };
+    // Every rule still runs; only the violations get their nodes' selectors worked out.
+    const result = await axe.run(document, { resultTypes: ["violations"] });
     return result.violations
       .filter((v) => v.impact === "serious" || v.impact === "critical")
       .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
@@ -230,7 +225,7 @@ describe("dashboard", () => {
   it("leaderboard: accuracy at the chosen r with its Wilson interval, comparable runs ranked apart, sortable, filterable, state in the address", async () => {
     const r8 = wilsonText(5, DOCS);
     for (const viewport of ["wide", "phone"] as const) {
-      const { page, context, errors } = await open("/", viewport);
+      const { page, errors } = await open("/", viewport);
       const rows = page.locator("table.leaderboard tbody tr");
       await rows.first().waitFor();
       // gsm8k_cot_sean (not arithmetic) by default; r = 8, the largest r every recurrent run has.
@@ -311,7 +306,6 @@ describe("dashboard", () => {
       await expectAccessible(page, `leaderboard ${viewport}`);
       await screenshot(page, `leaderboard-${viewport}`);
       expect(errors).toEqual([]);
-      await context.close();
     }
 
     const { page, context, errors } = await open("/");
@@ -343,6 +337,7 @@ describe("dashboard", () => {
     expect(await linked.locator("table.leaderboard tbody tr").count()).toBe(2);
     expect(await linked.locator('select[name="family"]').inputValue()).toBe("olmo2");
     expect(await linked.locator('select[name="r"]').inputValue()).toBe("2");
+    await linked.close();
     // Two rows picked: the compare link points at both runs.
     await page.selectOption('select[name="family"]', "");
     await page.check(`tr[data-run="${seeded.runs.a}"] input[type=checkbox]`);
@@ -351,7 +346,6 @@ describe("dashboard", () => {
     expect(href).toContain(seeded.runs.a);
     expect(href).toContain(seeded.runs.b);
     expect(errors).toEqual([]);
-    await context.close();
   });
 
   it("compute-matched: the recurrent curve read off at its baselines' FLOPs, interpolated on log FLOPs", async () => {
@@ -371,7 +365,7 @@ describe("dashboard", () => {
     const t = Math.log(u / a1.mean_flops) / Math.log(a2.mean_flops / a1.mean_flops);
     const expected = a1.accuracy + t * (a2.accuracy - a1.accuracy);
 
-    const { page, context, errors } = await open("/");
+    const { page, errors } = await open("/");
     const section = page.locator("section.compute-matched");
     await section.locator("table.equal-flops").waitFor();
     expect(await section.locator('select[name="matched"]').inputValue()).toBe(seeded.runs.a);
@@ -402,13 +396,12 @@ describe("dashboard", () => {
     await expectAccessible(page, "compare at equal FLOPs");
     await screenshot(page, "compare-equal-flops-laptop");
     expect(errors).toEqual([]);
-    await context.close();
   });
 
   it("general tasks: a node runner's log-probs scored by lm-eval's rules on the leaderboard, the run page and the checkpoint page", async () => {
     const expected = generalExpectations();
     const pct = (k: number) => `${((100 * k) / DOCS).toFixed(1)}%`;
-    const { page, context, errors } = await open("/?task=arc_easy");
+    const { page, errors } = await open("/?task=arc_easy");
     await page.locator("table.leaderboard tbody tr").first().waitFor();
     expect(
       await page
@@ -473,7 +466,6 @@ describe("dashboard", () => {
     await expectAccessible(page, "checkpoint");
     await screenshot(page, "checkpoint-laptop");
     expect(errors).toEqual([]);
-    await context.close();
   });
 
   it("accessibility: the FLOPs page, and the leaderboard in dark mode on a phone", async () => {
@@ -481,25 +473,22 @@ describe("dashboard", () => {
       ["/flops", "pre.formula", "wide", "light"],
       ["/", 'figure[data-plot="accuracy-vs-flops"]', "phone", "dark"],
     ] as const) {
-      const context = await browser.newContext({
+      const { page } = await openAs(path, {
         viewport: VIEWPORTS[viewport],
-        colorScheme: scheme,
+        dark: scheme === "dark",
       });
-      const page = await context.newPage();
-      await page.goto(`${api.url}${path}`);
       await page.locator(ready).first().waitFor();
       expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
         scheme === "dark" ? "rgb(21, 24, 28)" : "rgb(255, 255, 255)",
       );
       await expectAccessible(page, `${path} ${viewport} ${scheme}`);
       await screenshot(page, `${path === "/" ? "leaderboard" : "flops"}-${viewport}-${scheme}`);
-      await context.close();
     }
   });
 
   it("run page: accuracy vs r with CI bars, vs FLOPs with the baseline, tokens vs r", async () => {
     for (const viewport of ["laptop", "phone"] as const) {
-      const { page, context, errors } = await open(`/run?id=${seeded.runs.a}`, viewport);
+      const { page, errors } = await open(`/run?id=${seeded.runs.a}`, viewport);
       await page.locator('figure[data-plot="tokens-vs-r"]').waitFor();
       expect(await marks(page, "accuracy-vs-r", "accuracy").count()).toBe(4);
       expect(await marks(page, "accuracy-vs-r", "ci95").count()).toBe(4);
@@ -525,13 +514,12 @@ describe("dashboard", () => {
       expect(await page.locator("[data-state]").textContent()).toBe("finished");
       await screenshot(page, `run-${viewport}`);
       expect(errors).toEqual([]);
-      await context.close();
     }
   });
 
   it("sample viewer: each r shows its own completion; the filter keeps documents that change", async () => {
     for (const viewport of ["laptop", "phone"] as const) {
-      const { page, context, errors } = await open(`/samples?run=${seeded.runs.a}&doc=3`, viewport);
+      const { page, errors } = await open(`/samples?run=${seeded.runs.a}&doc=3`, viewport);
       const columns = page.locator("article.completion");
       await columns.first().waitFor();
       expect(await columns.count()).toBe(4);
@@ -561,7 +549,6 @@ describe("dashboard", () => {
         .waitFor();
       if (viewport === "laptop") await screenshot(page, "samples-changed-laptop");
       expect(errors).toEqual([]);
-      await context.close();
     }
   });
 
@@ -572,7 +559,7 @@ describe("dashboard", () => {
       return mcnemarExact(a, b);
     };
     for (const viewport of ["wide", "phone"] as const) {
-      const { page, context, errors } = await open(
+      const { page, errors } = await open(
         `/compare?a=${seeded.runs.a}&b=${seeded.runs.b}`,
         viewport,
       );
@@ -595,7 +582,6 @@ describe("dashboard", () => {
       await expectAccessible(page, `compare ${viewport}`);
       await screenshot(page, `compare-${viewport}`);
       expect(errors).toEqual([]);
-      await context.close();
     }
   });
 
@@ -609,19 +595,18 @@ describe("dashboard", () => {
       ["missing-page", "/no-such-page", /Page not found/],
     ] as const;
     for (const [name, path, message] of cases) {
-      const { page, context, errors } = await open(path);
+      const { page, errors } = await open(path);
       const alert = page.getByRole("alert");
       await alert.waitFor();
       expect(await alert.textContent()).toMatch(message);
       await screenshot(page, name);
       // The browser logs the API's 404 itself; nothing else may fail.
       expect(errors.filter((e) => !e.includes("404"))).toEqual([]);
-      await context.close();
     }
   });
 
   it("a running run's page shows progress and follows it live (with a submit token)", async () => {
-    const { page, context, errors } = await open(
+    const { page, errors } = await open(
       `/run?id=${seeded.runs.live}`,
       "laptop",
       seeded.submitToken,
@@ -640,7 +625,6 @@ describe("dashboard", () => {
     );
     await screenshot(page, "run-live-finished");
     expect(errors).toEqual([]);
-    await context.close();
   });
 });
 
@@ -660,34 +644,55 @@ interface LmEvalFile {
   task_hashes: Record<string, string>;
 }
 
-/** `open` with any viewport, and dark mode when asked (Playwright's default scheme is light). */
+/**
+ * `open` with any viewport, and dark mode when asked (Playwright's default scheme is light). One
+ * page per token serves the whole file: a new page starts a renderer, most of a second here, and
+ * the dashboard keeps nothing in the browser but the token. Errors are collected afresh per call.
+ */
 async function openAs(
   path: string,
   options: { viewport: { width: number; height: number }; token?: string; dark?: boolean },
 ): Promise<Opened> {
-  const context = await browser.newContext({
-    viewport: options.viewport,
-    colorScheme: options.dark ? "dark" : "light",
-  });
-  if (options.token) {
-    await context.addInitScript((t) => localStorage.setItem("evals.token", t), options.token);
+  let tab = tabs.get(options.token ?? "");
+  if (!tab) {
+    const context = await browser.newContext();
+    if (options.token) {
+      // Not on about:blank, whose storage the page may not touch.
+      await context.addInitScript((t) => {
+        if (location.protocol.startsWith("http")) localStorage.setItem("evals.token", t);
+      }, options.token);
+    }
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("console", (msg) => {
+      if (msg.type() === "error") errors.push(msg.text());
+    });
+    page.on("pageerror", (error) => errors.push(String(error)));
+    tab = { page, context, errors };
+    tabs.set(options.token ?? "", tab);
   }
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("console", (msg) => {
-    if (msg.type() === "error") errors.push(msg.text());
-  });
-  page.on("pageerror", (error) => errors.push(String(error)));
-  await page.goto(`${api.url}${path}`);
-  return { page, context, errors };
+  // Off the last page first, so that nothing it still logs counts against this one.
+  await tab.page.goto("about:blank");
+  tab.errors.length = 0;
+  await tab.page.setViewportSize(options.viewport);
+  await tab.page.emulateMedia({ colorScheme: options.dark ? "dark" : "light" });
+  await tab.page.goto(`${api.url}${path}`);
+  return tab;
 }
+const tabs = new Map<string, Opened>();
 
 /** axe-core's serious and critical violations on the page as it is now. */
 async function axeViolations(page: Page): Promise<string[]> {
   await page.addScriptTag({ path: join(root, "node_modules/axe-core/axe.min.js") });
   const found = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } }).axe;
-    return (await axe.run()).violations as {
+    type Options = { resultTypes: string[] };
+    const axe = (
+      window as unknown as {
+        axe: { run(context: Document, options: Options): Promise<{ violations: unknown[] }> };
+      }
+    ).axe;
+    // Every rule still runs; only the violations get their nodes' selectors worked out.
+    return (await axe.run(document, { resultTypes: ["violations"] })).violations as {
       id: string;
       impact: string;
       nodes: { target: string[] }[];
@@ -780,7 +785,7 @@ describe("issue 15: run page and sample triage", () => {
       ["wide", WIDE],
       ["phone", PHONE],
     ] as const) {
-      const { page, context, errors } = await openAs(`/run?id=${triage.truncatedRun}`, {
+      const { page, errors } = await openAs(`/run?id=${triage.truncatedRun}`, {
         viewport: size,
         token: triage.submitToken,
       });
@@ -811,7 +816,6 @@ describe("issue 15: run page and sample triage", () => {
         expect(svg).toContain('xmlns="http://www.w3.org/2000/svg"');
         expect(svg).toContain("mark-accuracy");
       }
-      await context.close();
     }
     const dark = await openAs(`/run?id=${triage.truncatedRun}`, {
       viewport: WIDE,
@@ -824,7 +828,6 @@ describe("issue 15: run page and sample triage", () => {
     );
     expect(await axeViolations(dark.page)).toEqual([]);
     await screenshot(dark.page, "issue15-run-dark");
-    await dark.context.close();
   });
 
   it("downloads: samples CSV/JSONL, lm-eval results per r and --log_samples lines", async () => {
@@ -893,7 +896,7 @@ describe("issue 15: run page and sample triage", () => {
       ["wide", WIDE],
       ["phone", PHONE],
     ] as const) {
-      const { page, context, errors } = await openAs(`/samples?run=${run}&doc=2`, {
+      const { page, errors } = await openAs(`/samples?run=${run}&doc=2`, {
         viewport: size,
         token,
       });
@@ -929,10 +932,9 @@ describe("issue 15: run page and sample triage", () => {
       expect(wrap).toEqual({ wrap: "break-word", breakWord: "normal", overflows: false });
       await checkPage(page, "issue15-samples", viewport);
       expect(errors).toEqual([]);
-      await context.close();
     }
 
-    const { page, context, errors } = await openAs(`/samples?run=${run}`, {
+    const { page, errors } = await openAs(`/samples?run=${run}`, {
       viewport: WIDE,
       token,
     });
@@ -987,7 +989,6 @@ describe("issue 15: run page and sample triage", () => {
     await page.keyboard.press("ArrowLeft");
     expect((await focused()).r).toBe("1");
     expect(errors).toEqual([]);
-    await context.close();
 
     // Reuse: every r = 1 sample of the second run came from the first; r = 4 was computed.
     const reused = await openAs(`/samples?run=${triage.reuseRun}&reused=1&r=1`, {
@@ -999,7 +1000,6 @@ describe("issue 15: run page and sample triage", () => {
     );
     await reused.page.goto(`${api.url}/samples?run=${triage.reuseRun}&reused=1&r=4`);
     await reused.page.getByText("No document matches the filters.").waitFor();
-    await reused.context.close();
   });
 
   // Publishes the triage runs: keep this the last test of the file.
@@ -1031,10 +1031,9 @@ describe("issue 15: run page and sample triage", () => {
     // The checkpoint is listed (its folder's last component only): the check above saw it.
     expect(publicCheckpoint).toBe(true);
     for (const path of ["/", `/run?id=${run}`, `/samples?run=${run}&doc=0`]) {
-      const { page, context } = await openAs(path, { viewport: WIDE });
+      const { page } = await openAs(path, { viewport: WIDE });
       await page.waitForLoadState("networkidle");
       expect(await page.content(), path).not.toContain(secret);
-      await context.close();
     }
   });
 });

@@ -11,10 +11,11 @@ import { stories260kDir } from "../model/testing/stories.ts";
 // @ts-expect-error: a plain ES module of the demo script, without types.
 import { handOffArgs } from "../scripts/demo-handoff.mjs";
 import { EvalsClient } from "../worker/client.ts";
-import { startLocalApi } from "../worker/dev.ts";
+import { startLocalApi, unusedPort } from "../worker/dev.ts";
 import { repoRoot, runCli } from "./cli.ts";
 import { answerOneShard, gsm8kGolds } from "./fabricated-runner.ts";
-import { freePort, registerGsm8k, uploadCheckpoint } from "./local-stack.ts";
+import { registerGsm8k, uploadCheckpoint } from "./local-stack.ts";
+import { migratedState } from "./migrated-state.ts";
 
 let work: string;
 let state: string;
@@ -22,11 +23,16 @@ let runId: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "evals-handoff-"));
-  state = join(work, "state");
+  state = await migratedState("evals-handoff-state-");
   const ckpt = join(work, "ckpt");
   await exportModel({ from: stories260kDir, out: ckpt, split: [1, 3, 1] });
   // What the demo leaves behind: a finished, published run in its state directory.
-  const api = await startLocalApi({ port: await freePort(), persistTo: state, quiet: true });
+  const api = await startLocalApi({
+    port: await unusedPort(),
+    persistTo: state,
+    quiet: true,
+    migrated: true,
+  });
   try {
     const admin = new EvalsClient({ baseUrl: api.url, token: api.adminToken });
     const token = (await admin.createToken({ role: "submit", name: "demo" })).token;
@@ -52,12 +58,13 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
+  if (state) rmSync(state, { recursive: true, force: true });
 });
 
 describe("the demo's hand-off", () => {
   it("opens the dashboard on the demo's state with the run visible; a second dev on the port is refused", async () => {
     expect(existsSync(join(state, "evals-admin-token"))).toBe(true);
-    const port = await freePort();
+    const port = await unusedPort();
     const args: string[] = [
       ...handOffArgs(state, runId, repoRoot),
       "--port",

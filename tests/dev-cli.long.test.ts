@@ -8,15 +8,16 @@ import { afterAll, describe, expect, it } from "vitest";
 import { exportModel } from "../model/export-model.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
 import { EvalsClient } from "../worker/client.ts";
+import { unusedPort } from "../worker/dev.ts";
 import { repoRoot } from "./cli.ts";
-import { freePort, registerGsm8k, uploadCheckpoint } from "./local-stack.ts";
+import { registerGsm8k, uploadCheckpoint } from "./local-stack.ts";
 
 const work = mkdtempSync(join(tmpdir(), "evals-dev-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("evals dev", { timeout: 300_000 }, () => {
   it("serves the API and the dashboard, runs a submitted run, and stops on SIGINT", async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     const child = spawn(
       process.execPath,
       [

@@ -1,13 +1,14 @@
 // Runs that stay complete through faults (issue 13), all real: `wrangler dev` with local D1/R2,
-// `evals runner --backend node` child processes, stories260k. A runner SIGKILLed five times mid-run
-// and the API restarted twice under a working runner still end with every (doc, r) scored exactly
-// once, equal to `evals local`; a runner slower than its lease keeps it by heartbeats. Cheap on
-// purpose (onnxruntime-node, 2-second leases, 16 new tokens), but minutes long: `*.long.test.ts`.
+// `evals runner --backend node` (child processes where they are killed, else in this process),
+// stories260k. A runner SIGKILLed five times mid-run and the API restarted twice under a working
+// runner still end with every (doc, r) scored exactly once, equal to `evals local`; a runner slower
+// than its lease keeps it by heartbeats. Cheap on purpose (onnxruntime-node, 2-second leases, 16
+// new tokens), but most of a minute long: `*.long.test.ts`.
 import { type ChildProcess, spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunCreate, RunDetail, Sample } from "../worker/protocol.ts";
-import { repoRoot, runCli } from "./cli.ts";
+import { repoRoot, runCliInProcess } from "./cli.ts";
 import { referenceRun, type StoriesStack, startStoriesStack } from "./local-stack.ts";
 
 const TASK = "gsm8k_cot_sean";
@@ -66,10 +67,13 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Pr
   }
 }
 
-/** Runs `--once` runners until the run leaves `active` (a killed runner's lease must expire first). */
+/**
+ * Runs `--once` runners until the run leaves `active` (a killed runner's lease must expire first).
+ * In this process: only the killed runners need a process of their own.
+ */
 async function finishWithOnceRunners(runId: string, cacheDir: string): Promise<RunDetail> {
   await waitFor(async () => {
-    const result = await runCli(runnerArgs(cacheDir, ["--once"]));
+    const result = await runCliInProcess(runnerArgs(cacheDir, ["--once"]));
     expect(result.code, result.stderr).toBe(0);
     return (await stack.submit.getRun(runId)).state !== "active";
   }, 300_000);
@@ -149,7 +153,7 @@ describe("faults", { timeout: 900_000 }, () => {
     // One shard of 8 documents at r = 8: several times the 2-second lease on onnxruntime-node.
     // Seed 1: a new result key, so nothing is reused from the run above (zeros state: same text).
     const run = await createRun({ limit: 8, recurrences: [8], shard_size: 8, seed: 1 });
-    const result = await runCli(runnerArgs(join(stack.work, "cache-faults"), ["--once"]));
+    const result = await runCliInProcess(runnerArgs(join(stack.work, "cache-faults"), ["--once"]));
     expect(result.code, result.stderr).toBe(0);
     const events = result.stderr
       .split("\n")

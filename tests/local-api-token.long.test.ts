@@ -5,8 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type LocalApi, startLocalApi } from "../worker/dev.ts";
-import { freePort } from "./local-stack.ts";
+import { type LocalApi, startLocalApi, unusedPort } from "../worker/dev.ts";
 
 const persistTo = mkdtempSync(join(tmpdir(), "evals-api-token-"));
 let api: LocalApi | undefined;
@@ -30,7 +29,7 @@ function allCommandLines(): string[] {
 
 describe("npm run api and the admin token", () => {
   it("no command line holds the token; the API accepts it", async () => {
-    api = await startLocalApi({ port: await freePort(), persistTo, quiet: true });
+    api = await startLocalApi({ port: await unusedPort(), persistTo, quiet: true });
     const lines = allCommandLines();
     expect(lines.some((line) => line.includes("wrangler") && line.includes(" dev "))).toBe(true);
     expect(lines.filter((line) => line.includes(api!.adminToken))).toEqual([]);

@@ -3,7 +3,6 @@
 // public API exactly as a client would.
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runLocal } from "../evals/run/local-run.ts";
@@ -13,8 +12,9 @@ import { exportModel } from "../model/export-model.ts";
 import { allGraphFiles } from "../model/graph-sets.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
 import { EvalsClient } from "../worker/client.ts";
-import { type LocalApi, startLocalApi } from "../worker/dev.ts";
+import { type LocalApi, startLocalApi, unusedPort } from "../worker/dev.ts";
 import { repoRoot } from "./cli.ts";
+import { migratedState } from "./migrated-state.ts";
 
 export interface TestStack {
   api: LocalApi;
@@ -28,21 +28,10 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
 export async function startTestStack(vars: Record<string, string> = {}): Promise<TestStack> {
-  const persistTo = mkdtempSync(join(tmpdir(), "evals-stack-"));
-  const port = await freePort();
-  const api = await startLocalApi({ port, persistTo, quiet: true, vars });
+  const persistTo = await migratedState();
+  const port = await unusedPort();
+  const api = await startLocalApi({ port, persistTo, quiet: true, vars, migrated: true });
   const admin = new EvalsClient({ baseUrl: api.url, token: api.adminToken });
   const submitToken = (await admin.createToken({ role: "submit", name: "test-submit" })).token;
   const runnerToken = (await admin.createToken({ role: "runner", name: "test-runner" })).token;
@@ -55,7 +44,7 @@ export async function startTestStack(vars: Record<string, string> = {}): Promise
     runner: new EvalsClient({ baseUrl: api.url, token: runnerToken }),
     async restartApi() {
       await stack.api.stop();
-      stack.api = await startLocalApi({ port, persistTo, quiet: true, vars });
+      stack.api = await startLocalApi({ port, persistTo, quiet: true, vars, migrated: true });
     },
     async stop() {
       await stack.api.stop();

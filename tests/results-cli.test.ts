@@ -9,16 +9,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportModel } from "../model/export-model.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
+import { unusedPort } from "../worker/dev.ts";
 import type { ResultIn } from "../worker/protocol.ts";
 import { repoRoot, runCli, runCliInProcess } from "./cli.ts";
 import { answerOneShard, gsm8kGolds } from "./fabricated-runner.ts";
-import {
-  freePort,
-  registerGsm8k,
-  startTestStack,
-  type TestStack,
-  uploadCheckpoint,
-} from "./local-stack.ts";
+import { registerGsm8k, startTestStack, type TestStack, uploadCheckpoint } from "./local-stack.ts";
 
 const TASK = "gsm8k_cot_sean";
 let stack: TestStack;
@@ -217,7 +212,7 @@ describe("evals runs and results refuse bad input with one line and exit 2", () 
   });
 
   it("says how to start an API when none answers", async () => {
-    const url = `http://127.0.0.1:${await freePort()}`;
+    const url = `http://127.0.0.1:${await unusedPort()}`;
     for (const args of [["runs"], ["results", finished]]) {
       const result = await cli(args, { EVALS_API: url });
       expect(result.code).toBe(2);

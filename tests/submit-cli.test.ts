@@ -10,10 +10,11 @@ import { uploadCheckpointFiles } from "../evals/api-client/upload.ts";
 import { exportModel } from "../model/export-model.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
 import { addNumericCheck } from "../runner/engine/numeric-check.ts";
+import { unusedPort } from "../worker/dev.ts";
 import { DEFAULT_PART_BYTES, MAX_SINGLE_PUT_BYTES, UploadSchema } from "../worker/protocol.ts";
 import { type CliResult, runCli, runCliInProcess } from "./cli.ts";
 import { answerOneShard, gsm8kGolds } from "./fabricated-runner.ts";
-import { freePort, startTestStack, type TestStack } from "./local-stack.ts";
+import { startTestStack, type TestStack } from "./local-stack.ts";
 
 const TASK = "gsm8k_cot_sean";
 let stack: TestStack;
@@ -370,7 +371,7 @@ describe("evals submit refuses bad input with one line and exit 2", () => {
   });
 
   it("says how to start an API when none answers", async () => {
-    const url = `http://127.0.0.1:${await freePort()}`;
+    const url = `http://127.0.0.1:${await unusedPort()}`;
     const result = await submit(base(), { EVALS_API: url });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toMatch(

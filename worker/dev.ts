@@ -87,8 +87,8 @@ function run(args: string[], quiet: boolean): Promise<void> {
   });
 }
 
-/** A port nobody listens on now (the OS picks it). */
-function unusedPort(): Promise<number> {
+/** A port nobody listens on now (the OS picks it); the API's, its inspector's, a test's. */
+export function unusedPort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.once("error", fail);
@@ -117,6 +117,11 @@ async function waitUntilReady(
   throw new Error(`the API at ${url} did not answer within 60 s`);
 }
 
+/** Applies the D1 migrations to the local state under `persistTo` (a wrangler start: seconds). */
+export function applyMigrations(persistTo: string, quiet = true): Promise<void> {
+  return run(["d1", "migrations", "apply", "evals", "--local", "--persist-to", persistTo], quiet);
+}
+
 /** Applies migrations, starts `wrangler dev`, resolves once the API answers. */
 export async function startLocalApi(
   options: {
@@ -125,6 +130,11 @@ export async function startLocalApi(
     quiet?: boolean;
     /** Extra worker vars, e.g. `{ LEASE_SECONDS: "5" }` for tests of lease expiry. */
     vars?: Record<string, string>;
+    /**
+     * The state already holds every migration (an API restart, or a copy of a migrated state):
+     * skip applying them.
+     */
+    migrated?: boolean;
   } = {},
 ): Promise<LocalApi> {
   const port = options.port ?? 8787;
@@ -132,7 +142,7 @@ export async function startLocalApi(
   const quiet = options.quiet ?? false;
   // The worker serves the dashboard from its assets (wrangler.toml); build the page scripts first.
   await buildDashboard();
-  await run(["d1", "migrations", "apply", "evals", "--local", "--persist-to", persistTo], quiet);
+  if (!options.migrated) await applyMigrations(persistTo, quiet);
   const token = adminToken(persistTo);
   const envFiles = adminEnvFiles(persistTo, token);
   // wrangler's devtools port defaults to 9229 when free: two APIs starting at once (tests run two

@@ -5,7 +5,8 @@
 // graph input a non-trivial value: a batch of prompts of different lengths (attention_mask and
 // position_ids with padding), several decode steps (a non-empty KV cache) and r > 1 (state fed
 // back), on the recurrent export; then once each on an fp16 fused-operator export (the
-// shader-f16 gate; RotaryEmbedding and the fused norms) and a block-less q4 export.
+// shader-f16 gate; RotaryEmbedding and the fused norms) and block-less q4 and q8 exports (one
+// page for both).
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -126,19 +127,27 @@ describe.each(["wasm", "webgpu"] as const)("%s backend greedy = reference greedy
   });
 });
 
-// One page per export: SwiftShader compiles every kernel of a session again. node and wasm check
-// fused = plain per flavour (model/onnx/fused-graphs.test.ts); here WebGPU must compute what
-// onnxruntime-node computes on the same graphs.
+// node and wasm check fused = plain per flavour (model/onnx/fused-graphs.test.ts); here WebGPU
+// must compute what onnxruntime-node computes on the same graphs. One page for the three exports
+// (`reload`): SwiftShader compiles every kernel of a fresh page again, and a page keeps the
+// kernels the exports share.
 describe("webgpu graph sets and operators", () => {
+  let shared: BrowserEngine | undefined;
+  afterAll(() => shared?.close());
+  async function loadOnWebGpu(dir: string): Promise<BrowserEngine> {
+    if (!shared) shared = await BrowserEngine.open(dir, { backend: "webgpu", browser });
+    else await shared.reload(dir);
+    return shared;
+  }
+
   /** Greedy tokens equal node's; top-5 logits within `atol` + `rtol`·|x|. */
   async function expectSameAsNode(
     engine: BrowserEngine,
     dir: string,
     config: GenerationConfig,
-    prompts: string[],
+    promptIds: number[][],
     tolerance: { atol: number; rtol: number },
   ): Promise<void> {
-    const promptIds = await engine.encode(prompts);
     const requests = promptIds.map((ids) => ({ promptIds: ids, seed: 0 }));
     const web = await engine.generate(requests, config);
     const node = await loadNodeCheckpoint(dir);
@@ -167,85 +176,64 @@ describe("webgpu graph sets and operators", () => {
       operators: "fused",
     });
     await addNumericCheck(out);
-    const engine = await BrowserEngine.open(out, { backend: "webgpu", browser });
-    try {
-      expect(engine.report.backend).toBe("webgpu");
-      expect(engine.manifest.operators).toBe("fused");
-      expect(engine.manifest.variants?.webgpu_f16).toBeDefined();
-      expect(engine.report.shaderF16).toBe(false);
-      expect(engine.report.variant).toBeNull();
-      expect(engine.graphs).toEqual({
-        variant: null,
-        reason: "default graphs (the WebGPU adapter lacks shader-f16, so no fp16-compute graphs)",
-      });
-      const config: GenerationConfig = {
-        recurrences: 2,
-        maxNewTokens: 4,
-        kv: "full",
-        stateInit: "zeros",
-        stopIds: [],
-        stopStrings: [],
-      };
-      // fp32 compute: DESIGN §9 measured WebGPU within 1.6e-5 of node.
-      await expectSameAsNode(engine, out, config, GRID.webgpu.prompts.slice(0, 2), {
-        atol: 1e-4,
-        rtol: 1e-4,
-      });
-    } finally {
-      await engine.close();
-    }
+    const engine = await loadOnWebGpu(out);
+    expect(engine.report.backend).toBe("webgpu");
+    expect(engine.manifest.operators).toBe("fused");
+    expect(engine.manifest.variants?.webgpu_f16).toBeDefined();
+    expect(engine.report.shaderF16).toBe(false);
+    expect(engine.report.variant).toBeNull();
+    expect(engine.graphs).toEqual({
+      variant: null,
+      reason: "default graphs (the WebGPU adapter lacks shader-f16, so no fp16-compute graphs)",
+    });
+    const config: GenerationConfig = {
+      recurrences: 2,
+      maxNewTokens: 4,
+      kv: "full",
+      stateInit: "zeros",
+      stopIds: [],
+      stopStrings: [],
+    };
+    // fp32 compute: DESIGN §9 measured WebGPU within 1.6e-5 of node.
+    const promptIds = await engine.encode(GRID.webgpu.prompts.slice(0, 2));
+    await expectSameAsNode(engine, out, config, promptIds, { atol: 1e-4, rtol: 1e-4 });
   }, 600_000);
 
-  it("q4 (MatMulNBits, GatherBlockQuantized) on webgpu computes what onnxruntime-node computes", async () => {
-    const out = join(work, "q4");
-    // Non-recurrent: the prelude gathers with GatherBlockQuantized, every linear layer is
-    // MatMulNBits, and a block graph would add only a third SwiftShader compile of the same ops.
-    await exportModel({ from: stories260kDir, out, dtype: "q4" });
-    await addNumericCheck(out);
-    const engine = await BrowserEngine.open(out, { backend: "webgpu", browser });
-    try {
+  // Non-recurrent: the prelude gathers with GatherBlockQuantized, every linear layer is
+  // MatMulNBits, and a block graph would add only a third SwiftShader compile of the same ops.
+  // q8's 8-bit kernels are other shaders than q4's; it runs on the prompt its numeric check ran
+  // (whose prefill shapes are compiled by then) for two tokens (prefill and one decode step).
+  const QUANTIZED = [
+    { dtype: "q4", bits: 4, input: "two story prompts", maxNewTokens: 4 },
+    { dtype: "q8", bits: 8, input: "the numeric check's", maxNewTokens: 2 },
+  ] as const;
+  it.each(QUANTIZED)(
+    "$dtype (MatMulNBits, GatherBlockQuantized) on webgpu computes what onnxruntime-node computes",
+    async ({ dtype, bits, input, maxNewTokens }) => {
+      const out = join(work, dtype);
+      await exportModel({ from: stories260kDir, out, dtype });
+      const check = await addNumericCheck(out);
+      const quantized = await loadOnWebGpu(out);
+      expect(quantized.report.backend).toBe("webgpu");
+      expect(quantized.manifest.quantization).toMatchObject({ bits, embedding: "block" });
       const config: GenerationConfig = {
         recurrences: 1,
-        maxNewTokens: 4,
+        maxNewTokens,
         kv: "full",
         stateInit: "zeros",
         stopIds: [],
         stopStrings: [],
       };
-      // The 4-bit kernels dequantize in another order than node's, so 1e-3 absolute + relative.
-      await expectSameAsNode(engine, out, config, GRID.webgpu.prompts.slice(0, 2), {
-        atol: 1e-3,
-        rtol: 1e-3,
-      });
-    } finally {
-      await engine.close();
-    }
-  }, 600_000);
-
-  it("q8 (8-bit MatMulNBits and GatherBlockQuantized) on webgpu computes what onnxruntime-node computes", async () => {
-    const out = join(work, "q8");
-    // The 8-bit kernels are other shaders than the 4-bit ones; one prompt and two tokens cover
-    // prefill and decode without more SwiftShader compiles.
-    await exportModel({ from: stories260kDir, out, dtype: "q8" });
-    await addNumericCheck(out);
-    const engine = await BrowserEngine.open(out, { backend: "webgpu", browser });
-    try {
-      const config: GenerationConfig = {
-        recurrences: 1,
-        maxNewTokens: 2,
-        kv: "full",
-        stateInit: "zeros",
-        stopIds: [],
-        stopStrings: [],
-      };
-      await expectSameAsNode(engine, out, config, GRID.webgpu.prompts.slice(0, 1), {
-        atol: 1e-3,
-        rtol: 1e-3,
-      });
-    } finally {
-      await engine.close();
-    }
-  }, 600_000);
+      // The 4-bit and 8-bit kernels dequantize in another order than node's, so 1e-3 absolute +
+      // relative.
+      const promptIds =
+        input === "two story prompts"
+          ? await quantized.encode(GRID.webgpu.prompts.slice(0, 2))
+          : [check.input_ids];
+      await expectSameAsNode(quantized, out, config, promptIds, { atol: 1e-3, rtol: 1e-3 });
+    },
+    600_000,
+  );
 });
 
 describe("backend preflight", () => {

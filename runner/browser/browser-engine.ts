@@ -77,16 +77,40 @@ export interface BrowserEngineOptions {
   chromium?: string;
 }
 
+/** What one checkpoint's load gave the page. */
+interface Loaded {
+  manifest: Manifest;
+  report: LoadReport;
+  graphs: GraphChoice;
+}
+
 export class BrowserEngine {
+  private loaded: Loaded | null = null;
+
   private constructor(
-    readonly manifest: Manifest,
-    readonly report: LoadReport,
-    /** The graph set the page runs and why (an fp16-compute variant, or the default graphs). */
-    readonly graphs: GraphChoice,
     private readonly page: Page,
     private readonly server: StaticServer,
     private readonly ownBrowser: Browser | null,
+    private readonly options: BrowserEngineOptions,
   ) {}
+
+  get manifest(): Manifest {
+    return this.current().manifest;
+  }
+
+  get report(): LoadReport {
+    return this.current().report;
+  }
+
+  /** The graph set the page runs and why (an fp16-compute variant, or the default graphs). */
+  get graphs(): GraphChoice {
+    return this.current().graphs;
+  }
+
+  private current(): Loaded {
+    if (!this.loaded) throw new Error("no checkpoint is loaded in this page");
+    return this.loaded;
+  }
 
   static async open(checkpointDir: string, options: BrowserEngineOptions): Promise<BrowserEngine> {
     const { manifest } = await readCheckpoint(checkpointDir);
@@ -94,72 +118,90 @@ export class BrowserEngine {
     const server = await startStaticServer(await buildEnginePage());
     const ownBrowser = options.browser ? null : await launchChromium(options.chromium);
     const browser = options.browser ?? ownBrowser!;
+    let page: Page | undefined;
     try {
-      const page = await browser.newPage();
-      const pageErrors: string[] = [];
-      page.on("pageerror", (error) => pageErrors.push(error.message));
+      page = await browser.newPage();
       await page.goto(`${server.url}/`);
       await page.waitForFunction(() => "evalsEngine" in globalThis, null, { timeout: 30_000 });
-      const url = server.addCheckpoint(randomUUID(), checkpointDir);
-      const load = async (variant: GraphVariantName | null, graphs: GraphChoice) => {
-        const report = await page
-          .evaluate(
-            ([u, m, o]) =>
-              (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.load(u, m, o),
-            [
-              url,
-              manifest,
-              {
-                backend: options.backend,
-                threads: options.threads ?? 1,
-                spinning: options.spinning,
-                variant,
-              },
-            ] as const,
-          )
-          .catch((error: Error) => {
-            throw new BackendUnavailableError(
-              `${options.backend} backend cannot run ${checkpointDir}${variant ? ` (${variant} graphs)` : ""}: ${firstLine(error.message)}`,
-            );
-          });
-        if (report.backend !== options.backend) {
-          throw new BackendUnavailableError(
-            `asked for ${options.backend} but the page loaded ${report.backend}`,
-          );
-        }
-        return new BrowserEngine(manifest, report, graphs, page, server, ownBrowser);
-      };
-      const shaderF16 =
-        options.backend === "webgpu" && manifest.variants?.webgpu_f16
-          ? await page.evaluate(async () => {
-              const engine = (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine;
-              return (await engine.probeWebGpu()).shaderF16;
-            })
-          : false;
-      const choice = chooseGraphVariant(manifest, { backend: options.backend, shaderF16 });
-      if (choice.variant) {
-        // The variant runs only if it loads and reproduces the numeric check at fp16 tolerance.
-        const failure = await load(choice.variant, choice).then(
-          async (engine) => ({
-            engine,
-            failure: await engine.numericFailure(FP16_COMPUTE_TOLERANCE),
-          }),
-          (error: Error) => ({ engine: null, failure: `loading failed: ${error.message}` }),
-        );
-        if (failure.engine && failure.failure === null) return failure.engine;
-        const fallback = numericFallback(failure.failure!);
-        const engine = await load(null, fallback);
-        await engine.verifyNumerics(checkpointDir);
-        return engine;
-      }
-      const engine = await load(null, choice);
-      await engine.verifyNumerics(checkpointDir);
+      const engine = new BrowserEngine(page, server, ownBrowser, options);
+      await engine.loadCheckpoint(checkpointDir, manifest);
       return engine;
     } catch (error) {
+      await page?.close();
       await ownBrowser?.close();
       await server.close();
       throw error;
     }
+  }
+
+  /**
+   * Loads another checkpoint in place of this one, in the same page: the backend, its device and
+   * the kernels it compiled stay (a fresh page sets up onnxruntime-web and, on WebGPU, compiles
+   * every kernel again). Checked as `open` checks; on failure no checkpoint is loaded.
+   */
+  async reload(checkpointDir: string): Promise<void> {
+    const { manifest } = await readCheckpoint(checkpointDir);
+    preflight(manifest, this.options.backend);
+    this.loaded = null;
+    try {
+      await this.loadCheckpoint(checkpointDir, manifest);
+    } catch (error) {
+      this.loaded = null;
+      throw error;
+    }
+  }
+
+  private async loadCheckpoint(checkpointDir: string, manifest: Manifest): Promise<void> {
+    const { page, options } = this;
+    const url = this.server.addCheckpoint(randomUUID(), checkpointDir);
+    const load = async (variant: GraphVariantName | null, graphs: GraphChoice) => {
+      const report = await page
+        .evaluate(
+          ([u, m, o]) =>
+            (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine.load(u, m, o),
+          [
+            url,
+            manifest,
+            {
+              backend: options.backend,
+              threads: options.threads ?? 1,
+              spinning: options.spinning,
+              variant,
+            },
+          ] as const,
+        )
+        .catch((error: Error) => {
+          throw new BackendUnavailableError(
+            `${options.backend} backend cannot run ${checkpointDir}${variant ? ` (${variant} graphs)` : ""}: ${firstLine(error.message)}`,
+          );
+        });
+      if (report.backend !== options.backend) {
+        throw new BackendUnavailableError(
+          `asked for ${options.backend} but the page loaded ${report.backend}`,
+        );
+      }
+      this.loaded = { manifest, report, graphs };
+    };
+    const shaderF16 =
+      options.backend === "webgpu" && manifest.variants?.webgpu_f16
+        ? await page.evaluate(async () => {
+            const engine = (globalThis as unknown as { evalsEngine: PageEngine }).evalsEngine;
+            return (await engine.probeWebGpu()).shaderF16;
+          })
+        : false;
+    const choice = chooseGraphVariant(manifest, { backend: options.backend, shaderF16 });
+    if (choice.variant) {
+      // The variant runs only if it loads and reproduces the numeric check at fp16 tolerance.
+      const failure = await load(choice.variant, choice).then(
+        () => this.numericFailure(FP16_COMPUTE_TOLERANCE),
+        (error: Error) => `loading failed: ${error.message}`,
+      );
+      if (failure === null) return;
+      await load(null, numericFallback(failure));
+    } else {
+      await load(null, choice);
+    }
+    await this.verifyNumerics(checkpointDir);
   }
 
   /**
