@@ -1,9 +1,10 @@
-// Plain vs fused-operator graphs (`evals export --operators fused`): decode tokens/s of the same
-// weights on onnxruntime-node and onnxruntime-web's WASM backend, 1 thread each, runs interleaved
-// so that load on a shared machine hits both alike. Decode time = (a generation of N tokens − one
-// of 1 token) / (N − 1), so the prefill is not counted. On node the fused graphs run twice: with
-// caches that grow per step, and decoding in place (GroupQueryAttention on preallocated buffers).
-// Usage: npx tsx bench/fused.ts [--new-tokens 32] [--prompt-tokens 32] [--r 4] [--batch 1] [--rounds 3] [--quant q4]
+// Plain vs fused-operator graphs (`evals export --operators fused`): decode step time of the same
+// `small` weights on onnxruntime-node and onnxruntime-web's WASM backend, 1 thread each, settings
+// interleaved so that load on a shared machine hits them alike. Each round prefills a batch of
+// --prompt-tokens (not timed) and times --steps one-token steps on that cache (median). On node the
+// fused graphs run twice: with caches that grow per step, and decoding in place
+// (GroupQueryAttention on buffers bound as past and present, RecurrentModel.reserveDecode).
+// Usage: npx tsx bench/fused.ts [--prompt-tokens 64] [--steps 8] [--r 4] [--batch 1] [--rounds 3] [--quant q4] [--no-wasm]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,22 +12,22 @@ import { parseArgs } from "node:util";
 import { readCheckpoint } from "../model/checkpoint.ts";
 import { exportModel } from "../model/export-model.ts";
 import { openWasmModelInNode } from "../model/testing/wasm-in-node.ts";
-import { generateBatch } from "../runner/engine/generate.ts";
 import { openNodeModel } from "../runner/engine/node-sessions.ts";
 import type { RecurrentModel } from "../runner/engine/recurrent-model.ts";
 
 const { values } = parseArgs({
   options: {
-    "new-tokens": { type: "string", default: "32" },
-    "prompt-tokens": { type: "string", default: "32" },
+    "prompt-tokens": { type: "string", default: "64" },
+    steps: { type: "string", default: "8" },
     r: { type: "string", default: "4" },
     batch: { type: "string", default: "1" },
     rounds: { type: "string", default: "3" },
     quant: { type: "string" },
+    "no-wasm": { type: "boolean", default: false },
   },
 });
-const NEW = Number(values["new-tokens"]);
 const PROMPT = Number(values["prompt-tokens"]);
+const STEPS = Number(values.steps);
 const R = Number(values.r);
 const BATCH = Number(values.batch);
 const ROUNDS = Number(values.rounds);
@@ -40,56 +41,67 @@ const exported = async (operators: "plain" | "fused") => {
 };
 const checkpoints = { plain: await exported("plain"), fused: await exported("fused") };
 
-const requests = Array.from({ length: BATCH }, (_, b) => ({
-  promptIds: Array.from({ length: PROMPT }, (_, i) => 3 + ((i * 31 + b * 7) % 4000)),
-  seed: b,
-}));
-const config = (maxNewTokens: number) => ({
-  recurrences: R,
-  maxNewTokens,
-  kv: "full" as const,
-  stateInit: "zeros" as const,
-  stopIds: [],
-  stopStrings: [],
-});
-const seconds = async (model: RecurrentModel, tokens: number) => {
-  const started = performance.now();
-  await generateBatch(model, requests, config(tokens), () => "");
-  return (performance.now() - started) / 1000;
-};
-/** Decode tokens/s (all rows) of one interleaved round. */
-const decodeRate = async (model: RecurrentModel) => {
-  const one = await seconds(model, 1);
-  const many = await seconds(model, NEW);
-  return (BATCH * (NEW - 1)) / (many - one);
-};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const filled = (n: number, value: (i: number) => bigint) =>
+  BigInt64Array.from({ length: n }, (_, i) => value(i));
+
+/** Median seconds of a one-token step after a PROMPT-token prefill of BATCH rows. */
+async function stepSeconds(model: RecurrentModel, inPlace: boolean): Promise<number> {
+  const prefill = {
+    batch: BATCH,
+    inputIds: filled(BATCH * PROMPT, (i) => BigInt(3 + ((i * 31) % 4000))),
+    attentionMask: filled(BATCH * PROMPT, () => 1n),
+    positionIds: filled(BATCH * PROMPT, (i) => BigInt(i % PROMPT)),
+  };
+  let cache = model.newCache(BATCH, "full", R);
+  await model.step(prefill, R, cache, 1);
+  if (inPlace) cache = model.reserveDecode(cache, PROMPT + STEPS) ?? cache;
+  const times: number[] = [];
+  for (let s = 0; s < STEPS; s++) {
+    const total = PROMPT + s + 1;
+    const started = performance.now();
+    await model.step(
+      {
+        batch: BATCH,
+        inputIds: filled(BATCH, (b) => BigInt(5 + b)),
+        attentionMask: filled(BATCH * total, () => 1n),
+        positionIds: filled(BATCH, () => BigInt(total - 1)),
+      },
+      R,
+      cache,
+      1,
+    );
+    times.push((performance.now() - started) / 1000);
+  }
+  model.releaseCache(cache);
+  return median(times);
+}
 
 console.log(
-  `small 2,4,2 ${dtype}, r = ${R}, batch ${BATCH}, prompt ${PROMPT}, ${NEW} new tokens, 1 thread, median of ${ROUNDS}`,
+  `small 2,4,2 ${dtype}, r = ${R}, batch ${BATCH}, ${PROMPT} cached tokens, median of ${STEPS} steps per round, median of ${ROUNDS} rounds, 1 thread`,
 );
 try {
-  for (const backend of ["node", "wasm"] as const) {
-    const open = (which: "plain" | "fused", decodeInPlace = true) =>
+  for (const backend of values["no-wasm"] ? (["node"] as const) : (["node", "wasm"] as const)) {
+    const open = (which: "plain" | "fused", decodeInPlace: boolean) =>
       backend === "node"
         ? openNodeModel(checkpoints[which], { threads: 1, decodeInPlace })
         : openWasmModelInNode(checkpoints[which], { threads: 1 });
-    // node: the fused graphs twice, growing their caches per step and decoding in place.
-    const models: Record<string, RecurrentModel> = {
-      plain: await open("plain"),
-      fused: await open("fused", false),
-      ...(backend === "node" ? { "fused in place": await open("fused") } : {}),
-    };
-    for (const model of Object.values(models)) await seconds(model, 2); // warm-up
-    const rates = new Map(Object.keys(models).map((name) => [name, [] as number[]]));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, model] of Object.entries(models))
-        rates.get(name)!.push(await decodeRate(model));
+    const settings: { name: string; model: RecurrentModel; inPlace: boolean }[] = [
+      { name: "plain", model: await open("plain", false), inPlace: false },
+      { name: "fused", model: await open("fused", false), inPlace: false },
+    ];
+    if (backend === "node") {
+      settings.push({ name: "fused in place", model: await open("fused", true), inPlace: true });
     }
-    const plain = median(rates.get("plain")!);
-    const cells = [...rates].map(([name, r]) => {
-      const rate = median(r);
-      return `${name} ${rate.toFixed(1)} tok/s${name === "plain" ? "" : ` (${(rate / plain).toFixed(2)}× plain)`}`;
+    for (const s of settings) await stepSeconds(s.model, s.inPlace); // warm-up
+    const times = settings.map(() => [] as number[]);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, s] of settings.entries()) times[i].push(await stepSeconds(s.model, s.inPlace));
+    }
+    const plain = median(times[0]);
+    const cells = settings.map((s, i) => {
+      const t = median(times[i]);
+      return `${s.name} ${(t * 1000).toFixed(1)} ms/step${i === 0 ? "" : ` (${(plain / t).toFixed(2)}× plain's speed)`}`;
     });
     console.log(`${backend.padEnd(5)} ${cells.join("  ")}`);
   }
