@@ -30,7 +30,7 @@ export interface AttentionContext {
  * the caller as both past and present) runs GroupQueryAttention, which writes the new key/value
  * into that buffer and copies nothing. Every other step keeps the Concat attention (an `If`):
  * the kernel refuses several tokens on a cache at batch > 1, and with a growing cache it copies
- * the past like Concat but attends slower on onnxruntime-web (bench/fused.ts).
+ * the past as Concat does, so it would gain nothing there.
  */
 interface DecodeContext {
   isDecode: string; // bool scalar: this call has one token per row
