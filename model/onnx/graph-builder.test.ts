@@ -39,3 +39,34 @@ describe("GraphBuilder.output", () => {
     expect([...(out.echo.data as Float32Array)]).toEqual([1.5, -3]);
   });
 });
+
+describe("GraphBuilder.ifElse", () => {
+  it("runs the branch the condition picks; a value renamed as an output is read by its new name inside branches", async () => {
+    const g = new GraphBuilder("if", new WeightSink(join(work, "if.onnx.data")), "fp32");
+    const x = g.input("x", DataType.FLOAT, [2]);
+    const flag = g.input("flag", DataType.BOOL, []);
+    const doubled = g.op("Add", [x, x]);
+    const outputs = [{ elemType: DataType.FLOAT, dims: [2] }];
+    const [picked] = g.ifElse(
+      flag,
+      outputs,
+      () => [g.op("Mul", [doubled, g.float([10])])],
+      () => [g.op("Neg", [doubled])],
+    );
+    // Renamed after the branches read it: the branch nodes must follow the new name.
+    g.output("doubled", doubled, DataType.FLOAT, [2]);
+    g.output("picked", picked, DataType.FLOAT, [2]);
+    const bytes = g.encode();
+
+    const session = await ort.InferenceSession.create(bytes);
+    const run = async (value: boolean) =>
+      session.run({
+        x: new ort.Tensor("float32", Float32Array.of(1, -2), [2]),
+        flag: new ort.Tensor("bool", Uint8Array.of(value ? 1 : 0), []),
+      });
+    expect([...((await run(true)).picked.data as Float32Array)]).toEqual([20, -40]);
+    const otherwise = await run(false);
+    expect([...(otherwise.picked.data as Float32Array)]).toEqual([-2, 4]);
+    expect([...(otherwise.doubled.data as Float32Array)]).toEqual([2, -4]);
+  });
+});
