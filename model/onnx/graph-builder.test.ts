@@ -70,3 +70,12 @@ describe("GraphBuilder.ifElse", () => {
     expect([...(otherwise.doubled.data as Float32Array)]).toEqual([2, -4]);
   });
 });
+
+describe("GraphBuilder settings", () => {
+  it("refuses fp16 compute with fused operators (their attention bias is fp32)", () => {
+    const sink = new WeightSink(join(work, "refused.onnx.data"));
+    expect(() => new GraphBuilder("block", sink, "fp16", null, "fused", "fp16")).toThrow(
+      /fused graphs compute in fp32/,
+    );
+  });
+});

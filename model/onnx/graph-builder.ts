@@ -79,6 +79,10 @@ export class GraphBuilder {
         `${name}: fp16 compute needs fp16 weights, not ${quant ? "quantized" : storage}`,
       );
     }
+    // Fused graphs feed the fp32 attention bias to GroupQueryAttention (model/onnx/layers.ts).
+    if (compute === "fp16" && operators === "fused") {
+      throw new Error(`${name}: fused graphs compute in fp32 (the fp16-compute variant is plain)`);
+    }
   }
 
   /** ONNX element type of activations and KV caches. */

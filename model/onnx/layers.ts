@@ -10,8 +10,6 @@ import { DataType } from "./proto.ts";
 /** Added to the scores of masked keys: large enough to vanish in softmax, finite so a fully
  * masked (padding) row averages instead of producing NaN. */
 const MASKED_SCORE = -1e9;
-/** The same in half precision (-1e9 would round to -inf). */
-const MASKED_SCORE_FP16 = -3e4;
 
 /** Per-graph tensors every layer shares: RoPE cos/sin for the positions and the attention bias. */
 export interface AttentionContext {
@@ -37,7 +35,6 @@ interface DecodeContext {
   total: string; // int64 scalar: the mask's length (cache + this step)
   seqlensK: string; // int32 [b]: total − 1 (every row has the whole cache; padding is masked)
   totalLength: string; // int32 scalar: past + 1
-  bias: string; // [b, 1, 1, total] in the activation type
 }
 
 /** Declares `attention_mask` and `position_ids` and derives the shared attention tensors. */
@@ -84,17 +81,11 @@ export function attentionContext(g: GraphBuilder, dims: ModelDims): AttentionCon
     sin: table("rope_sin", tables.sin),
     positions,
     bias,
-    decode: g.operators === "fused" ? decodeContext(g, mask, seq, total, allowed) : undefined,
+    decode: g.operators === "fused" ? decodeContext(g, mask, seq, total) : undefined,
   };
 }
 
-function decodeContext(
-  g: GraphBuilder,
-  mask: string,
-  seq: string,
-  total: string,
-  allowed: string,
-): DecodeContext {
+function decodeContext(g: GraphBuilder, mask: string, seq: string, total: string): DecodeContext {
   const total32 = g.op("Cast", [total], { to: DataType.INT32 });
   const batch = g.op("Slice", [g.op("Shape", [mask]), g.int64([0]), g.int64([1])]);
   return {
@@ -102,12 +93,6 @@ function decodeContext(
     total,
     seqlensK: g.op("Expand", [g.op("Sub", [total32, g.int32Scalar(1)]), batch]),
     totalLength: total32,
-    // fp16 graphs: a finite mask value, so a fully masked row cannot turn into NaN.
-    bias: g.op("Where", [
-      allowed,
-      g.activationConstant([0]),
-      g.activationConstant([g.compute === "fp16" ? MASKED_SCORE_FP16 : MASKED_SCORE]),
-    ]),
   };
 }
 
@@ -250,7 +235,7 @@ export function decoderLayer(
       () =>
         g.contribOpMulti(
           "GroupQueryAttention",
-          [q, kNew, v, pastK, pastV, decode.seqlensK, decode.totalLength, "", "", "", decode.bias],
+          [q, kNew, v, pastK, pastV, decode.seqlensK, decode.totalLength, "", "", "", ctx.bias],
           3,
           { num_heads: numHeads, kv_num_heads: numKvHeads },
         ),

@@ -220,8 +220,8 @@ async function decodeFrom(
   const check = (name: string, data: Float32Array, iteration: number | null) =>
     assertFinite(name, data, iteration);
   let { cache, logits } = prefill;
-  // Where the backend can, decode into buffers sized for the longest generation: no step then
-  // allocates or copies the caches (RecurrentModel.reserveDecode).
+  // Where the backend can, decode into preallocated buffers that one-token steps write in place
+  // (RecurrentModel.reserveDecode reserves up to the longest generation and grows on overrun).
   const roomy = model.reserveDecode(cache, mask[0].length + config.maxNewTokens);
   if (roomy) {
     model.releaseCache(cache);

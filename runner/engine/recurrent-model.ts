@@ -421,8 +421,7 @@ export class RecurrentModel {
    * keeps the whole batch running).
    */
   selectRows(cache: KvCache, rows: readonly number[]): KvCache | null {
-    const layers = cache.layers();
-    if (layers.some((l) => l.key.location !== "cpu" || l.value.location !== "cpu")) return null;
+    if (!this.onCpu(cache)) return null;
     const pick = (tensor: Ort.Tensor) => {
       const [batch, ...rest] = tensor.dims;
       const data = tensor.data as Float32Array;
@@ -432,17 +431,7 @@ export class RecurrentModel {
         out.set(data.subarray(row * size, (row + 1) * size), i * size);
       return new this.ort.Tensor(tensor.type as "float32", out, [rows.length, ...rest]);
     };
-    const select = (list: LayerCache[]) =>
-      list.map((layer) => ({ key: pick(layer.key), value: pick(layer.value) }));
-    const out = new KvCache(
-      cache.strategy,
-      select(cache.prelude),
-      cache.block.map(select),
-      select(cache.coda),
-    );
-    out.length = cache.length;
-    out.capacity = cache.capacity;
-    return out;
+    return this.mapped(cache, pick, cache.capacity);
   }
 
   /**
@@ -486,10 +475,7 @@ export class RecurrentModel {
 
   /** `cache` copied into buffers of `slots` positions (its `length` of them filled). */
   private resized(cache: KvCache, slots: number): KvCache {
-    const copies = new Map<Ort.Tensor, Ort.Tensor>();
     const copy = (tensor: Ort.Tensor) => {
-      const done = copies.get(tensor);
-      if (done) return done;
       const [batch, heads, used, headDim] = tensor.dims;
       const data = tensor.data as Float32Array | Uint16Array;
       const out = new (data.constructor as Float32ArrayConstructor)(
@@ -499,17 +485,19 @@ export class RecurrentModel {
         const from = data.subarray(row * used * headDim, (row + 1) * used * headDim);
         out.set(from.subarray(0, cache.length * headDim), row * slots * headDim);
       }
-      const made = new this.ort.Tensor(tensor.type as "float32", out, [
-        batch,
-        heads,
-        slots,
-        headDim,
-      ]);
-      copies.set(tensor, made);
-      return made;
+      return new this.ort.Tensor(tensor.type as "float32", out, [batch, heads, slots, headDim]);
     };
+    return this.mapped(cache, copy, slots);
+  }
+
+  /** A cache of the same strategy and length whose every layer tensor is `map` of `cache`'s. */
+  private mapped(
+    cache: KvCache,
+    map: (tensor: Ort.Tensor) => Ort.Tensor,
+    capacity: number | null,
+  ): KvCache {
     const layers = (list: LayerCache[]) =>
-      list.map((layer) => ({ key: copy(layer.key), value: copy(layer.value) }));
+      list.map((layer) => ({ key: map(layer.key), value: map(layer.value) }));
     const out = new KvCache(
       cache.strategy,
       layers(cache.prelude),
@@ -517,7 +505,7 @@ export class RecurrentModel {
       layers(cache.coda),
     );
     out.length = cache.length;
-    out.capacity = slots;
+    out.capacity = capacity;
     return out;
   }
 
