@@ -62,6 +62,32 @@ export interface PrefixTimes {
  * n (attention) and the decode step's a line in t, each fitted to the measured points and summed.
  */
 export function cachedVsRecompute(times: PrefixTimes, prompt: number, generated: number) {
+  const { forward, decode } = fits(times);
+  const cached =
+    evaluate(forward, prompt) + sumOver((t) => evaluate(decode, t), prompt, prompt + generated - 2);
+  const recompute = sumOver((n) => evaluate(forward, n), prompt, prompt + generated - 1);
+  return { cached, recompute, ratio: recompute / cached };
+}
+
+/**
+ * The most a cache could gain on this machine: the same recompute against a cached run whose
+ * decode steps each take only `stepFloor` seconds (the bytes a step must read ÷ the memory
+ * bandwidth), the prompt's prefill as measured. A cache cannot beat this: the ratio is fixed by
+ * how fast the machine computes a forward against how fast it streams the weights.
+ */
+export function cacheBound(
+  times: PrefixTimes,
+  prompt: number,
+  generated: number,
+  stepFloor: number,
+) {
+  const { forward } = fits(times);
+  const cached = evaluate(forward, prompt) + (generated - 1) * stepFloor;
+  const recompute = sumOver((n) => evaluate(forward, n), prompt, prompt + generated - 1);
+  return { cached, recompute, ratio: recompute / cached };
+}
+
+function fits(times: PrefixTimes) {
   const forward = fitPolynomial(
     times.forward.map((p) => p.n),
     times.forward.map((p) => p.seconds),
@@ -72,10 +98,7 @@ export function cachedVsRecompute(times: PrefixTimes, prompt: number, generated:
     times.decode.map((p) => p.seconds),
     1,
   );
-  const cached =
-    evaluate(forward, prompt) + sumOver((t) => evaluate(decode, t), prompt, prompt + generated - 2);
-  const recompute = sumOver((n) => evaluate(forward, n), prompt, prompt + generated - 1);
-  return { cached, recompute, ratio: recompute / cached };
+  return { forward, decode };
 }
 
 /**

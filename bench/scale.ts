@@ -11,7 +11,8 @@
 //  3. KV cache vs recompute for 128 generated tokens after a 32-token prompt: at 1.2B from a
 //     no-cache forward and a cached decode step timed at a few prefix lengths (forward fitted as a
 //     quadratic in n, decode as a line, then summed over the 128 tokens); on `small` (2,4,2)
-//     measured in full, beside the same integration for comparison.
+//     measured in full, beside the same integration for comparison. Beside each 1.2B ratio, its
+//     bound on this machine: decode steps at the bandwidth floor against the same recompute.
 //  4. the wall time of a whole GSM8K run (1,319 documents, r = 1, 4, 16, 32, as `evals local`
 //     runs it: batches by prompt length, finished rows dropped, one prefill per batch at the
 //     largest r) on this machine at batch 1 and 8 from the step times of section 1, and in
@@ -51,6 +52,7 @@ import { measureBandwidth } from "./memory-bandwidth.ts";
 import { timeRecompute } from "./recompute.ts";
 import {
   bandwidthBoundCosts,
+  cacheBound,
   cachedVsRecompute,
   type DocLengths,
   measuredCosts,
@@ -281,17 +283,24 @@ if (settings.some((s) => s.name.startsWith("wasm"))) {
 console.log(
   `\n3. KV cache vs recompute: ${KV_NEW} generated tokens after a ${KV_PROMPT}-token prompt, batch 1, greedy; ${label}`,
 );
-console.log("model                    r   cached s   recompute s   recompute÷cached   how");
+console.log("model                    r   cached s   recompute s   recompute÷cached   bound   how");
 const kv: Record<string, unknown>[] = [];
 for (const setting of settings.filter((s) => s.result.prefixes.length > 0)) {
   for (const prefix of setting.result.prefixes) {
     const estimate = cachedVsRecompute(prefix, KV_PROMPT, KV_NEW);
-    kv.push({ model: size, setting: setting.name, r: prefix.r, ...estimate, prefix });
+    // The bound: every decode step at the bandwidth floor (its weight bytes ÷ the reference).
+    const floor = weightBytesAt(checkpoints.get(setting.dtype)!.bytes, prefix.r) / reference;
+    const bound = cacheBound(prefix, KV_PROMPT, KV_NEW, floor);
+    kv.push({ model: size, setting: setting.name, r: prefix.r, ...estimate, bound, prefix });
     console.log(
-      `${`${size} ${setting.name}`.padEnd(22)} ${pad(prefix.r, 3)} ${pad(f(estimate.cached, 1), 10)} ${pad(f(estimate.recompute, 1), 13)} ${pad(f(estimate.ratio, 1), 18)}   integrated from n = ${KV_LENGTHS.join(",")}`,
+      `${`${size} ${setting.name}`.padEnd(22)} ${pad(prefix.r, 3)} ${pad(f(estimate.cached, 1), 10)} ${pad(f(estimate.recompute, 1), 13)} ${pad(f(estimate.ratio, 1), 18)} ${pad(f(bound.ratio, 1), 7)}   integrated from n = ${KV_LENGTHS.join(",")}`,
     );
   }
 }
+console.log(
+  "   bound: the ratio if every cached decode step read its weights at the reference bandwidth; " +
+    "no cache can exceed it on this machine (recompute is compute-bound, a cached step bandwidth-bound)",
+);
 const smallRoot = mkdtempSync(join(tmpdir(), "evals-bench-scale-"));
 try {
   const dir = join(smallRoot, "small");
@@ -331,7 +340,7 @@ try {
     );
     kv.push({ model: "small", setting: "node fp32 1t", r, cached, recompute, estimate });
     console.log(
-      `${"small 2,4,2 node 1t".padEnd(22)} ${pad(r, 3)} ${pad(f(cached, 2), 10)} ${pad(f(recompute, 2), 13)} ${pad(f(recompute / cached, 1), 18)}   measured in full (integrated: ${f(estimate.ratio, 1)}×)`,
+      `${"small 2,4,2 node 1t".padEnd(22)} ${pad(r, 3)} ${pad(f(cached, 2), 10)} ${pad(f(recompute, 2), 13)} ${pad(f(recompute / cached, 1), 18)} ${pad("", 7)}   measured in full (integrated: ${f(estimate.ratio, 1)}×)`,
     );
   }
 } finally {

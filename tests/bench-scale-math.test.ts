@@ -5,6 +5,7 @@ import { llama3Lengths } from "../bench/llama3-lengths.ts";
 import {
   affineInR,
   bandwidthBoundCosts,
+  cacheBound,
   cachedVsRecompute,
   type DocLengths,
   fitPolynomial,
@@ -56,6 +57,25 @@ describe("cached vs recompute", () => {
     expect(estimate.cached).toBeCloseTo(4, 9);
     expect(estimate.recompute).toBeCloseTo(9, 9);
     expect(estimate.ratio).toBeCloseTo(2.25, 9);
+  });
+
+  it("bounds the gain by decode steps at the bandwidth floor", () => {
+    // Forward over n tokens: n seconds; a floor of 0.5 s a step. Prompt 2, 3 new tokens:
+    // cached = F(2) + 2 × 0.5 = 3; recompute = F(2) + F(3) + F(4) = 9; the measured decode
+    // times (here 7 s a step) do not enter.
+    const lengths = [2, 10, 20];
+    const bound = cacheBound(
+      {
+        forward: lengths.map((n) => ({ n, seconds: n })),
+        decode: lengths.map((t) => ({ t, seconds: 7 })),
+      },
+      2,
+      3,
+      0.5,
+    );
+    expect(bound.cached).toBeCloseTo(3, 9);
+    expect(bound.recompute).toBeCloseTo(9, 9);
+    expect(bound.ratio).toBeCloseTo(3, 9);
   });
 });
 

@@ -13,17 +13,6 @@ import { apiOptions, connect } from "./api-options.ts";
 import { parseInteger } from "./parse.ts";
 import { readResults } from "./results-file.ts";
 
-/** Left-aligned columns separated by two spaces, with a rule under the header. */
-export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join("  ")
-      .trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}
-
 const CSV_HEADER = [
   "task",
   "recurrences",

@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import type { RunSummary } from "../../worker/protocol.ts";
 import { runPageUrl } from "../api-client/config.ts";
 import { callApi } from "../api-client/errors.ts";
+import { formatTable } from "../run/table.ts";
 import { apiOptions, connect } from "./api-options.ts";
-import { formatTable } from "./results.ts";
 
 function runRow(run: RunSummary): string[] {
   const { config } = run;

@@ -1,8 +1,8 @@
 // `evals tasks`: every task by its lm-eval name, with version, dataset, shots, token cap and metrics.
 import type { Command } from "commander";
+import { formatTable } from "../run/table.ts";
 import { getTask, listTasks } from "../tasks/registry.ts";
 import type { TaskDefinition } from "../tasks/types.ts";
-import { formatTable } from "./results.ts";
 
 /** A reference in the dataset's own format, only to learn which metrics the scorer reports. */
 const SAMPLE_GOLD: Record<TaskDefinition["dataset"]["name"], string> = {

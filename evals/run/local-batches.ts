@@ -3,7 +3,7 @@
 // a batch whole from the journal or computes it whole, appends it, and reports progress.
 import { batchesByLength, batchesInOrder } from "../../runner/engine/length-batches.ts";
 import type { KvStrategy } from "../../runner/engine/recurrent-model.ts";
-import type { SampleRecord } from "./records.ts";
+import type { SampleRecord, ScoredField } from "./records.ts";
 import { type ResultKeyParts, resultKey } from "./result-key.ts";
 import type { RunJournal } from "./run-journal.ts";
 
@@ -60,17 +60,7 @@ export interface TaskBatches<D extends BatchDoc> {
 }
 
 /** Everything of a record but what the task computed. */
-export type RecordHead = Omit<
-  SampleRecord,
-  | "completion"
-  | "prompt_tokens"
-  | "generated_tokens"
-  | "prompt_truncated"
-  | "flops"
-  | "extracted"
-  | "metrics"
-  | "loglikelihoods"
->;
+export type RecordHead = Omit<SampleRecord, ScoredField>;
 
 /**
  * Every (doc, r) of a task, batch by batch, every r of a batch together, resumed from the journal

@@ -8,7 +8,7 @@ import type {
   DocumentRequests,
   LoglikelihoodTaskDefinition,
 } from "../tasks/loglikelihood/types.ts";
-import type { SampleRecord } from "./records.ts";
+import type { SampleRecord, ScoredField } from "./records.ts";
 
 /** One request of a document as scored (the engine's LoglikelihoodResult has these fields). */
 export interface ScoredRequest {
@@ -21,17 +21,7 @@ export interface ScoredRequest {
   truncated: boolean;
 }
 
-export type LoglikelihoodSampleFields = Pick<
-  SampleRecord,
-  | "completion"
-  | "prompt_tokens"
-  | "generated_tokens"
-  | "prompt_truncated"
-  | "flops"
-  | "extracted"
-  | "metrics"
-  | "loglikelihoods"
->;
+export type LoglikelihoodSampleFields = Pick<SampleRecord, ScoredField>;
 
 /** lm-eval's metrics for the document, its token counts, and its compute at `recurrences`. */
 export function loglikelihoodSampleFields(

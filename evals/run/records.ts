@@ -36,6 +36,17 @@ export const SampleRecordSchema = z.object({
 });
 export type SampleRecord = z.infer<typeof SampleRecordSchema>;
 
+/** The fields a record gets from scoring what the model produced; the rest says what was asked. */
+export type ScoredField =
+  | "completion"
+  | "prompt_tokens"
+  | "generated_tokens"
+  | "prompt_truncated"
+  | "flops"
+  | "extracted"
+  | "metrics"
+  | "loglikelihoods";
+
 export const RunConfigSchema = z.object({
   model: z.string(),
   checkpoint_name: z.string(),

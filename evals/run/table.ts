@@ -33,6 +33,11 @@ export function formatResultsTable(aggregates: readonly Aggregate[]): string {
       a.backends.join(","),
     ];
   });
+  return formatTable(header, rows);
+}
+
+/** Left-aligned columns separated by two spaces, with a rule under the header. */
+export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     cells

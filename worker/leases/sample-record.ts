@@ -2,7 +2,7 @@
 // never reports scores, FLOPs or keys.
 
 import type { z } from "zod";
-import type { SampleRecord } from "../../evals/run/records.ts";
+import type { SampleRecord, ScoredField } from "../../evals/run/records.ts";
 import { flopsForSample } from "../../model/flops.ts";
 import { badRequest } from "../http-error.ts";
 import type { ResultInSchema } from "../protocol.ts";
@@ -64,17 +64,7 @@ export function checkTimings(result: z.output<typeof ResultInSchema>, path: stri
 export type StoredRecord = SampleRecord & { device: string | null };
 
 /** Everything of a record but what scoring the runner's answer computes. */
-type RecordHead = Omit<
-  StoredRecord,
-  | "completion"
-  | "prompt_tokens"
-  | "generated_tokens"
-  | "prompt_truncated"
-  | "flops"
-  | "extracted"
-  | "metrics"
-  | "loglikelihoods"
->;
+type RecordHead = Omit<StoredRecord, ScoredField>;
 
 /** The fields every stored record takes from its run, task, document and the runner's claims. */
 export function recordHead(
