@@ -102,3 +102,11 @@ export async function measureBandwidth(threads: number, mib = 256, count = 5): P
   const best = Math.max(...Object.values(copy), ...Object.values(read));
   return { copy, read, best };
 }
+
+/**
+ * Bytes/s `threads` threads read when streaming: the read-only sum, or half the copy's count
+ * (a copy reads as many bytes as it writes), whichever showed more.
+ */
+export function streamRate(bandwidth: Bandwidth, threads: number): number {
+  return Math.max(bandwidth.read[threads] ?? 0, (bandwidth.copy[threads] ?? 0) / 2);
+}
