@@ -24,6 +24,7 @@ import {
 } from "../engine/loglikelihood.ts";
 import { kvTypeOf, RecurrentModel } from "../engine/recurrent-model.ts";
 import { PromptTokenizer } from "../engine/tokenizer.ts";
+import { type GpuDevice, webGpuKvCopier } from "./webgpu-kv.ts";
 
 export type BrowserBackend = "wasm" | "webgpu";
 
@@ -34,6 +35,13 @@ export interface LoadOptions {
   spinning?: boolean;
   /** The graph set to open: null (default graphs) or a variant of the manifest. */
   variant?: GraphVariantName | null;
+  /**
+   * WebGPU: decode one token per step into KV buffers the page reserves, bound as past and present
+   * (fused-operator graphs only; default true). False: caches that grow per step.
+   */
+  decodeInPlace?: boolean;
+  /** KV slots an in-place decode reserves beyond the prompt at first (default 256). */
+  decodeHeadroom?: number;
 }
 
 export interface LoadReport {
@@ -43,6 +51,8 @@ export interface LoadReport {
   shaderF16: boolean;
   /** The graph set the sessions were opened from (null: the default graphs). */
   variant: GraphVariantName | null;
+  /** One-token steps write the KV cache in place (RecurrentModel.decodesInPlace). */
+  decodesInPlace: boolean;
   threads: number;
   crossOriginIsolated: boolean;
 }
@@ -154,7 +164,7 @@ async function load(
   // A reload (the fallback from a variant that failed its numeric check) frees the old sessions.
   await unload();
   const ort = (await import(/* @vite-ignore */ ORT_ENTRY[options.backend])) as typeof Ort & {
-    env: { wasm: { wasmPaths: string; numThreads: number } };
+    env: { wasm: { wasmPaths: string; numThreads: number }; webgpu: { device?: GpuDevice } };
   };
   ort.env.wasm.wasmPaths = "/ort/";
   ort.env.wasm.numThreads = options.threads;
@@ -196,7 +206,16 @@ async function load(
   const coda = await open("coda");
   const sessions = { prelude: prelude!, block, coda: coda! };
   checkGraphContract(manifest, sessions, variant);
-  model = new RecurrentModel(ort, manifest, sessions, kvTypeOf(manifest, variant));
+  // The WebGPU EP shares the page's buffers between past and present; the WASM backend copies
+  // them into and out of its heap (RecurrentModelOptions.bindsOutputsInPlace). The fp16 variant's
+  // graphs use plain operators.
+  const device = options.backend === "webgpu" ? ort.env.webgpu.device : undefined;
+  model = new RecurrentModel(ort, manifest, sessions, kvTypeOf(manifest, variant), {
+    bindsOutputsInPlace:
+      device !== undefined && variant === null && options.decodeInPlace !== false,
+    deviceKv: device ? webGpuKvCopier(ort, device) : undefined,
+    decodeHeadroom: options.decodeHeadroom,
+  });
   tokenizer = new PromptTokenizer(
     await fetchJson(`${checkpointUrl}/tokenizer.json`),
     await fetchJson(`${checkpointUrl}/tokenizer_config.json`),
@@ -207,6 +226,7 @@ async function load(
     adapter: adapter?.description ?? null,
     shaderF16: adapter?.shaderF16 ?? false,
     variant,
+    decodesInPlace: model.decodesInPlace,
     threads: ort.env.wasm.numThreads,
     crossOriginIsolated: globalThis.crossOriginIsolated,
   };
