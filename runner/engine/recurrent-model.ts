@@ -152,6 +152,11 @@ export class RecurrentModel {
       options.bindsOutputsInPlace === true && manifest.decode_attention === "GroupQueryAttention";
     this.deviceKv = options.deviceKv ?? null;
     this.decodeHeadroom = options.decodeHeadroom ?? DECODE_HEADROOM;
+    if (!Number.isInteger(this.decodeHeadroom) || this.decodeHeadroom < 0) {
+      throw new RangeError(
+        `decodeHeadroom must be a whole number of KV slots (0 or more), got ${options.decodeHeadroom}`,
+      );
+    }
   }
 
   get hiddenSize(): number {
