@@ -7,8 +7,9 @@
 // --webgpu adds the fused graphs on onnxruntime-web's WebGPU EP in headless Chromium, in place
 // (page-owned GPU buffers) vs growing caches in the same sessions; without a GPU Chromium's
 // adapter is SwiftShader, a CPU implementation of WebGPU, and the line says so: those figures
-// compare the two cache layouts on that adapter, not GPU speed. Each WebGPU round prefills one
-// row and copies it to --batch rows (a long prefill there takes minutes).
+// compare the two cache layouts on that adapter, not GPU speed. The WebGPU steps run on a cache
+// of zeros (one untimed step moves it to the GPU): a 900-token prefill on SwiftShader takes many
+// minutes.
 // Usage: npx tsx bench/fused.ts [--prompt-tokens 64] [--steps 8] [--r 4] [--batch 1] [--rounds 3] [--quant q4] [--no-wasm] [--no-node] [--webgpu]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -182,9 +183,12 @@ async function webgpuSteps(): Promise<void> {
         (t) => (globalThis as unknown as { benchSteps: Bench }).benchSteps.stepMs(t),
         timing,
       );
+      console.log(
+        `  webgpu ${inPlace ? "in place" : "growing"}: ${ms.map((x) => x.toFixed(0)).join(", ")} ms`,
+      );
       return median(ms) / 1000;
     };
-    // Warm-up: compiles the prefill and decode kernels of both layouts.
+    // Warm-up: compiles the decode kernels of both layouts.
     await seconds(true);
     await seconds(false);
     const times = { inPlace: [] as number[], growing: [] as number[] };
