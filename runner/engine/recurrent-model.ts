@@ -470,6 +470,9 @@ export class RecurrentModel {
    */
   reserveDecode(cache: KvCache, slots: number): KvCache | null {
     if (!this.decodesInPlace || !this.canCopy(cache)) return null;
+    // One buffer per layer means one memory: a CPU layer among GPU ones would be bound as two.
+    const where = new Set(cache.layers().flatMap((l) => [l.key.location, l.value.location]));
+    if (where.size !== 1) return null;
     // Most generations stop early: reserve a first stretch and let overruns double the buffers,
     // so memory stays within 2× of what the tokens need.
     const first = Math.min(Math.max(slots, cache.length), cache.length + this.decodeHeadroom);
