@@ -4,16 +4,28 @@
 // --prompt-tokens (not timed) and times --steps one-token steps on that cache (median). On node the
 // fused graphs run twice: with caches that grow per step, and decoding in place
 // (GroupQueryAttention on buffers bound as past and present, RecurrentModel.reserveDecode).
-// Usage: npx tsx bench/fused.ts [--prompt-tokens 64] [--steps 8] [--r 4] [--batch 1] [--rounds 3] [--quant q4] [--no-wasm]
+// --webgpu adds the fused graphs on onnxruntime-web's WebGPU EP in headless Chromium, in place
+// (page-owned GPU buffers) vs growing caches in the same sessions; without a GPU Chromium's
+// adapter is SwiftShader, a CPU implementation of WebGPU, and the line says so: those figures
+// compare the two cache layouts on that adapter, not GPU speed. The WebGPU steps run on a cache
+// of zeros (one untimed step moves it to the GPU): a 900-token prefill on SwiftShader takes many
+// minutes.
+// Usage: npx tsx bench/fused.ts [--prompt-tokens 64] [--steps 8] [--r 4] [--batch 1] [--rounds 3] [--quant q4] [--no-wasm] [--no-node] [--webgpu]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { build } from "esbuild";
 import { readCheckpoint } from "../model/checkpoint.ts";
 import { exportModel } from "../model/export-model.ts";
+import type { Manifest } from "../model/manifest.ts";
 import { openWasmModelInNode } from "../model/testing/wasm-in-node.ts";
+import { launchChromium } from "../runner/browser/chromium.ts";
 import { openNodeModel } from "../runner/engine/node-sessions.ts";
 import type { RecurrentModel } from "../runner/engine/recurrent-model.ts";
+import { startStaticServer } from "../runner/serve/static-server.ts";
+import type { StepTiming } from "./webgpu-steps-page.ts";
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +36,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     quant: { type: "string" },
     "no-wasm": { type: "boolean", default: false },
+    "no-node": { type: "boolean", default: false },
+    webgpu: { type: "boolean", default: false },
   },
 });
 const PROMPT = Number(values["prompt-tokens"]);
@@ -81,7 +95,8 @@ console.log(
   `small 2,4,2 ${dtype}, r = ${R}, batch ${BATCH}, ${PROMPT} cached tokens, median of ${STEPS} steps per round, median of ${ROUNDS} rounds, 1 thread`,
 );
 try {
-  for (const backend of values["no-wasm"] ? (["node"] as const) : (["node", "wasm"] as const)) {
+  const backends = (["node", "wasm"] as const).filter((b) => !values[`no-${b}`]);
+  for (const backend of backends) {
     const open = (which: "plain" | "fused", decodeInPlace: boolean) =>
       backend === "node"
         ? openNodeModel(checkpoints[which], { threads: 1, decodeInPlace })
@@ -105,6 +120,90 @@ try {
     });
     console.log(`${backend.padEnd(5)} ${cells.join("  ")}`);
   }
+  if (values.webgpu) await webgpuSteps();
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Fused graphs on WebGPU in Chromium: in place vs growing caches, interleaved per round. */
+async function webgpuSteps(): Promise<void> {
+  const script = join(dir, "webgpu-steps-page.js");
+  await build({
+    entryPoints: [fileURLToPath(new URL("./webgpu-steps-page.ts", import.meta.url))],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "chrome120",
+    outfile: script,
+    logLevel: "silent",
+  });
+  const server = await startStaticServer(script);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/`);
+    await page.waitForFunction(() => "benchSteps" in globalThis, null, { timeout: 30_000 });
+    type Bench = {
+      load(url: string, manifest: Manifest): Promise<{ decodesInPlace: boolean }>;
+      stepMs(t: StepTiming): Promise<number[]>;
+    };
+    const url = server.addCheckpoint("fused", checkpoints.fused.dir);
+    const loaded = await page.evaluate(
+      ([u, m]) => (globalThis as unknown as { benchSteps: Bench }).benchSteps.load(u, m),
+      [url, checkpoints.fused.manifest] as const,
+    );
+    if (!loaded.decodesInPlace) throw new Error("the page does not decode these graphs in place");
+    const probe = await page.evaluate(async () => {
+      const gpu = (
+        navigator as unknown as {
+          gpu: {
+            requestAdapter(): Promise<{
+              info?: { vendor: string; architecture: string; description: string };
+            } | null>;
+          };
+        }
+      ).gpu;
+      const info = (await gpu.requestAdapter())?.info;
+      return info
+        ? [info.vendor, info.architecture, info.description].filter(Boolean).join(" ")
+        : "";
+    });
+    const adapter = /swiftshader/i.test(probe)
+      ? `SwiftShader (a CPU implementation of WebGPU: not GPU speed): ${probe}`
+      : probe;
+    const seconds = async (inPlace: boolean) => {
+      const timing: StepTiming = {
+        prompt: PROMPT,
+        steps: STEPS,
+        recurrences: R,
+        batch: BATCH,
+        inPlace,
+      };
+      const ms = await page.evaluate(
+        (t) => (globalThis as unknown as { benchSteps: Bench }).benchSteps.stepMs(t),
+        timing,
+      );
+      console.log(
+        `  webgpu ${inPlace ? "in place" : "growing"}: ${ms.map((x) => x.toFixed(0)).join(", ")} ms`,
+      );
+      return median(ms) / 1000;
+    };
+    // Warm-up: compiles the decode kernels of both layouts.
+    await seconds(true);
+    await seconds(false);
+    const times = { inPlace: [] as number[], growing: [] as number[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      times.inPlace.push(await seconds(true));
+      times.growing.push(await seconds(false));
+    }
+    const growing = median(times.growing);
+    const inPlace = median(times.inPlace);
+    console.log(`webgpu adapter: ${adapter}`);
+    console.log(
+      `webgpu fused growing ${(growing * 1000).toFixed(1)} ms/step  fused in place ${(inPlace * 1000).toFixed(1)} ms/step (${(growing / inPlace).toFixed(2)}× growing's speed)`,
+    );
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }

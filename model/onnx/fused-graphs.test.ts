@@ -4,10 +4,11 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateBatch } from "../../runner/engine/generate.ts";
 import { openNodeModel } from "../../runner/engine/node-sessions.ts";
-import type { RecurrentModel } from "../../runner/engine/recurrent-model.ts";
+import { RecurrentModel } from "../../runner/engine/recurrent-model.ts";
 import { type Checkpoint, readCheckpoint } from "../checkpoint.ts";
 import { type ExportRequest, exportModel } from "../export-model.ts";
 import { referenceLogits } from "../reference.ts";
@@ -217,6 +218,11 @@ describe("fused graphs on stories260k", () => {
     expect(toleranceRatio(gotLast, expectedLast, 1e-4)).toBeLessThanOrEqual(1);
     // A step of several tokens cannot run in place (the graphs attend by Concat there).
     await expect(model.step(prefill, RECURRENCES, inPlace, 1)).rejects.toThrow(RangeError);
+    for (const decodeHeadroom of [-1, 1.5])
+      expect(
+        () =>
+          new RecurrentModel(ort, fused.manifest, model.sessions, "float32", { decodeHeadroom }),
+      ).toThrow(/decodeHeadroom must be a whole number of KV slots/);
   });
 
   it("greedy generation: the same tokens as the plain graphs on node (in place, full and shared caches) and wasm", async () => {

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readCheckpoint } from "../../model/checkpoint.ts";
 import { exportModel } from "../../model/export-model.ts";
 import { loadSourceModel } from "../../model/source.ts";
 import { buildRecurrentWeights } from "../../model/surgery.ts";
@@ -19,7 +20,7 @@ import { expectGreedyMatchesReference } from "../../model/testing/expect-greedy.
 import { STORY_PROMPTS, stories260kDir } from "../../model/testing/stories.ts";
 import type { RecurrentWeights } from "../../model/weights.ts";
 import { type GenerationConfig, generateBatch } from "../engine/generate.ts";
-import { loadNodeCheckpoint } from "../engine/load-node.ts";
+import { openNodeModel } from "../engine/node-sessions.ts";
 import { addNumericCheck } from "../engine/numeric-check.ts";
 import { BackendUnavailableError, BrowserEngine } from "./browser-engine.ts";
 import { launchChromium } from "./chromium.ts";
@@ -135,12 +136,24 @@ describe("webgpu graph sets and operators", () => {
   let shared: BrowserEngine | undefined;
   afterAll(() => shared?.close());
   async function loadOnWebGpu(dir: string): Promise<BrowserEngine> {
-    if (!shared) shared = await BrowserEngine.open(dir, { backend: "webgpu", browser });
+    // Two slots of headroom: an in-place decode of a few tokens grows its buffers once.
+    if (!shared)
+      shared = await BrowserEngine.open(dir, { backend: "webgpu", browser, decodeHeadroom: 2 });
     else await shared.reload(dir);
     return shared;
   }
 
-  /** Greedy tokens equal node's; top-5 logits within `atol` + `rtol`·|x|. */
+  /** Node on caches that grow per step (the reference layout), every step's top 5 kept. */
+  async function nodeGrowing(dir: string, config: GenerationConfig, promptIds: number[][]) {
+    const node = await openNodeModel(await readCheckpoint(dir), { decodeInPlace: false });
+    const requests = promptIds.map((ids) => ({ promptIds: ids, seed: 0 }));
+    return generateBatch(node, requests, { ...config, stepTop5: true }, () => "");
+  }
+
+  /**
+   * Greedy tokens equal node's on growing caches; the top-5 logits of the prefill and of every
+   * decode step within `atol` + `rtol`·|x|.
+   */
   async function expectSameAsNode(
     engine: BrowserEngine,
     dir: string,
@@ -149,22 +162,26 @@ describe("webgpu graph sets and operators", () => {
     tolerance: { atol: number; rtol: number },
   ): Promise<void> {
     const requests = promptIds.map((ids) => ({ promptIds: ids, seed: 0 }));
-    const web = await engine.generate(requests, config);
-    const node = await loadNodeCheckpoint(dir);
-    const expected = await generateBatch(node.model, requests, config, () => "");
-    for (const [i, result] of web.entries()) {
-      expect(result.ids).toEqual(expected[i].ids);
-      for (const [k, [, logit]] of result.top5.entries()) {
-        const want = expected[i].top5[k][1];
-        expect(Math.abs(logit - want)).toBeLessThanOrEqual(
-          tolerance.atol + tolerance.rtol * Math.abs(want),
+    const web = await engine.generate(requests, { ...config, stepTop5: true });
+    const expected = await nodeGrowing(dir, config, promptIds);
+    const expectClose = (got: [number, number][], want: [number, number][], label: string) => {
+      expect(got.map(([id]) => id)[0], label).toBe(want[0][0]);
+      for (const [k, [, logit]] of got.entries()) {
+        expect(Math.abs(logit - want[k][1]), label).toBeLessThanOrEqual(
+          tolerance.atol + tolerance.rtol * Math.abs(want[k][1]),
         );
       }
-      expect(result.top5[0][0]).toBe(expected[i].top5[0][0]);
+    };
+    for (const [i, result] of web.entries()) {
+      expect(result.ids).toEqual(expected[i].ids);
+      expectClose(result.top5, expected[i].top5, `row ${i} prefill`);
+      expect(result.stepTop5!.length).toBe(expected[i].stepTop5!.length);
+      for (const [s, top] of result.stepTop5!.entries())
+        expectClose(top, expected[i].stepTop5![s], `row ${i} decode step ${s}`);
     }
   }
 
-  it("fp16 fused split 1,3,1: no shader-f16 on SwiftShader, so the default graphs (the log says why); fused RoPE and norms at r = 2 equal node", async () => {
+  it("fp16 fused split 1,3,1: no shader-f16 on SwiftShader, so the default graphs (the log says why); fused RoPE and norms at r = 2, and in-place decode (a growth, a dropped row), equal node's growing caches", async () => {
     const out = join(work, "fp16-fused");
     await exportModel({
       from: stories260kDir,
@@ -186,23 +203,34 @@ describe("webgpu graph sets and operators", () => {
       variant: null,
       reason: "default graphs (the WebGPU adapter lacks shader-f16, so no fp16-compute graphs)",
     });
+    // GroupQueryAttention writes each step into page-owned GPU buffers bound as past and present.
+    expect(engine.report.decodesInPlace).toBe(true);
     const config: GenerationConfig = {
       recurrences: 2,
-      maxNewTokens: 4,
+      maxNewTokens: 5,
       kv: "full",
       stateInit: "zeros",
       stopIds: [],
       stopStrings: [],
     };
-    // fp32 compute: DESIGN §9 measured WebGPU within 1.6e-5 of node.
     const promptIds = await engine.encode(GRID.webgpu.prompts.slice(0, 2));
-    await expectSameAsNode(engine, out, config, promptIds, { atol: 1e-4, rtol: 1e-4 });
+    // Row 0 stops at its third token and row 1 runs on, so the page narrows its in-place cache
+    // after the third decode step has grown it (two slots of headroom).
+    const free = await nodeGrowing(out, config, promptIds);
+    const stop = free[0].ids[2];
+    expect(free[1].ids).not.toContain(stop);
+    // fp32 compute: DESIGN §9 measured WebGPU within 1.6e-5 of node.
+    await expectSameAsNode(engine, out, { ...config, stopIds: [stop] }, promptIds, {
+      atol: 1e-4,
+      rtol: 1e-4,
+    });
   }, 600_000);
 
   // Non-recurrent: the prelude gathers with GatherBlockQuantized, every linear layer is
   // MatMulNBits, and a block graph would add only a third SwiftShader compile of the same ops.
   // q8's 8-bit kernels are other shaders than q4's; it runs on the prompt its numeric check ran
   // (whose prefill shapes are compiled by then) for two tokens (prefill and one decode step).
+  // Both decode on growing caches (plain operators).
   const QUANTIZED = [
     { dtype: "q4", bits: 4, input: "two story prompts", maxNewTokens: 4 },
     { dtype: "q8", bits: 8, input: "the numeric check's", maxNewTokens: 2 },
@@ -216,6 +244,7 @@ describe("webgpu graph sets and operators", () => {
       const quantized = await loadOnWebGpu(out);
       expect(quantized.report.backend).toBe("webgpu");
       expect(quantized.manifest.quantization).toMatchObject({ bits, embedding: "block" });
+      expect(quantized.report.decodesInPlace).toBe(false);
       const config: GenerationConfig = {
         recurrences: 1,
         maxNewTokens,
@@ -226,11 +255,22 @@ describe("webgpu graph sets and operators", () => {
       };
       // The 4-bit and 8-bit kernels dequantize in another order than node's, so 1e-3 absolute +
       // relative.
-      const promptIds =
-        input === "two story prompts"
-          ? await quantized.encode(GRID.webgpu.prompts.slice(0, 2))
-          : [check.input_ids];
-      await expectSameAsNode(quantized, out, config, promptIds, { atol: 1e-3, rtol: 1e-3 });
+      const twoPrompts = input === "two story prompts";
+      const promptIds = twoPrompts
+        ? await quantized.encode(GRID.webgpu.prompts.slice(0, 2))
+        : [check.input_ids];
+      // Two prompts: row 0 stops at its second token, so the page narrows the growing GPU caches
+      // to row 1 for the last steps.
+      const stopIds: number[] = [];
+      if (twoPrompts) {
+        const free = await nodeGrowing(out, config, promptIds);
+        stopIds.push(free[0].ids[1]);
+        expect(free[1].ids).not.toContain(stopIds[0]);
+      }
+      await expectSameAsNode(quantized, out, { ...config, stopIds }, promptIds, {
+        atol: 1e-3,
+        rtol: 1e-3,
+      });
     },
     600_000,
   );

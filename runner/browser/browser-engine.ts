@@ -49,6 +49,8 @@ interface PageEngine {
       threads: number;
       spinning?: boolean;
       variant: GraphVariantName | null;
+      decodeInPlace?: boolean;
+      decodeHeadroom?: number;
     },
   ): Promise<LoadReport>;
   generate(requests: GenerationRequest[], config: GenerationConfig): Promise<GenerationResult[]>;
@@ -73,6 +75,10 @@ export interface BrowserEngineOptions {
   threads?: number;
   /** Busy-waiting WASM pool threads (default off). */
   spinning?: boolean;
+  /** WebGPU, fused-operator graphs: decode into reserved KV buffers in place (default true). */
+  decodeInPlace?: boolean;
+  /** KV slots an in-place decode reserves beyond the prompt at first (default 256). */
+  decodeHeadroom?: number;
   browser?: Browser;
   chromium?: string;
 }
@@ -167,6 +173,8 @@ export class BrowserEngine {
               threads: options.threads ?? 1,
               spinning: options.spinning,
               variant,
+              decodeInPlace: options.decodeInPlace,
+              decodeHeadroom: options.decodeHeadroom,
             },
           ] as const,
         )

@@ -91,6 +91,35 @@ describe("batches, KV strategies, state init and bad requests", () => {
     }
   });
 
+  it("stepTop5: each decode step's top 5 is what a prefill of the tokens so far gives", async () => {
+    const promptIds = loaded.tokenizer.encodePrompt(prompts[3]);
+    const config = { ...base, maxNewTokens: 6 };
+    const [plain] = await generateBatch(loaded.model, [{ promptIds, seed: 0 }], config, decode);
+    expect(plain.stepTop5).toBeUndefined();
+    const [result] = await generateBatch(
+      loaded.model,
+      [{ promptIds, seed: 0 }],
+      { ...config, stepTop5: true },
+      decode,
+    );
+    expect(result.ids).toEqual(plain.ids);
+    expect(result.stepTop5).toHaveLength(5);
+    for (const [k, top] of result.stepTop5!.entries()) {
+      expect(top[0][0]).toBe(result.ids[k + 1]);
+      const context = [...promptIds, ...result.ids.slice(0, k + 1)];
+      const [prefilled] = await generateBatch(
+        loaded.model,
+        [{ promptIds: context, seed: 0 }],
+        { ...config, maxNewTokens: 1 },
+        decode,
+      );
+      for (const [j, [id, logit]] of prefilled.top5.entries()) {
+        expect(top[j][0], `step ${k}`).toBe(id);
+        expect(top[j][1], `step ${k}`).toBeCloseTo(logit, 4);
+      }
+    }
+  });
+
   it("a batch of 4 prompts of different lengths gives each prompt's tokens alone", async () => {
     const requests = [prompts[0], prompts[2], prompts[7], prompts[5]].map((p, i) => ({
       promptIds: loaded.tokenizer.encodePrompt(p),

@@ -25,10 +25,13 @@ export interface GenerationConfig {
   /** Text that ends a row; the text is cut before the first one (lm-eval's `until`). */
   stopStrings: readonly string[];
   /**
-   * Whether finished rows leave the batch (default true; CPU caches only). The tokens are the
-   * same either way; false keeps every row running until the last one stops.
+   * Whether finished rows leave the batch (default true; CPU caches, and WebGPU caches where the
+   * page copies its buffers). The tokens are the same either way; false keeps every row running
+   * until the last one stops.
    */
   dropFinished?: boolean;
+  /** Also return the five largest logits of every decode step (`GenerationResult.stepTop5`). */
+  stepTop5?: boolean;
 }
 
 export interface GenerationRequest {
@@ -42,6 +45,11 @@ export interface GenerationResult {
   text: string;
   /** The five largest logits at the last prompt position, [id, logit]. */
   top5: [number, number][];
+  /**
+   * With `stepTop5`: the five largest logits after each decode step, [id, logit] (entry k chose
+   * ids[k + 1]), to compare backends and cache layouts step by step.
+   */
+  stepTop5?: [number, number][][];
   stopReason: "stop_id" | "stop_string" | "max_new_tokens";
 }
 
@@ -233,6 +241,7 @@ async function decodeFrom(
     ids: [],
     text: "",
     top5: topK(logitsRow(logits.data as Float32Array, b, vocab), 5),
+    ...(config.stepTop5 ? { stepTop5: [] } : {}),
     stopReason: "max_new_tokens",
   }));
   const done = new Array(batch).fill(false);
@@ -283,6 +292,10 @@ async function decodeFrom(
       1,
       check,
     );
+    if (config.stepTop5) {
+      for (const [i, b] of rows.entries())
+        results[b].stepTop5!.push(topK(logitsRow(logits.data as Float32Array, i, vocab), 5));
+    }
   }
 
   model.releaseCache(cache);

@@ -107,18 +107,39 @@ export function kvTypeOf(manifest: Manifest, variant: GraphVariantName | null): 
 /** KV slots an in-place decode reserves beyond the cache at first (`reserveDecode`). */
 const DECODE_HEADROOM = 256;
 
+/**
+ * Copies KV tensors that live in device memory (onnxruntime-web's WebGPU buffers), so caches there
+ * can be reserved, grown and narrowed to fewer rows as CPU caches are.
+ */
+export interface DeviceKvCopier {
+  /**
+   * A new device tensor [rows.length, heads, slots, dim] of `tensor`'s type whose row i holds the
+   * first `used` positions of `tensor`'s row rows[i] (every head); later positions are unspecified.
+   */
+  copy(tensor: Ort.Tensor, rows: readonly number[], slots: number, used: number): Ort.Tensor;
+}
+
 export interface RecurrentModelOptions {
   /**
-   * The backend runs a graph on the caller's memory, so one tensor bound as both past and present
-   * is one buffer (onnxruntime-node; onnxruntime-web copies inputs and outputs separately, and the
-   * kernel would then read a full-size past as real keys).
+   * The backend runs a graph on the caller's buffers, so one tensor bound as both past and present
+   * is one buffer that GroupQueryAttention writes the new position into. True for onnxruntime-node
+   * (CPU memory) and for onnxruntime-web's WebGPU EP with caches in GPU buffers (`deviceKv`): it
+   * registers a GPU buffer fed and fetched in one run once, so input and output share it.
+   * onnxruntime-web's WASM backend copies every CPU input into its heap and every output out of
+   * it, so there the kernel would see two buffers and read a full-size past as real keys.
    */
   bindsOutputsInPlace?: boolean;
+  /** Copies caches that live on the device; without it such caches neither narrow nor reserve. */
+  deviceKv?: DeviceKvCopier;
+  /** Slots `reserveDecode` reserves beyond the cache at first (default 256); overruns double. */
+  decodeHeadroom?: number;
 }
 
 export class RecurrentModel {
   /** One-token steps write the KV cache in place (`reserveDecode`); see RecurrentModelOptions. */
   readonly decodesInPlace: boolean;
+  private readonly deviceKv: DeviceKvCopier | null;
+  private readonly decodeHeadroom: number;
 
   constructor(
     private readonly ort: OrtModule,
@@ -129,6 +150,13 @@ export class RecurrentModel {
   ) {
     this.decodesInPlace =
       options.bindsOutputsInPlace === true && manifest.decode_attention === "GroupQueryAttention";
+    this.deviceKv = options.deviceKv ?? null;
+    this.decodeHeadroom = options.decodeHeadroom ?? DECODE_HEADROOM;
+    if (!Number.isInteger(this.decodeHeadroom) || this.decodeHeadroom < 0) {
+      throw new RangeError(
+        `decodeHeadroom must be a whole number of KV slots (0 or more), got ${options.decodeHeadroom}`,
+      );
+    }
   }
 
   get hiddenSize(): number {
@@ -417,41 +445,46 @@ export class RecurrentModel {
 
   /**
    * The cache of a smaller batch holding only `rows` (batch indices, in the new order), so rows
-   * that finished stop costing graph time. Null when the cache lives on a device (the caller then
-   * keeps the whole batch running).
+   * that finished stop costing graph time. Null when the cache lives on a device this model cannot
+   * copy on (no `deviceKv`); the caller then keeps the whole batch running.
    */
   selectRows(cache: KvCache, rows: readonly number[]): KvCache | null {
-    if (!this.onCpu(cache)) return null;
-    const pick = (tensor: Ort.Tensor) => {
-      const [batch, ...rest] = tensor.dims;
-      const data = tensor.data as Float32Array;
-      const size = data.length / batch;
-      const out = new (data.constructor as Float32ArrayConstructor)(rows.length * size);
-      for (const [i, row] of rows.entries())
-        out.set(data.subarray(row * size, (row + 1) * size), i * size);
-      return new this.ort.Tensor(tensor.type as "float32", out, [rows.length, ...rest]);
-    };
-    return this.mapped(cache, pick, cache.capacity);
+    if (!this.canCopy(cache)) return null;
+    return this.mapped(
+      cache,
+      (tensor) => {
+        const slots = tensor.dims[2];
+        return this.copyRows(tensor, rows, slots, cache.capacity === null ? slots : cache.length);
+      },
+      cache.capacity,
+    );
   }
 
   /**
    * A copy of `cache` whose layers are buffers with room for `slots` positions (at first at most
-   * DECODE_HEADROOM more than it holds), for decoding one token per step in place: no step then
+   * `decodeHeadroom` more than it holds), for decoding one token per step in place: no step then
    * allocates or copies a layer's cache, except the rare one that doubles the buffers. Null where
-   * the backend or the graphs cannot (`decodesInPlace`) or the cache lives on a device; the
-   * caller then keeps `cache`. The copy owns its buffers (nothing borrowed), so the tensors a
-   * sweep's r share or a fork reads are never written through.
+   * the backend or the graphs cannot (`decodesInPlace`) or the cache lives on a device this model
+   * cannot copy on; the caller then keeps `cache`. The copy owns its buffers (nothing borrowed),
+   * so the tensors a sweep's r share or a fork reads are never written through.
    */
   reserveDecode(cache: KvCache, slots: number): KvCache | null {
-    if (!this.decodesInPlace || !this.onCpu(cache)) return null;
+    if (!this.decodesInPlace || !this.canCopy(cache)) return null;
+    // One buffer per layer means one memory: a CPU layer among GPU ones would be bound as two.
+    const where = new Set(cache.layers().flatMap((l) => [l.key.location, l.value.location]));
+    if (where.size !== 1) return null;
     // Most generations stop early: reserve a first stretch and let overruns double the buffers,
     // so memory stays within 2× of what the tokens need.
-    const first = Math.min(Math.max(slots, cache.length), cache.length + DECODE_HEADROOM);
+    const first = Math.min(Math.max(slots, cache.length), cache.length + this.decodeHeadroom);
     return this.resized(cache, first);
   }
 
-  private onCpu(cache: KvCache): boolean {
-    return cache.layers().every((l) => l.key.location === "cpu" && l.value.location === "cpu");
+  /** Every layer is in CPU memory, or on a device whose buffers `deviceKv` copies. */
+  private canCopy(cache: KvCache): boolean {
+    return cache
+      .layers()
+      .flatMap((l) => [l.key, l.value])
+      .every((t) => t.location === "cpu" || (t.location === "gpu-buffer" && this.deviceKv));
   }
 
   /** Checks an in-place step and grows the buffers (one copy) when it would overrun them. */
@@ -464,7 +497,11 @@ export class RecurrentModel {
     if (total <= cache.capacity!) return;
     const grown = this.resized(cache, Math.max(total, 2 * cache.capacity!));
     const own = (list: LayerCache[], from: LayerCache[]) => {
-      for (const [i, layer] of list.entries()) Object.assign(layer, from[i]);
+      for (const [i, layer] of list.entries()) {
+        if (!cache.borrowed.has(layer.key)) release(layer.key);
+        if (!cache.borrowed.has(layer.value)) release(layer.value);
+        Object.assign(layer, from[i]);
+      }
     };
     own(cache.prelude, grown.prelude);
     for (const [i, layers] of cache.block.entries()) own(layers, grown.block[i]);
@@ -475,19 +512,37 @@ export class RecurrentModel {
 
   /** `cache` copied into buffers of `slots` positions (its `length` of them filled). */
   private resized(cache: KvCache, slots: number): KvCache {
-    const copy = (tensor: Ort.Tensor) => {
-      const [batch, heads, used, headDim] = tensor.dims;
-      const data = tensor.data as Float32Array | Uint16Array;
-      const out = new (data.constructor as Float32ArrayConstructor)(
-        batch * heads * slots * headDim,
-      );
-      for (let row = 0; row < batch * heads; row++) {
-        const from = data.subarray(row * used * headDim, (row + 1) * used * headDim);
-        out.set(from.subarray(0, cache.length * headDim), row * slots * headDim);
+    const all = (tensor: Ort.Tensor) => Array.from({ length: tensor.dims[0] }, (_, b) => b);
+    return this.mapped(
+      cache,
+      (tensor) => this.copyRows(tensor, all(tensor), slots, cache.length),
+      slots,
+    );
+  }
+
+  /**
+   * A tensor [rows.length, heads, slots, dim] whose row i holds the first `used` positions of
+   * `tensor`'s row rows[i]: on the device where `tensor` lives there, else in CPU memory.
+   */
+  private copyRows(
+    tensor: Ort.Tensor,
+    rows: readonly number[],
+    slots: number,
+    used: number,
+  ): Ort.Tensor {
+    if (tensor.location === "gpu-buffer") return this.deviceKv!.copy(tensor, rows, slots, used);
+    const [, heads, from, headDim] = tensor.dims;
+    const data = tensor.data as Float32Array | Uint16Array;
+    const out = new (data.constructor as Float32ArrayConstructor)(
+      rows.length * heads * slots * headDim,
+    );
+    for (const [i, row] of rows.entries()) {
+      for (let h = 0; h < heads; h++) {
+        const start = (row * heads + h) * from * headDim;
+        out.set(data.subarray(start, start + used * headDim), (i * heads + h) * slots * headDim);
       }
-      return new this.ort.Tensor(tensor.type as "float32", out, [batch, heads, slots, headDim]);
-    };
-    return this.mapped(cache, copy, slots);
+    }
+    return new this.ort.Tensor(tensor.type as "float32", out, [rows.length, heads, slots, headDim]);
   }
 
   /** A cache of the same strategy and length whose every layer tensor is `map` of `cache`'s. */

@@ -1,8 +1,6 @@
 // The page side of the browser engine: loads onnxruntime-web for the requested backend, opens a
 // checkpoint served over HTTP and runs the same generation code as Node. The runner drives it
 // through `window.evalsEngine` (see runner/browser/browser-engine.ts).
-import type * as Ort from "onnxruntime-common";
-import { graphSet } from "../../model/graph-sets.ts";
 import type { GraphVariantName, Manifest } from "../../model/manifest.ts";
 import {
   type GenerationConfig,
@@ -12,7 +10,6 @@ import {
   generateSweep,
   type SweepGeneration,
 } from "../engine/generate.ts";
-import { checkGraphContract } from "../engine/graph-contract.ts";
 import {
   type EncodedPair,
   encodePair,
@@ -22,19 +19,13 @@ import {
   scoreLoglikelihood,
   scoreLoglikelihoodSweep,
 } from "../engine/loglikelihood.ts";
-import { kvTypeOf, RecurrentModel } from "../engine/recurrent-model.ts";
+import type { RecurrentModel } from "../engine/recurrent-model.ts";
 import { PromptTokenizer } from "../engine/tokenizer.ts";
+import type { BrowserBackend } from "./open-model.ts";
+import { openPageModel, type PageModelOptions } from "./open-model.ts";
 
-export type BrowserBackend = "wasm" | "webgpu";
-
-export interface LoadOptions {
-  backend: BrowserBackend;
-  threads: number;
-  /** Whether idle WASM pool threads busy-wait (ORT's default); see node-sessions.ts. */
-  spinning?: boolean;
-  /** The graph set to open: null (default graphs) or a variant of the manifest. */
-  variant?: GraphVariantName | null;
-}
+export type { BrowserBackend };
+export type LoadOptions = PageModelOptions;
 
 export interface LoadReport {
   backend: BrowserBackend;
@@ -43,24 +34,14 @@ export interface LoadReport {
   shaderF16: boolean;
   /** The graph set the sessions were opened from (null: the default graphs). */
   variant: GraphVariantName | null;
+  /** One-token steps write the KV cache in place (RecurrentModel.decodesInPlace). */
+  decodesInPlace: boolean;
   threads: number;
   crossOriginIsolated: boolean;
 }
 
-/** The ORT build each backend needs; each loads its own wasm file from the same folder. */
-const ORT_ENTRY: Record<BrowserBackend, string> = {
-  wasm: "/ort/ort.wasm.min.mjs",
-  webgpu: "/ort/ort.webgpu.min.mjs",
-};
-
 let model: RecurrentModel | null = null;
 let tokenizer: PromptTokenizer | null = null;
-
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
-}
 
 async function fetchJson(url: string): Promise<object> {
   const response = await fetch(url);
@@ -150,53 +131,10 @@ async function load(
     throw new Error("WebGPU is not available in this browser (navigator.gpu has no adapter)");
   }
   const variant = options.variant ?? null;
-  const graphs = graphSet(manifest, variant);
   // A reload (the fallback from a variant that failed its numeric check) frees the old sessions.
   await unload();
-  const ort = (await import(/* @vite-ignore */ ORT_ENTRY[options.backend])) as typeof Ort & {
-    env: { wasm: { wasmPaths: string; numThreads: number } };
-  };
-  ort.env.wasm.wasmPaths = "/ort/";
-  ort.env.wasm.numThreads = options.threads;
-  const deviceOutputs = (graph: "prelude" | "block" | "coda") => {
-    if (options.backend !== "webgpu") return undefined;
-    // State, e and KV stay on the GPU between the r block calls and between tokens; only the
-    // logits come back.
-    const names: Record<string, "gpu-buffer"> = {};
-    const layers = manifest.layers[graph].length;
-    for (let i = 0; i < layers; i++) {
-      names[`present.${i}.key`] = "gpu-buffer";
-      names[`present.${i}.value`] = "gpu-buffer";
-    }
-    if (graph === "prelude") names.e = "gpu-buffer";
-    if (graph === "block") names.state_out = "gpu-buffer";
-    return names;
-  };
-  const open = async (graph: "prelude" | "block" | "coda") => {
-    const file = graphs[graph];
-    if (!file) return null;
-    const bytes = await fetchBytes(`${checkpointUrl}/${file.file}`);
-    // The weights go by URL: onnxruntime-web fetches them (streaming files above 1 GB into one
-    // preallocated buffer), copies each tensor into its heap and drops the file, so the page
-    // never holds a second copy of its own.
-    const externalData = file.externalData
-      ? [{ path: file.externalData.file, data: `${checkpointUrl}/${file.externalData.file}` }]
-      : undefined;
-    return ort.InferenceSession.create(bytes, {
-      executionProviders: [options.backend],
-      graphOptimizationLevel: "all",
-      externalData,
-      preferredOutputLocation: deviceOutputs(graph),
-      extra: { session: { intra_op: { allow_spinning: options.spinning ? "1" : "0" } } },
-    } as Ort.InferenceSession.SessionOptions);
-  };
-  // One at a time: the WebGPU EP refuses to create two sessions concurrently.
-  const prelude = await open("prelude");
-  const block = await open("block");
-  const coda = await open("coda");
-  const sessions = { prelude: prelude!, block, coda: coda! };
-  checkGraphContract(manifest, sessions, variant);
-  model = new RecurrentModel(ort, manifest, sessions, kvTypeOf(manifest, variant));
+  const opened = await openPageModel(checkpointUrl, manifest, options);
+  model = opened.model;
   tokenizer = new PromptTokenizer(
     await fetchJson(`${checkpointUrl}/tokenizer.json`),
     await fetchJson(`${checkpointUrl}/tokenizer_config.json`),
@@ -207,7 +145,8 @@ async function load(
     adapter: adapter?.description ?? null,
     shaderF16: adapter?.shaderF16 ?? false,
     variant,
-    threads: ort.env.wasm.numThreads,
+    decodesInPlace: model.decodesInPlace,
+    threads: opened.threads,
     crossOriginIsolated: globalThis.crossOriginIsolated,
   };
 }
