@@ -288,6 +288,20 @@ describe("backend preflight", () => {
     await expect(BrowserEngine.open(out, { backend: "wasm", browser })).rejects.toThrow(
       /wasm computes different numbers than onnxruntime-node .*top-1/,
     );
+    // Reloading it into a page that runs a good checkpoint is refused the same way, leaves no
+    // checkpoint loaded (nothing runs on graphs that failed), and the page takes a good one again.
+    const good = await exported(models[1].name, models[1].split);
+    const engine = await BrowserEngine.open(good, { backend: "wasm", browser });
+    try {
+      await expect(engine.reload(out)).rejects.toThrow(
+        /wasm computes different numbers than onnxruntime-node .*top-1/,
+      );
+      expect(() => engine.manifest).toThrow(/no checkpoint is loaded/);
+      await engine.reload(good);
+      expect(engine.manifest.name).toBe(manifest.name);
+    } finally {
+      await engine.close();
+    }
   });
 
   it("refuses a model whose embedding exceeds the WebGPU buffer limit, before loading", async () => {
