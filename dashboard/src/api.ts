@@ -1,6 +1,7 @@
 // The public API as the pages read it: same-origin fetches, types from the worker's schemas
 // (type-only imports: nothing of zod reaches the browser). An optional submit token from
-// localStorage lets its owner see unpublished and running runs.
+// localStorage lets its owner see unpublished and running runs. Every read is a GET, hedged: one
+// left without an answer is sent again beside the first (hedged-fetch.ts).
 
 import type { Leaderboard, RunDetail, RunSummary } from "../../worker/protocol.ts";
 import type { RunPrecisionCost } from "../../worker/routes/precision-cost.ts";
@@ -9,6 +10,7 @@ import type {
   RunDocument,
   RunOutcomes,
 } from "../../worker/routes/public-reads.ts";
+import { hedgedFetch } from "./hedged-fetch.ts";
 
 export type { PublicCheckpoint, RunDocument, RunOutcomes, RunPrecisionCost };
 
@@ -41,7 +43,7 @@ export function saveToken(token: string | null): void {
 
 async function getJson<T>(path: string): Promise<T> {
   const token = savedToken();
-  const res = await fetch(path, {
+  const res = await hedgedFetch(path, {
     headers: token ? { authorization: `Bearer ${token}` } : {},
     cache: "no-store",
   });
