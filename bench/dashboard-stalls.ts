@@ -9,6 +9,7 @@
 //   [--live-poll]   # keep a running run's page polling in a second tab meanwhile
 //   [--wrangler-log debug --server-log f.log] # wrangler's own log level; every server line, live
 //   [--dump f.json] # every request's timing and every server line, for a closer look
+//   [--heartbeat]   # the read every 2 s that startLocalApi sends to keep wrangler's proxy moving
 //   [--node-rounds N] # first, N rounds of a run page's four reads from node:http at once, each
 //                     # round on fresh keep-alive sockets (no browser): does node see stalls too?
 import { spawn } from "node:child_process";
@@ -28,7 +29,7 @@ import {
 } from "../dashboard/testing/seed.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../runner/browser/chromium.ts";
 import { migratedState } from "../tests/migrated-state.ts";
-import { unusedPort } from "../worker/dev.ts";
+import { keepProxyMoving, unusedPort } from "../worker/dev.ts";
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     "wrangler-log": { type: "string", default: "log" },
     "server-log": { type: "string" },
     "node-rounds": { type: "string", default: "0" },
+    heartbeat: { type: "boolean", default: false },
   },
 });
 const LOADS = Number(values.loads);
@@ -108,7 +110,10 @@ for (let i = 0; ; i++) {
   if (i > 600) throw new Error("wrangler dev did not start");
   await new Promise((r) => setTimeout(r, 100));
 }
-console.log(`[${at()}] API at ${url}`);
+console.log(
+  `[${at()}] API at ${url}${values.heartbeat ? " (a read every 2 s, as startLocalApi sends)" : ""}`,
+);
+if (values.heartbeat) keepProxyMoving(url);
 
 // ── the seed of dashboard.long.test.ts, in its order ──
 const [checkpointA, browser] = await Promise.all([

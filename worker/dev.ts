@@ -117,6 +117,21 @@ async function waitUntilReady(
   throw new Error(`the API at ${url} did not answer within 60 s`);
 }
 
+/**
+ * wrangler 4.86's dev proxy now and then accepts a request and passes it on only when another
+ * request reaches it (30–60 s holds of pages, scripts and API calls; docs/design.md, the
+ * dashboard's hedged reads). A cheap read every 2 s bounds such a hold for every client of a local API.
+ */
+export function keepProxyMoving(url: string): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    fetch(`${url}/api/tasks`, { signal: AbortSignal.timeout(10_000) })
+      .then((res) => res.body?.cancel())
+      .catch(() => {});
+  }, 2_000);
+  timer.unref();
+  return timer;
+}
+
 /** Applies the D1 migrations to the local state under `persistTo` (a wrangler start: seconds). */
 export function applyMigrations(persistTo: string, quiet = true): Promise<void> {
   return run(["d1", "migrations", "apply", "evals", "--local", "--persist-to", persistTo], quiet);
@@ -183,12 +198,15 @@ export async function startLocalApi(
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(url, child, () => stderr);
+  const heartbeat = keepProxyMoving(url);
+  child.once("exit", () => clearInterval(heartbeat));
   return {
     url,
     adminToken: token,
     process: child,
     stop: () =>
       new Promise((done) => {
+        clearInterval(heartbeat);
         if (child.exitCode !== null) return done();
         child.once("exit", () => done());
         child.kill("SIGTERM");
