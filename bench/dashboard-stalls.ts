@@ -12,14 +12,11 @@
 //   [--heartbeat]   # the read every 2 s that startLocalApi sends to keep wrangler's proxy moving
 //   [--node-rounds N] # first, N rounds of a run page's four reads from node:http at once, each
 //                     # round on fresh keep-alive sockets (no browser): does node see stalls too?
-import { spawn } from "node:child_process";
-import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, get as httpGet } from "node:http";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Page, Request } from "playwright-core";
 import { chromium } from "playwright-core";
-import { buildDashboard } from "../dashboard/build.ts";
 import {
   retrofitCheckpoint,
   seed,
@@ -29,7 +26,7 @@ import {
 } from "../dashboard/testing/seed.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../runner/browser/chromium.ts";
 import { migratedState } from "../tests/migrated-state.ts";
-import { keepProxyMoving, unusedPort } from "../worker/dev.ts";
+import { startLocalApi, unusedPort } from "../worker/dev.ts";
 
 const { values } = parseArgs({
   options: {
@@ -52,68 +49,23 @@ const at = () => ((Date.now() - t0) / 1000).toFixed(3);
 
 // ── the API: wrangler dev as worker/dev.ts starts it, on the probing entry, logs kept ──
 const persistTo = await migratedState("evals-stalls-");
-const port = await unusedPort();
-const inspectorPort = await unusedPort();
-const adminToken = `evt_admin_${crypto.randomUUID().replaceAll("-", "")}`;
-const envFile = join(persistTo, "evals-admin.env");
-mkdirSync(persistTo, { recursive: true });
-writeFileSync(envFile, `EVALS_ADMIN_TOKEN=${JSON.stringify(adminToken)}\n`, { mode: 0o600 });
-await buildDashboard();
 const serverLog: { t: string; line: string }[] = [];
-const wrangler = spawn(
-  "node_modules/.bin/wrangler",
-  [
-    "dev",
-    "bench/dashboard-stalls-worker.ts",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--inspector-port",
-    String(inspectorPort),
-    "--persist-to",
-    persistTo,
-    "--env-file",
-    envFile,
-    "--show-interactive-dev-session=false",
-    "--log-level",
-    values["wrangler-log"],
-  ],
-  {
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      CI: "1",
-      CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+const api = await startLocalApi({
+  port: await unusedPort(),
+  persistTo,
+  migrated: true,
+  entry: "bench/dashboard-stalls-worker.ts",
+  logLevel: values["wrangler-log"],
+  onOutput: (line) => {
+    serverLog.push({ t: at(), line });
+    if (values["server-log"]) appendFileSync(values["server-log"], `${at()} ${line}\n`);
   },
-);
-for (const stream of [wrangler.stdout, wrangler.stderr]) {
-  let rest = "";
-  stream.on("data", (chunk: Buffer) => {
-    const lines = (rest + chunk.toString()).split("\n");
-    rest = lines.pop() ?? "";
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      serverLog.push({ t: at(), line });
-      if (values["server-log"]) appendFileSync(values["server-log"], `${at()} ${line}\n`);
-    }
-  });
-}
-const url = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${url}/api/tasks`)).ok) break;
-  } catch {}
-  if (i > 600) throw new Error("wrangler dev did not start");
-  await new Promise((r) => setTimeout(r, 100));
-}
+  heartbeat: values.heartbeat,
+});
+const { url, adminToken } = api;
 console.log(
   `[${at()}] API at ${url}${values.heartbeat ? " (a read every 2 s, as startLocalApi sends)" : ""}`,
 );
-if (values.heartbeat) keepProxyMoving(url);
 
 // ── the seed of dashboard.long.test.ts, in its order ──
 const [checkpointA, browser] = await Promise.all([
@@ -390,8 +342,5 @@ for (const read of reads.filter((r) => r.ms > STALL_MS)) {
 
 if (values.dump) writeFileSync(values.dump, JSON.stringify({ t0, timed, serverLog }, null, 1));
 await browser.close();
-await new Promise<void>((done) => {
-  wrangler.once("exit", () => done());
-  wrangler.kill("SIGTERM");
-});
+await api.stop();
 rmSync(persistTo, { recursive: true, force: true });

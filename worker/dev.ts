@@ -132,6 +132,16 @@ export function keepProxyMoving(url: string): NodeJS.Timeout {
   return timer;
 }
 
+/** Calls `onLine` with each non-empty line of `stream` as it arrives. */
+function forEachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let rest = "";
+  stream.on("data", (chunk: Buffer) => {
+    const lines = (rest + chunk.toString()).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) if (line.trim()) onLine(line);
+  });
+}
+
 /** Applies the D1 migrations to the local state under `persistTo` (a wrangler start: seconds). */
 export function applyMigrations(persistTo: string, quiet = true): Promise<void> {
   return run(["d1", "migrations", "apply", "evals", "--local", "--persist-to", persistTo], quiet);
@@ -150,6 +160,14 @@ export async function startLocalApi(
      * skip applying them.
      */
     migrated?: boolean;
+    /** A worker entry to run in place of wrangler.toml's `main` (a probing wrapper in a bench). */
+    entry?: string;
+    /** wrangler's log level; default `error` when quiet, else `info`. */
+    logLevel?: string;
+    /** Every line wrangler writes, stdout and stderr, instead of this process's terminal. */
+    onOutput?: (line: string) => void;
+    /** Send the read that keeps wrangler's dev proxy moving (`keepProxyMoving`); default true. */
+    heartbeat?: boolean;
   } = {},
 ): Promise<LocalApi> {
   const port = options.port ?? 8787;
@@ -167,6 +185,7 @@ export async function startLocalApi(
     wrangler,
     [
       "dev",
+      ...(options.entry ? [options.entry] : []),
       "--ip",
       "127.0.0.1",
       "--port",
@@ -182,23 +201,30 @@ export async function startLocalApi(
       ]),
       "--show-interactive-dev-session=false",
       "--log-level",
-      quiet ? "error" : "info",
+      options.logLevel ?? (quiet ? "error" : "info"),
     ],
     {
       cwd: root,
       // Env files are read only while this is true (its default); a user's false must not win.
       env: { ...offlineEnv(), CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true" },
       // Quiet still keeps stderr's last lines, so a failed start says why.
-      stdio: quiet ? ["ignore", "ignore", "pipe"] : "inherit",
+      stdio: options.onOutput
+        ? ["ignore", "pipe", "pipe"]
+        : quiet
+          ? ["ignore", "ignore", "pipe"]
+          : "inherit",
     },
   );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-2000);
   });
+  if (options.onOutput) {
+    for (const stream of [child.stdout, child.stderr]) forEachLine(stream!, options.onOutput);
+  }
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(url, child, () => stderr);
-  const heartbeat = keepProxyMoving(url);
+  const heartbeat = options.heartbeat === false ? undefined : keepProxyMoving(url);
   child.once("exit", () => clearInterval(heartbeat));
   return {
     url,
