@@ -23,7 +23,6 @@ export function hedgedFetch(
     const timers: ReturnType<typeof setTimeout>[] = [];
     let settled = false;
     let failed = 0;
-    let planned = 1;
     const finish = () => {
       settled = true;
       for (const timer of timers) clearTimeout(timer);
@@ -49,7 +48,7 @@ export function hedgedFetch(
         (error: unknown) => {
           failed += 1;
           // A copy that failed outright (not one we aborted) waits for the others, if any.
-          if (settled || failed < planned) return;
+          if (settled || failed < copies.length) return;
           finish();
           reject(error);
         },
@@ -62,10 +61,7 @@ export function hedgedFetch(
     for (const delay of hedgeAfterMs) {
       at += delay;
       timers.push(
-        setTimeout(() => {
-          planned += 1;
-          send();
-        }, at),
+        setTimeout(send, at),
       );
     }
   });
