@@ -60,9 +60,7 @@ export function hedgedFetch(
     let at = 0;
     for (const delay of hedgeAfterMs) {
       at += delay;
-      timers.push(
-        setTimeout(send, at),
-      );
+      timers.push(setTimeout(send, at));
     }
   });
 }
