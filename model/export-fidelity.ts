@@ -9,11 +9,13 @@ import { getTask } from "../evals/tasks/registry.ts";
 import { fillTemplate } from "../evals/tasks/render.ts";
 import type { TaskDoc } from "../evals/tasks/types.ts";
 import { openNodeModel } from "../runner/engine/node-sessions.ts";
+import { type NodeWebGpu, nodeWebGpu } from "../runner/engine/node-webgpu.ts";
+import type { RecurrentModel } from "../runner/engine/recurrent-model.ts";
 import { PromptTokenizer } from "../runner/engine/tokenizer.ts";
-import { readCheckpoint } from "./checkpoint.ts";
+import { type Checkpoint, readCheckpoint } from "./checkpoint.ts";
 import { type ExportOptions, exportCheckpoint } from "./export.ts";
 import { FIDELITY_RECURRENCES, measureFidelity } from "./fidelity.ts";
-import { type GraphVariantName, MANIFEST_FILE, type Manifest, ManifestSchema } from "./manifest.ts";
+import { type Fidelity, MANIFEST_FILE, type Manifest, ManifestSchema } from "./manifest.ts";
 import type { RecurrentWeights } from "./weights.ts";
 
 export interface FidelityRequest {
@@ -23,6 +25,35 @@ export interface FidelityRequest {
   tokens: number;
   /** Dataset root holding gsm8k/test.jsonl (default: the usual data roots). */
   dataDir?: string;
+  /** Where fp16-compute graphs are measured (`f16FidelityBackend`); default `auto`. */
+  f16On?: F16FidelityChoice;
+}
+
+/**
+ * `node`: onnxruntime-node, whose CPU kernels run several fp16 operators in fp32 and so lose less
+ * than a GPU's half-precision shaders. `webgpu`: onnxruntime-web's WebGPU provider in this process
+ * on an adapter with shader-f16 (a GPU, or lavapipe on a CPU: real fp16 arithmetic, slowly).
+ * `auto`: webgpu on a hardware adapter with shader-f16, else node.
+ */
+export type F16FidelityChoice = "auto" | "node" | "webgpu";
+
+/** The WebGPU to measure fp16-compute graphs on, or null for onnxruntime-node. */
+export async function f16FidelityBackend(choice: F16FidelityChoice): Promise<NodeWebGpu | null> {
+  if (choice === "node") return null;
+  const gpu = await nodeWebGpu();
+  const lacking =
+    "unavailable" in gpu
+      ? gpu.unavailable
+      : gpu.shaderF16
+        ? null
+        : `the WebGPU adapter (${gpu.adapter}) lacks shader-f16`;
+  if (choice === "webgpu" && lacking) {
+    throw new EvalsError(
+      `--f16-fidelity-on webgpu: ${lacking}; run on a machine with a GPU (or Mesa's lavapipe ≥ 23), or use --f16-fidelity-on node`,
+    );
+  }
+  if (lacking || "unavailable" in gpu) return null;
+  return choice === "webgpu" || !gpu.software ? gpu : null;
 }
 
 const FIDELITY_TASK = "gsm8k";
@@ -46,22 +77,30 @@ export async function fidelityDocs(request: FidelityRequest): Promise<TaskDoc[]>
   }
 }
 
+/** The gate's prompts as `checkpoint`'s tokenizer encodes them (zero-shot GSM8K questions). */
+export function fidelityPrompts(checkpoint: Checkpoint, docs: readonly TaskDoc[]): number[][] {
+  const read = (name: string) => JSON.parse(readFileSync(join(checkpoint.dir, name), "utf8"));
+  const tokenizer = new PromptTokenizer(
+    read("tokenizer.json"),
+    read("tokenizer_config.json"),
+    checkpoint.manifest.tokens,
+  );
+  const { docToText } = getTask(FIDELITY_TASK);
+  return docs.map((doc) => tokenizer.encodePrompt(fillTemplate(docToText, doc)));
+}
+
 export async function addExportFidelity(
   weights: RecurrentWeights,
   options: ExportOptions,
   docs: readonly TaskDoc[],
-  tokens: number,
+  request: FidelityRequest,
+  onNote: (line: string) => void = () => {},
 ): Promise<Manifest> {
+  const { tokens } = request;
   const outDir = resolve(options.outDir);
   const task = getTask(FIDELITY_TASK);
   const lossy = await readCheckpoint(outDir);
-  const read = (name: string) => JSON.parse(readFileSync(join(outDir, name), "utf8"));
-  const tokenizer = new PromptTokenizer(
-    read("tokenizer.json"),
-    read("tokenizer_config.json"),
-    lossy.manifest.tokens,
-  );
-  const prompts = docs.map((doc) => tokenizer.encodePrompt(fillTemplate(task.docToText, doc)));
+  const prompts = fidelityPrompts(lossy, docs);
 
   const referenceDir = join(dirname(outDir), `.${basename(outDir)}.fp32-reference-${process.pid}`);
   try {
@@ -75,20 +114,21 @@ export async function addExportFidelity(
       operators: "plain",
     });
     const reference = await openNodeModel(await readCheckpoint(referenceDir, { verify: false }));
-    const measure = async (variant?: GraphVariantName) =>
-      measureFidelity(reference, await openNodeModel(lossy, { variant }), prompts, {
+    const measure = async (model: RecurrentModel, computedOn?: string) =>
+      measureFidelity(reference, model, prompts, {
         tokens,
         recurrences: weights.block.length > 0 ? FIDELITY_RECURRENCES : [1],
         promptSource: `${FIDELITY_TASK} ${task.dataset.split}[0:${docs.length}] (${task.docToText.replace(/\n/g, "\\n")})`,
+        computedOn,
       });
-    const fidelity = await measure();
-    // The fp16-compute graphs are measured on onnxruntime-node too. Its CPU kernels lack fp16 for
-    // some operators and run those in fp32 (rounding their outputs back to fp16), so a GPU that
-    // also accumulates in fp16 can lose more than this says.
+    const fidelity = await measure(await openNodeModel(lossy));
     const variants = lossy.manifest.variants;
     const f16 = variants?.webgpu_f16;
     const measuredVariants = f16
-      ? { ...variants, webgpu_f16: { ...f16, fidelity: await measure("webgpu_f16") } }
+      ? {
+          ...variants,
+          webgpu_f16: { ...f16, fidelity: await measureF16(lossy, request, measure, onNote) },
+        }
       : variants;
     const path = join(outDir, MANIFEST_FILE);
     const manifest = ManifestSchema.parse({
@@ -101,4 +141,28 @@ export async function addExportFidelity(
   } finally {
     rmSync(referenceDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The fp16-compute graphs' fidelity, measured where `request.f16On` says. On onnxruntime-node the
+ * figure flatters them: its CPU kernels run several fp16 operators in fp32, while a GPU rounds
+ * every operation to half precision (stories260k 1,3,1 on lavapipe: 18–25× node's mean KL at r = 1
+ * and 4; model/graphs.md), so the note says so.
+ */
+async function measureF16(
+  lossy: Checkpoint,
+  request: FidelityRequest,
+  measure: (model: RecurrentModel, computedOn?: string) => Promise<Fidelity>,
+  onNote: (line: string) => void,
+): Promise<Fidelity> {
+  const gpu = await f16FidelityBackend(request.f16On ?? "auto");
+  if (gpu) {
+    const computedOn = `onnxruntime-web webgpu (${gpu.adapter})`;
+    return measure(await gpu.open(lossy, { variant: "webgpu_f16" }), computedOn);
+  }
+  onNote(
+    "the webgpu_f16 graphs' fidelity is measured on onnxruntime-node, whose CPU kernels keep several fp16 operators in fp32: " +
+      "a GPU's half-precision shaders lose more (--f16-fidelity-on webgpu measures with them, on a GPU or Mesa's lavapipe)",
+  );
+  return measure(await openNodeModel(lossy, { variant: "webgpu_f16" }));
 }

@@ -11,7 +11,12 @@ import {
   exportCheckpoint,
   quantSpecOf,
 } from "./export.ts";
-import { addExportFidelity, type FidelityRequest, fidelityDocs } from "./export-fidelity.ts";
+import {
+  addExportFidelity,
+  type FidelityRequest,
+  f16FidelityBackend,
+  fidelityDocs,
+} from "./export-fidelity.ts";
 import { resolveHubModel } from "./hub.ts";
 import type { Manifest } from "./manifest.ts";
 import type { OperatorSet } from "./onnx/graph-builder.ts";
@@ -64,6 +69,10 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     dtype !== "fp32" && request.fidelity && request.fidelity.prompts > 0
       ? await fidelityDocs(request.fidelity)
       : null;
+  // Only fp16 writes fp16-compute graphs; a WebGPU asked for and missing fails before the export.
+  if (fidelityPrompts && dtype === "fp16" && request.fidelity?.f16On === "webgpu") {
+    await f16FidelityBackend("webgpu");
+  }
   const { quantBlockSize, accuracyLevel, operators } = request;
   if (request.random) {
     randomPreset(request.random);
@@ -151,5 +160,5 @@ async function exportWithFidelity(
 ): Promise<Manifest> {
   const manifest = await exportCheckpoint(weights, options);
   if (!fidelityPrompts || !request.fidelity) return manifest;
-  return addExportFidelity(weights, options, fidelityPrompts, request.fidelity.tokens);
+  return addExportFidelity(weights, options, fidelityPrompts, request.fidelity, request.onNote);
 }

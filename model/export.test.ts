@@ -5,16 +5,19 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openNodeModel } from "../runner/engine/node-sessions.ts";
 import { readCheckpoint } from "./checkpoint.ts";
 import { exportModel } from "./export-model.ts";
-import { floatToHalfBits } from "./onnx/half.ts";
 import { randomLlamaSource } from "./random.ts";
 import { referenceLogits } from "./reference.ts";
-import { halfToFloat } from "./safetensors.ts";
 import { loadSourceModel } from "./source.ts";
 import { buildRecurrentWeights, recurrentFromLlama } from "./surgery.ts";
-import { ortLogits, ortLogitsStepwise, toleranceRatio } from "./testing/ort-logits.ts";
+import { roundedToHalf } from "./testing/half-weights.ts";
+import {
+  ortLogits,
+  ortLogitsStepwise,
+  toleranceRatio,
+  top1Agreement,
+} from "./testing/ort-logits.ts";
 import { STORY_PROMPTS, stories260kDir, stories260kTokenizer } from "./testing/stories.ts";
 import { openWasmModelInNode } from "./testing/wasm-in-node.ts";
-import type { LayerWeights, RecurrentWeights } from "./weights.ts";
 
 const work = mkdtempSync(join(tmpdir(), "evals-export-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -156,31 +159,3 @@ describe("other sources export and match the reference", () => {
     }
   });
 });
-
-function top1Agreement(a: Float32Array, b: Float32Array, vocab: number): number {
-  const argmax = (x: Float32Array, at: number) => {
-    let best = at;
-    for (let i = at; i < at + vocab; i++) if (x[i] > x[best]) best = i;
-    return best - at;
-  };
-  let same = 0;
-  for (let at = 0; at < a.length; at += vocab) same += argmax(a, at) === argmax(b, at) ? 1 : 0;
-  return same / (a.length / vocab);
-}
-
-function roundedToHalf(weights: RecurrentWeights): RecurrentWeights {
-  const round = (a: Float32Array) => Float32Array.from(a, (v) => halfToFloat(floatToHalfBits(v)));
-  const layer = (l: LayerWeights): LayerWeights =>
-    Object.fromEntries(Object.entries(l).map(([k, v]) => [k, round(v)])) as unknown as LayerWeights;
-  const embed = round(weights.embed);
-  return {
-    ...weights,
-    embed,
-    head: weights.tiedEmbeddings ? embed : round(weights.head),
-    prelude: weights.prelude.map(layer),
-    block: weights.block.map(layer),
-    coda: weights.coda.map(layer),
-    adapter: weights.adapter && round(weights.adapter),
-    finalNorm: round(weights.finalNorm),
-  };
-}

@@ -11,6 +11,8 @@ export interface FidelityOptions {
   recurrences: number[];
   /** Where the prompts came from, recorded as is (e.g. `gsm8k test[0:32]`). */
   promptSource: string;
+  /** Whose arithmetic `lossy` is (Fidelity.computed_on); default `onnxruntime-node`. */
+  computedOn?: string;
 }
 
 export const DEFAULT_FIDELITY_PROMPTS = 32;
@@ -66,6 +68,7 @@ export async function measureFidelity(
     prompts: options.promptSource,
     prompt_count: prompts.length,
     continuation_tokens: options.tokens,
+    computed_on: options.computedOn ?? "onnxruntime-node",
     per_recurrence: perRecurrence,
   };
 }

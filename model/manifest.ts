@@ -99,6 +99,12 @@ export const FidelitySchema = z.object({
   prompt_count: count,
   /** Tokens of the fp32 greedy continuation each prompt is scored over. */
   continuation_tokens: count,
+  /**
+   * Whose arithmetic computed the lossy side: `onnxruntime-node`, or `onnxruntime-web webgpu
+   * (<adapter>)` for fp16-compute graphs measured with real half-precision shaders. Absent in
+   * manifests from before it was recorded, which were all measured on onnxruntime-node.
+   */
+  computed_on: z.string().optional(),
   per_recurrence: z.array(
     z.object({
       recurrences: z.number().int().positive(),

@@ -82,6 +82,7 @@ const checkpoint = (id: string, source: string, recurrent: boolean): PublicCheck
   total_parameters: 1,
   dtype: "fp32",
   fidelity: null,
+  f16_fidelity: null,
   provenance: {
     flavour: "llama",
     source: `${source} (local)`,
@@ -342,6 +343,19 @@ describe("the headline r and comparable groups", () => {
       "q4 · top-1 agree with fp32 99.0% @r=1 (KL mean 0.0040, max 0.21), 97.1% @r=4 (KL mean 0.012, max 0.50), 93.0% @r=32 (KL mean 0.031, max 1.2)",
     );
     expect(precisionSummary("fp32", null)).toBe("fp32");
+    // An fp16 export's fp16-compute graphs have their own agreement, and say where it was computed.
+    const f16 = {
+      ...fidelity,
+      computed_on: "onnxruntime-web webgpu (mesa software llvmpipe)",
+      per_recurrence: [{ recurrences: 4, top1_agreement: 0.914, mean_kl: 0.0074, max_kl: 0.28 }],
+    };
+    expect(precisionSummary("fp16", fidelity.per_recurrence.slice(1, 2), f16)).toBe(
+      "fp16 · top-1 agree with fp32 97.1% @r=4 (KL mean 0.012, max 0.50); fp16-compute graphs (WebGPU with shader-f16), measured on onnxruntime-web webgpu (mesa software llvmpipe): top-1 agree with fp32 91.4% @r=4 (KL mean 0.0074, max 0.28)",
+    );
+    // Manifests from before `computed_on` were measured on onnxruntime-node.
+    expect(precisionSummary("fp16", null, { ...fidelity, per_recurrence: [] })).toBe(
+      "fp16 · agreement with fp32 not measured; fp16-compute graphs (WebGPU with shader-f16), measured on onnxruntime-node: agreement with fp32 not measured",
+    );
   });
 
   it("general tasks have no token cap and carry lambada's perplexity", () => {

@@ -83,15 +83,30 @@ export function precisionLabel(dtype: string, fidelity: Fidelity | null, r: numb
   return `${dtype} · ${percent(at.top1_agreement)} top-1 agree @r=${at.recurrences}`;
 }
 
-/** Every measured r of a lossy export: `q4 · top-1 agree with fp32 99.0% @r=1, 97.1% @r=4 …`. */
-export function precisionSummary(dtype: string, fidelity: Fidelity | null): string {
+/**
+ * Every measured r of a lossy export: `q4 · top-1 agree with fp32 99.0% @r=1, 97.1% @r=4 …`; for an
+ * fp16 export with fp16-compute graphs, theirs too, and on what they were measured (onnxruntime-node
+ * flatters them: model/graphs.md), since WebGPU runners with shader-f16 compute with them.
+ */
+export function precisionSummary(
+  dtype: string,
+  fidelity: Fidelity | null,
+  f16?: PublicCheckpoint["f16_fidelity"],
+): string {
   if (dtype === "fp32") return dtype;
-  if (!fidelity?.length) return `${dtype} · agreement with fp32 not measured`;
-  const each = fidelity.map(
-    (m) =>
-      `${percent(m.top1_agreement)} @r=${m.recurrences} (KL mean ${m.mean_kl.toPrecision(2)}, max ${m.max_kl.toPrecision(2)})`,
-  );
-  return `${dtype} · top-1 agree with fp32 ${each.join(", ")}`;
+  const agreement = (measured: Fidelity | null) =>
+    measured?.length
+      ? `top-1 agree with fp32 ${measured
+          .map(
+            (m) =>
+              `${percent(m.top1_agreement)} @r=${m.recurrences} (KL mean ${m.mean_kl.toPrecision(2)}, max ${m.max_kl.toPrecision(2)})`,
+          )
+          .join(", ")}`
+      : "agreement with fp32 not measured";
+  const summary = `${dtype} · ${agreement(fidelity)}`;
+  if (!f16) return summary;
+  const where = f16.computed_on ?? "onnxruntime-node";
+  return `${summary}; fp16-compute graphs (WebGPU with shader-f16), measured on ${where}: ${agreement(f16.per_recurrence)}`;
 }
 
 /** The source model and its revision (`repo@revision`, preset or folder name); commit ids shortened. */

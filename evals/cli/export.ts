@@ -69,6 +69,14 @@ export function registerExportCommand(program: Command): void {
       "tokens of the fp32 greedy continuation scored per prompt",
       String(DEFAULT_FIDELITY_TOKENS),
     )
+    .addOption(
+      new Option(
+        "--f16-fidelity-on <backend>",
+        "fp16 exports: where the fp16-compute (webgpu_f16) graphs are measured; auto: WebGPU on a GPU with shader-f16, else node (whose fp32 kernels flatter them)",
+      )
+        .choices(["auto", "node", "webgpu"])
+        .default("auto"),
+    )
     .option("--data <dir>", "dataset root holding gsm8k/test.jsonl for the fidelity prompts")
     .action(async function runExport(options) {
       if (!options.from === !options.random) {
@@ -90,6 +98,7 @@ export function registerExportCommand(program: Command): void {
         prompts: parseInteger(options.fidelityPrompts, "--fidelity-prompts", 0),
         tokens: parseInteger(options.fidelityTokens, "--fidelity-tokens", 1),
         dataDir: options.data,
+        f16On: options.f16FidelityOn,
       };
       if (dtype !== "fp32" && fidelity.prompts > 0) {
         process.stderr.write(
@@ -117,7 +126,10 @@ export function registerExportCommand(program: Command): void {
       await addNumericCheck(options.out);
       const measured = [
         ["", manifest.fidelity],
-        [" (webgpu_f16 graphs, fp16 compute)", manifest.variants?.webgpu_f16?.fidelity],
+        [
+          ` (webgpu_f16 graphs, fp16 compute on ${manifest.variants?.webgpu_f16?.fidelity?.computed_on})`,
+          manifest.variants?.webgpu_f16?.fidelity,
+        ],
       ] as const;
       for (const [graphs, fidelity] of measured) {
         for (const row of fidelity?.per_recurrence ?? []) {

@@ -97,3 +97,15 @@ export async function paddedBatchLogits(
   }
   return out;
 }
+
+/** The share of positions where two [t, vocab] logit arrays pick the same next token. */
+export function top1Agreement(a: Float32Array, b: Float32Array, vocab: number): number {
+  const argmax = (x: Float32Array, at: number) => {
+    let best = at;
+    for (let i = at; i < at + vocab; i++) if (x[i] > x[best]) best = i;
+    return best - at;
+  };
+  let same = 0;
+  for (let at = 0; at < a.length; at += vocab) same += argmax(a, at) === argmax(b, at) ? 1 : 0;
+  return same / (a.length / vocab);
+}

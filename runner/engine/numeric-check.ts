@@ -8,6 +8,7 @@ import { MANIFEST_FILE, type Manifest, quantizesActivations } from "../../model/
 import { NonFiniteValueError } from "./errors.ts";
 import { type GenerationConfig, generateBatch } from "./generate.ts";
 import { openNodeModel } from "./node-sessions.ts";
+import type { RecurrentModel } from "./recurrent-model.ts";
 
 const CHECK_TOKENS = 8;
 
@@ -135,7 +136,15 @@ async function checkTop5(
   inputIds: number[],
   recurrences: number,
 ): Promise<[number, number][]> {
-  const model = await openNodeModel(checkpoint);
+  return numericCheckTop5(await openNodeModel(checkpoint), inputIds, recurrences);
+}
+
+/** The top-5 logits of the numeric check's one step on `model`. */
+export async function numericCheckTop5(
+  model: RecurrentModel,
+  inputIds: readonly number[],
+  recurrences: number,
+): Promise<[number, number][]> {
   const [result] = await generateBatch(
     model,
     [{ promptIds: inputIds, seed: 0 }],

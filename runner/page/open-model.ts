@@ -42,15 +42,47 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
+/** Where a checkpoint's graph files come from: its HTTP folder in a page, its directory in Node. */
+export interface GraphFiles {
+  bytes(file: string): Promise<Uint8Array>;
+  /** What onnxruntime-web's `externalData` takes for a weights file: a URL it fetches, or bytes. */
+  externalData(file: string): Promise<string | Uint8Array>;
+}
+
+/**
+ * A checkpoint served over HTTP. The weights go by URL: onnxruntime-web fetches them (streaming
+ * files above 1 GB into one preallocated buffer), copies each tensor into its heap and drops the
+ * file, so the page never holds a second copy of its own.
+ */
+function servedFiles(checkpointUrl: string): GraphFiles {
+  return {
+    bytes: (file) => fetchBytes(`${checkpointUrl}/${file}`),
+    externalData: async (file) => `${checkpointUrl}/${file}`,
+  };
+}
+
 export async function openPageModel(
   checkpointUrl: string,
   manifest: Manifest,
   options: PageModelOptions,
 ): Promise<{ model: RecurrentModel; ort: PageOrt; threads: number }> {
-  const variant = options.variant ?? null;
-  const graphs = graphSet(manifest, variant);
   const ort = (await import(/* @vite-ignore */ ORT_ENTRY[options.backend])) as PageOrt;
   ort.env.wasm.wasmPaths = "/ort/";
+  return openModelWith(ort, servedFiles(checkpointUrl), manifest, options);
+}
+
+/**
+ * The sessions and RecurrentModel of `openPageModel` on an onnxruntime-web module the caller has
+ * loaded and configured: the page's, or Node's with a WebGPU of its own (model/testing).
+ */
+export async function openModelWith(
+  ort: PageOrt,
+  files: GraphFiles,
+  manifest: Manifest,
+  options: PageModelOptions,
+): Promise<{ model: RecurrentModel; ort: PageOrt; threads: number }> {
+  const variant = options.variant ?? null;
+  const graphs = graphSet(manifest, variant);
   ort.env.wasm.numThreads = options.threads;
   const deviceOutputs = (graph: "prelude" | "block" | "coda") => {
     if (options.backend !== "webgpu") return undefined;
@@ -69,12 +101,9 @@ export async function openPageModel(
   const open = async (graph: "prelude" | "block" | "coda") => {
     const file = graphs[graph];
     if (!file) return null;
-    const bytes = await fetchBytes(`${checkpointUrl}/${file.file}`);
-    // The weights go by URL: onnxruntime-web fetches them (streaming files above 1 GB into one
-    // preallocated buffer), copies each tensor into its heap and drops the file, so the page
-    // never holds a second copy of its own.
+    const bytes = await files.bytes(file.file);
     const externalData = file.externalData
-      ? [{ path: file.externalData.file, data: `${checkpointUrl}/${file.externalData.file}` }]
+      ? [{ path: file.externalData.file, data: await files.externalData(file.externalData.file) }]
       : undefined;
     return ort.InferenceSession.create(bytes, {
       executionProviders: [options.backend],

@@ -147,6 +147,8 @@ describe("dashboard reads", () => {
     expect(recurrent).toMatchObject({ dtype: "fp32", fidelity: null });
     expect(flat.dtype).toBe("q8");
     expect(flat.fidelity).toEqual(base.manifest.fidelity);
+    // Neither has fp16-compute graphs.
+    expect([recurrent.f16_fidelity, flat.f16_fidelity]).toEqual([null, null]);
     expect(JSON.stringify(checkpoints)).not.toContain("../shared");
     expect(flat.source_id).toBe(recurrent.source_id);
 

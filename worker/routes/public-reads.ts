@@ -112,6 +112,12 @@ export const PublicCheckpointSchema = z
      * measured at export; null for fp32 and for exports that were not measured.
      */
     fidelity: FidelitySchema.nullable(),
+    /**
+     * An fp16 export's fp16-compute graphs (`webgpu_f16`, run by WebGPU runners whose adapter has
+     * shader-f16): their own agreement with fp32 and where it was computed (`computed_on`); null
+     * without such graphs or a measurement.
+     */
+    f16_fidelity: FidelitySchema.nullable(),
     /** Flavour, source (`repo@revision`, preset or folder name), adapter, train and config default r. */
     provenance: CheckpointProvenanceSchema,
   })
@@ -332,6 +338,7 @@ export async function publicCheckpoint(
     total_parameters: totalParameters,
     dtype: manifest.dtype,
     fidelity: manifest.fidelity ?? null,
+    f16_fidelity: manifest.variants?.webgpu_f16?.fidelity ?? null,
     provenance: checkpointProvenance(manifest),
   };
 }

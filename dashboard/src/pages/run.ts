@@ -51,7 +51,11 @@ page(`run ${query().get("id") ?? ""}`.trim(), async function renderRun(container
   const draw = (detail: RunDetail) => {
     // The run's own config names its precision even before it is published (no public card yet).
     const dtype = detail.config.dtype ?? checkpoint?.dtype ?? "fp32";
-    const precision = precisionSummary(dtype, checkpoint?.fidelity?.per_recurrence ?? null);
+    const precision = precisionSummary(
+      dtype,
+      checkpoint?.fidelity?.per_recurrence ?? null,
+      checkpoint?.f16_fidelity,
+    );
     const header = h(
       "section",
       { className: "run-header" },
