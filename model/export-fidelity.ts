@@ -39,20 +39,28 @@ export type F16FidelityChoice = "auto" | "node" | "webgpu";
 
 /** The WebGPU to measure fp16-compute graphs on, or null for onnxruntime-node. */
 export async function f16FidelityBackend(choice: F16FidelityChoice): Promise<NodeWebGpu | null> {
+  return choice === "node" ? null : chooseF16FidelityBackend(choice, await nodeWebGpu());
+}
+
+/** `f16FidelityBackend`'s choice, given what this process's WebGPU is. */
+export function chooseF16FidelityBackend(
+  choice: F16FidelityChoice,
+  gpu: NodeWebGpu | { unavailable: string },
+): NodeWebGpu | null {
   if (choice === "node") return null;
-  const gpu = await nodeWebGpu();
   const lacking =
     "unavailable" in gpu
       ? gpu.unavailable
       : gpu.shaderF16
         ? null
         : `the WebGPU adapter (${gpu.adapter}) lacks shader-f16`;
-  if (choice === "webgpu" && lacking) {
+  if (lacking || "unavailable" in gpu) {
+    if (choice === "auto") return null;
     throw new EvalsError(
       `--f16-fidelity-on webgpu: ${lacking}; run on a machine with a GPU (or Mesa's lavapipe ≥ 23), or use --f16-fidelity-on node`,
     );
   }
-  if (lacking || "unavailable" in gpu) return null;
+  // A CPU adapter computes the same fp16 arithmetic, but a 1B model's gate would take days there.
   return choice === "webgpu" || !gpu.software ? gpu : null;
 }
 
