@@ -10,7 +10,10 @@
 // compare the two cache layouts on that adapter, not GPU speed. The WebGPU steps run on a cache
 // of zeros (one untimed step moves it to the GPU): a 900-token prefill on SwiftShader takes many
 // minutes.
-// Usage: npx tsx bench/fused.ts [--prompt-tokens 64] [--steps 8] [--r 4] [--batch 1] [--rounds 3] [--quant q4] [--no-wasm] [--no-node] [--webgpu]
+// --webgpu-node adds the same three settings as node on onnxruntime-web's WebGPU provider inside
+// Node, on Dawn's bindings and whatever Vulkan adapter the machine has (a GPU's driver, or Mesa's
+// lavapipe on a CPU, which the line then names): a GPU figure without Chromium's GPU flags.
+// Usage: npx tsx bench/fused.ts [--prompt-tokens 64] [--steps 8] [--r 4] [--batch 1] [--rounds 3] [--quant q4] [--no-wasm] [--no-node] [--webgpu] [--webgpu-node]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +26,7 @@ import type { Manifest } from "../model/manifest.ts";
 import { openWasmModelInNode } from "../model/testing/wasm-in-node.ts";
 import { launchChromium } from "../runner/browser/chromium.ts";
 import { openNodeModel } from "../runner/engine/node-sessions.ts";
+import { nodeWebGpu } from "../runner/engine/node-webgpu.ts";
 import type { RecurrentModel } from "../runner/engine/recurrent-model.ts";
 import { startStaticServer } from "../runner/serve/static-server.ts";
 import type { StepTiming } from "./webgpu-steps-page.ts";
@@ -38,6 +42,7 @@ const { values } = parseArgs({
     "no-wasm": { type: "boolean", default: false },
     "no-node": { type: "boolean", default: false },
     webgpu: { type: "boolean", default: false },
+    "webgpu-node": { type: "boolean", default: false },
   },
 });
 const PROMPT = Number(values["prompt-tokens"]);
@@ -95,17 +100,24 @@ console.log(
   `small 2,4,2 ${dtype}, r = ${R}, batch ${BATCH}, ${PROMPT} cached tokens, median of ${STEPS} steps per round, median of ${ROUNDS} rounds, 1 thread`,
 );
 try {
-  const backends = (["node", "wasm"] as const).filter((b) => !values[`no-${b}`]);
+  const backends = [
+    ...(["node", "wasm"] as const).filter((b) => !values[`no-${b}`]),
+    ...(values["webgpu-node"] ? (["webgpu-node"] as const) : []),
+  ];
   for (const backend of backends) {
+    const gpu = backend === "webgpu-node" ? await nodeWebGpu() : null;
+    if (gpu && "unavailable" in gpu) throw new Error(`--webgpu-node: ${gpu.unavailable}`);
     const open = (which: "plain" | "fused", decodeInPlace: boolean) =>
       backend === "node"
         ? openNodeModel(checkpoints[which], { threads: 1, decodeInPlace })
-        : openWasmModelInNode(checkpoints[which], { threads: 1 });
+        : gpu
+          ? gpu.open(checkpoints[which], { decodeInPlace })
+          : openWasmModelInNode(checkpoints[which], { threads: 1 });
     const settings: { name: string; model: RecurrentModel; inPlace: boolean }[] = [
       { name: "plain", model: await open("plain", false), inPlace: false },
       { name: "fused", model: await open("fused", false), inPlace: false },
     ];
-    if (backend === "node") {
+    if (backend !== "wasm") {
       settings.push({ name: "fused in place", model: await open("fused", true), inPlace: true });
     }
     for (const s of settings) await stepSeconds(s.model, s.inPlace); // warm-up
@@ -119,6 +131,11 @@ try {
       return `${s.name} ${(t * 1000).toFixed(1)} ms/step${i === 0 ? "" : ` (${(plain / t).toFixed(2)}× plain's speed)`}`;
     });
     console.log(`${backend.padEnd(5)} ${cells.join("  ")}`);
+    if (gpu) {
+      console.log(
+        `  (onnxruntime-web's WebGPU provider in Node on Dawn: ${gpu.adapter}${gpu.software ? ", a CPU implementation of WebGPU: not GPU speed" : ""})`,
+      );
+    }
   }
   if (values.webgpu) await webgpuSteps();
 } finally {

@@ -1,7 +1,8 @@
-// The fp16-compute graphs (`webgpu_f16`) on a WebGPU adapter that has shader-f16, which Chromium
-// here (SwiftShader) lacks: onnxruntime-web's WebGPU provider in Node on Dawn's bindings, on Mesa's
-// lavapipe (runner/engine/node-webgpu.ts), through the page's own session code. `.ci/run`
-// installs lavapipe and sets EVALS_REQUIRE_SHADER_F16=1, so there a missing adapter fails.
+// onnxruntime-web's WebGPU provider in Node on Dawn's bindings (node-webgpu.ts), through the
+// page's own session code, on Mesa's lavapipe: the fp16-compute graphs (`webgpu_f16`) on an adapter
+// with shader-f16, which Chromium here (SwiftShader) lacks, and in-place decode on a second WebGPU
+// implementation. `.ci/run` installs lavapipe and sets EVALS_REQUIRE_SHADER_F16=1, so there a
+// missing adapter fails.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,16 +26,17 @@ import {
   stories260kTokenizer,
 } from "../../model/testing/stories.ts";
 import { openWasmModelInNode } from "../../model/testing/wasm-in-node.ts";
-import { chooseGraphVariant } from "../engine/graph-variant.ts";
-import { openNodeModel } from "../engine/node-sessions.ts";
-import { nodeWebGpu } from "../engine/node-webgpu.ts";
+import { type GenerationConfig, generateBatch } from "./generate.ts";
+import { chooseGraphVariant } from "./graph-variant.ts";
+import { openNodeModel } from "./node-sessions.ts";
+import { nodeWebGpu } from "./node-webgpu.ts";
 import {
   addNumericCheck,
   FP16_COMPUTE_TOLERANCE,
   FP32_TOLERANCE,
   numericCheckFailure,
   numericCheckTop5,
-} from "../engine/numeric-check.ts";
+} from "./numeric-check.ts";
 
 const webgpu = await nodeWebGpu();
 const required = process.env.EVALS_REQUIRE_SHADER_F16 === "1";
@@ -184,6 +186,64 @@ describe.skipIf(missing !== null && !required)(
     });
   },
 );
+
+describe.skipIf("unavailable" in webgpu && !required)("in-place decode on this adapter", () => {
+  it("fused graphs decode into buffers bound as past and present (a growth, a dropped row): node's growing caches' tokens and logits", async () => {
+    if ("unavailable" in webgpu) throw new Error(webgpu.unavailable);
+    const out = join(work, "fused");
+    await exportModel({
+      from: stories260kDir,
+      split: SPLIT,
+      seed: SEED,
+      operators: "fused",
+      out,
+    });
+    const checkpoint = await readCheckpoint(out);
+    // Two slots of headroom beyond the prompt: a 5-token generation grows the buffers once.
+    const model = await webgpu.open(checkpoint, { decodeHeadroom: 2 });
+    expect(model.decodesInPlace).toBe(true);
+    const node = await openNodeModel(checkpoint, { decodeInPlace: false });
+    const tokenizer = stories260kTokenizer();
+    const requests = [STORY_PROMPTS[0], STORY_PROMPTS[3]].map((p) => ({
+      promptIds: tokenizer.encode(p).ids,
+      seed: 0,
+    }));
+    const config: GenerationConfig = {
+      recurrences: 2,
+      maxNewTokens: 5,
+      kv: "full",
+      stateInit: "zeros",
+      stopIds: [],
+      stopStrings: [],
+      stepTop5: true,
+    };
+    // Row 0 stops at its third token and row 1 runs on: the device cache drops a row after growing.
+    const free = await generateBatch(node, requests, config, () => "");
+    const stop = free[0].ids[2];
+    expect(free[1].ids).not.toContain(stop);
+    const stopping = { ...config, stopIds: [stop] };
+    const want = await generateBatch(node, requests, stopping, () => "");
+    const got = await generateBatch(model, requests, stopping, () => "");
+    const close = (a: [number, number][], b: [number, number][], label: string) => {
+      expect(a[0][0], label).toBe(b[0][0]);
+      for (const [k, [, logit]] of a.entries()) {
+        expect(Math.abs(logit - b[k][1]), label).toBeLessThanOrEqual(
+          1e-4 + 1e-4 * Math.abs(b[k][1]),
+        );
+      }
+    };
+    for (const [i, result] of got.entries()) {
+      expect(result.ids).toEqual(want[i].ids);
+      close(result.top5, want[i].top5, `row ${i} prefill`);
+      expect(result.stepTop5!.length).toBe(want[i].stepTop5!.length);
+      for (const [s, top] of result.stepTop5!.entries()) {
+        close(top, want[i].stepTop5![s], `row ${i} decode step ${s}`);
+      }
+    }
+    expect(got[0].ids).toHaveLength(3);
+    expect(got[1].ids).toHaveLength(5);
+  });
+});
 
 function maxAbsDifference(a: Float32Array, b: Float32Array): number {
   let max = 0;
