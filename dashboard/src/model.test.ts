@@ -352,6 +352,9 @@ describe("the headline r and comparable groups", () => {
     expect(precisionSummary("fp16", fidelity.per_recurrence.slice(1, 2), f16)).toBe(
       "fp16 · top-1 agree with fp32 97.1% @r=4 (KL mean 0.012, max 0.50); fp16-compute graphs (WebGPU with shader-f16), measured on onnxruntime-web webgpu (mesa software llvmpipe): top-1 agree with fp32 91.4% @r=4 (KL mean 0.0074, max 0.28)",
     );
+    expect(precisionLabel("fp16", fidelity.per_recurrence, 4, f16.per_recurrence)).toBe(
+      "fp16 · 97.1% top-1 agree @r=4 · fp16 compute 91.4% @r=4",
+    );
     // Manifests from before `computed_on` were measured on onnxruntime-node.
     expect(precisionSummary("fp16", null, { ...fidelity, per_recurrence: [] })).toBe(
       "fp16 · agreement with fp32 not measured; fp16-compute graphs (WebGPU with shader-f16), measured on onnxruntime-node: agreement with fp32 not measured",

@@ -52,6 +52,8 @@ export interface LeaderboardRow {
   dtype: string;
   /** A lossy export's agreement with fp32 per measured r; null for fp32 or when not measured. */
   fidelity: Fidelity | null;
+  /** Its fp16-compute graphs' agreement (fp16 exports with `webgpu_f16` graphs), else null. */
+  f16Fidelity: Fidelity | null;
   metric: string;
   points: RowPoint[];
   best: RowPoint;
@@ -74,13 +76,25 @@ export function agreementAt(fidelity: Fidelity | null, r: number): Fidelity[numb
 
 /**
  * A run's precision in one line, so a q4 number is never read as an fp32 one: `fp32`, or for a
- * lossy export `q4 · 97.1% top-1 agree @r=4` (its agreement with fp32 nearest the given r).
+ * lossy export `q4 · 97.1% top-1 agree @r=4` (its agreement with fp32 nearest the given r); an fp16
+ * export with fp16-compute graphs adds theirs (`· fp16 compute 91.4% @r=4`), which WebGPU runners
+ * with shader-f16 compute with.
  */
-export function precisionLabel(dtype: string, fidelity: Fidelity | null, r: number): string {
+export function precisionLabel(
+  dtype: string,
+  fidelity: Fidelity | null,
+  r: number,
+  f16: Fidelity | null = null,
+): string {
   if (dtype === "fp32") return dtype;
   const at = agreementAt(fidelity, r);
-  if (!at) return `${dtype} · agreement with fp32 not measured`;
-  return `${dtype} · ${percent(at.top1_agreement)} top-1 agree @r=${at.recurrences}`;
+  const label = at
+    ? `${dtype} · ${percent(at.top1_agreement)} top-1 agree @r=${at.recurrences}`
+    : `${dtype} · agreement with fp32 not measured`;
+  const f16At = agreementAt(f16, r);
+  return f16At
+    ? `${label} · fp16 compute ${percent(f16At.top1_agreement)} @r=${f16At.recurrences}`
+    : label;
 }
 
 /**
@@ -239,6 +253,7 @@ function toRow(
     verified: entry.verified,
     dtype: checkpoint?.dtype ?? "unknown",
     fidelity: checkpoint?.fidelity?.per_recurrence ?? null,
+    f16Fidelity: checkpoint?.f16_fidelity?.per_recurrence ?? null,
     metric: entry.primary_metric,
     points,
     best,

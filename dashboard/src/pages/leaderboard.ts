@@ -212,7 +212,7 @@ page("the leaderboard", async function renderLeaderboard(container) {
               : h(
                   "span",
                   { className: "tag precision lossy", "data-dtype": row.dtype },
-                  precisionLabel(row.dtype, row.fidelity, r),
+                  precisionLabel(row.dtype, row.fidelity, r, row.f16Fidelity),
                 ),
             h(
               "div",
