@@ -16,7 +16,12 @@ import { exportModel } from "../export-model.ts";
 import { referenceLogits } from "../reference.ts";
 import { loadSourceModel } from "../source.ts";
 import { buildRecurrentWeights } from "../surgery.ts";
-import { ortLogits, paddedBatchLogits, toleranceRatio } from "../testing/ort-logits.ts";
+import {
+  ortLogits,
+  paddedBatchLogits,
+  toleranceRatio,
+  top1Agreement,
+} from "../testing/ort-logits.ts";
 import { STORY_PROMPTS, stories260kDir, stories260kTokenizer } from "../testing/stories.ts";
 import { openWasmModelInNode } from "../testing/wasm-in-node.ts";
 import type { LayerWeights, RecurrentWeights } from "../weights.ts";
@@ -101,17 +106,6 @@ describe("quantizeBlockwise", () => {
 
 const work = mkdtempSync(join(tmpdir(), "evals-quant-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-function top1Agreement(a: Float32Array, b: Float32Array, vocab: number): number {
-  const argmax = (x: Float32Array, at: number) => {
-    let best = at;
-    for (let i = at; i < at + vocab; i++) if (x[i] > x[best]) best = i;
-    return best - at;
-  };
-  let same = 0;
-  for (let at = 0; at < a.length; at += vocab) same += argmax(a, at) === argmax(b, at) ? 1 : 0;
-  return same / (a.length / vocab);
-}
 
 /** Every linear layer's weight (and the adapter's) passed through `round(weight, rows, cols)`. */
 function mapLinearWeights(
