@@ -18,6 +18,7 @@ function fabricate(
   docs: number,
   correct: (doc: number, r: number) => boolean,
   dtype: SampleRecord["dtype"] = "fp32",
+  graphVariant?: SampleRecord["graph_variant"],
 ): string {
   const samples: SampleRecord[] = [];
   for (const r of [1, 4]) {
@@ -47,6 +48,7 @@ function fabricate(
         ms: 1,
         extracted: {},
         metrics: { "exact_match,flexible-extract": ok, "exact_match,strict-match": ok },
+        ...(graphVariant ? { graph_variant: graphVariant } : {}),
       });
     }
   }
@@ -131,6 +133,27 @@ describe("evals check", () => {
     // Runs of one precision carry no precision line.
     const same = await runCliInProcess(["check", "--run", baseline, "--baseline", baseline]);
     expect(same.stdout).not.toContain("precision cost");
+  });
+
+  it("counts fp16 compute (webgpu_f16 graphs) as another precision than the same weights in fp32", async () => {
+    const fp16 = fabricate("fp16", 200, (i) => i % 2 === 0, "fp16");
+    const f16Compute = fabricate("fp16-compute", 200, (i) => i % 2 === 0, "fp16", "webgpu_f16");
+    const refused = await runCliInProcess(["check", "--run", f16Compute, "--baseline", fp16]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /candidate ran at fp16 with fp16 compute and the baseline at fp16 .*--allow-precision-mismatch/,
+    );
+    const allowed = await runCliInProcess([
+      "check",
+      "--run",
+      f16Compute,
+      "--baseline",
+      fp16,
+      "--allow-precision-mismatch",
+    ]);
+    expect(allowed.code).toBe(0);
+    const same = await runCliInProcess(["check", "--run", f16Compute, "--baseline", f16Compute]);
+    expect(same.code).toBe(0);
   });
 
   it("fails a significant drop and names the (task, r)", async () => {

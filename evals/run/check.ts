@@ -126,15 +126,21 @@ export function formatCheckMarkdown(rows: readonly CheckRow[], options: CheckOpt
 
 /**
  * A drop between an fp32 run and a quantized one is partly quantization error, not the change
- * under test, so a gate must not mix them silently.
+ * under test, so a gate must not mix them silently. The same holds for one fp16 export computed
+ * in fp32 (the default graphs) and in fp16 (`webgpu_f16` graphs, on shader-f16 WebGPU runners).
  */
 function refuseMixedPrecision(pairs: readonly [SampleRecord, SampleRecord][]): void {
-  const mixed = pairs.find(([c, b]) => c.dtype !== b.dtype);
+  const mixed = pairs.find(([c, b]) => computedPrecision(c) !== computedPrecision(b));
   if (!mixed) return;
   const [candidate, baseline] = mixed;
   throw new PrecisionMismatchError(
-    `the candidate ran at ${candidate.dtype} and the baseline at ${baseline.dtype} ` +
+    `the candidate ran at ${computedPrecision(candidate)} and the baseline at ${computedPrecision(baseline)} ` +
       `(${candidate.task} r=${candidate.recurrences}, ${candidate.doc_id}); compare runs of the same ` +
       "precision, or pass --allow-precision-mismatch to measure the precision's cost itself",
   );
+}
+
+/** A sample's weights and arithmetic: its dtype, and whether fp16-compute graphs computed it. */
+function computedPrecision(sample: SampleRecord): string {
+  return sample.graph_variant === "webgpu_f16" ? `${sample.dtype} with fp16 compute` : sample.dtype;
 }
