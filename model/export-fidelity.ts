@@ -154,7 +154,7 @@ export async function addExportFidelity(
 /**
  * The fp16-compute graphs' fidelity, measured where `request.f16On` says. On onnxruntime-node the
  * figure flatters them: its CPU kernels run several fp16 operators in fp32, while a GPU rounds
- * every operation to half precision (stories260k 1,3,1 on lavapipe: 18–25× node's mean KL at r = 1
+ * every operation to half precision (stories260k 1,3,1 on lavapipe: 17–25× node's mean KL at r = 1
  * and 4; model/graphs.md), so the note says so.
  */
 async function measureF16(
