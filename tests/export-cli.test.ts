@@ -196,6 +196,47 @@ describe("evals export from the command line", () => {
     expect(verbose.stderr).toMatch(/\n\s+at /);
   });
 
+  it("--f16-fidelity-on says where the fp16-compute graphs are measured, and the manifest records it", async () => {
+    const out = join(work, "fp16-fidelity");
+    const result = await runCliInProcess([
+      "export",
+      "--from",
+      stories260kDir,
+      "--split",
+      "1,3,1",
+      "--dtype",
+      "fp16",
+      "--fidelity-prompts",
+      "1",
+      "--fidelity-tokens",
+      "2",
+      "--f16-fidelity-on",
+      "node",
+      "--out",
+      out,
+    ]);
+    expect(result.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, "recurrent.json"), "utf8"));
+    expect(manifest.fidelity.computed_on).toBe("onnxruntime-node");
+    expect(manifest.variants.webgpu_f16.fidelity.computed_on).toBe("onnxruntime-node");
+    // Measured on CPU kernels, the fp16-compute graphs look better than a GPU computes them.
+    expect(result.stderr).toContain("a GPU's half-precision shaders lose more");
+    expect(result.stderr).toContain(
+      "(webgpu_f16 graphs, fp16 compute on onnxruntime-node) at r = 4",
+    );
+    const bad = await runCliInProcess([
+      "export",
+      "--from",
+      stories260kDir,
+      "--out",
+      join(work, "z"),
+      "--f16-fidelity-on",
+      "gpu",
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--f16-fidelity-on.*auto, node, webgpu/);
+  });
+
   it("rejects unknown flags and bad values with exit 2", async () => {
     expect((await runCliInProcess(["export", "--bogus"])).code).toBe(2);
     const dtype = await runCliInProcess([
