@@ -14,6 +14,7 @@ import {
   defaultTask,
   findBaseline,
   leaderboardRows,
+  mixedComputeRecurrences,
   pairedDeltas,
   pointAt,
   precisionLabel,
@@ -355,6 +356,14 @@ describe("the headline r and comparable groups", () => {
     expect(precisionLabel("fp16", fidelity.per_recurrence, 4, f16.per_recurrence)).toBe(
       "fp16 · 97.1% top-1 agree @r=4 · fp16 compute 91.4% @r=4",
     );
+    // An r whose documents came partly from the fp16-compute graphs mixes two precisions.
+    expect(
+      mixedComputeRecurrences([
+        { recurrences: 1, backends: ["webgpu (webgpu_f16 graphs)"] },
+        { recurrences: 4, backends: ["wasm", "webgpu (webgpu_f16 graphs)"] },
+        { recurrences: 16, backends: ["node", "wasm"] },
+      ]),
+    ).toEqual([4]);
     // Manifests from before `computed_on` were measured on onnxruntime-node.
     expect(precisionSummary("fp16", null, { ...fidelity, per_recurrence: [] })).toBe(
       "fp16 · agreement with fp32 not measured; fp16-compute graphs (WebGPU with shader-f16), measured on onnxruntime-node: agreement with fp32 not measured",

@@ -123,6 +123,19 @@ export function precisionSummary(
   return `${summary}; fp16-compute graphs (WebGPU with shader-f16), measured on ${where}: ${agreement(f16.per_recurrence)}`;
 }
 
+/**
+ * The r at which a task's documents were computed partly by fp16-compute graphs and partly in
+ * fp32 (`backends` names `(webgpu_f16 graphs)` beside another): those accuracies mix precisions.
+ */
+export function mixedComputeRecurrences(
+  aggregates: readonly { recurrences: number; backends: readonly string[] }[],
+): number[] {
+  const f16 = (backend: string) => backend.endsWith("(webgpu_f16 graphs)");
+  return aggregates
+    .filter((a) => a.backends.some(f16) && a.backends.some((b) => !f16(b)))
+    .map((a) => a.recurrences);
+}
+
 /** The source model and its revision (`repo@revision`, preset or folder name); commit ids shortened. */
 export function sourceLabel(checkpoint: PublicCheckpoint | undefined): string {
   if (!checkpoint) return "";

@@ -4,7 +4,7 @@
 import { CI95_METHOD, summarizeAccuracy } from "../stats/accuracy.ts";
 import { getLoglikelihoodTask, TASK_GROUPS } from "../tasks/loglikelihood/registry.ts";
 import { getTask } from "../tasks/registry.ts";
-import type { Aggregate, SampleRecord } from "./records.ts";
+import { type Aggregate, computedBy, type SampleRecord } from "./records.ts";
 
 export function aggregateSamples(samples: readonly SampleRecord[]): Aggregate[] {
   const groups = new Map<string, SampleRecord[]>();
@@ -34,7 +34,7 @@ export function aggregateSamples(samples: readonly SampleRecord[]): Aggregate[] 
       mean_generated_tokens: mean((s) => s.generated_tokens),
       mean_prompt_tokens: mean((s) => s.prompt_tokens),
       truncated: group.filter((s) => s.prompt_truncated).length,
-      backends: [...new Set(group.map((s) => s.backend))].sort(),
+      backends: [...new Set(group.map(computedBy))].sort(),
     });
   }
   out.push(...groupAggregates(out));

@@ -79,6 +79,10 @@ export const AggregateSchema = z.object({
   mean_prompt_tokens: z.number(),
   /** Samples whose prompt was cut to the model's window (absent in files written before it). */
   truncated: z.number().int().optional(),
+  /**
+   * What computed the samples: `wasm`, `webgpu`, `node`, and `webgpu (webgpu_f16 graphs)` for
+   * fp16-compute graphs, so an r whose documents mixed the two precisions shows it.
+   */
   backends: z.array(z.string()),
 });
 export type Aggregate = z.infer<typeof AggregateSchema>;
@@ -91,3 +95,10 @@ export const RunResultsSchema = z.object({
   samples: z.array(SampleRecordSchema),
 });
 export type RunResults = z.infer<typeof RunResultsSchema>;
+
+/** `backend`, with the graph set when it is not the default (run-view.ts writes the same). */
+export function computedBy(sample: Pick<SampleRecord, "backend" | "graph_variant">): string {
+  return sample.graph_variant
+    ? `${sample.backend} (${sample.graph_variant} graphs)`
+    : sample.backend;
+}

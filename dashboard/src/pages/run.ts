@@ -13,7 +13,13 @@ import {
 import { add, h, headerRow, query, runLink, samplesLink, showMessage } from "../dom.ts";
 import { count, flops, percent, shortHash } from "../format.ts";
 import { page } from "../layout.ts";
-import { type Baseline, checkpointDetails, findBaseline, precisionSummary } from "../model.ts";
+import {
+  type Baseline,
+  checkpointDetails,
+  findBaseline,
+  mixedComputeRecurrences,
+  precisionSummary,
+} from "../model.ts";
 import { type PrecisionCostTable, precisionCostTables } from "../precision-cost.ts";
 import { svgDownloadLink } from "../svg-download.ts";
 
@@ -394,6 +400,18 @@ function drawTask(
       }
     }
     if (caption) add(caption, " ", svgDownloadLink(figure, name));
+  }
+  const mixed = mixedComputeRecurrences(aggregates);
+  if (mixed.length) {
+    add(
+      section,
+      h(
+        "p",
+        { className: "warning", role: "note", "data-mixed-compute": mixed.join(",") },
+        h("span", { "aria-hidden": "true" }, "⚠ "),
+        `At r = ${mixed.join(", ")}, some documents were computed by the fp16-compute graphs (WebGPU runners with shader-f16) and others in fp32: those accuracies average two precisions. The backends column says which.`,
+      ),
+    );
   }
   const truncated = aggregates.reduce((sum, a) => sum + (a.truncated ?? 0), 0);
   if (truncated > 0) {
