@@ -11,25 +11,12 @@ import { sampleKey } from "../runs/create-run.ts";
 import { loadRunContext } from "../runs/run-context.ts";
 import { groupCommit } from "../storage/group-commit.ts";
 import { chunkJson } from "../storage/json-rows.ts";
+import { SAMPLE_COLUMNS } from "../storage/sample-columns.ts";
 import { findLease, isDoneBy, isHeld, type LeasedShard, notHeld } from "./held-lease.ts";
 import { recallLease } from "./lease-cache.ts";
 import { finishRuns } from "./lease-shard.ts";
 import { checkLoglikelihoodResult, scoreLoglikelihoodResult } from "./loglikelihood-record.ts";
 import { checkClaimedCounts, type RunDoc, scoreResult } from "./sample-record.ts";
-
-const SAMPLE_COLUMNS = [
-  "run_id",
-  "task",
-  "doc_index",
-  "recurrences",
-  "result_key",
-  "record",
-  "correct",
-  "trusted",
-  "runner",
-  "reused",
-  "created_at",
-];
 
 /** A shard of the lease as results are routed to it. */
 type LeaseShard = Omit<LeasedShard, "state" | "lease_id" | "bundle" | "deadline">;

@@ -24,6 +24,7 @@ import type { RunConfig } from "../protocol.ts";
 import { findBlobs, type StoredBlob } from "../storage/blob-store.ts";
 import { loadCheckpoint } from "../storage/checkpoint-store.ts";
 import { insertRows } from "../storage/json-rows.ts";
+import { SAMPLE_COLUMNS } from "../storage/sample-columns.ts";
 import { findReusableSamples } from "./reuse.ts";
 import { maxNewTokens, type RunTask } from "./run-context.ts";
 import { planShards } from "./shard-plan.ts";
@@ -164,25 +165,7 @@ export async function createRun(
           gold: request.gold,
         })),
       ),
-      ...insertRows(
-        env.DB,
-        "samples",
-        [
-          "run_id",
-          "task",
-          "doc_index",
-          "recurrences",
-          "result_key",
-          "record",
-          "correct",
-          "trusted",
-          "runner",
-          "reused",
-          "reused_from_run",
-          "created_at",
-        ],
-        reusedRows,
-      ),
+      ...insertRows(env.DB, "samples", [...SAMPLE_COLUMNS, "reused_from_run"], reusedRows),
     );
   }
   statements.push(
