@@ -73,18 +73,21 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
   if (fidelityPrompts && dtype === "fp16" && request.fidelity?.f16On === "webgpu") {
     await f16FidelityBackend("webgpu");
   }
-  const { quantBlockSize, accuracyLevel, operators } = request;
+  // What every export takes from the request, whatever the source.
+  const graphOptions = {
+    outDir: request.out,
+    dtype,
+    quantBlockSize: request.quantBlockSize,
+    accuracyLevel: request.accuracyLevel,
+    operators: request.operators,
+  };
   if (request.random) {
     randomPreset(request.random);
     const seed = request.seed ?? 0;
     const weights = recurrentFromLlama(randomLlamaSource(request.random, seed), surgery);
     const adapter = adapterRecord(weights, surgery.adapter, surgery.seed);
     return exportWithFidelity(weights, fidelityPrompts, request, {
-      outDir: request.out,
-      dtype,
-      quantBlockSize,
-      accuracyLevel,
-      operators,
+      ...graphOptions,
       name:
         request.name ??
         defaultCheckpointName(`random-${request.random}-seed${seed}`, weights.layers, adapter),
@@ -123,11 +126,7 @@ export async function exportModel(request: ExportRequest): Promise<Manifest> {
     : { tokens: readTokenIds(dir, source.config.eosTokenIds), notes: [] };
   for (const note of [...source.config.notes, ...tokens.notes]) request.onNote?.(note);
   return exportWithFidelity(weights, fidelityPrompts, request, {
-    outDir: request.out,
-    dtype,
-    quantBlockSize,
-    accuracyLevel,
-    operators,
+    ...graphOptions,
     name:
       request.name ??
       defaultCheckpointName(hub ? hub.repo : basename(dir), weights.layers, adapter),
