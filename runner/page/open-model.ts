@@ -73,7 +73,7 @@ export async function openPageModel(
 
 /**
  * The sessions and RecurrentModel of `openPageModel` on an onnxruntime-web module the caller has
- * loaded and configured: the page's, or Node's with a WebGPU of its own (model/testing).
+ * loaded and configured: the page's, or Node's on Dawn's WebGPU (runner/engine/node-webgpu.ts).
  */
 export async function openModelWith(
   ort: PageOrt,
