@@ -13,7 +13,9 @@
 // --webgpu-node adds the same three settings as node on onnxruntime-web's WebGPU provider inside
 // Node, on Dawn's bindings and whatever Vulkan adapter the machine has (a GPU's driver, or Mesa's
 // lavapipe on a CPU, which the line then names): a GPU figure without Chromium's GPU flags.
-// Usage: npx tsx bench/fused.ts [--prompt-tokens 64] [--steps 8] [--r 4] [--batch 1] [--rounds 3] [--quant q4] [--no-wasm] [--no-node] [--webgpu] [--webgpu-node]
+// --fp16 exports fp16 weights, which adds the fp16-compute graphs (`webgpu_f16`): --webgpu-node
+// then also times them, beside the default graphs on the same weights.
+// Usage: npx tsx bench/fused.ts [--prompt-tokens 64] [--steps 8] [--r 4] [--batch 1] [--rounds 3] [--quant q4 | --fp16] [--no-wasm] [--no-node] [--webgpu] [--webgpu-node]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "1" },
     rounds: { type: "string", default: "3" },
     quant: { type: "string" },
+    fp16: { type: "boolean", default: false },
     "no-wasm": { type: "boolean", default: false },
     "no-node": { type: "boolean", default: false },
     webgpu: { type: "boolean", default: false },
@@ -50,7 +53,8 @@ const STEPS = Number(values.steps);
 const R = Number(values.r);
 const BATCH = Number(values.batch);
 const ROUNDS = Number(values.rounds);
-const dtype = values.quant === "q4" || values.quant === "q8" ? values.quant : "fp32";
+const dtype =
+  values.quant === "q4" || values.quant === "q8" ? values.quant : values.fp16 ? "fp16" : "fp32";
 
 const dir = mkdtempSync(join(tmpdir(), "evals-bench-fused-"));
 const exported = async (operators: "plain" | "fused") => {
@@ -119,6 +123,10 @@ try {
     ];
     if (backend !== "wasm") {
       settings.push({ name: "fused in place", model: await open("fused", true), inPlace: true });
+    }
+    if (gpu && dtype === "fp16") {
+      const model = await gpu.open(checkpoints.plain, { variant: "webgpu_f16" });
+      settings.push({ name: "fp16 compute", model, inPlace: false });
     }
     for (const s of settings) await stepSeconds(s.model, s.inPlace); // warm-up
     const times = settings.map(() => [] as number[]);
