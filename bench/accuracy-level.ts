@@ -12,12 +12,11 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { readCheckpoint } from "../model/checkpoint.ts";
 import { type ExportRequest, exportModel } from "../model/export-model.ts";
-import { ortLogits } from "../model/testing/ort-logits.ts";
+import { maxAbsDifference, ortLogits } from "../model/testing/ort-logits.ts";
 import { stories260kDir } from "../model/testing/stories.ts";
 import { openWasmModelInNode } from "../model/testing/wasm-in-node.ts";
 import { generateBatch } from "../runner/engine/generate.ts";
 import { openNodeModel } from "../runner/engine/node-sessions.ts";
-import { maxAbsDifference } from "./matmul-harness.ts";
 
 const { values } = parseArgs({
   options: {

@@ -24,11 +24,5 @@ export function seededUniform(n: number, seed: number, scale: number): Float32Ar
   return out;
 }
 
-export function maxAbsDifference(a: Float32Array, b: Float32Array): number {
-  let e = 0;
-  for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i] - b[i]));
-  return e;
-}
-
 /** A time or ratio in a fixed-width column. */
 export const column = (x: number) => x.toFixed(2).padStart(8);

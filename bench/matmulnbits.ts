@@ -17,7 +17,8 @@ import { GraphBuilder, type QuantSpec } from "../model/onnx/graph-builder.ts";
 import { linear } from "../model/onnx/layers.ts";
 import { DataType } from "../model/onnx/proto.ts";
 import { WeightSink } from "../model/onnx/weight-sink.ts";
-import { column, maxAbsDifference, medianMs, seededUniform } from "./matmul-harness.ts";
+import { maxAbsDifference } from "../model/testing/ort-logits.ts";
+import { column, medianMs, seededUniform } from "./matmul-harness.ts";
 
 const { values } = parseArgs({
   options: {

@@ -12,7 +12,8 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { DataType, onnx, type TensorProto } from "../model/onnx/proto.ts";
 import { quantizeBlockwise } from "../model/onnx/quantize.ts";
-import { column, maxAbsDifference, medianMs, seededUniform } from "./matmul-harness.ts";
+import { maxAbsDifference } from "../model/testing/ort-logits.ts";
+import { column, medianMs, seededUniform } from "./matmul-harness.ts";
 
 const { values } = parseArgs({
   options: {

@@ -109,3 +109,10 @@ export function top1Agreement(a: Float32Array, b: Float32Array, vocab: number): 
   for (let at = 0; at < a.length; at += vocab) same += argmax(a, at) === argmax(b, at) ? 1 : 0;
   return same / (a.length / vocab);
 }
+
+/** The largest absolute difference between two arrays of the same length. */
+export function maxAbsDifference(a: Float32Array, b: Float32Array): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}

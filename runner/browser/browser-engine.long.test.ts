@@ -17,6 +17,7 @@ import { exportModel } from "../../model/export-model.ts";
 import { loadSourceModel } from "../../model/source.ts";
 import { buildRecurrentWeights } from "../../model/surgery.ts";
 import { expectGreedyMatchesReference } from "../../model/testing/expect-greedy.ts";
+import { expectSameGenerations } from "../../model/testing/expect-same-generations.ts";
 import { STORY_PROMPTS, stories260kDir } from "../../model/testing/stories.ts";
 import type { RecurrentWeights } from "../../model/weights.ts";
 import { type GenerationConfig, generateBatch } from "../engine/generate.ts";
@@ -163,22 +164,7 @@ describe("webgpu graph sets and operators", () => {
   ): Promise<void> {
     const requests = promptIds.map((ids) => ({ promptIds: ids, seed: 0 }));
     const web = await engine.generate(requests, { ...config, stepTop5: true });
-    const expected = await nodeGrowing(dir, config, promptIds);
-    const expectClose = (got: [number, number][], want: [number, number][], label: string) => {
-      expect(got.map(([id]) => id)[0], label).toBe(want[0][0]);
-      for (const [k, [, logit]] of got.entries()) {
-        expect(Math.abs(logit - want[k][1]), label).toBeLessThanOrEqual(
-          tolerance.atol + tolerance.rtol * Math.abs(want[k][1]),
-        );
-      }
-    };
-    for (const [i, result] of web.entries()) {
-      expect(result.ids).toEqual(expected[i].ids);
-      expectClose(result.top5, expected[i].top5, `row ${i} prefill`);
-      expect(result.stepTop5!.length).toBe(expected[i].stepTop5!.length);
-      for (const [s, top] of result.stepTop5!.entries())
-        expectClose(top, expected[i].stepTop5![s], `row ${i} decode step ${s}`);
-    }
+    expectSameGenerations(web, await nodeGrowing(dir, config, promptIds), tolerance);
   }
 
   it("fp16 fused split 1,3,1: no shader-f16 on SwiftShader, so the default graphs (the log says why); fused RoPE and norms at r = 2, and in-place decode (a growth, a dropped row), equal node's growing caches", async () => {

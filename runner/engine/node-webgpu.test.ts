@@ -14,8 +14,10 @@ import { FIDELITY_RECURRENCES, measureFidelity } from "../../model/fidelity.ts";
 import { referenceLogits } from "../../model/reference.ts";
 import { loadSourceModel } from "../../model/source.ts";
 import { buildRecurrentWeights } from "../../model/surgery.ts";
+import { expectSameGenerations } from "../../model/testing/expect-same-generations.ts";
 import { roundedToHalf } from "../../model/testing/half-weights.ts";
 import {
+  maxAbsDifference,
   ortLogitsStepwise,
   toleranceRatio,
   top1Agreement,
@@ -224,29 +226,8 @@ describe.skipIf("unavailable" in webgpu && !required)("in-place decode on this a
     const stopping = { ...config, stopIds: [stop] };
     const want = await generateBatch(node, requests, stopping, () => "");
     const got = await generateBatch(model, requests, stopping, () => "");
-    const close = (a: [number, number][], b: [number, number][], label: string) => {
-      expect(a[0][0], label).toBe(b[0][0]);
-      for (const [k, [, logit]] of a.entries()) {
-        expect(Math.abs(logit - b[k][1]), label).toBeLessThanOrEqual(
-          1e-4 + 1e-4 * Math.abs(b[k][1]),
-        );
-      }
-    };
-    for (const [i, result] of got.entries()) {
-      expect(result.ids).toEqual(want[i].ids);
-      close(result.top5, want[i].top5, `row ${i} prefill`);
-      expect(result.stepTop5!.length).toBe(want[i].stepTop5!.length);
-      for (const [s, top] of result.stepTop5!.entries()) {
-        close(top, want[i].stepTop5![s], `row ${i} decode step ${s}`);
-      }
-    }
+    expectSameGenerations(got, want, { atol: 1e-4, rtol: 1e-4 });
     expect(got[0].ids).toHaveLength(3);
     expect(got[1].ids).toHaveLength(5);
   });
 });
-
-function maxAbsDifference(a: Float32Array, b: Float32Array): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
-}
