@@ -48,14 +48,12 @@ export function chooseF16FidelityBackend(
   gpu: NodeWebGpu | { unavailable: string },
 ): NodeWebGpu | null {
   if (choice === "node") return null;
-  const lacking =
-    "unavailable" in gpu
-      ? gpu.unavailable
-      : gpu.shaderF16
-        ? null
-        : `the WebGPU adapter (${gpu.adapter}) lacks shader-f16`;
-  if (lacking || "unavailable" in gpu) {
+  if ("unavailable" in gpu || !gpu.shaderF16) {
     if (choice === "auto") return null;
+    const lacking =
+      "unavailable" in gpu
+        ? gpu.unavailable
+        : `the WebGPU adapter (${gpu.adapter}) lacks shader-f16`;
     throw new EvalsError(
       `--f16-fidelity-on webgpu: ${lacking}; run on a machine with a GPU (or Mesa's lavapipe ≥ 23), or use --f16-fidelity-on node`,
     );

@@ -1,6 +1,7 @@
 // What the pages show, computed from API answers with no DOM: leaderboard rows (sorted, filtered),
 // the non-recurrent baseline of a run, documents whose correctness changes with r, and paired
 // comparisons of two runs. Pure, so the node tests check it directly.
+import { computedInFp16 } from "../../evals/run/records.ts";
 import { type McNemarResult, mcnemarExact } from "../../evals/stats/mcnemar.ts";
 import type { Leaderboard, LeaderboardEntry, RunDetail } from "../../worker/protocol.ts";
 import type { PublicCheckpoint, RunOutcomes } from "../../worker/routes/public-reads.ts";
@@ -130,9 +131,8 @@ export function precisionSummary(
 export function mixedComputeRecurrences(
   aggregates: readonly { recurrences: number; backends: readonly string[] }[],
 ): number[] {
-  const f16 = (backend: string) => backend.endsWith("(webgpu_f16 graphs)");
   return aggregates
-    .filter((a) => a.backends.some(f16) && a.backends.some((b) => !f16(b)))
+    .filter((a) => a.backends.some(computedInFp16) && a.backends.some((b) => !computedInFp16(b)))
     .map((a) => a.recurrences);
 }
 

@@ -102,3 +102,8 @@ export function computedBy(sample: Pick<SampleRecord, "backend" | "graph_variant
     ? `${sample.backend} (${sample.graph_variant} graphs)`
     : sample.backend;
 }
+
+/** Whether a `computedBy` label names the fp16-compute graphs. */
+export function computedInFp16(label: string): boolean {
+  return label.endsWith(" (webgpu_f16 graphs)");
+}
